@@ -1,0 +1,60 @@
+package latchkey
+
+import (
+	"log/slog"
+	"time"
+)
+
+// PIN is the secret digits of a keypad code. Its String, GoString, JSON and slog forms
+// are redacted, so that a PIN passed by mistake to a logger, an error message or a JSON
+// encoder never shows; Reveal is the one deliberate way to read it.
+type PIN string
+
+const redacted = "[redacted]"
+
+// Reveal returns the digits. Call it only where showing or sending the code is the point
+// (programming a lock, an audited reveal, printing a code the user just generated).
+func (p PIN) Reveal() string { return string(p) }
+
+// String returns a redacted placeholder.
+func (p PIN) String() string { return redacted }
+
+// GoString returns a redacted placeholder, so %#v does not leak the digits either.
+func (p PIN) GoString() string { return redacted }
+
+// LogValue keeps the digits out of structured logs.
+func (p PIN) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalJSON writes a redacted placeholder.
+func (p PIN) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// Code is a PIN owned by a person, with a schedule and an optional use limit, placed in a
+// slot on each lock it is granted on.
+type Code struct {
+	ID        int64     `json:"id"`
+	PersonID  int64     `json:"person_id"`
+	Label     string    `json:"label"`
+	PIN       PIN       `json:"pin"`
+	Schedule  Schedule  `json:"schedule"`
+	UseLimit  int       `json:"use_limit,omitempty"` // 0: unlimited
+	OneTime   bool      `json:"one_time,omitempty"`  // shorthand for a use limit of one
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Validate checks the code's own fields. Whether the PIN itself is acceptable depends on
+// the lock's model and the lock's other codes; package catalog checks that.
+func (c *Code) Validate() error {
+	if c.PersonID == 0 {
+		return Errorf(EINVALID, "A code must belong to a person.")
+	}
+	if err := validateName("Code label", c.Label); err != nil {
+		return err
+	}
+	if c.UseLimit < 0 {
+		return Errorf(EINVALID, "Use limit must be zero (unlimited) or more.")
+	}
+	if c.OneTime && c.UseLimit > 1 {
+		return Errorf(EINVALID, "A one-time code cannot have a use limit of %d; drop one of the two.", c.UseLimit)
+	}
+	return c.Schedule.Validate()
+}

@@ -1,0 +1,47 @@
+package latchkey
+
+import "time"
+
+// KeyState is the life of a mechanical key (SPEC §2).
+type KeyState string
+
+// Key states.
+const (
+	KeyActive  KeyState = "active"
+	KeyLost    KeyState = "lost"    // every lock it opens is exposed until rekeyed (invariant 2)
+	KeyRetired KeyState = "retired" // no lock is keyed to it any more
+)
+
+// Key is a mechanical key: a keyway and a bitting (its cut depths, read from the bow to
+// the tip). Copies of it are held by people.
+type Key struct {
+	ID        int64     `json:"id"`
+	SiteID    int64     `json:"site_id"`
+	Label     string    `json:"label"`
+	Keyway    string    `json:"keyway"`  // "KW1"
+	Bitting   string    `json:"bitting"` // "35242"; validated by package keying
+	State     KeyState  `json:"state"`
+	Copies    []KeyCopy `json:"copies,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CopyState is where one copy of a key is.
+type CopyState string
+
+// Copy states. Make before break (invariant 3): when a lock is rekeyed the old key's
+// copies become ToReturn until someone confirms they are back.
+const (
+	CopyHeld     CopyState = "held"
+	CopyToReturn CopyState = "to_return"
+	CopyReturned CopyState = "returned"
+	CopyLost     CopyState = "lost"
+)
+
+// KeyCopy is one cut copy of a key and who holds it. A copy with no holder is a spare
+// kept somewhere (Location says where).
+type KeyCopy struct {
+	ID       int64     `json:"id"`
+	HolderID int64     `json:"holder_id,omitempty"`
+	Location string    `json:"location,omitempty"`
+	State    CopyState `json:"state"`
+}

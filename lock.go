@@ -1,0 +1,86 @@
+package latchkey
+
+import "time"
+
+// LockStatus summarises what a lock needs. Anything but LockOK puts the lock on the
+// dashboard's list of what needs attention.
+type LockStatus string
+
+// Lock statuses (SPEC §3).
+const (
+	LockOK             LockStatus = "ok"
+	LockExposed        LockStatus = "exposed"         // a lost key still opens it: rekey (invariant 2)
+	LockNeedsLocksmith LockStatus = "needs_locksmith" // scrambled, forced or jammed (invariant 8)
+	LockNeedsSupport   LockStatus = "needs_support"   // electronics misbehave (invariant 8)
+	LockQuarantined    LockStatus = "quarantined"     // reset behind our back; re-provision (invariant 6)
+	LockUnidentified   LockStatus = "unidentified"    // model unknown: identify it first (invariant 4)
+)
+
+// Lock is one physical lock on a door.
+type Lock struct {
+	ID           int64      `json:"id"`
+	DoorID       int64      `json:"door_id"`
+	Name         string     `json:"name"`
+	ModelID      string     `json:"model_id"` // a catalog model id; "" while unidentified
+	HasSmartKey  bool       `json:"has_smartkey"`
+	KeyID        int64      `json:"key_id,omitempty"` // the key its cylinder is keyed to, if any
+	SerialNumber string     `json:"serial_number,omitempty"`
+	InstalledAt  *time.Time `json:"installed_at,omitempty"`
+	PurchasedAt  *time.Time `json:"purchased_at,omitempty"`
+	Notes        string     `json:"notes,omitempty"`
+	Status       LockStatus `json:"status"`
+	Connection   Connection `json:"connection"`
+}
+
+// Validate reports whether the lock's fields are acceptable.
+func (l *Lock) Validate() error {
+	if l.DoorID == 0 {
+		return Errorf(EINVALID, "Lock must be on a door.")
+	}
+	if err := validateName("Lock name", l.Name); err != nil {
+		return err
+	}
+	if len(l.SerialNumber) > 64 {
+		return Errorf(EINVALID, "Serial number is longer than 64 characters; check it against the label.")
+	}
+	if l.InstalledAt != nil && l.PurchasedAt != nil && l.InstalledAt.Before(*l.PurchasedAt) {
+		return Errorf(EINVALID, "Install date is before the purchase date; check both dates.")
+	}
+	return l.Connection.Validate()
+}
+
+// Driver names how a connected lock is reached.
+type Driver string
+
+// Drivers (SPEC §4.6). DriverNone marks a lock with no radio or not connected.
+const (
+	DriverNone        Driver = ""
+	DriverSim         Driver = "sim"
+	DriverZWaveJS     Driver = "zwavejs"
+	DriverZigbee2MQTT Driver = "zigbee2mqtt"
+)
+
+// Connection says how Latchkey reaches a connected lock: which driver, and the lock's
+// address on it (a Z-Wave node id, a Zigbee2MQTT friendly name, a twin's name).
+type Connection struct {
+	Driver  Driver `json:"driver,omitempty"`
+	Address string `json:"address,omitempty"`
+}
+
+// Validate reports whether the connection is complete.
+func (c Connection) Validate() error {
+	switch c.Driver {
+	case DriverNone:
+		if c.Address != "" {
+			return Errorf(EINVALID, "Connection address %q given without a driver; name the driver (sim, zwavejs, zigbee2mqtt).", c.Address)
+		}
+		return nil
+	case DriverSim, DriverZWaveJS, DriverZigbee2MQTT:
+		if c.Address == "" {
+			return Errorf(EINVALID, "Connection through %s needs the lock's address on it.", c.Driver)
+		}
+		return nil
+	default:
+		return Errorf(EINVALID, "Unknown driver %q; use sim, zwavejs or zigbee2mqtt.", c.Driver)
+	}
+}

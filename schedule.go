@@ -1,0 +1,91 @@
+package latchkey
+
+import (
+	"fmt"
+	"time"
+)
+
+// ScheduleKind says when a code opens the door.
+type ScheduleKind string
+
+// Schedule kinds (SPEC §2).
+const (
+	ScheduleAlways ScheduleKind = "always"
+	ScheduleWindow ScheduleKind = "window" // from Start until End
+	ScheduleWeekly ScheduleKind = "weekly" // recurring hours on chosen weekdays
+)
+
+// Schedule says when a code is valid. Weekly hours are wall-clock times in the site's
+// time zone, so that "weekdays 8:00 to 17:00" stays right across daylight-saving changes.
+type Schedule struct {
+	Kind   ScheduleKind  `json:"kind"`
+	Start  *time.Time    `json:"start,omitempty"`
+	End    *time.Time    `json:"end,omitempty"`
+	Weekly []WeeklyHours `json:"weekly,omitempty"`
+}
+
+// WeeklyHours is one recurring period: on Day, from From to Until, both minutes after
+// local midnight. Until may be 1440 (midnight at the end of the day).
+type WeeklyHours struct {
+	Day   time.Weekday `json:"day"`
+	From  int          `json:"from"`
+	Until int          `json:"until"`
+}
+
+// Validate reports whether the schedule is complete and consistent.
+func (s Schedule) Validate() error {
+	switch s.Kind {
+	case ScheduleAlways, "":
+		if s.Start != nil || s.End != nil || len(s.Weekly) > 0 {
+			return Errorf(EINVALID, "An always-valid schedule takes no dates or hours; choose a window or weekly schedule instead.")
+		}
+	case ScheduleWindow:
+		if s.Start == nil || s.End == nil {
+			return Errorf(EINVALID, "A time window needs both a start and an end.")
+		}
+		if !s.End.After(*s.Start) {
+			return Errorf(EINVALID, "The window ends (%s) before it starts (%s); swap or fix the dates.",
+				s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339))
+		}
+	case ScheduleWeekly:
+		if len(s.Weekly) == 0 {
+			return Errorf(EINVALID, "A weekly schedule needs at least one day with hours.")
+		}
+		for _, h := range s.Weekly {
+			if h.Day < time.Sunday || h.Day > time.Saturday {
+				return Errorf(EINVALID, "Weekday %d is not a day of the week (0 Sunday to 6 Saturday).", h.Day)
+			}
+			if h.From < 0 || h.Until > 24*60 || h.From >= h.Until {
+				return Errorf(EINVALID, "Hours on %s must run forward within the day (from %s until %s given).",
+					h.Day, clockText(h.From), clockText(h.Until))
+			}
+		}
+	default:
+		return Errorf(EINVALID, "Unknown schedule kind %q; use always, window or weekly.", s.Kind)
+	}
+	return nil
+}
+
+// Active reports whether the schedule lets the code open the door at t, reading weekly
+// hours in loc.
+func (s Schedule) Active(t time.Time, loc *time.Location) bool {
+	switch s.Kind {
+	case ScheduleWindow:
+		return s.Start != nil && s.End != nil && !t.Before(*s.Start) && t.Before(*s.End)
+	case ScheduleWeekly:
+		local := t.In(loc)
+		minute := local.Hour()*60 + local.Minute()
+		for _, h := range s.Weekly {
+			if h.Day == local.Weekday() && minute >= h.From && minute < h.Until {
+				return true
+			}
+		}
+		return false
+	default:
+		return true
+	}
+}
+
+func clockText(minutes int) string {
+	return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60)
+}
