@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -360,20 +359,20 @@ func (c *Catalog) Model(name string) (*Model, error) {
 		"No Kwikset model %q in the catalog. List the models with 'latchkey models ls', or answer a few questions with 'latchkey models identify'.", name)
 }
 
+// KwiksetZWaveManufacturer is Kwikset's Z-Wave manufacturer id (facts §3.11).
+const KwiksetZWaveManufacturer = 0x0090
+
 // ByZWave returns the models matching a Z-Wave manufacturer id, product type and product
-// id, as a hub reports them (hex, any case, with or without 0x).
-func (c *Catalog) ByZWave(manufacturer, productType, productID string) []*Model {
-	if canonHex(manufacturer) != "0x0090" {
+// id, as a hub reports them (zwave-js sends them as numbers).
+func (c *Catalog) ByZWave(manufacturer, productType, productID uint16) []*Model {
+	if manufacturer != KwiksetZWaveManufacturer {
 		return nil
 	}
-	pt, pid := canonHex(productType), canonHex(productID)
+	pt, pid := hex16(productType), hex16(productID)
 	var out []*Model
 	for _, m := range c.Models {
-		for _, z := range m.ZWave.Value {
-			if z.Type == pt && z.ID == pid {
-				out = append(out, m)
-				break
-			}
+		if slices.Contains(m.ZWave.Value, ZWaveID{Type: pt, ID: pid}) {
+			out = append(out, m)
 		}
 	}
 	return out
@@ -392,31 +391,20 @@ func (c *Catalog) ByZigbee(zigbeeModel string) (*Model, ZigbeeID, bool) {
 	return nil, ZigbeeID{}, false
 }
 
-// ByMatter returns the models matching a Matter vendor and product id.
-func (c *Catalog) ByMatter(vendorID, productID string) []*Model {
-	vid, pid := canonHex(vendorID), canonHex(productID)
+// ByMatter returns the models matching a Matter vendor id and product id.
+func (c *Catalog) ByMatter(vendorID, productID uint16) []*Model {
+	want := MatterID{VID: hex16(vendorID), PID: hex16(productID)}
 	var out []*Model
 	for _, m := range c.Models {
-		for _, id := range m.Matter.Value {
-			if id.VID == vid && id.PID == pid {
-				out = append(out, m)
-				break
-			}
+		if slices.Contains(m.Matter.Value, want) {
+			out = append(out, m)
 		}
 	}
 	return out
 }
 
-// canonHex turns "90", "0x90" or "0X0090" into "0x0090"-style lower-case hex, the form
-// hubs print. Anything that is not a 16-bit hex number returns "".
-func canonHex(s string) string {
-	s = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "0x")
-	v, err := strconv.ParseUint(s, 16, 16)
-	if err != nil {
-		return ""
-	}
-	return fmt.Sprintf("0x%04x", v)
-}
+// hex16 formats an id the way the catalog data writes it: "0x0090".
+func hex16(v uint16) string { return fmt.Sprintf("0x%04x", v) }
 
 // SequenceIDs returns the sequence ids in a stable order.
 func (c *Catalog) SequenceIDs() []string {

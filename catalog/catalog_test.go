@@ -1,0 +1,247 @@
+package catalog_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/catalog"
+)
+
+// MustModel returns a catalog model or fails the test.
+func MustModel(tb testing.TB, id string) *catalog.Model {
+	tb.Helper()
+	m, err := catalog.Default().Model(id)
+	if err != nil {
+		tb.Fatalf("model %s: %v", id, err)
+	}
+	return m
+}
+
+// Every model named in kwikset-facts §3.1 and §7, and the SmartKey cylinder (§1), is in
+// the catalog.
+func TestCatalogCoversFacts(t *testing.T) {
+	want := []string{"smartkey", "909", "910", "911", "912", "913", "914", "915", "916", "888",
+		"917", "955", "954", "264", "260", "270", "620", "914c", "halo-keypad",
+		"halo-touchscreen", "halo-touch", "aura", "halo-select", "aura-reach", "919"}
+	c := catalog.Default()
+	for _, id := range want {
+		if _, err := c.Model(id); err != nil {
+			t.Errorf("model %s missing: %v", id, err)
+		}
+	}
+	if len(c.Models) != len(want) {
+		t.Errorf("catalog has %d models, test knows %d: add the new ones here", len(c.Models), len(want))
+	}
+}
+
+// kwikset-facts §3.1, §3.2, §3.5, §3.8: the 916.
+func TestModel916(t *testing.T) {
+	m := MustModel(t, "916")
+	if !m.MaxUserCodes.Known || m.MaxUserCodes.Value != 30 || !slices.Contains(m.MaxUserCodes.Sources, "O1") {
+		t.Errorf("max user codes = %+v, want 30 from O1", m.MaxUserCodes)
+	}
+	if m.CodeMin.Value != 4 || m.CodeMax.Value != 8 {
+		t.Errorf("code length %d..%d, want 4..8", m.CodeMin.Value, m.CodeMax.Value)
+	}
+	want := catalog.Lockout{Attempts: 3, WindowS: 60, DurationS: 60}
+	if !m.Lockout.Known || m.Lockout.Value != want || m.Lockout.Confidence != catalog.Official {
+		t.Errorf("lockout = %+v, want %+v from the official manual (M2)", m.Lockout, want)
+	}
+	if m.Keypad.Value != catalog.KeypadTouchscreen {
+		t.Errorf("keypad = %q, want touchscreen", m.Keypad.Value)
+	}
+	if !m.HasRadio(catalog.RadioZWave) || !m.HasRadio(catalog.RadioZigbee) {
+		t.Errorf("radios = %v, want Z-Wave and Zigbee", m.Radios.Value)
+	}
+	if m.Reset.Value != "R1" || m.Reset.Confidence != catalog.Official {
+		t.Errorf("reset = %+v, want R1 (official K1)", m.Reset)
+	}
+	if len(m.ZWave.Value) == 0 || len(m.Zigbee.Value) == 0 {
+		t.Error("916 lacks its Z-Wave or Zigbee ids (§3.11)")
+	}
+}
+
+// UNCONFIRMED facts stay unknown in the data; an assumption is never presented as a fact
+// (kwikset-facts "How to read this page").
+func TestUnconfirmedStaysUnknown(t *testing.T) {
+	tests := []struct {
+		model string
+		fact  func(*catalog.Model) (known bool, assumed any)
+		want  any
+	}{
+		// §3.2: 909 capacity conflicts (8 vs 4): unknown, the smaller assumed.
+		{"909", func(m *catalog.Model) (bool, any) { return m.MaxUserCodes.Known, deref(m.MaxUserCodes.Assumed) }, 4},
+		// §3.2: 888 code length unconfirmed.
+		{"888", func(m *catalog.Model) (bool, any) { return m.CodeMin.Known, deref(m.CodeMin.Assumed) }, 4},
+		// §2: depth 7 on SmartKey unconfirmed; assumed not allowed.
+		{"smartkey", func(m *catalog.Model) (bool, any) { return m.Depth7.Known, deref(m.Depth7.Assumed) }, false},
+		// §4: which models send Device Reset Locally is unconfirmed.
+		{"916", func(m *catalog.Model) (bool, any) {
+			return m.DeviceResetLocally.Known, deref(m.DeviceResetLocally.Assumed)
+		}, false},
+		// §3.5: the 917's reset flow was not found; nothing is assumed.
+		{"917", func(m *catalog.Model) (bool, any) { return m.Reset.Known, deref(m.Reset.Assumed) }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.model, func(t *testing.T) {
+			known, assumed := tt.fact(MustModel(t, tt.model))
+			if known {
+				t.Fatal("fact is marked known; the facts page says UNCONFIRMED")
+			}
+			if assumed != tt.want {
+				t.Fatalf("assumed = %v, want %v", assumed, tt.want)
+			}
+		})
+	}
+	if catalog.Default().Warranty.Periods.Known {
+		t.Error("warranty periods marked known; §5 says the official text was not found")
+	}
+	m919 := MustModel(t, "919")
+	for _, f := range []bool{m919.Keypad.Known, m919.Radios.Known, m919.MaxUserCodes.Known, m919.Reset.Known} {
+		if f {
+			t.Error("919 has a known fact; §3.1 says nothing was found")
+		}
+	}
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// Every sequence a model refers to exists and every source tag resolves (§10).
+func TestSequencesAndSourcesResolve(t *testing.T) {
+	c := catalog.Default()
+	for _, m := range c.Models {
+		for _, id := range m.SequenceIDs() {
+			if c.Sequences[id] == nil {
+				t.Errorf("model %s refers to missing sequence %q", m.ID, id)
+			}
+		}
+		for _, tag := range m.SourceTags() {
+			if c.Sources[tag] == nil {
+				t.Errorf("model %s cites unknown source %q", m.ID, tag)
+			}
+		}
+	}
+	// §3.5 R1: the official reset takes about 30 s of holding Program.
+	r1 := c.Sequences["R1"]
+	if r1 == nil || !slices.ContainsFunc(r1.Steps, func(s catalog.Step) bool { return s.WaitS == 30 }) {
+		t.Errorf("R1 lacks its 30-second hold: %+v", r1)
+	}
+	// §1.2: the rekey sequence turns the working key 90° and the new key 180°.
+	rekey := c.Sequences["rekey"]
+	text := ""
+	for _, s := range rekey.Steps {
+		text += s.Do + "\n"
+	}
+	for _, want := range []string{"90°", "SmartKey tool", "180°", "three times"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("rekey sequence lacks %q", want)
+		}
+	}
+}
+
+func TestParseRejectsBrokenData(t *testing.T) {
+	sources := []byte("K1: {class: official, title: t}\n")
+	seqs := []byte("R1: {name: r, src: [K1], steps: [{do: x}]}\n")
+	tests := []struct {
+		name   string
+		models string
+	}{
+		{"ErrUnknownSource", `models: [{id: a, name: A, kind: electronic, keypad: {v: none, src: [NOPE]}}]`},
+		{"ErrBothKnownAndUnconfirmed", `models: [{id: a, name: A, kind: electronic, keypad: {v: none, unconfirmed: x}}]`},
+		{"ErrNeither", `models: [{id: a, name: A, kind: electronic, keypad: {src: [K1]}}]`},
+		{"ErrAssumeOnKnown", `models: [{id: a, name: A, kind: electronic, max_user_codes: {v: 3, assume: 2}}]`},
+		{"ErrUnknownSequence", `models: [{id: a, name: A, kind: electronic, reset: {v: R9, src: [K1]}}]`},
+		{"ErrDuplicateAlias", `models: [{id: a, name: A, kind: electronic}, {id: b, name: B, kind: electronic, aliases: [A]}]`},
+		{"ErrBadKind", `models: [{id: a, name: A, kind: magic}]`},
+		{"ErrBadZWaveID", `models: [{id: a, name: A, kind: electronic, zwave: {v: [{type: "1", id: "0x0001"}], src: [K1]}}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := catalog.Parse([]byte(tt.models), seqs, sources); err == nil {
+				t.Fatal("Parse accepted broken data")
+			}
+		})
+	}
+}
+
+func TestLookups(t *testing.T) {
+	c := catalog.Default()
+	t.Run("ByName", func(t *testing.T) {
+		for _, name := range []string{"916", "SmartCode 916", "Kwikset 916", "smartcode-916", "HC620", "home connect 620", "Halo Select Plus"} {
+			if _, err := c.Model(name); err != nil {
+				t.Errorf("Model(%q): %v", name, err)
+			}
+		}
+		_, err := c.Model("schlage be469")
+		if latchkey.ErrorCode(err) != latchkey.ENOTFOUND || !strings.Contains(latchkey.ErrorMessage(err), "models identify") {
+			t.Errorf("unknown model: %v, want not_found pointing at identify", err)
+		}
+	})
+	// §3.11 Z-Wave ids under manufacturer 0x0090.
+	t.Run("ByZWave", func(t *testing.T) {
+		tests := []struct {
+			mfr, typ, id uint16
+			want         string
+		}{
+			{0x0090, 0x0001, 0x0642, "916"},
+			{144, 3, 0x0642, "916"}, // zwave-js sends decimal numbers
+			{0x0090, 0x0003, 0x0541, "888"},
+			{0x0090, 0x0811, 0x23a8, "620"},
+			{0x0090, 0x0003, 0x0446, "914c"},
+			{0x0090, 0x0003, 0x0742, "954"},
+		}
+		for _, tt := range tests {
+			got := c.ByZWave(tt.mfr, tt.typ, tt.id)
+			if len(got) != 1 || got[0].ID != tt.want {
+				t.Errorf("ByZWave(%#x,%#x,%#x) = %v, want %s", tt.mfr, tt.typ, tt.id, ids(got), tt.want)
+			}
+		}
+		if got := c.ByZWave(0x0129, 0x0001, 0x0642); len(got) != 0 {
+			t.Errorf("a Yale manufacturer id matched %v", ids(got))
+		}
+		if got := c.ByZWave(0x0090, 0x0002, 0x0642); len(got) != 0 {
+			t.Errorf("an unknown product type matched %v", ids(got))
+		}
+	})
+	// protocols.md §2.1: Zigbee model ids, and which of them support PIN codes.
+	t.Run("ByZigbee", func(t *testing.T) {
+		m, id, ok := c.ByZigbee("SMARTCODE_DEADBOLT_5")
+		if !ok || m.ID != "910" || !id.PINCodes {
+			t.Errorf("SMARTCODE_DEADBOLT_5 = %v %+v, want 910 with PIN codes", m, id)
+		}
+		m, id, ok = c.ByZigbee("SMARTCODE_DEADBOLT_5_L")
+		if !ok || m.ID != "910" || id.PINCodes {
+			t.Errorf("SMARTCODE_DEADBOLT_5_L = %+v, want 910 without PIN codes", id)
+		}
+		if _, _, ok := c.ByZigbee("SMARTCODE_LEVER_5"); !ok {
+			t.Error("SMARTCODE_LEVER_5 not found")
+		}
+		if _, _, ok := c.ByZigbee("smartcode_deadbolt_5"); ok {
+			t.Error("Zigbee model ids are exact; a lower-case id matched")
+		}
+	})
+	// §3.11 Matter: Kwikset vendor 0x1421.
+	t.Run("ByMatter", func(t *testing.T) {
+		if got := c.ByMatter(0x1421, 0x0081); len(got) != 1 || got[0].ID != "aura-reach" {
+			t.Errorf("ByMatter(0x1421,0x0081) = %v, want aura-reach", ids(got))
+		}
+		if got := c.ByMatter(5153, 0x0042); len(got) != 1 || got[0].ID != "halo-select" {
+			t.Errorf("ByMatter(5153,0x0042) = %v, want halo-select", ids(got))
+		}
+	})
+}
+
+func ids(ms []*catalog.Model) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.ID
+	}
+	return out
+}

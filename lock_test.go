@@ -1,0 +1,57 @@
+package latchkey_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+func TestLockValidate(t *testing.T) {
+	bought := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	installed := bought.AddDate(0, 0, -1)
+	tests := []struct {
+		name string
+		lock latchkey.Lock
+		ok   bool
+	}{
+		{"OK", latchkey.Lock{DoorID: 1, Name: "Front deadbolt", ModelID: "916",
+			Connection: latchkey.Connection{Driver: latchkey.DriverZWaveJS, Address: "7"}}, true},
+		{"OK/NotConnected", latchkey.Lock{DoorID: 1, Name: "Side knob", ModelID: "smartkey"}, true},
+		{"ErrNoDoor", latchkey.Lock{Name: "x"}, false},
+		{"ErrNoName", latchkey.Lock{DoorID: 1, Name: "  "}, false},
+		{"ErrInstalledBeforePurchase", latchkey.Lock{DoorID: 1, Name: "x", PurchasedAt: &bought, InstalledAt: &installed}, false},
+		{"ErrDriverWithoutAddress", latchkey.Lock{DoorID: 1, Name: "x", Connection: latchkey.Connection{Driver: latchkey.DriverSim}}, false},
+		{"ErrAddressWithoutDriver", latchkey.Lock{DoorID: 1, Name: "x", Connection: latchkey.Connection{Address: "7"}}, false},
+		{"ErrUnknownDriver", latchkey.Lock{DoorID: 1, Name: "x", Connection: latchkey.Connection{Driver: "bluetooth", Address: "a"}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.lock.Validate()
+			if tt.ok != (err == nil) {
+				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil && latchkey.ErrorCode(err) != latchkey.EINVALID {
+				t.Fatalf("code = %q, want invalid", latchkey.ErrorCode(err))
+			}
+		})
+	}
+}
+
+func TestSiteAndPersonValidate(t *testing.T) {
+	if err := (&latchkey.Site{Name: "Maple St", TimeZone: "America/Chicago"}).Validate(); err != nil {
+		t.Errorf("site: %v", err)
+	}
+	if err := (&latchkey.Site{Name: "Maple St", TimeZone: "Mars/Olympus"}).Validate(); latchkey.ErrorCode(err) != latchkey.EINVALID {
+		t.Errorf("site with unknown zone: %v, want invalid", err)
+	}
+	if err := (&latchkey.Person{Name: "Ana", Role: latchkey.RoleTenant}).Validate(); err != nil {
+		t.Errorf("person: %v", err)
+	}
+	if err := (&latchkey.Person{Name: "Ana", Role: "landlord"}).Validate(); latchkey.ErrorCode(err) != latchkey.EINVALID {
+		t.Errorf("person with unknown role: %v, want invalid", err)
+	}
+	if err := (&latchkey.Door{SiteID: 1, Name: "Garage"}).Validate(); err != nil {
+		t.Errorf("door: %v", err)
+	}
+}

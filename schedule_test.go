@@ -1,0 +1,84 @@
+package latchkey_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+func TestScheduleValidate(t *testing.T) {
+	start := time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC)
+	end := start.Add(48 * time.Hour)
+	tests := []struct {
+		name string
+		s    latchkey.Schedule
+		ok   bool
+	}{
+		{"OK/Always", latchkey.Schedule{Kind: latchkey.ScheduleAlways}, true},
+		{"OK/Window", latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}, true},
+		{"OK/Weekly", latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: []latchkey.WeeklyHours{{Day: time.Monday, From: 8 * 60, Until: 17 * 60}}}, true},
+		{"OK/WeeklyToMidnight", latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: []latchkey.WeeklyHours{{Day: time.Friday, From: 0, Until: 1440}}}, true},
+		{"ErrWindowBackwards", latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &end, End: &start}, false},
+		{"ErrWindowOpenEnded", latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start}, false},
+		{"ErrWeeklyEmpty", latchkey.Schedule{Kind: latchkey.ScheduleWeekly}, false},
+		{"ErrWeeklyBackwards", latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: []latchkey.WeeklyHours{{Day: time.Monday, From: 600, Until: 500}}}, false},
+		{"ErrWeeklyBadDay", latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: []latchkey.WeeklyHours{{Day: 9, From: 0, Until: 60}}}, false},
+		{"ErrAlwaysWithDates", latchkey.Schedule{Kind: latchkey.ScheduleAlways, Start: &start}, false},
+		{"ErrUnknownKind", latchkey.Schedule{Kind: "sometimes"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.s.Validate()
+			if tt.ok && err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if !tt.ok && latchkey.ErrorCode(err) != latchkey.EINVALID {
+				t.Fatalf("got %v, want an invalid error", err)
+			}
+		})
+	}
+}
+
+func TestScheduleActive(t *testing.T) {
+	chicago, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Skipf("no time zone database: %v", err)
+	}
+	weekdays := latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: []latchkey.WeeklyHours{
+		{Day: time.Monday, From: 8 * 60, Until: 17 * 60},
+	}}
+	// 8:30 local on a Monday before and after the November daylight-saving change: the
+	// wall-clock hours hold on both sides.
+	for _, at := range []time.Time{
+		time.Date(2026, 10, 26, 8, 30, 0, 0, chicago),
+		time.Date(2026, 11, 2, 8, 30, 0, 0, chicago),
+	} {
+		if !weekdays.Active(at.UTC(), chicago) {
+			t.Errorf("weekly schedule not active at %s", at)
+		}
+	}
+	if weekdays.Active(time.Date(2026, 11, 2, 17, 0, 0, 0, chicago), chicago) {
+		t.Error("weekly schedule active at 17:00; the end is exclusive")
+	}
+	if weekdays.Active(time.Date(2026, 11, 3, 9, 0, 0, 0, chicago), chicago) {
+		t.Error("weekly schedule active on a Tuesday")
+	}
+
+	start := time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC)
+	end := start.Add(time.Hour)
+	window := latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{start.Add(-time.Second), false},
+		{start, true},
+		{end.Add(-time.Second), true},
+		{end, false},
+	} {
+		if got := window.Active(tc.at, time.UTC); got != tc.want {
+			t.Errorf("window Active(%s) = %v, want %v", tc.at, got, tc.want)
+		}
+	}
+}
