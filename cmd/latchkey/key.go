@@ -39,6 +39,16 @@ func (m *Main) keySpec(model string) (keying.Spec, error) {
 	return spec, nil
 }
 
+// parseBitting reads a bitting for the cylinder of a catalog model.
+func (m *Main) parseBitting(model, text string) (keying.Spec, keying.Bitting, error) {
+	spec, err := m.keySpec(model)
+	if err != nil {
+		return spec, "", err
+	}
+	b, err := spec.Parse(text)
+	return spec, b, err
+}
+
 type bittingView struct {
 	Bitting string `json:"bitting"`
 	Keyway  string `json:"keyway"`
@@ -53,11 +63,7 @@ func (m *Main) keyCheckCommand() *cobra.Command {
 		Short: "Check that a bitting (such as 35242) is a valid key for the cylinder",
 		Args:  cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
-			spec, err := m.keySpec(model)
-			if err != nil {
-				return err
-			}
-			b, err := spec.Parse(args[0])
+			spec, b, err := m.parseBitting(model, args[0])
 			if err != nil {
 				return err
 			}
@@ -135,11 +141,7 @@ func (m *Main) keyDrawCommand() *cobra.Command {
 		Short: "Draw the key to scale as SVG",
 		Args:  cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
-			spec, err := m.keySpec(model)
-			if err != nil {
-				return err
-			}
-			b, err := spec.Parse(args[0])
+			spec, b, err := m.parseBitting(model, args[0])
 			if err != nil {
 				return err
 			}
