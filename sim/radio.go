@@ -1,0 +1,356 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/catalog"
+)
+
+// RadioConfig is the latency and loss model (docs/performance.md §1). Zero fields take
+// the defaults noted.
+type RadioConfig struct {
+	// ZWaveBeam is the first frame to a sleeping (FLiRS) Z-Wave lock: 1.05 to 1.37 s.
+	ZWaveBeamMin, ZWaveBeamMax time.Duration
+	// ZWaveAwake is a frame while the lock is awake: 10 to 70 ms.
+	ZWaveAwakeMin, ZWaveAwakeMax time.Duration
+	// ZWaveAwakeWindow is how long a lock stays awake after a frame: 3 s (an assumption;
+	// how long a FLiRS lock stays awake is device-specific, performance.md §6).
+	ZWaveAwakeWindow time.Duration
+	// ZigbeePoll is a sleepy Zigbee lock's poll interval: a frame waits for the next
+	// poll. Default 5 s, the common long-poll default.
+	ZigbeePoll time.Duration
+	// ZigbeeHop is one frame's time on the air and through the parent: 10 to 50 ms.
+	ZigbeeHopMin, ZigbeeHopMax time.Duration
+	// IP is a command's way through the cloud or a bridge for Wi-Fi, Bluetooth and
+	// Matter locks: 100 to 400 ms (an assumption; no measured number was found).
+	IPMin, IPMax time.Duration
+	// Timeout is how long the hub waits for an answer before it gives up: 10 s.
+	Timeout time.Duration
+	// Loss, Duplicate and Reorder are per-frame probabilities: lost, delivered twice,
+	// or held back long enough that a later frame may overtake it.
+	Loss, Duplicate, Reorder float64
+}
+
+func (c RadioConfig) withDefaults() RadioConfig {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.ZWaveBeamMin, 1050*time.Millisecond)
+	def(&c.ZWaveBeamMax, 1370*time.Millisecond)
+	def(&c.ZWaveAwakeMin, 10*time.Millisecond)
+	def(&c.ZWaveAwakeMax, 70*time.Millisecond)
+	def(&c.ZWaveAwakeWindow, 3*time.Second)
+	def(&c.ZigbeePoll, 5*time.Second)
+	def(&c.ZigbeeHopMin, 10*time.Millisecond)
+	def(&c.ZigbeeHopMax, 50*time.Millisecond)
+	def(&c.IPMin, 100*time.Millisecond)
+	def(&c.IPMax, 400*time.Millisecond)
+	def(&c.Timeout, 10*time.Second)
+	return c
+}
+
+// Operations a hub sends a lock.
+const (
+	OpSetCode   = "set_code"   // Slot, Code
+	OpClearCode = "clear_code" // Slot; 0 clears every slot
+	OpGetCode   = "get_code"   // Slot
+	OpLock      = "lock"
+	OpUnlock    = "unlock"
+	OpGetStatus = "get_status" // bolt, battery
+)
+
+// Command is what a hub sends a lock.
+type Command struct {
+	ID   uint64 `json:"id"`
+	Op   string `json:"op"`
+	Slot int    `json:"slot,omitempty"`
+	Code string `json:"-"` // never traced
+}
+
+// Report is what a lock sends its hub: the answer to a command (CommandID set), or an
+// unsolicited event (Event set).
+type Report struct {
+	CommandID uint64               `json:"command_id,omitempty"`
+	Err       string               `json:"error,omitempty"` // why the command failed
+	Event     latchkey.EventKind   `json:"event,omitempty"`
+	Source    latchkey.EventSource `json:"source,omitempty"`
+	Slot      int                  `json:"slot,omitempty"`
+	Code      string               `json:"-"`                // get_code's answer; never traced
+	Status    string               `json:"status,omitempty"` // get_code: available/enabled
+	Bolt      string               `json:"bolt,omitempty"`   // get_status
+	BatteryMV int                  `json:"battery_mv,omitempty"`
+	Detail    string               `json:"detail,omitempty"`
+
+	silent bool // the lock sends nothing back (it lost power while handling the command)
+}
+
+// Member is a lock as its hub lists it.
+type Member struct {
+	Address string `json:"address"`
+	Twin    string `json:"twin"`
+	// Ghost is set when the hub still lists a lock that has left (it was reset without
+	// telling the hub): commands to it go unanswered (facts §4).
+	Ghost bool `json:"ghost,omitempty"`
+}
+
+// Hub modes.
+const (
+	HubIdle      = "idle"
+	HubInclusion = "inclusion"   // Z-Wave add mode
+	HubExclusion = "exclusion"   // Z-Wave remove mode
+	HubPermit    = "permit-join" // Zigbee
+)
+
+// Hub is the controller side of one radio: a Z-Wave controller, a Zigbee coordinator,
+// or the cloud or Matter fabric of the IP locks. It sends one frame at a time, as a
+// Z-Wave controller does (performance.md §1.1).
+type Hub struct {
+	w         *World
+	radio     string
+	mode      string
+	modeTimer *Timer
+	members   map[string]*Member
+	locks     map[string]*Lock // by address
+	nextNode  int
+	nextCmd   uint64
+	busyUntil time.Time
+	pending   map[uint64]func(Report)
+	listeners []func(addr string, r Report)
+}
+
+// Hub returns the world's hub for a radio (zwave, zigbee, wifi, ble or matter).
+func (w *World) Hub(radio string) *Hub {
+	if h := w.hubs[radio]; h != nil {
+		return h
+	}
+	h := &Hub{w: w, radio: radio, mode: HubIdle, members: map[string]*Member{}, locks: map[string]*Lock{},
+		nextNode: 2, pending: map[uint64]func(Report){}}
+	w.hubs[radio] = h
+	return h
+}
+
+func (h *Hub) log(format string, args ...any) { h.w.log(h.radio+"-hub", KindHub, format, args...) }
+
+// Mode returns the hub's mode.
+func (h *Hub) Mode() string { return h.mode }
+
+// SetMode puts the hub in inclusion, exclusion or permit-join mode for d (60 s if 0),
+// or back to idle.
+func (h *Hub) SetMode(mode string, d time.Duration) error {
+	switch mode {
+	case HubIdle, HubInclusion, HubExclusion, HubPermit:
+	default:
+		return latchkey.Errorf(latchkey.EINVALID, "Unknown hub mode %q; use idle, inclusion, exclusion or permit-join.", mode)
+	}
+	h.modeTimer.Stop()
+	h.mode = mode
+	h.log("mode %s", mode)
+	if mode != HubIdle {
+		if d <= 0 {
+			d = time.Minute
+		}
+		h.modeTimer = h.w.Clock.AfterFunc(d, func() { h.mode = HubIdle; h.log("mode idle (timed out)") })
+	}
+	return nil
+}
+
+// Members lists the locks the hub knows, by address.
+func (h *Hub) Members() []Member {
+	out := make([]Member, 0, len(h.members))
+	for _, m := range h.members {
+		out = append(out, *m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
+	return out
+}
+
+// Listen calls f with every report the hub receives, unsolicited events included.
+func (h *Hub) Listen(f func(addr string, r Report)) { h.listeners = append(h.listeners, f) }
+
+// join adds a lock to the hub's network and returns its address.
+func (h *Hub) join(l *Lock) string {
+	addr := l.name
+	if h.radio == catalog.RadioZWave {
+		addr = strconv.Itoa(h.nextNode)
+		h.nextNode++
+	}
+	h.members[addr] = &Member{Address: addr, Twin: l.name}
+	h.locks[addr] = l
+	return addr
+}
+
+// remove drops a member from the hub's list.
+func (h *Hub) remove(addr, why string) {
+	if _, ok := h.members[addr]; !ok {
+		return
+	}
+	delete(h.members, addr)
+	delete(h.locks, addr)
+	h.log("removed %s (%s)", addr, why)
+}
+
+// ghost marks a member whose lock left without telling the hub.
+func (h *Hub) ghost(addr string) {
+	if m := h.members[addr]; m != nil {
+		m.Ghost = true
+		delete(h.locks, addr)
+	}
+}
+
+// Send sends a command to the lock at addr and calls done with its answer, or with an
+// error report on timeout. It returns the command's id.
+func (h *Hub) Send(addr string, cmd Command, done func(Report)) uint64 {
+	h.nextCmd++
+	cmd.ID = h.nextCmd
+	if done != nil {
+		h.pending[cmd.ID] = done
+	}
+	detail := cmd.Op
+	if cmd.Slot != 0 || cmd.Op == OpSetCode || cmd.Op == OpGetCode {
+		detail += fmt.Sprintf(" slot %d", cmd.Slot)
+	}
+	// One frame at a time: a frame leaves when the previous one has arrived.
+	depart := h.w.Now()
+	if h.busyUntil.After(depart) {
+		depart = h.busyUntil
+	}
+	l := h.locks[addr]
+	lat := h.latencyTo(l, depart)
+	arrive := depart.Add(lat)
+	h.busyUntil = arrive
+	h.log("send #%d %s to %s", cmd.ID, detail, addr)
+	h.w.Clock.AfterFunc(h.w.Radio.Timeout+arrive.Sub(h.w.Now()), func() {
+		if cb, ok := h.pending[cmd.ID]; ok {
+			delete(h.pending, cmd.ID)
+			h.log("#%d to %s timed out", cmd.ID, addr)
+			cb(Report{CommandID: cmd.ID, Err: "timeout"})
+		}
+	})
+	h.deliver(arrive.Sub(h.w.Now()), func() {
+		if l == nil || !l.reachable(h, addr) {
+			return // nobody answers at that address
+		}
+		h.w.log(l.name, KindRadio, "received #%d %s (%s after sending)", cmd.ID, detail, h.w.Now().Sub(depart).Round(time.Millisecond))
+		r := l.handle(cmd)
+		if r.silent {
+			return
+		}
+		r.CommandID = cmd.ID
+		h.reply(l, addr, r)
+	})
+	return cmd.ID
+}
+
+// reply carries a lock's report back to the hub.
+func (h *Hub) reply(l *Lock, addr string, r Report) {
+	h.deliver(h.latencyFrom(l), func() {
+		if r.CommandID != 0 {
+			cb, ok := h.pending[r.CommandID]
+			if !ok {
+				h.log("duplicate or late answer to #%d from %s ignored", r.CommandID, addr)
+				return
+			}
+			delete(h.pending, r.CommandID)
+			if r.Err != "" {
+				h.log("#%d failed at %s: %s", r.CommandID, addr, r.Err)
+			} else {
+				h.log("#%d done at %s", r.CommandID, addr)
+			}
+			cb(r)
+		} else {
+			h.log("event from %s: %s", addr, describeEvent(r))
+			h.onEvent(addr, r)
+		}
+		for _, f := range h.listeners {
+			f(addr, r)
+		}
+	})
+}
+
+// onEvent is the hub's own reaction to an unsolicited report: zwave-js removes a node
+// that sends Device Reset Locally after 500 ms (protocols.md §1.6); a Zigbee device that
+// leaves is dropped.
+func (h *Hub) onEvent(addr string, r Report) {
+	if r.Event == latchkey.EventResetLocally {
+		h.w.Clock.AfterFunc(500*time.Millisecond, func() { h.remove(addr, "reset locally; it has left the network") })
+	}
+}
+
+// deliver runs f after d, unless the frame is lost; it may run twice (duplicated) or
+// late (reordered), as the radio model draws.
+func (h *Hub) deliver(d time.Duration, f func()) {
+	cfg := h.w.Radio
+	if h.w.chance(cfg.Loss) {
+		h.w.log(h.radio+"-hub", KindRadio, "frame lost")
+		return
+	}
+	if h.w.chance(cfg.Reorder) {
+		d += h.w.between(50*time.Millisecond, 500*time.Millisecond)
+	}
+	h.w.Clock.AfterFunc(d, f)
+	if h.w.chance(cfg.Duplicate) {
+		h.w.Clock.AfterFunc(d+h.w.between(time.Millisecond, 20*time.Millisecond), f)
+	}
+}
+
+// latencyTo is a frame's time from the hub to the lock, leaving at depart.
+func (h *Hub) latencyTo(l *Lock, depart time.Time) time.Duration {
+	cfg := h.w.Radio
+	switch h.radio {
+	case catalog.RadioZWave:
+		if l == nil {
+			return h.w.between(cfg.ZWaveBeamMin, cfg.ZWaveBeamMax)
+		}
+		var d time.Duration
+		if depart.Before(l.awakeUntil) {
+			d = h.w.between(cfg.ZWaveAwakeMin, cfg.ZWaveAwakeMax)
+		} else {
+			d = h.w.between(cfg.ZWaveBeamMin, cfg.ZWaveBeamMax)
+		}
+		l.awakeUntil = depart.Add(d + cfg.ZWaveAwakeWindow)
+		return d
+	case catalog.RadioZigbee:
+		wait := time.Duration(0)
+		if l != nil {
+			// The parent holds the frame until the lock's next poll.
+			since := depart.Sub(h.w.start) - l.pollPhase
+			wait = (cfg.ZigbeePoll - since%cfg.ZigbeePoll) % cfg.ZigbeePoll
+		}
+		return wait + h.w.between(cfg.ZigbeeHopMin, cfg.ZigbeeHopMax)
+	default:
+		return h.w.between(cfg.IPMin, cfg.IPMax)
+	}
+}
+
+// latencyFrom is a frame's time from a lock to its hub: the lock transmits when it likes.
+func (h *Hub) latencyFrom(l *Lock) time.Duration {
+	cfg := h.w.Radio
+	switch h.radio {
+	case catalog.RadioZWave:
+		return h.w.between(cfg.ZWaveAwakeMin, cfg.ZWaveAwakeMax)
+	case catalog.RadioZigbee:
+		return h.w.between(cfg.ZigbeeHopMin, cfg.ZigbeeHopMax)
+	default:
+		return h.w.between(cfg.IPMin, cfg.IPMax)
+	}
+}
+
+func describeEvent(r Report) string {
+	s := string(r.Event)
+	if r.Slot != 0 {
+		s += fmt.Sprintf(" slot %d", r.Slot)
+	}
+	if r.Source != "" {
+		s += fmt.Sprintf(" (%s)", r.Source)
+	}
+	if r.Detail != "" {
+		s += ": " + r.Detail
+	}
+	return s
+}
