@@ -203,8 +203,10 @@ func (l *Lock) PressProgram() error {
 		}
 		l.startProgramming(&programming{kind: "menu", step: 1})
 		l.feedback("menu")
-	default:
+	case catalog.ProgramApp:
 		l.log(KindState, "nothing to program at the lock: the %s is managed in the Kwikset app (facts §3.4 D)", l.model.ID)
+	default:
+		l.log(KindState, "the %s's keypad programming sequence is unconfirmed: the twin offers none; set codes through the hub", l.model.ID)
 	}
 	return nil
 }

@@ -476,6 +476,10 @@ func (l *Lock) drive(lock bool, source latchkey.EventSource, slot int) {
 	jam := l.stuckBolt || (lock && l.binds())
 	l.w.Clock.AfterFunc(motorTravel, func() {
 		l.moving = false
+		if !l.powered() {
+			l.log(KindBolt, "stopped: power lost while the motor ran")
+			return
+		}
 		if jam {
 			l.bolt = "jammed"
 			l.log(KindBolt, "jammed while %s", map[bool]string{true: "locking", false: "unlocking"}[lock])
