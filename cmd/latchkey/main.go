@@ -121,7 +121,7 @@ Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 refused as unsafe.`,
 	group(root)
 	root.PersistentFlags().BoolVar(&m.json, "json", false, "print machine-readable JSON")
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(m.versionCommand(), m.modelsCommand(), m.keyCommand(), m.codeCommand())
+	root.AddCommand(m.versionCommand(), m.modelsCommand(), m.keyCommand(), m.codeCommand(), m.simCommand())
 	return root
 }
 
@@ -149,6 +149,9 @@ func (m *Main) emit(v any, human func(w io.Writer)) error {
 	return nil
 }
 
+// encodeJSON writes v as one line of JSON.
+func encodeJSON(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+
 type errorBody struct {
 	Error struct {
 		Code    string `json:"code"`
@@ -163,7 +166,7 @@ func (m *Main) reportError(err error) {
 	if m.json {
 		var body errorBody
 		body.Error.Code, body.Error.Message = code, msg
-		_ = json.NewEncoder(m.Stdout).Encode(body)
+		_ = encodeJSON(m.Stdout, body)
 		return
 	}
 	prefix := "latchkey"
@@ -182,7 +185,7 @@ func (m *Main) reportUsage(cmd *cobra.Command, err error) {
 	if m.json {
 		var body errorBody
 		body.Error.Code, body.Error.Message = latchkey.EINVALID, msg
-		_ = json.NewEncoder(m.Stdout).Encode(body)
+		_ = encodeJSON(m.Stdout, body)
 		return
 	}
 	fmt.Fprintf(m.Stderr, "latchkey: %s\n", msg)
