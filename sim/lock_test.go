@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/sim"
 )
 
 const (
@@ -223,4 +226,47 @@ func TestRadioDrop(t *testing.T) {
 		"hub zwave status l", "advance 5s")
 	mustHave(t, w, "zwave-hub", "#1 to 2 timed out")
 	mustHave(t, w, "zwave-hub", "#2 done")
+}
+
+// Power lost during a code write: an atomic firmware keeps the old slot, a torn-slot
+// firmware leaves half a code that opens nothing; the hub hears nothing back either way.
+func TestPowerLossDuringWrite(t *testing.T) {
+	for _, torn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("torn=%v", torn), func(t *testing.T) {
+			w := run(t, fmt.Sprintf("  - {name: l, lock: {model: \"916\", radio: zwave, paired: true, locked: true, torn_writes: %v, codes: {1: \"135790\"}}}\n", torn),
+				"l: fault write", "hub zwave set-code l 1 864213", "advance 15s", "l: press 135790", "advance 2s")
+			mustHave(t, w, "zwave-hub", "#1 to 2 timed out")
+			mustNotHave(t, w, "zwave-hub", "#1 done")
+			opened := field(t, w, "l", "bolt") == "unlocked"
+			if opened == torn {
+				t.Fatalf("old code opened=%v with torn=%v: an atomic write keeps the old code, a torn one loses it", opened, torn)
+			}
+		})
+	}
+}
+
+// protocols.md §1.5: clearing every slot is reported as "all codes deleted" (alarm 32).
+func TestAllCodesDeletedReport(t *testing.T) {
+	w := run(t, lock916, "hub zwave clear-code l 0", "advance 3s", "expect l codes 0")
+	mustHave(t, w, "zwave-hub", "all_codes_deleted")
+}
+
+// §3.9, K4: switch 1 controls the status LED's blinking; a low battery shows regardless.
+func TestLEDSwitch(t *testing.T) {
+	run(t, "  - {name: l, lock: {model: \"916\", dip: {led: false, audio: true}}}\n", "expect l led off",
+		"l: battery 4700", "expect l led blinking red")
+}
+
+// protocols.md §3: Matter PINs are write-only; reading a slot tells only whether it is set.
+func TestMatterPINsWriteOnly(t *testing.T) {
+	w := run(t, "  - {name: l, lock: {model: halo-select, radio: matter, paired: true}}\n",
+		"hub matter set-code l 1 52963", "advance 2s", "hub matter get-code l 1", "advance 2s")
+	mustHave(t, w, "matter-hub", "slot 1 is enabled")
+	var got string
+	h := w.Hub("matter")
+	h.Send("l", sim.Command{Op: sim.OpGetCode, Slot: 1}, func(r sim.Report) { got = r.Code + "|" + r.Status })
+	w.Advance(2 * time.Second)
+	if got != "|enabled" {
+		t.Fatalf("Matter get-code answered %q; want the status without the PIN", got)
+	}
 }
