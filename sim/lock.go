@@ -368,71 +368,64 @@ func (l *Lock) flash(color string, n int) {
 	l.log(KindLED, "%s ×%d", color, n)
 }
 
-// feedback names what the lock shows; the table is facts §3.9's.
+// signal is one indication: LED flashes or a touchscreen symbol, and beeps.
+type signal struct {
+	led    string // LED colour, "" for none
+	flashN int
+	screen string // touchscreen symbol, "" for none
+	beeps  int
+	long   bool // one long beep
+}
+
+// Indications of facts §3.9 (909 keypad and 916 touchscreen alerts, K6/K8 for the
+// Kwikset-button models), by what happened.
+var (
+	keypadSignals = map[string]signal{
+		"ok":          {led: "green", flashN: 1, beeps: 1},
+		"fail":        {led: "red", flashN: 3, beeps: 3},
+		"wrong":       {led: "red", flashN: 3, beeps: 3},
+		"lockout":     {led: "red", flashN: 15, beeps: 15},
+		"timeout":     {beeps: 2},
+		"low-battery": {led: "red", flashN: 10, beeps: 10},
+		"jam":         {led: "red", flashN: 1, beeps: 1},
+		"menu":        {beeps: 2},
+		"menu-code":   {led: "green", flashN: 1, beeps: 1},
+	}
+	touchSignals = map[string]signal{
+		"ok":          {screen: "checkmark", beeps: 1},
+		"fail":        {screen: "X ×3", beeps: 3},
+		"wrong":       {screen: "X ×1", beeps: 1},
+		"lockout":     {screen: "X ×15", beeps: 15},
+		"timeout":     {screen: "X ×3", beeps: 3},
+		"low-battery": {screen: "checkmark and lock flash together ×5", long: true},
+		"jam":         {screen: "checkmark and lock alternate ×5", long: true},
+	}
+	menuSignals = map[string]signal{
+		"ok":   {led: "green", flashN: 1, long: true},
+		"fail": {led: "red", flashN: 3, beeps: 3},
+	}
+)
+
+// feedback shows what the lock shows for what happened.
 func (l *Lock) feedback(what string) {
-	switch what {
-	case "ok":
-		switch {
-		case l.style == catalog.ProgramMenu:
-			l.flash("green", 1)
-			l.beep(1, true)
-		case l.touch:
-			l.log(KindScreen, "checkmark")
-			l.beep(1, false)
-		default:
-			l.flash("green", 1)
-			l.beep(1, false)
+	sig, ok := menuSignals[what]
+	if !ok || l.style != catalog.ProgramMenu {
+		sig, ok = keypadSignals[what]
+		if t, tok := touchSignals[what]; l.touch && tok {
+			sig, ok = t, true
 		}
-	case "fail", "no-code":
-		if l.touch {
-			l.log(KindScreen, "X ×3")
-		} else {
-			l.flash("red", 3)
-		}
-		l.beep(3, false)
-	case "wrong":
-		if l.touch {
-			l.log(KindScreen, "X ×1")
-			l.beep(1, false)
-		} else {
-			l.flash("red", 3)
-			l.beep(3, false)
-		}
-	case "lockout":
-		if l.touch {
-			l.log(KindScreen, "X ×15")
-		} else {
-			l.flash("red", 15)
-		}
-		l.beep(15, false)
-	case "timeout":
-		if l.touch {
-			l.log(KindScreen, "X ×3")
-			l.beep(3, false)
-		} else {
-			l.beep(2, false)
-		}
-	case "low-battery":
-		if l.touch {
-			l.log(KindScreen, "checkmark and lock flash together ×5")
-			l.beep(1, true)
-		} else {
-			l.flash("red", 10)
-			l.beep(10, false)
-		}
-	case "jam":
-		if l.touch {
-			l.log(KindScreen, "checkmark and lock alternate ×5")
-			l.beep(1, true)
-		} else {
-			l.flash("red", 1)
-			l.beep(1, false)
-		}
-	case "menu":
-		l.beep(2, false)
-	case "menu-code":
-		l.flash("green", 1)
-		l.beep(1, false)
+	}
+	if !ok {
+		return
+	}
+	if sig.led != "" {
+		l.flash(sig.led, sig.flashN)
+	}
+	if sig.screen != "" {
+		l.log(KindScreen, "%s", sig.screen)
+	}
+	if sig.beeps > 0 || sig.long {
+		l.beep(sig.beeps, sig.long)
 	}
 }
 
