@@ -1,0 +1,291 @@
+package latchkey
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Models is what the service needs of the model catalog.
+type Models interface {
+	// CheckModel returns nil when id names a catalog model, and a not_found error that
+	// says how to find the right one otherwise.
+	CheckModel(id string) error
+}
+
+// Service is the one place where Latchkey's rules meet its records: every change is
+// validated here, checked against the safety invariants, written, and recorded in the
+// audit log in the same transaction. The CLI and the HTTP API both go through it.
+type Service struct {
+	Store  Store
+	Vault  Vault
+	Models Models
+	Clock  Clock
+}
+
+// now is the service's clock at the precision every store keeps (PostgreSQL keeps
+// microseconds), so that a time and the audit hash over it read back unchanged.
+func (s *Service) now() time.Time { return s.Clock.Now().Truncate(time.Microsecond) }
+
+// change runs fn in a read-write transaction and appends its audit entry there too, so
+// that a change and its record are durable together or not at all.
+func (s *Service) change(ctx context.Context, action, entity string, fn func(Tx) (id int64, detail any, err error)) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		id, detail, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, action, entity, id, detail)
+	})
+}
+
+func (s *Service) audit(ctx context.Context, tx Tx, action, entity string, id int64, detail any) error {
+	last, err := tx.LastAudit(ctx)
+	if err != nil {
+		return err
+	}
+	e := &AuditEntry{At: s.now(), Actor: ActorFromContext(ctx), Action: action, Entity: entity,
+		EntityID: id, Detail: auditDetail(detail)}
+	e.Seal(last)
+	return tx.AppendAudit(ctx, e)
+}
+
+// CreateSite adds a site.
+func (s *Service) CreateSite(ctx context.Context, site *Site) error {
+	site.Name = strings.TrimSpace(site.Name)
+	if site.TimeZone == "" {
+		site.TimeZone = "UTC"
+	}
+	if err := site.Validate(); err != nil {
+		return err
+	}
+	site.CreatedAt = s.now()
+	return s.change(ctx, "site.create", "site", func(tx Tx) (int64, any, error) {
+		err := tx.CreateSite(ctx, site)
+		return site.ID, site, err
+	})
+}
+
+// FindSites lists sites.
+func (s *Service) FindSites(ctx context.Context, p Page) (sites []*Site, total int, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		sites, total, err = tx.FindSites(ctx, p)
+		return err
+	})
+	return sites, total, err
+}
+
+// FindSiteByID returns one site.
+func (s *Service) FindSiteByID(ctx context.Context, id int64) (site *Site, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		site, err = tx.FindSiteByID(ctx, id)
+		return err
+	})
+	return site, err
+}
+
+// DeleteSite removes a site that has no doors left.
+func (s *Service) DeleteSite(ctx context.Context, id int64) error {
+	return s.change(ctx, "site.delete", "site", func(tx Tx) (int64, any, error) {
+		site, err := tx.FindSiteByID(ctx, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		return id, site, tx.DeleteSite(ctx, id)
+	})
+}
+
+// CreateDoor adds a door to a site.
+func (s *Service) CreateDoor(ctx context.Context, d *Door) error {
+	d.Name = strings.TrimSpace(d.Name)
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	return s.change(ctx, "door.create", "door", func(tx Tx) (int64, any, error) {
+		if _, err := tx.FindSiteByID(ctx, d.SiteID); err != nil {
+			return 0, nil, err
+		}
+		err := tx.CreateDoor(ctx, d)
+		return d.ID, d, err
+	})
+}
+
+// FindDoors lists doors.
+func (s *Service) FindDoors(ctx context.Context, f DoorFilter, p Page) (doors []*Door, total int, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		doors, total, err = tx.FindDoors(ctx, f, p)
+		return err
+	})
+	return doors, total, err
+}
+
+// DeleteDoor removes a door that has no locks left.
+func (s *Service) DeleteDoor(ctx context.Context, id int64) error {
+	return s.change(ctx, "door.delete", "door", func(tx Tx) (int64, any, error) {
+		d, err := tx.FindDoorByID(ctx, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		return id, d, tx.DeleteDoor(ctx, id)
+	})
+}
+
+// CreateLock adds a lock to a door. A lock whose model is not given yet is recorded as
+// unidentified: no procedure runs on it until it is identified (invariant 4).
+func (s *Service) CreateLock(ctx context.Context, l *Lock) error {
+	l.Name = strings.TrimSpace(l.Name)
+	if err := s.checkLock(l); err != nil {
+		return err
+	}
+	return s.change(ctx, "lock.create", "lock", func(tx Tx) (int64, any, error) {
+		if _, err := tx.FindDoorByID(ctx, l.DoorID); err != nil {
+			return 0, nil, err
+		}
+		err := tx.CreateLock(ctx, l)
+		return l.ID, l, err
+	})
+}
+
+func (s *Service) checkLock(l *Lock) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case l.ModelID == "":
+		l.Status = LockUnidentified
+	case s.Models != nil:
+		if err := s.Models.CheckModel(l.ModelID); err != nil {
+			return err
+		}
+		if l.Status == "" || l.Status == LockUnidentified {
+			l.Status = LockOK
+		}
+	}
+	return nil
+}
+
+// LockUpdate changes a lock's record. Nil fields stay as they are.
+type LockUpdate struct {
+	Name         *string
+	ModelID      *string
+	SerialNumber *string
+	Notes        *string
+	HasSmartKey  *bool
+	Connection   *Connection
+}
+
+// UpdateLock changes a lock's record.
+func (s *Service) UpdateLock(ctx context.Context, id int64, u LockUpdate) (l *Lock, err error) {
+	err = s.change(ctx, "lock.update", "lock", func(tx Tx) (int64, any, error) {
+		l, err = tx.FindLockByID(ctx, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, set := range []struct {
+			src *string
+			dst *string
+		}{{u.Name, &l.Name}, {u.ModelID, &l.ModelID}, {u.SerialNumber, &l.SerialNumber}, {u.Notes, &l.Notes}} {
+			if set.src != nil {
+				*set.dst = strings.TrimSpace(*set.src)
+			}
+		}
+		if u.HasSmartKey != nil {
+			l.HasSmartKey = *u.HasSmartKey
+		}
+		if u.Connection != nil {
+			l.Connection = *u.Connection
+		}
+		if err := s.checkLock(l); err != nil {
+			return 0, nil, err
+		}
+		return id, u, tx.UpdateLock(ctx, l)
+	})
+	return l, err
+}
+
+// FindLocks lists locks.
+func (s *Service) FindLocks(ctx context.Context, f LockFilter, p Page) (locks []*Lock, total int, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		locks, total, err = tx.FindLocks(ctx, f, p)
+		return err
+	})
+	return locks, total, err
+}
+
+// FindLockByID returns one lock.
+func (s *Service) FindLockByID(ctx context.Context, id int64) (l *Lock, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		l, err = tx.FindLockByID(ctx, id)
+		return err
+	})
+	return l, err
+}
+
+// DeleteLock removes a lock's record.
+func (s *Service) DeleteLock(ctx context.Context, id int64) error {
+	return s.change(ctx, "lock.delete", "lock", func(tx Tx) (int64, any, error) {
+		l, err := tx.FindLockByID(ctx, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		return id, l, tx.DeleteLock(ctx, id)
+	})
+}
+
+// CreatePerson adds a person.
+func (s *Service) CreatePerson(ctx context.Context, p *Person) error {
+	p.Name = strings.TrimSpace(p.Name)
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return s.change(ctx, "person.create", "person", func(tx Tx) (int64, any, error) {
+		err := tx.CreatePerson(ctx, p)
+		return p.ID, p, err
+	})
+}
+
+// FindPeople lists people.
+func (s *Service) FindPeople(ctx context.Context, pg Page) (people []*Person, total int, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		people, total, err = tx.FindPeople(ctx, pg)
+		return err
+	})
+	return people, total, err
+}
+
+// DeletePerson removes a person.
+func (s *Service) DeletePerson(ctx context.Context, id int64) error {
+	return s.change(ctx, "person.delete", "person", func(tx Tx) (int64, any, error) {
+		p, err := tx.FindPersonByID(ctx, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		return id, p, tx.DeletePerson(ctx, id)
+	})
+}
+
+// VerifyAuditLog reads the whole audit log in order and checks its hash chain. It
+// returns the number of entries checked, and an invalid error naming the first broken
+// entry.
+func (s *Service) VerifyAuditLog(ctx context.Context) (n int, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		var prev *AuditEntry
+		after := int64(0)
+		for {
+			batch, err := tx.FindAudit(ctx, after, 1000)
+			if err != nil {
+				return err
+			}
+			if len(batch) == 0 {
+				return nil
+			}
+			if err := VerifyAudit(prev, batch); err != nil {
+				return err
+			}
+			n += len(batch)
+			prev = batch[len(batch)-1]
+			after = prev.Seq
+		}
+	})
+	return n, err
+}

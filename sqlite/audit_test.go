@@ -1,0 +1,50 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/storetest"
+)
+
+// Changing one byte of one audit entry in the database file, behind the append-only
+// triggers' back, makes verification fail and name that entry.
+func TestAuditTamperDetected(t *testing.T) {
+	db := MustOpen(t)
+	s := storetest.NewService(db)
+	ctx := context.Background()
+	for i := range 5 {
+		if err := s.CreatePerson(ctx, &latchkey.Person{Name: fmt.Sprintf("Person %d", i), Role: latchkey.RoleGuest}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.VerifyAuditLog(ctx); err != nil || n != 5 {
+		t.Fatalf("before tampering: %d entries, %v", n, err)
+	}
+	// Through SQL, the log refuses changes.
+	raw, err := sql.Open("sqlite", db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE audit SET actor = 'mallory' WHERE seq = 3`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Fatalf("update through SQL: %v", err)
+	}
+	// An attacker who drops the trigger and flips one byte is still caught.
+	for _, q := range []string{`DROP TRIGGER audit_no_update`,
+		`UPDATE audit SET detail = replace(detail, 'Person 2', 'Person 7') WHERE seq = 3`} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = s.VerifyAuditLog(ctx)
+	if latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), "entry 3") {
+		t.Fatalf("after tampering: %v; want an error naming entry 3", err)
+	}
+}

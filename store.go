@@ -1,0 +1,89 @@
+package latchkey
+
+import "context"
+
+// Store persists Latchkey's records. Business rules live in Service; a store only
+// stores, finds, and translates its database's errors into *Error codes (a unique
+// violation is a conflict, a missing row not_found). Two implementations exist, package
+// sqlite and package postgres; package storetest holds the contract suite both pass.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it if fn returns nil. The
+	// commit is durable when Update returns: a change is never acknowledged before.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store.
+	Close() error
+}
+
+// Page limits a list. Zero Limit means the store's default (100); Limit is capped at 1000.
+type Page struct {
+	Offset int
+	Limit  int
+}
+
+// Tx is one transaction on a Store. Find methods return a not_found error, never a nil
+// record without an error. List methods return the page asked for and the total count.
+type Tx interface {
+	CreateSite(ctx context.Context, s *Site) error
+	FindSiteByID(ctx context.Context, id int64) (*Site, error)
+	FindSites(ctx context.Context, p Page) ([]*Site, int, error)
+	UpdateSite(ctx context.Context, s *Site) error
+	DeleteSite(ctx context.Context, id int64) error // conflict while it has doors
+
+	CreateDoor(ctx context.Context, d *Door) error
+	FindDoorByID(ctx context.Context, id int64) (*Door, error)
+	FindDoors(ctx context.Context, f DoorFilter, p Page) ([]*Door, int, error)
+	UpdateDoor(ctx context.Context, d *Door) error
+	DeleteDoor(ctx context.Context, id int64) error // conflict while it has locks
+
+	CreateLock(ctx context.Context, l *Lock) error
+	FindLockByID(ctx context.Context, id int64) (*Lock, error)
+	FindLocks(ctx context.Context, f LockFilter, p Page) ([]*Lock, int, error)
+	UpdateLock(ctx context.Context, l *Lock) error
+	DeleteLock(ctx context.Context, id int64) error
+
+	CreatePerson(ctx context.Context, p *Person) error
+	FindPersonByID(ctx context.Context, id int64) (*Person, error)
+	FindPeople(ctx context.Context, p Page) ([]*Person, int, error)
+	UpdatePerson(ctx context.Context, p *Person) error
+	DeletePerson(ctx context.Context, id int64) error
+
+	// AppendAudit stores a sealed entry; its Seq must follow the last one's.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// LastAudit returns the newest entry, or nil and no error when the log is empty.
+	LastAudit(ctx context.Context) (*AuditEntry, error)
+	// FindAudit returns entries in order from Seq after+1.
+	FindAudit(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
+}
+
+// DoorFilter narrows FindDoors. Nil fields do not filter.
+type DoorFilter struct {
+	SiteID *int64
+}
+
+// LockFilter narrows FindLocks. Nil fields do not filter.
+type LockFilter struct {
+	DoorID *int64
+	SiteID *int64
+	Status *LockStatus
+}
+
+// PageLimit returns the effective limit of a page.
+func (p Page) PageLimit() int {
+	switch {
+	case p.Limit <= 0:
+		return 100
+	case p.Limit > 1000:
+		return 1000
+	}
+	return p.Limit
+}
+
+// Vault seals and opens secrets (PIN codes) with authenticated encryption. The
+// additional data binds a ciphertext to its record, so that a sealed PIN copied onto
+// another record does not open.
+type Vault interface {
+	Seal(plaintext, additional []byte) ([]byte, error)
+	Open(ciphertext, additional []byte) ([]byte, error)
+}

@@ -1,0 +1,300 @@
+// Package storetest is the contract suite every latchkey.Store must pass. Each store's
+// tests call Run with a function that opens a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Opener returns a new empty store; the suite closes it.
+type Opener func(t *testing.T) latchkey.Store
+
+// fixedClock is a clock that moves only when told.
+type fixedClock struct{ t time.Time }
+
+func (c *fixedClock) Now() time.Time { return c.t }
+
+// models accepts the catalog ids the suite uses.
+type models struct{}
+
+func (models) CheckModel(id string) error {
+	switch id {
+	case "916", "910", "smartkey":
+		return nil
+	}
+	return latchkey.Errorf(latchkey.ENOTFOUND, "No model %q.", id)
+}
+
+// NewService returns a service on store with a fixed clock and a stand-in catalog.
+func NewService(store latchkey.Store) *latchkey.Service {
+	return &latchkey.Service{Store: store, Models: models{}, Clock: &fixedClock{t: time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)}}
+}
+
+// Run runs the whole contract suite.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, latchkey.Store)
+	}{
+		{"Sites", testSites},
+		{"Doors", testDoors},
+		{"Locks", testLocks},
+		{"People", testPeople},
+		{"Paging", testPaging},
+		{"AuditChain", testAuditChain},
+		{"Rollback", testRollback},
+		{"ViewIsReadOnly", testViewReadOnly},
+		{"ConcurrentWrites", testConcurrentWrites},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := open(t)
+			defer store.Close()
+			tt.fn(t, store)
+		})
+	}
+}
+
+func ctx() context.Context {
+	return latchkey.NewContextWithActor(context.Background(), "tester")
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := latchkey.ErrorCode(err); got != code {
+		t.Fatalf("error %v has code %q, want %q", err, got, code)
+	}
+}
+
+// seed creates a site with a door and returns both.
+func seed(t *testing.T, s *latchkey.Service) (*latchkey.Site, *latchkey.Door) {
+	t.Helper()
+	site := &latchkey.Site{Name: "Maple Street", TimeZone: "America/Chicago"}
+	must(t, s.CreateSite(ctx(), site))
+	door := &latchkey.Door{SiteID: site.ID, Name: "Front door"}
+	must(t, s.CreateDoor(ctx(), door))
+	return site, door
+}
+
+func testSites(t *testing.T, store latchkey.Store) {
+	s := NewService(store)
+	site := &latchkey.Site{Name: "  Maple Street ", Address: "12 Maple St", TimeZone: "America/Chicago"}
+	must(t, s.CreateSite(ctx(), site))
+	if site.ID == 0 || site.Name != "Maple Street" {
+		t.Fatalf("created %+v", site)
+	}
+	got, err := s.FindSiteByID(ctx(), site.ID)
+	must(t, err)
+	if got.Name != site.Name || got.Address != site.Address || got.TimeZone != site.TimeZone || !got.CreatedAt.Equal(site.CreatedAt) {
+		t.Fatalf("got %+v, want %+v", got, site)
+	}
+	_, err = s.FindSiteByID(ctx(), 9999)
+	wantCode(t, err, latchkey.ENOTFOUND)
+	wantCode(t, s.CreateSite(ctx(), &latchkey.Site{Name: "", TimeZone: "UTC"}), latchkey.EINVALID)
+
+	door := &latchkey.Door{SiteID: site.ID, Name: "Back"}
+	must(t, s.CreateDoor(ctx(), door))
+	wantCode(t, s.DeleteSite(ctx(), site.ID), latchkey.ECONFLICT)
+	must(t, s.DeleteDoor(ctx(), door.ID))
+	must(t, s.DeleteSite(ctx(), site.ID))
+	wantCode(t, s.DeleteSite(ctx(), site.ID), latchkey.ENOTFOUND)
+}
+
+func testDoors(t *testing.T, store latchkey.Store) {
+	s := NewService(store)
+	site, door := seed(t, s)
+	wantCode(t, s.CreateDoor(ctx(), &latchkey.Door{SiteID: site.ID, Name: "Front door"}), latchkey.ECONFLICT)
+	wantCode(t, s.CreateDoor(ctx(), &latchkey.Door{SiteID: 777, Name: "x"}), latchkey.ENOTFOUND)
+	other := &latchkey.Site{Name: "Oak", TimeZone: "UTC"}
+	must(t, s.CreateSite(ctx(), other))
+	must(t, s.CreateDoor(ctx(), &latchkey.Door{SiteID: other.ID, Name: "Front door"}))
+	doors, total, err := s.FindDoors(ctx(), latchkey.DoorFilter{SiteID: &site.ID}, latchkey.Page{})
+	must(t, err)
+	if total != 1 || len(doors) != 1 || doors[0].ID != door.ID {
+		t.Fatalf("doors of site %d: %d %+v", site.ID, total, doors)
+	}
+	must(t, store.Update(ctx(), func(tx latchkey.Tx) error {
+		door.Name = "Front entry"
+		return tx.UpdateDoor(ctx(), door)
+	}))
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		d, err := tx.FindDoorByID(ctx(), door.ID)
+		if err == nil && d.Name != "Front entry" {
+			return fmt.Errorf("door name %q after update", d.Name)
+		}
+		return err
+	}))
+}
+
+func testLocks(t *testing.T, store latchkey.Store) {
+	s := NewService(store)
+	site, door := seed(t, s)
+	bought := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	installed := bought.AddDate(0, 0, 10)
+	l := &latchkey.Lock{DoorID: door.ID, Name: "Deadbolt", ModelID: "916", HasSmartKey: true, SerialNumber: "SN-1",
+		PurchasedAt: &bought, InstalledAt: &installed, Notes: "spare key in the shed",
+		Connection: latchkey.Connection{Driver: latchkey.DriverZWaveJS, Address: "7"}}
+	must(t, s.CreateLock(ctx(), l))
+	if l.Status != latchkey.LockOK {
+		t.Fatalf("status %q, want ok", l.Status)
+	}
+	got, err := s.FindLockByID(ctx(), l.ID)
+	must(t, err)
+	if got.Name != l.Name || got.ModelID != "916" || !got.HasSmartKey || got.SerialNumber != "SN-1" ||
+		got.PurchasedAt == nil || !got.PurchasedAt.Equal(bought) || got.InstalledAt == nil || !got.InstalledAt.Equal(installed) ||
+		got.Notes != l.Notes || got.Connection != l.Connection {
+		t.Fatalf("got %+v, want %+v", got, l)
+	}
+	// An unidentified lock is recorded as such (invariant 4); an unknown model is refused.
+	knob := &latchkey.Lock{DoorID: door.ID, Name: "Knob"}
+	must(t, s.CreateLock(ctx(), knob))
+	if knob.Status != latchkey.LockUnidentified {
+		t.Fatalf("status %q, want unidentified", knob.Status)
+	}
+	wantCode(t, s.CreateLock(ctx(), &latchkey.Lock{DoorID: door.ID, Name: "X", ModelID: "be469"}), latchkey.ENOTFOUND)
+	wantCode(t, s.CreateLock(ctx(), &latchkey.Lock{DoorID: door.ID, Name: "Deadbolt"}), latchkey.ECONFLICT)
+
+	model := "smartkey"
+	updated, err := s.UpdateLock(ctx(), knob.ID, latchkey.LockUpdate{ModelID: &model})
+	must(t, err)
+	if updated.Status != latchkey.LockOK || updated.ModelID != "smartkey" {
+		t.Fatalf("after identifying: %+v", updated)
+	}
+	status := latchkey.LockOK
+	locks, total, err := s.FindLocks(ctx(), latchkey.LockFilter{SiteID: &site.ID, Status: &status}, latchkey.Page{})
+	must(t, err)
+	if total != 2 || len(locks) != 2 {
+		t.Fatalf("locks of the site: %d", total)
+	}
+	must(t, s.DeleteLock(ctx(), knob.ID))
+	_, err = s.FindLockByID(ctx(), knob.ID)
+	wantCode(t, err, latchkey.ENOTFOUND)
+	wantCode(t, s.DeleteDoor(ctx(), door.ID), latchkey.ECONFLICT)
+}
+
+func testPeople(t *testing.T, store latchkey.Store) {
+	s := NewService(store)
+	p := &latchkey.Person{Name: "Ana Ruiz", Role: latchkey.RoleTenant, Email: "ana@example.com"}
+	must(t, s.CreatePerson(ctx(), p))
+	must(t, store.Update(ctx(), func(tx latchkey.Tx) error {
+		p.Phone = "555-0100"
+		return tx.UpdatePerson(ctx(), p)
+	}))
+	people, total, err := s.FindPeople(ctx(), latchkey.Page{})
+	must(t, err)
+	if total != 1 || people[0].Phone != "555-0100" || people[0].Role != latchkey.RoleTenant {
+		t.Fatalf("people: %+v", people)
+	}
+	wantCode(t, s.CreatePerson(ctx(), &latchkey.Person{Name: "Bo", Role: "boss"}), latchkey.EINVALID)
+	must(t, s.DeletePerson(ctx(), p.ID))
+	wantCode(t, s.DeletePerson(ctx(), p.ID), latchkey.ENOTFOUND)
+}
+
+func testPaging(t *testing.T, store latchkey.Store) {
+	s := NewService(store)
+	for i := range 25 {
+		must(t, s.CreatePerson(ctx(), &latchkey.Person{Name: fmt.Sprintf("Person %02d", i), Role: latchkey.RoleGuest}))
+	}
+	page, total, err := s.FindPeople(ctx(), latchkey.Page{Offset: 20, Limit: 10})
+	must(t, err)
+	if total != 25 || len(page) != 5 || page[0].Name != "Person 20" {
+		t.Fatalf("page: total %d, %d items, first %+v", total, len(page), page[0])
+	}
+}
+
+// Every change appends one audit entry in the same transaction, chained by hashes.
+func testAuditChain(t *testing.T, store latchkey.Store) {
+	s := NewService(store)
+	_, door := seed(t, s)
+	must(t, s.CreateLock(ctx(), &latchkey.Lock{DoorID: door.ID, Name: "Deadbolt", ModelID: "916"}))
+	n, err := s.VerifyAuditLog(ctx())
+	must(t, err)
+	if n != 3 {
+		t.Fatalf("%d audit entries, want 3 (site, door, lock)", n)
+	}
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		entries, err := tx.FindAudit(ctx(), 0, 10)
+		if err != nil {
+			return err
+		}
+		if entries[2].Action != "lock.create" || entries[2].Actor != "tester" || entries[2].PrevHash != entries[1].Hash {
+			return fmt.Errorf("third entry %+v", entries[2])
+		}
+		return latchkey.VerifyAudit(nil, entries)
+	}))
+}
+
+// A change that fails leaves nothing behind: neither the record nor its audit entry.
+func testRollback(t *testing.T, store latchkey.Store) {
+	s := NewService(store)
+	boom := errors.New("boom")
+	err := store.Update(ctx(), func(tx latchkey.Tx) error {
+		if err := tx.CreatePerson(ctx(), &latchkey.Person{Name: "Ghost", Role: latchkey.RoleGuest}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update returned %v, want the function's error", err)
+	}
+	_, total, err := s.FindPeople(ctx(), latchkey.Page{})
+	must(t, err)
+	if total != 0 {
+		t.Fatalf("%d people after a rolled-back change", total)
+	}
+	// A duplicate door fails inside the change: no audit entry for it.
+	_, door := seed(t, s)
+	wantCode(t, s.CreateDoor(ctx(), &latchkey.Door{SiteID: door.SiteID, Name: door.Name}), latchkey.ECONFLICT)
+	n, err := s.VerifyAuditLog(ctx())
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("%d audit entries, want 2", n)
+	}
+}
+
+func testViewReadOnly(t *testing.T, store latchkey.Store) {
+	err := store.View(ctx(), func(tx latchkey.Tx) error {
+		return tx.CreatePerson(ctx(), &latchkey.Person{Name: "Sneaky", Role: latchkey.RoleGuest})
+	})
+	if err == nil {
+		t.Fatal("a write inside View succeeded")
+	}
+}
+
+// Concurrent changes all land, and the audit chain stays whole.
+func testConcurrentWrites(t *testing.T, store latchkey.Store) {
+	s := NewService(store)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.CreatePerson(ctx(), &latchkey.Person{Name: fmt.Sprintf("P%d", i), Role: latchkey.RoleGuest})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	n, err := s.VerifyAuditLog(ctx())
+	must(t, err)
+	if n != 40 {
+		t.Fatalf("%d audit entries after 40 concurrent changes", n)
+	}
+}
