@@ -91,6 +91,11 @@ func (s *Service) DeleteSite(ctx context.Context, id int64) error {
 		if err != nil {
 			return 0, nil, err
 		}
+		if _, n, err := tx.FindDoors(ctx, DoorFilter{SiteID: &id}, Page{Limit: 1}); err != nil {
+			return 0, nil, err
+		} else if n > 0 {
+			return 0, nil, Errorf(ECONFLICT, "Site %d still has %d door(s); remove them first (latchkey door ls --site %d).", id, n, id)
+		}
 		return id, site, tx.DeleteSite(ctx, id)
 	})
 }
@@ -125,6 +130,11 @@ func (s *Service) DeleteDoor(ctx context.Context, id int64) error {
 		d, err := tx.FindDoorByID(ctx, id)
 		if err != nil {
 			return 0, nil, err
+		}
+		if _, n, err := tx.FindLocks(ctx, LockFilter{DoorID: &id}, Page{Limit: 1}); err != nil {
+			return 0, nil, err
+		} else if n > 0 {
+			return 0, nil, Errorf(ECONFLICT, "Door %d still has %d lock(s); remove them first (latchkey lock ls --door %d).", id, n, id)
 		}
 		return id, d, tx.DeleteDoor(ctx, id)
 	})
@@ -289,3 +299,30 @@ func (s *Service) VerifyAuditLog(ctx context.Context) (n int, err error) {
 	})
 	return n, err
 }
+
+// RecordService is what the command line and the HTTP API use of the records; Service
+// implements it over a store, and an HTTP client can implement it over a server.
+type RecordService interface {
+	CreateSite(ctx context.Context, site *Site) error
+	FindSites(ctx context.Context, p Page) ([]*Site, int, error)
+	FindSiteByID(ctx context.Context, id int64) (*Site, error)
+	DeleteSite(ctx context.Context, id int64) error
+
+	CreateDoor(ctx context.Context, d *Door) error
+	FindDoors(ctx context.Context, f DoorFilter, p Page) ([]*Door, int, error)
+	DeleteDoor(ctx context.Context, id int64) error
+
+	CreateLock(ctx context.Context, l *Lock) error
+	FindLocks(ctx context.Context, f LockFilter, p Page) ([]*Lock, int, error)
+	FindLockByID(ctx context.Context, id int64) (*Lock, error)
+	UpdateLock(ctx context.Context, id int64, u LockUpdate) (*Lock, error)
+	DeleteLock(ctx context.Context, id int64) error
+
+	CreatePerson(ctx context.Context, p *Person) error
+	FindPeople(ctx context.Context, p Page) ([]*Person, int, error)
+	DeletePerson(ctx context.Context, id int64) error
+
+	VerifyAuditLog(ctx context.Context) (int, error)
+}
+
+var _ RecordService = (*Service)(nil)

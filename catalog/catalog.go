@@ -460,3 +460,9 @@ func (m *Model) SourceTags() []string {
 	sort.Strings(tags)
 	return tags
 }
+
+// CheckModel returns nil when id names a catalog model (it satisfies latchkey.Models).
+func (c *Catalog) CheckModel(id string) error {
+	_, err := c.Model(id)
+	return err
+}

@@ -167,6 +167,10 @@ func FormatError(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return latchkey.Errorf(latchkey.ECONFLICT, "Other records still refer to it, or it refers to a record that does not exist; remove or fix those first.")
 		case sqlite3.SQLITE_CONSTRAINT_TRIGGER:
+			// ON DELETE RESTRICT is enforced like a trigger and reported with its code.
+			if strings.Contains(se.Error(), "FOREIGN KEY") {
+				return latchkey.Errorf(latchkey.ECONFLICT, "Other records still refer to it; remove those first.")
+			}
 			return latchkey.Errorf(latchkey.ECONFLICT, "Refused by the database: %s.", constraintText(se.Error()))
 		}
 	}

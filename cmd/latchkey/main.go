@@ -42,7 +42,9 @@ type Main struct {
 	Random      io.Reader // source of randomness for keys and codes
 	Catalog     *catalog.Catalog
 
-	json bool // --json was given
+	json    bool   // --json was given
+	dataDir string // --data
+	dbURL   string // --db
 }
 
 // NewMain returns a Main on the process's standard streams and the embedded catalog.
@@ -120,8 +122,11 @@ Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 refused as unsafe.`,
 	}
 	group(root)
 	root.PersistentFlags().BoolVar(&m.json, "json", false, "print machine-readable JSON")
+	root.PersistentFlags().StringVar(&m.dataDir, "data", defaultDataDir(), "data directory: the SQLite database and the vault key (or set LATCHKEY_DATA)")
+	root.PersistentFlags().StringVar(&m.dbURL, "db", os.Getenv("LATCHKEY_DB"), "PostgreSQL URL instead of the embedded database (or set LATCHKEY_DB)")
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(m.versionCommand(), m.modelsCommand(), m.keyCommand(), m.codeCommand(), m.simCommand())
+	root.AddCommand(m.versionCommand(), m.modelsCommand(), m.keyCommand(), m.codeCommand(), m.simCommand(),
+		m.siteCommand(), m.doorCommand(), m.lockCommand(), m.personCommand(), m.auditCommand(), m.migrateCommand())
 	return root
 }
 

@@ -1,0 +1,519 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/postgres"
+	"github.com/latchkey/latchkey/sqlite"
+	"github.com/latchkey/latchkey/vault"
+)
+
+// defaultDataDir is where the embedded store lives unless --data or LATCHKEY_DATA says
+// otherwise: the XDG data directory.
+func defaultDataDir() string {
+	if d := os.Getenv("LATCHKEY_DATA"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "latchkey")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "latchkey")
+	}
+	return "latchkey-data"
+}
+
+// records opens the store named by --db, or the data directory's SQLite database, with
+// the data directory's vault, and returns the service over them.
+func (m *Main) records(ctx context.Context) (*latchkey.Service, func(), error) {
+	if err := os.MkdirAll(m.dataDir, 0o700); err != nil {
+		return nil, nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "Cannot create the data directory %s: %v. Choose another with --data.", m.dataDir, err)
+	}
+	v, err := vault.Open(filepath.Join(m.dataDir, "vault.key"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var store latchkey.Store
+	if m.dbURL != "" {
+		store, err = postgres.Open(ctx, m.dbURL)
+	} else {
+		store, err = sqlite.Open(ctx, filepath.Join(m.dataDir, "latchkey.db"))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := &latchkey.Service{Store: store, Vault: v, Models: m.Catalog, Clock: latchkey.SystemClock{}}
+	return svc, func() { store.Close() }, nil
+}
+
+// withRecords runs f with the record service, the actor set to the local user.
+func (m *Main) withRecords(cmd *cobra.Command, f func(ctx context.Context, s latchkey.RecordService) error) error {
+	ctx := latchkey.NewContextWithActor(cmd.Context(), "cli:"+localUser())
+	svc, closeFn, err := m.records(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	return f(ctx, svc)
+}
+
+func localUser() string {
+	for _, k := range []string{"USER", "LOGNAME"} {
+		if u := os.Getenv(k); u != "" {
+			return u
+		}
+	}
+	return "unknown"
+}
+
+// idArg parses a record id argument.
+func idArg(what, s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, latchkey.Errorf(latchkey.EINVALID, "%q is not a %s id; ids are whole numbers, as 'latchkey %s ls' shows them.", s, what, what)
+	}
+	return id, nil
+}
+
+// dateFlag parses an optional YYYY-MM-DD date.
+func dateFlag(name, s string) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "--%s %q is not a date; write it as YYYY-MM-DD.", name, s)
+	}
+	return &t, nil
+}
+
+type listView[T any] struct {
+	Items []T `json:"items"`
+	Total int `json:"total"`
+}
+
+func table(w io.Writer, header string, rows func(tw io.Writer)) {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	rows(tw)
+	tw.Flush()
+}
+
+func pageFlags(cmd *cobra.Command, p *latchkey.Page) {
+	cmd.Flags().IntVar(&p.Limit, "limit", 100, "how many to list (at most 1000)")
+	cmd.Flags().IntVar(&p.Offset, "offset", 0, "how many to skip")
+}
+
+func (m *Main) siteCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "site", Short: "Sites: the homes and buildings that hold doors"}
+	group(cmd)
+	var site latchkey.Site
+	add := &cobra.Command{
+		Use: "add NAME", Short: "Add a site", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			site.Name = args[0]
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				if err := s.CreateSite(ctx, &site); err != nil {
+					return err
+				}
+				return m.emit(site, func(w io.Writer) { fmt.Fprintf(w, "Added site %d: %s.\n", site.ID, site.Name) })
+			})
+		}),
+	}
+	add.Flags().StringVar(&site.Address, "address", "", "street address")
+	add.Flags().StringVar(&site.TimeZone, "tz", "UTC", "IANA time zone for the site's schedules (America/Chicago)")
+	var page latchkey.Page
+	ls := &cobra.Command{
+		Use: "ls", Short: "List sites", Args: cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				sites, total, err := s.FindSites(ctx, page)
+				if err != nil {
+					return err
+				}
+				return m.emit(listView[*latchkey.Site]{sites, total}, func(w io.Writer) {
+					table(w, "ID\tNAME\tTIME ZONE\tADDRESS", func(tw io.Writer) {
+						for _, st := range sites {
+							fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", st.ID, st.Name, st.TimeZone, st.Address)
+						}
+					})
+				})
+			})
+		}),
+	}
+	pageFlags(ls, &page)
+	rm := &cobra.Command{
+		Use: "rm ID", Short: "Remove a site that has no doors", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("site", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				if err := s.DeleteSite(ctx, id); err != nil {
+					return err
+				}
+				return m.emit(map[string]int64{"deleted": id}, func(w io.Writer) { fmt.Fprintf(w, "Removed site %d.\n", id) })
+			})
+		}),
+	}
+	cmd.AddCommand(add, ls, rm)
+	return cmd
+}
+
+func (m *Main) doorCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "door", Short: "Doors: each on a site, carrying one or two locks"}
+	group(cmd)
+	var door latchkey.Door
+	add := &cobra.Command{
+		Use: "add --site ID NAME", Short: "Add a door to a site", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			door.Name = args[0]
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				if err := s.CreateDoor(ctx, &door); err != nil {
+					return err
+				}
+				return m.emit(door, func(w io.Writer) { fmt.Fprintf(w, "Added door %d: %s.\n", door.ID, door.Name) })
+			})
+		}),
+	}
+	add.Flags().Int64Var(&door.SiteID, "site", 0, "the site's id (required)")
+	_ = add.MarkFlagRequired("site")
+	var page latchkey.Page
+	var siteID int64
+	ls := &cobra.Command{
+		Use: "ls", Short: "List doors", Args: cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			var f latchkey.DoorFilter
+			if siteID != 0 {
+				f.SiteID = &siteID
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				doors, total, err := s.FindDoors(ctx, f, page)
+				if err != nil {
+					return err
+				}
+				return m.emit(listView[*latchkey.Door]{doors, total}, func(w io.Writer) {
+					table(w, "ID\tSITE\tNAME", func(tw io.Writer) {
+						for _, d := range doors {
+							fmt.Fprintf(tw, "%d\t%d\t%s\n", d.ID, d.SiteID, d.Name)
+						}
+					})
+				})
+			})
+		}),
+	}
+	ls.Flags().Int64Var(&siteID, "site", 0, "only this site's doors")
+	pageFlags(ls, &page)
+	rm := &cobra.Command{
+		Use: "rm ID", Short: "Remove a door that has no locks", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("door", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				if err := s.DeleteDoor(ctx, id); err != nil {
+					return err
+				}
+				return m.emit(map[string]int64{"deleted": id}, func(w io.Writer) { fmt.Fprintf(w, "Removed door %d.\n", id) })
+			})
+		}),
+	}
+	cmd.AddCommand(add, ls, rm)
+	return cmd
+}
+
+func (m *Main) lockCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "lock", Short: "Locks: each on a door, with its model, serial number and dates"}
+	group(cmd)
+	var l latchkey.Lock
+	var purchased, installed, driver string
+	add := &cobra.Command{
+		Use: "add --door ID NAME", Short: "Add a lock to a door",
+		Long: `Add a lock to a door. Give its catalog model with --model (latchkey models ls, or
+latchkey models identify); without one the lock is recorded as unidentified, and no
+procedure runs on it until it is identified.`,
+		Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			l.Name = args[0]
+			var err error
+			if l.PurchasedAt, err = dateFlag("purchased", purchased); err != nil {
+				return err
+			}
+			if l.InstalledAt, err = dateFlag("installed", installed); err != nil {
+				return err
+			}
+			l.Connection.Driver = latchkey.Driver(driver)
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				if err := s.CreateLock(ctx, &l); err != nil {
+					return err
+				}
+				return m.emit(l, func(w io.Writer) { fmt.Fprintf(w, "Added lock %d: %s (%s).\n", l.ID, l.Name, l.Status) })
+			})
+		}),
+	}
+	f := add.Flags()
+	f.Int64Var(&l.DoorID, "door", 0, "the door's id (required)")
+	f.StringVar(&l.ModelID, "model", "", "catalog model id (916, smartkey, ...)")
+	f.BoolVar(&l.HasSmartKey, "smartkey", false, "the lock has a SmartKey cylinder")
+	f.StringVar(&l.SerialNumber, "serial", "", "serial number from the label")
+	f.StringVar(&purchased, "purchased", "", "purchase date, YYYY-MM-DD")
+	f.StringVar(&installed, "installed", "", "install date, YYYY-MM-DD")
+	f.StringVar(&l.Notes, "notes", "", "notes")
+	f.StringVar(&driver, "driver", "", "how it is reached: sim, zwavejs or zigbee2mqtt")
+	f.StringVar(&l.Connection.Address, "address", "", "its address on that driver")
+	_ = add.MarkFlagRequired("door")
+
+	var page latchkey.Page
+	var doorID, siteID int64
+	var status string
+	ls := &cobra.Command{
+		Use: "ls", Short: "List locks", Args: cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			var f latchkey.LockFilter
+			if doorID != 0 {
+				f.DoorID = &doorID
+			}
+			if siteID != 0 {
+				f.SiteID = &siteID
+			}
+			if status != "" {
+				st := latchkey.LockStatus(status)
+				f.Status = &st
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				locks, total, err := s.FindLocks(ctx, f, page)
+				if err != nil {
+					return err
+				}
+				return m.emit(listView[*latchkey.Lock]{locks, total}, func(w io.Writer) {
+					table(w, "ID\tDOOR\tNAME\tMODEL\tSTATUS\tCONNECTION", func(tw io.Writer) {
+						for _, l := range locks {
+							conn := "-"
+							if l.Connection.Driver != "" {
+								conn = string(l.Connection.Driver) + ":" + l.Connection.Address
+							}
+							fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", l.ID, l.DoorID, l.Name, or(l.ModelID, "?"), l.Status, conn)
+						}
+					})
+				})
+			})
+		}),
+	}
+	ls.Flags().Int64Var(&doorID, "door", 0, "only this door's locks")
+	ls.Flags().Int64Var(&siteID, "site", 0, "only this site's locks")
+	ls.Flags().StringVar(&status, "status", "", "only locks with this status (ok, exposed, needs_locksmith, ...)")
+	pageFlags(ls, &page)
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show a lock's record", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("lock", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				l, err := s.FindLockByID(ctx, id)
+				if err != nil {
+					return err
+				}
+				return m.emit(l, func(w io.Writer) { m.writeLock(w, l) })
+			})
+		}),
+	}
+	var u struct{ model, serial, notes, name string }
+	set := &cobra.Command{
+		Use: "set ID", Short: "Change a lock's model, serial number, notes or name", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("lock", args[0])
+			if err != nil {
+				return err
+			}
+			var upd latchkey.LockUpdate
+			for name, dst := range map[string]**string{"model": &upd.ModelID, "serial": &upd.SerialNumber, "notes": &upd.Notes, "name": &upd.Name} {
+				if cmd.Flags().Changed(name) {
+					v, _ := cmd.Flags().GetString(name)
+					*dst = &v
+				}
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				l, err := s.UpdateLock(ctx, id, upd)
+				if err != nil {
+					return err
+				}
+				return m.emit(l, func(w io.Writer) { m.writeLock(w, l) })
+			})
+		}),
+	}
+	set.Flags().StringVar(&u.model, "model", "", "catalog model id")
+	set.Flags().StringVar(&u.serial, "serial", "", "serial number")
+	set.Flags().StringVar(&u.notes, "notes", "", "notes")
+	set.Flags().StringVar(&u.name, "name", "", "name")
+	rm := &cobra.Command{
+		Use: "rm ID", Short: "Remove a lock's record", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("lock", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				if err := s.DeleteLock(ctx, id); err != nil {
+					return err
+				}
+				return m.emit(map[string]int64{"deleted": id}, func(w io.Writer) { fmt.Fprintf(w, "Removed lock %d.\n", id) })
+			})
+		}),
+	}
+	cmd.AddCommand(add, ls, show, set, rm)
+	return cmd
+}
+
+func (m *Main) writeLock(w io.Writer, l *latchkey.Lock) {
+	model := "unidentified: run 'latchkey models identify', then 'latchkey lock set " + strconv.FormatInt(l.ID, 10) + " --model ID'"
+	if l.ModelID != "" {
+		model = l.ModelID
+		if md, err := m.Catalog.Model(l.ModelID); err == nil {
+			model += " (" + md.Name + ")"
+		}
+	}
+	date := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.Format(time.DateOnly)
+	}
+	fmt.Fprintf(w, "Lock %d: %s\n", l.ID, l.Name)
+	for _, row := range [][2]string{
+		{"Door", strconv.FormatInt(l.DoorID, 10)}, {"Model", model}, {"Status", string(l.Status)},
+		{"SmartKey", yesNo(l.HasSmartKey)}, {"Serial", or(l.SerialNumber, "-")},
+		{"Purchased", date(l.PurchasedAt)}, {"Installed", date(l.InstalledAt)},
+		{"Connection", or(strings.TrimSuffix(string(l.Connection.Driver)+":"+l.Connection.Address, ":"), "-")},
+		{"Notes", or(l.Notes, "-")},
+	} {
+		fmt.Fprintf(w, "  %-11s %s\n", row[0]+":", row[1])
+	}
+}
+
+func or(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+func (m *Main) personCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "person", Short: "People who hold keys or codes"}
+	group(cmd)
+	var p latchkey.Person
+	var role string
+	add := &cobra.Command{
+		Use: "add NAME", Short: "Add a person", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			p.Name, p.Role = args[0], latchkey.PersonRole(role)
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				if err := s.CreatePerson(ctx, &p); err != nil {
+					return err
+				}
+				return m.emit(p, func(w io.Writer) { fmt.Fprintf(w, "Added %s %d: %s.\n", p.Role, p.ID, p.Name) })
+			})
+		}),
+	}
+	add.Flags().StringVar(&role, "role", "family", "owner, family, tenant, guest or service")
+	add.Flags().StringVar(&p.Phone, "phone", "", "phone number")
+	add.Flags().StringVar(&p.Email, "email", "", "email address")
+	var page latchkey.Page
+	ls := &cobra.Command{
+		Use: "ls", Short: "List people", Args: cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				people, total, err := s.FindPeople(ctx, page)
+				if err != nil {
+					return err
+				}
+				return m.emit(listView[*latchkey.Person]{people, total}, func(w io.Writer) {
+					table(w, "ID\tNAME\tROLE\tPHONE\tEMAIL", func(tw io.Writer) {
+						for _, p := range people {
+							fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Role, p.Phone, p.Email)
+						}
+					})
+				})
+			})
+		}),
+	}
+	pageFlags(ls, &page)
+	rm := &cobra.Command{
+		Use: "rm ID", Short: "Remove a person", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("person", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				if err := s.DeletePerson(ctx, id); err != nil {
+					return err
+				}
+				return m.emit(map[string]int64{"deleted": id}, func(w io.Writer) { fmt.Fprintf(w, "Removed person %d.\n", id) })
+			})
+		}),
+	}
+	cmd.AddCommand(add, ls, rm)
+	return cmd
+}
+
+func (m *Main) auditCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "The audit log of every change and every reveal"}
+	group(cmd)
+	cmd.AddCommand(&cobra.Command{
+		Use: "verify", Short: "Check the audit log's hash chain and name the first broken entry", Args: cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				n, err := s.VerifyAuditLog(ctx)
+				if err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"entries": n, "ok": true}, func(w io.Writer) {
+					fmt.Fprintf(w, "The audit log is intact: %d entries, each chained to the one before.\n", n)
+				})
+			})
+		}),
+	})
+	return cmd
+}
+
+func (m *Main) migrateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Bring a PostgreSQL database's schema up to date (SQLite migrates itself)",
+		Args:  cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			if m.dbURL == "" {
+				return m.emit(map[string]any{"applied": []string{}}, func(w io.Writer) {
+					fmt.Fprintln(w, "The embedded SQLite database migrates itself when opened; give --db postgres://... to migrate PostgreSQL.")
+				})
+			}
+			applied, err := postgres.Migrate(cmd.Context(), m.dbURL)
+			if err != nil {
+				return err
+			}
+			return m.emit(map[string]any{"applied": applied}, func(w io.Writer) {
+				if len(applied) == 0 {
+					fmt.Fprintln(w, "The schema is up to date.")
+				}
+				for _, a := range applied {
+					fmt.Fprintf(w, "Applied %s.\n", a)
+				}
+			})
+		}),
+	}
+}
