@@ -39,6 +39,41 @@ type Code struct {
 	UseLimit  int       `json:"use_limit,omitempty"` // 0: unlimited
 	OneTime   bool      `json:"one_time,omitempty"`  // shorthand for a use limit of one
 	CreatedAt time.Time `json:"created_at"`
+	Revoked   bool      `json:"revoked,omitempty"` // revoked: gone once every lock confirms
+
+	// SealedPIN is the PIN as the vault sealed it: all a store ever sees of it.
+	SealedPIN []byte `json:"-"`
+}
+
+// Reliable reports whether the code opens the door at any time, for as long as it
+// exists: no schedule and no use limit. Only such codes count as a way in (invariant 1).
+func (c *Code) Reliable() bool {
+	return !c.Revoked && (c.Schedule.Kind == "" || c.Schedule.Kind == ScheduleAlways) && c.UseLimit == 0 && !c.OneTime
+}
+
+// GrantStatus is where a code stands on one lock (SPEC §4.5).
+type GrantStatus string
+
+// Grant statuses. A code counts as on the lock only once the lock confirms it (Set), and
+// as gone only once the lock confirms that (Removed): until then it is pending or
+// "revocation pending" (invariant 2).
+const (
+	GrantPending  GrantStatus = "pending"  // to be put on the lock
+	GrantSet      GrantStatus = "set"      // confirmed on the lock
+	GrantRemoving GrantStatus = "removing" // revocation pending
+	GrantRemoved  GrantStatus = "removed"  // confirmed gone
+	GrantFailed   GrantStatus = "failed"
+)
+
+// Grant places a code in a slot of one lock.
+type Grant struct {
+	ID        int64       `json:"id"`
+	CodeID    int64       `json:"code_id"`
+	LockID    int64       `json:"lock_id"`
+	Slot      int         `json:"slot"`
+	Status    GrantStatus `json:"status"`
+	Reason    string      `json:"reason,omitempty"`
+	UpdatedAt time.Time   `json:"updated_at"`
 }
 
 // Validate checks the code's own fields. Whether the PIN itself is acceptable depends on

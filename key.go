@@ -45,3 +45,51 @@ type KeyCopy struct {
 	Location string    `json:"location,omitempty"`
 	State    CopyState `json:"state"`
 }
+
+// Validate checks the key's own fields; its bitting is checked against its keyway by
+// the service, through the key rules.
+func (k *Key) Validate() error {
+	if k.SiteID == 0 {
+		return Errorf(EINVALID, "A key belongs to a site.")
+	}
+	if err := validateName("Key label", k.Label); err != nil {
+		return err
+	}
+	switch k.State {
+	case KeyActive, KeyLost, KeyRetired:
+	default:
+		return Errorf(EINVALID, "Unknown key state %q; use active, lost or retired.", k.State)
+	}
+	for _, c := range k.Copies {
+		if err := c.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks a copy: it is held by someone or kept somewhere.
+func (c *KeyCopy) Validate() error {
+	switch c.State {
+	case CopyHeld, CopyToReturn, CopyReturned, CopyLost:
+	default:
+		return Errorf(EINVALID, "Unknown copy state %q; use held, to_return, returned or lost.", c.State)
+	}
+	if c.HolderID == 0 && c.Location == "" {
+		return Errorf(EINVALID, "Say who holds the copy (a person) or where it is kept (a location).")
+	}
+	if len(c.Location) > maxNameLen {
+		return Errorf(EINVALID, "The location is longer than %d characters.", maxNameLen)
+	}
+	return nil
+}
+
+// HeldByPerson reports whether a person holds a copy of the key.
+func (k *Key) HeldByPerson() bool {
+	for _, c := range k.Copies {
+		if c.State == CopyHeld && c.HolderID != 0 {
+			return true
+		}
+	}
+	return false
+}

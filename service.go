@@ -6,11 +6,21 @@ import (
 	"time"
 )
 
-// Models is what the service needs of the model catalog.
+// Models is what the service needs of the model catalog and the key rules.
 type Models interface {
 	// CheckModel returns nil when id names a catalog model, and a not_found error that
 	// says how to find the right one otherwise.
 	CheckModel(id string) error
+	// CheckCode checks a PIN under a model's rules beside the lock's other codes; its
+	// error never contains any code.
+	CheckCode(modelID, pin string, existing []string) error
+	// GenerateCode returns a new PIN the model accepts beside the existing codes.
+	GenerateCode(modelID string, existing []string) (string, error)
+	// CodeCapacity is how many user codes the model holds, conservatively where the
+	// facts leave it open.
+	CodeCapacity(modelID string) int
+	// CheckBitting validates a key's bitting for its keyway and returns it normalised.
+	CheckBitting(keyway, bitting string) (string, error)
 }
 
 // Service is the one place where Latchkey's rules meet its records: every change is

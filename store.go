@@ -49,6 +49,20 @@ type Tx interface {
 	UpdatePerson(ctx context.Context, p *Person) error
 	DeletePerson(ctx context.Context, id int64) error
 
+	CreateKey(ctx context.Context, k *Key) error // also creates its copies
+	FindKeyByID(ctx context.Context, id int64) (*Key, error)
+	FindKeys(ctx context.Context, f KeyFilter, p Page) ([]*Key, int, error)
+	UpdateKey(ctx context.Context, k *Key) error // also writes its copies, adding new ones
+
+	CreateCode(ctx context.Context, c *Code) error
+	FindCodeByID(ctx context.Context, id int64) (*Code, error)
+	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)
+	UpdateCode(ctx context.Context, c *Code) error
+
+	CreateGrant(ctx context.Context, g *Grant) error
+	FindGrants(ctx context.Context, f GrantFilter) ([]*Grant, error)
+	UpdateGrant(ctx context.Context, g *Grant) error
+
 	// AppendAudit stores a sealed entry; its Seq must follow the last one's.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// LastAudit returns the newest entry, or nil and no error when the log is empty.
@@ -64,9 +78,28 @@ type DoorFilter struct {
 
 // LockFilter narrows FindLocks. Nil fields do not filter.
 type LockFilter struct {
+	KeyID  *int64
 	DoorID *int64
 	SiteID *int64
 	Status *LockStatus
+}
+
+// KeyFilter narrows FindKeys. Nil fields do not filter.
+type KeyFilter struct {
+	SiteID *int64
+	State  *KeyState
+}
+
+// CodeFilter narrows FindCodes. Nil fields do not filter.
+type CodeFilter struct {
+	PersonID *int64
+	LockID   *int64 // codes with a grant on this lock
+}
+
+// GrantFilter narrows FindGrants. Nil fields do not filter.
+type GrantFilter struct {
+	CodeID *int64
+	LockID *int64
 }
 
 // PageLimit returns the effective limit of a page.

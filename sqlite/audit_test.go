@@ -17,7 +17,7 @@ import (
 // triggers' back, makes verification fail and name that entry.
 func TestAuditTamperDetected(t *testing.T) {
 	db := MustOpen(t)
-	s := storetest.NewService(db)
+	s := storetest.NewService(t, db)
 	ctx := context.Background()
 	for i := range 5 {
 		if err := s.CreatePerson(ctx, &latchkey.Person{Name: fmt.Sprintf("Person %d", i), Role: latchkey.RoleGuest}); err != nil {

@@ -150,15 +150,17 @@ func (tx *Tx) DeleteDoor(ctx context.Context, id int64) error {
 	return tx.exec(ctx, "door", id, `DELETE FROM doors WHERE id = ?`, id)
 }
 
-const lockColumns = `id, door_id, name, model_id, has_smartkey, serial_number, installed_at, purchased_at, notes, status, driver, address`
+const lockColumns = `id, door_id, name, model_id, has_smartkey, serial_number, installed_at, purchased_at, notes, status, driver, address, key_id`
 
 func scanLock(row interface{ Scan(...any) error }) (*latchkey.Lock, error) {
 	var l latchkey.Lock
 	var installed, purchased sql.NullString
+	var keyID sql.NullInt64
 	if err := row.Scan(&l.ID, &l.DoorID, &l.Name, &l.ModelID, &l.HasSmartKey, &l.SerialNumber, &installed, &purchased,
-		&l.Notes, &l.Status, &l.Connection.Driver, &l.Connection.Address); err != nil {
+		&l.Notes, &l.Status, &l.Connection.Driver, &l.Connection.Address, &keyID); err != nil {
 		return nil, err
 	}
+	l.KeyID = keyID.Int64
 	var err error
 	if l.InstalledAt, err = scanNullTime(installed); err != nil {
 		return nil, err
@@ -169,13 +171,21 @@ func scanLock(row interface{ Scan(...any) error }) (*latchkey.Lock, error) {
 
 func lockArgs(l *latchkey.Lock) []any {
 	return []any{l.DoorID, l.Name, l.ModelID, l.HasSmartKey, l.SerialNumber, nullTime(l.InstalledAt), nullTime(l.PurchasedAt),
-		l.Notes, string(l.Status), string(l.Connection.Driver), l.Connection.Address}
+		l.Notes, string(l.Status), string(l.Connection.Driver), l.Connection.Address, nullID(l.KeyID)}
+}
+
+// nullID stores an absent reference (0) as NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // CreateLock inserts a lock and sets its id.
 func (tx *Tx) CreateLock(ctx context.Context, l *latchkey.Lock) (err error) {
 	l.ID, err = tx.insert(ctx, `INSERT INTO locks (door_id, name, model_id, has_smartkey, serial_number, installed_at,
-		purchased_at, notes, status, driver, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, lockArgs(l)...)
+		purchased_at, notes, status, driver, address, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, lockArgs(l)...)
 	return err
 }
 
@@ -195,6 +205,9 @@ func (tx *Tx) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.P
 	if f.DoorID != nil {
 		conds, args = append(conds, "door_id = ?"), append(args, *f.DoorID)
 	}
+	if f.KeyID != nil {
+		conds, args = append(conds, "key_id = ?"), append(args, *f.KeyID)
+	}
 	if f.SiteID != nil {
 		conds, args = append(conds, "door_id IN (SELECT id FROM doors WHERE site_id = ?)"), append(args, *f.SiteID)
 	}
@@ -207,7 +220,7 @@ func (tx *Tx) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.P
 // UpdateLock writes a lock's fields.
 func (tx *Tx) UpdateLock(ctx context.Context, l *latchkey.Lock) error {
 	return tx.exec(ctx, "lock", l.ID, `UPDATE locks SET door_id = ?, name = ?, model_id = ?, has_smartkey = ?, serial_number = ?,
-		installed_at = ?, purchased_at = ?, notes = ?, status = ?, driver = ?, address = ? WHERE id = ?`, append(lockArgs(l), l.ID)...)
+		installed_at = ?, purchased_at = ?, notes = ?, status = ?, driver = ?, address = ?, key_id = ? WHERE id = ?`, append(lockArgs(l), l.ID)...)
 }
 
 // DeleteLock removes a lock.

@@ -31,7 +31,7 @@ func TestReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := storetest.NewService(db)
+	s := storetest.NewService(t, db)
 	if err := s.CreatePerson(context.Background(), &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, total, err := storetest.NewService(db).FindPeople(context.Background(), latchkey.Page{}); err != nil || total != 1 {
+	if _, total, err := storetest.NewService(t, db).FindPeople(context.Background(), latchkey.Page{}); err != nil || total != 1 {
 		t.Fatalf("after reopening: %d people, %v", total, err)
 	}
 	if err := db.IntegrityCheck(context.Background()); err != nil {

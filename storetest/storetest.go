@@ -6,11 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/vault"
 )
 
 // Opener returns a new empty store; the suite closes it.
@@ -21,7 +26,8 @@ type fixedClock struct{ t time.Time }
 
 func (c *fixedClock) Now() time.Time { return c.t }
 
-// models accepts the catalog ids the suite uses.
+// models is a stand-in for the catalog and key rules: the suite tests stores, not
+// rules. Codes are 4 to 8 digits, unique, three a lock; bittings are five digits.
 type models struct{}
 
 func (models) CheckModel(id string) error {
@@ -32,9 +38,41 @@ func (models) CheckModel(id string) error {
 	return latchkey.Errorf(latchkey.ENOTFOUND, "No model %q.", id)
 }
 
-// NewService returns a service on store with a fixed clock and a stand-in catalog.
-func NewService(store latchkey.Store) *latchkey.Service {
-	return &latchkey.Service{Store: store, Models: models{}, Clock: &fixedClock{t: time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)}}
+func (models) CheckCode(modelID, pin string, existing []string) error {
+	if len(pin) < 4 || len(pin) > 8 || strings.Trim(pin, "0123456789") != "" {
+		return latchkey.Errorf(latchkey.EINVALID, "Codes are 4 to 8 digits.")
+	}
+	if slices.Contains(existing, pin) {
+		return latchkey.Errorf(latchkey.EINVALID, "The code is the same as another on the lock.")
+	}
+	return nil
+}
+
+func (m models) GenerateCode(modelID string, existing []string) (string, error) {
+	for i := 100000; ; i += 7919 {
+		if pin := strconv.Itoa(i); m.CheckCode(modelID, pin, existing) == nil {
+			return pin, nil
+		}
+	}
+}
+
+func (models) CodeCapacity(string) int { return 3 }
+
+func (models) CheckBitting(keyway, bitting string) (string, error) {
+	if len(bitting) != 5 || strings.Trim(bitting, "123456") != "" {
+		return "", latchkey.Errorf(latchkey.EINVALID, "A bitting is five depths from 1 to 6.")
+	}
+	return bitting, nil
+}
+
+// NewService returns a service on store with a fixed clock, a stand-in catalog and a
+// real vault in a temporary directory.
+func NewService(t testing.TB, store latchkey.Store) *latchkey.Service {
+	v, err := vault.Open(filepath.Join(t.TempDir(), "vault.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &latchkey.Service{Store: store, Vault: v, Models: models{}, Clock: &fixedClock{t: time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)}}
 }
 
 // Run runs the whole contract suite.
@@ -52,6 +90,10 @@ func Run(t *testing.T, open Opener) {
 		{"Rollback", testRollback},
 		{"ViewIsReadOnly", testViewReadOnly},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"Keys", testKeys},
+		{"Codes", testCodes},
+		{"NoLockout", testNoLockout},
+		{"LostKeyExposes", testLostKeyExposes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,7 +133,7 @@ func seed(t *testing.T, s *latchkey.Service) (*latchkey.Site, *latchkey.Door) {
 }
 
 func testSites(t *testing.T, store latchkey.Store) {
-	s := NewService(store)
+	s := NewService(t, store)
 	site := &latchkey.Site{Name: "  Maple Street ", Address: "12 Maple St", TimeZone: "America/Chicago"}
 	must(t, s.CreateSite(ctx(), site))
 	if site.ID == 0 || site.Name != "Maple Street" {
@@ -115,7 +157,7 @@ func testSites(t *testing.T, store latchkey.Store) {
 }
 
 func testDoors(t *testing.T, store latchkey.Store) {
-	s := NewService(store)
+	s := NewService(t, store)
 	site, door := seed(t, s)
 	wantCode(t, s.CreateDoor(ctx(), &latchkey.Door{SiteID: site.ID, Name: "Front door"}), latchkey.ECONFLICT)
 	wantCode(t, s.CreateDoor(ctx(), &latchkey.Door{SiteID: 777, Name: "x"}), latchkey.ENOTFOUND)
@@ -141,7 +183,7 @@ func testDoors(t *testing.T, store latchkey.Store) {
 }
 
 func testLocks(t *testing.T, store latchkey.Store) {
-	s := NewService(store)
+	s := NewService(t, store)
 	site, door := seed(t, s)
 	bought := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	installed := bought.AddDate(0, 0, 10)
@@ -187,7 +229,7 @@ func testLocks(t *testing.T, store latchkey.Store) {
 }
 
 func testPeople(t *testing.T, store latchkey.Store) {
-	s := NewService(store)
+	s := NewService(t, store)
 	p := &latchkey.Person{Name: "Ana Ruiz", Role: latchkey.RoleTenant, Email: "ana@example.com"}
 	must(t, s.CreatePerson(ctx(), p))
 	must(t, store.Update(ctx(), func(tx latchkey.Tx) error {
@@ -205,7 +247,7 @@ func testPeople(t *testing.T, store latchkey.Store) {
 }
 
 func testPaging(t *testing.T, store latchkey.Store) {
-	s := NewService(store)
+	s := NewService(t, store)
 	for i := range 25 {
 		must(t, s.CreatePerson(ctx(), &latchkey.Person{Name: fmt.Sprintf("Person %02d", i), Role: latchkey.RoleGuest}))
 	}
@@ -218,7 +260,7 @@ func testPaging(t *testing.T, store latchkey.Store) {
 
 // Every change appends one audit entry in the same transaction, chained by hashes.
 func testAuditChain(t *testing.T, store latchkey.Store) {
-	s := NewService(store)
+	s := NewService(t, store)
 	_, door := seed(t, s)
 	must(t, s.CreateLock(ctx(), &latchkey.Lock{DoorID: door.ID, Name: "Deadbolt", ModelID: "916"}))
 	n, err := s.VerifyAuditLog(ctx())
@@ -240,7 +282,7 @@ func testAuditChain(t *testing.T, store latchkey.Store) {
 
 // A change that fails leaves nothing behind: neither the record nor its audit entry.
 func testRollback(t *testing.T, store latchkey.Store) {
-	s := NewService(store)
+	s := NewService(t, store)
 	boom := errors.New("boom")
 	err := store.Update(ctx(), func(tx latchkey.Tx) error {
 		if err := tx.CreatePerson(ctx(), &latchkey.Person{Name: "Ghost", Role: latchkey.RoleGuest}); err != nil {
@@ -277,7 +319,7 @@ func testViewReadOnly(t *testing.T, store latchkey.Store) {
 
 // Concurrent changes all land, and the audit chain stays whole.
 func testConcurrentWrites(t *testing.T, store latchkey.Store) {
-	s := NewService(store)
+	s := NewService(t, store)
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
 	for i := range 40 {

@@ -53,7 +53,7 @@ func (m *Main) records(ctx context.Context) (*latchkey.Service, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := &latchkey.Service{Store: store, Vault: v, Models: m.Catalog, Clock: latchkey.SystemClock{}}
+	svc := &latchkey.Service{Store: store, Vault: v, Models: rules{m.Catalog}, Clock: latchkey.SystemClock{}}
 	return svc, func() { store.Close() }, nil
 }
 

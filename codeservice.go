@@ -1,0 +1,283 @@
+package latchkey
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// codeAAD binds a sealed PIN to its code record: copied onto another record, it does
+// not open.
+func codeAAD(id int64) []byte { return []byte("latchkey:code:" + strconv.FormatInt(id, 10)) }
+
+// NewCode is a request to add a code: the PIN is chosen by the person, or generated
+// when empty; the code is granted on each lock. Confirmed says the person programmed
+// and tested it at each lock already; otherwise the grants wait for confirmation.
+type NewCode struct {
+	Code      Code
+	PIN       string
+	LockIDs   []int64
+	Confirmed bool
+}
+
+// CreateCode adds a code under each lock's model rules, in a free slot of each lock,
+// sealed by the vault. It returns the PIN, which the caller shows once (a generated one
+// is otherwise unknown to the person).
+func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, error) {
+	c := req.Code
+	c.Label = strings.TrimSpace(c.Label)
+	if err := c.Validate(); err != nil {
+		return nil, "", err
+	}
+	if len(req.LockIDs) == 0 {
+		return nil, "", Errorf(EINVALID, "Name at least one lock to put the code on.")
+	}
+	if s.Vault == nil {
+		return nil, "", Errorf(EUNAVAILABLE, "No vault is open to seal the code.")
+	}
+	pin := req.PIN
+	err := s.change(ctx, "code.create", "code", func(tx Tx) (int64, any, error) {
+		if _, err := tx.FindPersonByID(ctx, c.PersonID); err != nil {
+			return 0, nil, err
+		}
+		type target struct {
+			lock  *Lock
+			codes []string
+			slot  int
+		}
+		var targets []target
+		var all []string
+		for _, id := range req.LockIDs {
+			l, err := tx.FindLockByID(ctx, id)
+			if err != nil {
+				return 0, nil, err
+			}
+			if l.ModelID == "" {
+				return 0, nil, Errorf(EINVALID, "Lock %d (%s) is unidentified; identify its model first (latchkey models identify), since code rules differ by model.", l.ID, l.Name)
+			}
+			codes, slots, err := s.activeCodes(ctx, tx, l.ID)
+			if err != nil {
+				return 0, nil, err
+			}
+			slot := freeSlot(slots, s.Models.CodeCapacity(l.ModelID))
+			if slot == 0 {
+				return 0, nil, Errorf(ECONFLICT, "Lock %d (%s) holds no more codes (%d of %d slots used); revoke one first.",
+					l.ID, l.Name, len(slots), s.Models.CodeCapacity(l.ModelID))
+			}
+			targets = append(targets, target{l, codes, slot})
+			all = append(all, codes...)
+		}
+		if pin == "" {
+			var err error
+			if pin, err = s.Models.GenerateCode(targets[0].lock.ModelID, all); err != nil {
+				return 0, nil, err
+			}
+		}
+		for _, t := range targets {
+			if err := s.Models.CheckCode(t.lock.ModelID, pin, t.codes); err != nil {
+				return 0, nil, Errorf(ErrorCode(err), "Lock %d (%s): %s", t.lock.ID, t.lock.Name, ErrorMessage(err))
+			}
+		}
+		c.CreatedAt = s.now()
+		if err := tx.CreateCode(ctx, &c); err != nil {
+			return 0, nil, err
+		}
+		sealed, err := s.Vault.Seal([]byte(pin), codeAAD(c.ID))
+		if err != nil {
+			return 0, nil, fmt.Errorf("seal code: %w", err)
+		}
+		c.SealedPIN = sealed
+		if err := tx.UpdateCode(ctx, &c); err != nil {
+			return 0, nil, err
+		}
+		status := GrantPending
+		if req.Confirmed {
+			status = GrantSet
+		}
+		evidence := map[string]any{"label": c.Label, "person_id": c.PersonID, "confirmed": req.Confirmed}
+		var placed []string
+		for _, t := range targets {
+			g := &Grant{CodeID: c.ID, LockID: t.lock.ID, Slot: t.slot, Status: status, UpdatedAt: s.now()}
+			if err := tx.CreateGrant(ctx, g); err != nil {
+				return 0, nil, err
+			}
+			placed = append(placed, fmt.Sprintf("lock %d slot %d", t.lock.ID, t.slot))
+		}
+		evidence["placed"] = placed
+		return c.ID, evidence, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	c.PIN = PIN(pin)
+	return &c, pin, nil
+}
+
+// activeCodes opens the PINs of the codes on a lock that are on it or on their way
+// (pending, set, or revocation pending: a revoked code still opens the lock until the
+// lock confirms), and returns the slots they take.
+func (s *Service) activeCodes(ctx context.Context, tx Tx, lockID int64) (pins []string, slots []int, err error) {
+	grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &lockID})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, g := range grants {
+		if g.Status == GrantRemoved || g.Status == GrantFailed {
+			continue
+		}
+		c, err := tx.FindCodeByID(ctx, g.CodeID)
+		if err != nil {
+			return nil, nil, err
+		}
+		pin, err := s.Vault.Open(c.SealedPIN, codeAAD(c.ID))
+		if err != nil {
+			return nil, nil, err
+		}
+		pins, slots = append(pins, string(pin)), append(slots, g.Slot)
+	}
+	return pins, slots, nil
+}
+
+func freeSlot(used []int, capacity int) int {
+	taken := map[int]bool{}
+	for _, s := range used {
+		taken[s] = true
+	}
+	for s := 1; s <= capacity; s++ {
+		if !taken[s] {
+			return s
+		}
+	}
+	return 0
+}
+
+// ConfirmCode records that a lock confirmed a pending change of a code: a code put on
+// it is now set, a revoked one is now gone.
+func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Grant, err error) {
+	err = s.change(ctx, "code.confirm", "code", func(tx Tx) (int64, any, error) {
+		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(grants) == 0 {
+			return 0, nil, Errorf(ENOTFOUND, "Code %d is not on lock %d; 'latchkey code show %d' lists its locks.", codeID, lockID, codeID)
+		}
+		g = grants[0]
+		switch g.Status {
+		case GrantPending, GrantFailed:
+			g.Status = GrantSet
+		case GrantRemoving:
+			g.Status = GrantRemoved
+		default:
+			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is already %s; nothing to confirm.", codeID, lockID, g.Status)
+		}
+		g.UpdatedAt = s.now()
+		return codeID, map[string]any{"lock_id": lockID, "status": g.Status}, tx.UpdateGrant(ctx, g)
+	})
+	return g, err
+}
+
+// RevokeCode revokes a code on every lock. Its grants become "revocation pending" until
+// each lock confirms (invariant 2); a code that is a lock's last way in is not revoked
+// (invariant 1).
+func (s *Service) RevokeCode(ctx context.Context, codeID int64) (c *Code, err error) {
+	err = s.change(ctx, "code.revoke", "code", func(tx Tx) (int64, any, error) {
+		if c, err = tx.FindCodeByID(ctx, codeID); err != nil {
+			return 0, nil, err
+		}
+		if c.Revoked {
+			return 0, nil, Errorf(ECONFLICT, "Code %d is already revoked.", codeID)
+		}
+		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID})
+		if err != nil {
+			return 0, nil, err
+		}
+		var locks []int64
+		for _, g := range grants {
+			locks = append(locks, g.LockID)
+		}
+		return codeID, map[string]any{"label": c.Label}, keepWayIn(ctx, tx, locks, fmt.Sprintf("revoking code %q", c.Label), func() error {
+			c.Revoked = true
+			if err := tx.UpdateCode(ctx, c); err != nil {
+				return err
+			}
+			for _, g := range grants {
+				if g.Status == GrantRemoved {
+					continue
+				}
+				g.Status, g.UpdatedAt = GrantRemoving, s.now()
+				if err := tx.UpdateGrant(ctx, g); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	return c, err
+}
+
+// RevealCode returns a code's PIN. Revealing is a recorded act: the audit entry is
+// written in the same transaction, before the PIN is returned.
+func (s *Service) RevealCode(ctx context.Context, codeID int64) (string, error) {
+	var pin []byte
+	err := s.change(ctx, "code.reveal", "code", func(tx Tx) (int64, any, error) {
+		c, err := tx.FindCodeByID(ctx, codeID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if pin, err = s.Vault.Open(c.SealedPIN, codeAAD(c.ID)); err != nil {
+			return 0, nil, err
+		}
+		return codeID, map[string]any{"label": c.Label}, nil
+	})
+	return string(pin), err
+}
+
+// FindCodes lists codes (their PINs stay sealed).
+func (s *Service) FindCodes(ctx context.Context, f CodeFilter, p Page) (codes []*Code, total int, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		codes, total, err = tx.FindCodes(ctx, f, p)
+		return err
+	})
+	return codes, total, err
+}
+
+// FindGrants lists where codes are placed.
+func (s *Service) FindGrants(ctx context.Context, f GrantFilter) (grants []*Grant, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		grants, err = tx.FindGrants(ctx, f)
+		return err
+	})
+	return grants, err
+}
+
+// ResealCodes opens every code's PIN and seals it again under the vault's current key,
+// in one transaction: after a key rotation, nothing needs the old key any more.
+func (s *Service) ResealCodes(ctx context.Context) (n int, err error) {
+	err = s.change(ctx, "vault.rotate", "vault", func(tx Tx) (int64, any, error) {
+		for offset := 0; ; offset += 1000 {
+			codes, _, err := tx.FindCodes(ctx, CodeFilter{}, Page{Offset: offset, Limit: 1000})
+			if err != nil {
+				return 0, nil, err
+			}
+			for _, c := range codes {
+				pin, err := s.Vault.Open(c.SealedPIN, codeAAD(c.ID))
+				if err != nil {
+					return 0, nil, err
+				}
+				if c.SealedPIN, err = s.Vault.Seal(pin, codeAAD(c.ID)); err != nil {
+					return 0, nil, err
+				}
+				if err := tx.UpdateCode(ctx, c); err != nil {
+					return 0, nil, err
+				}
+				n++
+			}
+			if len(codes) < 1000 {
+				return 0, map[string]int{"resealed": n}, nil
+			}
+		}
+	})
+	return n, err
+}

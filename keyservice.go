@@ -1,0 +1,211 @@
+package latchkey
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// CreateKey records a mechanical key and its copies. Its bitting is checked against its
+// keyway. The audit entry names the key, never its bitting.
+func (s *Service) CreateKey(ctx context.Context, k *Key) error {
+	k.Label = strings.TrimSpace(k.Label)
+	if k.Keyway == "" {
+		k.Keyway = "KW1"
+	}
+	if k.State == "" {
+		k.State = KeyActive
+	}
+	for i := range k.Copies {
+		if k.Copies[i].State == "" {
+			k.Copies[i].State = CopyHeld
+		}
+	}
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	bitting, err := s.Models.CheckBitting(k.Keyway, k.Bitting)
+	if err != nil {
+		return err
+	}
+	k.Bitting, k.CreatedAt = bitting, s.now()
+	return s.change(ctx, "key.create", "key", func(tx Tx) (int64, any, error) {
+		if _, err := tx.FindSiteByID(ctx, k.SiteID); err != nil {
+			return 0, nil, err
+		}
+		if err := checkHolders(ctx, tx, k.Copies); err != nil {
+			return 0, nil, err
+		}
+		err := tx.CreateKey(ctx, k)
+		return k.ID, keyEvidence(k), err
+	})
+}
+
+// keyEvidence is what the audit log records of a key: not its bitting, from which a
+// key can be cut.
+func keyEvidence(k *Key) map[string]any {
+	return map[string]any{"label": k.Label, "keyway": k.Keyway, "state": k.State, "copies": len(k.Copies)}
+}
+
+func checkHolders(ctx context.Context, tx Tx, copies []KeyCopy) error {
+	for _, c := range copies {
+		if c.HolderID != 0 {
+			if _, err := tx.FindPersonByID(ctx, c.HolderID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// FindKeys lists keys.
+func (s *Service) FindKeys(ctx context.Context, f KeyFilter, p Page) (keys []*Key, total int, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		keys, total, err = tx.FindKeys(ctx, f, p)
+		return err
+	})
+	return keys, total, err
+}
+
+// FindKeyByID returns a key with its copies.
+func (s *Service) FindKeyByID(ctx context.Context, id int64) (k *Key, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		k, err = tx.FindKeyByID(ctx, id)
+		return err
+	})
+	return k, err
+}
+
+// AddKeyCopy records another copy of a key.
+func (s *Service) AddKeyCopy(ctx context.Context, keyID int64, c KeyCopy) (k *Key, err error) {
+	if c.State == "" {
+		c.State = CopyHeld
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	err = s.change(ctx, "key.copy.add", "key", func(tx Tx) (int64, any, error) {
+		if k, err = tx.FindKeyByID(ctx, keyID); err != nil {
+			return 0, nil, err
+		}
+		if err := checkHolders(ctx, tx, []KeyCopy{c}); err != nil {
+			return 0, nil, err
+		}
+		k.Copies = append(k.Copies, c)
+		return keyID, map[string]any{"holder_id": c.HolderID, "location": c.Location}, tx.UpdateKey(ctx, k)
+	})
+	return k, err
+}
+
+// SetKeyCopyState records where a copy now is. A copy returned or lost may take away a
+// lock's last way in; that is refused unless the copy was lost (a loss is a fact to
+// record, not a choice: the locks are then exposed, invariant 2).
+func (s *Service) SetKeyCopyState(ctx context.Context, keyID, copyID int64, state CopyState) (k *Key, err error) {
+	err = s.change(ctx, "key.copy.state", "key", func(tx Tx) (int64, any, error) {
+		if k, err = tx.FindKeyByID(ctx, keyID); err != nil {
+			return 0, nil, err
+		}
+		i := -1
+		for j, c := range k.Copies {
+			if c.ID == copyID {
+				i = j
+			}
+		}
+		if i < 0 {
+			return 0, nil, Errorf(ENOTFOUND, "Key %d has no copy %d; 'latchkey key show %d' lists its copies.", keyID, copyID, keyID)
+		}
+		k.Copies[i].State = state
+		if err := k.Copies[i].Validate(); err != nil {
+			return 0, nil, err
+		}
+		detail := map[string]any{"copy_id": copyID, "state": state}
+		if state == CopyLost {
+			if err := tx.UpdateKey(ctx, k); err != nil {
+				return 0, nil, err
+			}
+			return keyID, detail, exposeLocks(ctx, tx, keyID)
+		}
+		locks, err := locksKeyedTo(ctx, tx, keyID)
+		if err != nil {
+			return 0, nil, err
+		}
+		what := fmt.Sprintf("marking copy %d of key %q %s", copyID, k.Label, state)
+		return keyID, detail, keepWayIn(ctx, tx, locks, what, func() error { return tx.UpdateKey(ctx, k) })
+	})
+	return k, err
+}
+
+// SetKeyState marks a key lost or retired. A lost key leaves every lock it opens
+// exposed until rekeyed (invariant 2), and is always recorded; retiring a key that is a
+// lock's last way in is refused (invariant 1).
+func (s *Service) SetKeyState(ctx context.Context, keyID int64, state KeyState) (k *Key, err error) {
+	err = s.change(ctx, "key."+string(state), "key", func(tx Tx) (int64, any, error) {
+		if k, err = tx.FindKeyByID(ctx, keyID); err != nil {
+			return 0, nil, err
+		}
+		k.State = state
+		if err := k.Validate(); err != nil {
+			return 0, nil, err
+		}
+		switch state {
+		case KeyLost:
+			if err := tx.UpdateKey(ctx, k); err != nil {
+				return 0, nil, err
+			}
+			return keyID, keyEvidence(k), exposeLocks(ctx, tx, keyID)
+		case KeyRetired:
+			locks, err := locksKeyedTo(ctx, tx, keyID)
+			if err != nil {
+				return 0, nil, err
+			}
+			return keyID, keyEvidence(k), keepWayIn(ctx, tx, locks, fmt.Sprintf("retiring key %q", k.Label),
+				func() error { return tx.UpdateKey(ctx, k) })
+		}
+		return 0, nil, Errorf(EINVALID, "A key can be marked lost or retired; it becomes active again only by rekeying.")
+	})
+	return k, err
+}
+
+// exposeLocks marks every lock a key opens as exposed: a lost key still opens them
+// until they are rekeyed (invariant 2).
+func exposeLocks(ctx context.Context, tx Tx, keyID int64) error {
+	ids, err := locksKeyedTo(ctx, tx, keyID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		l, err := tx.FindLockByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		l.Status = LockExposed
+		if err := tx.UpdateLock(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetLockKey records which key a lock's cylinder is keyed to (0: none known). Taking
+// away the key that was a lock's last way in is refused (invariant 1).
+func (s *Service) SetLockKey(ctx context.Context, lockID, keyID int64) (l *Lock, err error) {
+	err = s.change(ctx, "lock.key", "lock", func(tx Tx) (int64, any, error) {
+		if l, err = tx.FindLockByID(ctx, lockID); err != nil {
+			return 0, nil, err
+		}
+		if keyID != 0 {
+			k, err := tx.FindKeyByID(ctx, keyID)
+			if err != nil {
+				return 0, nil, err
+			}
+			if k.State != KeyActive {
+				return 0, nil, Errorf(EINVALID, "Key %d is %s; a lock can be keyed only to an active key.", keyID, k.State)
+			}
+			l.HasSmartKey = true
+		}
+		l.KeyID = keyID
+		return lockID, map[string]int64{"key_id": keyID}, keepWayIn(ctx, tx, []int64{lockID},
+			fmt.Sprintf("changing the key of lock %d", lockID), func() error { return tx.UpdateLock(ctx, l) })
+	})
+	return l, err
+}

@@ -1,0 +1,213 @@
+package storetest
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey"
+)
+
+func testKeys(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	site, _ := seed(t, s)
+	ana := &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}
+	must(t, s.CreatePerson(ctx(), ana))
+	k := &latchkey.Key{SiteID: site.ID, Label: "House key", Bitting: "35242",
+		Copies: []latchkey.KeyCopy{{HolderID: ana.ID}, {Location: "kitchen drawer"}}}
+	must(t, s.CreateKey(ctx(), k))
+	got, err := s.FindKeyByID(ctx(), k.ID)
+	must(t, err)
+	if got.Bitting != "35242" || got.Keyway != "KW1" || got.State != latchkey.KeyActive || len(got.Copies) != 2 ||
+		got.Copies[0].HolderID != ana.ID || got.Copies[1].Location != "kitchen drawer" || got.Copies[0].ID == 0 {
+		t.Fatalf("key %+v", got)
+	}
+	k2, err := s.AddKeyCopy(ctx(), k.ID, latchkey.KeyCopy{HolderID: ana.ID})
+	must(t, err)
+	if len(k2.Copies) != 3 {
+		t.Fatalf("%d copies after adding one", len(k2.Copies))
+	}
+	wantCode(t, s.CreateKey(ctx(), &latchkey.Key{SiteID: site.ID, Label: "Bad", Bitting: "17131"}), latchkey.EINVALID)
+	wantCode(t, s.CreateKey(ctx(), &latchkey.Key{SiteID: site.ID, Label: "Nobody's", Bitting: "35242",
+		Copies: []latchkey.KeyCopy{{HolderID: 999}}}), latchkey.ENOTFOUND)
+	active := latchkey.KeyActive
+	keys, total, err := s.FindKeys(ctx(), latchkey.KeyFilter{SiteID: &site.ID, State: &active}, latchkey.Page{})
+	must(t, err)
+	if total != 1 || len(keys[0].Copies) != 3 {
+		t.Fatalf("keys: %d", total)
+	}
+	// The audit log names the key, never its bitting.
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		entries, err := tx.FindAudit(ctx(), 0, 100)
+		for _, e := range entries {
+			if strings.Contains(e.Detail, "35242") {
+				t.Errorf("audit entry %d records the bitting: %s", e.Seq, e.Detail)
+			}
+		}
+		return err
+	}))
+}
+
+// newLock makes a person and a 916 on its own door, and returns both.
+func newLock(t *testing.T, s *latchkey.Service, name string) (*latchkey.Lock, *latchkey.Person) {
+	t.Helper()
+	site := &latchkey.Site{Name: "Site " + name, TimeZone: "UTC"}
+	must(t, s.CreateSite(ctx(), site))
+	door := &latchkey.Door{SiteID: site.ID, Name: "Door " + name}
+	must(t, s.CreateDoor(ctx(), door))
+	l := &latchkey.Lock{DoorID: door.ID, Name: name, ModelID: "916"}
+	must(t, s.CreateLock(ctx(), l))
+	p := &latchkey.Person{Name: "Owner of " + name, Role: latchkey.RoleOwner}
+	must(t, s.CreatePerson(ctx(), p))
+	return l, p
+}
+
+func testCodes(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	c, pin, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana's code"}, PIN: "482913", LockIDs: []int64{l.ID}})
+	must(t, err)
+	if pin != "482913" || c.ID == 0 {
+		t.Fatalf("created %+v %q", c, pin)
+	}
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		stored, err := tx.FindCodeByID(ctx(), c.ID)
+		if err == nil && (len(stored.SealedPIN) == 0 || bytes.Contains(stored.SealedPIN, []byte("482913"))) {
+			t.Errorf("stored PIN is not sealed: %x", stored.SealedPIN)
+		}
+		return err
+	}))
+	// A generated code, refused duplicates, capacity (the stand-in holds three).
+	_, gen, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guest"}, LockIDs: []int64{l.ID}})
+	must(t, err)
+	if gen == "" || gen == "482913" {
+		t.Fatalf("generated %q", gen)
+	}
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Again"}, PIN: "482913", LockIDs: []int64{l.ID}})
+	wantCode(t, err, latchkey.EINVALID)
+	if strings.Contains(latchkey.ErrorMessage(err), "482913") {
+		t.Fatalf("error shows the code: %v", err)
+	}
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Third"}, PIN: "5555", LockIDs: []int64{l.ID}})
+	must(t, err)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Fourth"}, PIN: "6666", LockIDs: []int64{l.ID}})
+	wantCode(t, err, latchkey.ECONFLICT)
+	grants, err := s.FindGrants(ctx(), latchkey.GrantFilter{LockID: &l.ID})
+	must(t, err)
+	if len(grants) != 3 || grants[0].Slot != 1 || grants[1].Slot != 2 || grants[2].Slot != 3 || grants[0].Status != latchkey.GrantPending {
+		t.Fatalf("grants %+v", grants)
+	}
+	// Reveal returns the PIN and is recorded.
+	revealed, err := s.RevealCode(ctx(), c.ID)
+	must(t, err)
+	if revealed != "482913" {
+		t.Fatalf("revealed %q", revealed)
+	}
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		last, err := tx.LastAudit(ctx())
+		if err == nil && (last.Action != "code.reveal" || last.EntityID != c.ID || last.Actor != "tester" || strings.Contains(last.Detail, "482913")) {
+			t.Errorf("last audit entry %+v", last)
+		}
+		return err
+	}))
+	// An unidentified lock takes no code: rules differ by model.
+	door := &latchkey.Door{SiteID: 1, Name: "Side"}
+	must(t, s.CreateDoor(ctx(), door))
+	knob := &latchkey.Lock{DoorID: door.ID, Name: "Knob"}
+	must(t, s.CreateLock(ctx(), knob))
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "X"}, PIN: "1234", LockIDs: []int64{knob.ID}})
+	wantCode(t, err, latchkey.EINVALID)
+}
+
+// Invariant 1: every attempt to take away a lock's last verified way in is refused as
+// unsafe, and changes nothing; with a second way in, the same change goes through.
+func testNoLockout(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	only, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Only code"}, PIN: "482913",
+		LockIDs: []int64{l.ID}, Confirmed: true})
+	must(t, err)
+	_, err = s.RevokeCode(ctx(), only.ID)
+	wantCode(t, err, latchkey.EUNSAFE)
+	if !strings.Contains(latchkey.ErrorMessage(err), "no way in") || !strings.Contains(latchkey.ErrorMessage(err), "Make before break") {
+		t.Fatalf("reason: %s", latchkey.ErrorMessage(err))
+	}
+	grants, _ := s.FindGrants(ctx(), latchkey.GrantFilter{LockID: &l.ID})
+	if grants[0].Status != latchkey.GrantSet {
+		t.Fatalf("a refused revoke changed the grant to %s", grants[0].Status)
+	}
+
+	// A weekend guest code is not a way in: it does not open the door at all times.
+	guest, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guest",
+		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: []latchkey.WeeklyHours{{Day: 6, From: 0, Until: 1440}}}},
+		PIN: "731904", LockIDs: []int64{l.ID}, Confirmed: true})
+	must(t, err)
+	_, err = s.RevokeCode(ctx(), only.ID)
+	wantCode(t, err, latchkey.EUNSAFE)
+	// A pending (unconfirmed) code is not a way in either.
+	second, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "New code"}, PIN: "860412", LockIDs: []int64{l.ID}})
+	must(t, err)
+	_, err = s.RevokeCode(ctx(), only.ID)
+	wantCode(t, err, latchkey.EUNSAFE)
+	// Confirmed at the door, it is: now the old code can go (make before break).
+	_, err = s.ConfirmCode(ctx(), second.ID, l.ID)
+	must(t, err)
+	_, err = s.RevokeCode(ctx(), only.ID)
+	must(t, err)
+	grants, _ = s.FindGrants(ctx(), latchkey.GrantFilter{CodeID: &only.ID})
+	if grants[0].Status != latchkey.GrantRemoving {
+		t.Fatalf("revoked code's grant is %s; want removing until the lock confirms (invariant 2)", grants[0].Status)
+	}
+	g, err := s.ConfirmCode(ctx(), only.ID, l.ID)
+	must(t, err)
+	if g.Status != latchkey.GrantRemoved {
+		t.Fatalf("after confirming the removal: %s", g.Status)
+	}
+	_ = guest
+
+	// Keys: a lock keyed to a key a person holds has a way in; retiring that key, or
+	// taking back the only held copy, or unkeying the lock, is refused when it is the last.
+	l2, p2 := newLock(t, s, "Back")
+	k := &latchkey.Key{SiteID: 1, Label: "Back key", Bitting: "46353", Copies: []latchkey.KeyCopy{{HolderID: p2.ID}}}
+	must(t, s.CreateKey(ctx(), k))
+	_, err = s.SetLockKey(ctx(), l2.ID, k.ID)
+	must(t, err)
+	_, err = s.SetKeyState(ctx(), k.ID, latchkey.KeyRetired)
+	wantCode(t, err, latchkey.EUNSAFE)
+	_, err = s.SetKeyCopyState(ctx(), k.ID, k.Copies[0].ID, latchkey.CopyReturned)
+	wantCode(t, err, latchkey.EUNSAFE)
+	_, err = s.SetLockKey(ctx(), l2.ID, 0)
+	wantCode(t, err, latchkey.EUNSAFE)
+	got, _ := s.FindKeyByID(ctx(), k.ID)
+	if got.State != latchkey.KeyActive || got.Copies[0].State != latchkey.CopyHeld {
+		t.Fatalf("refused changes changed the key: %+v", got)
+	}
+	// With a spare kept in a drawer only (no holder), it still is the last way in.
+	_, err = s.AddKeyCopy(ctx(), k.ID, latchkey.KeyCopy{Location: "drawer"})
+	must(t, err)
+	_, err = s.SetKeyCopyState(ctx(), k.ID, k.Copies[0].ID, latchkey.CopyReturned)
+	wantCode(t, err, latchkey.EUNSAFE)
+	// With a second holder, the first copy can come back.
+	_, err = s.AddKeyCopy(ctx(), k.ID, latchkey.KeyCopy{HolderID: p.ID})
+	must(t, err)
+	_, err = s.SetKeyCopyState(ctx(), k.ID, k.Copies[0].ID, latchkey.CopyReturned)
+	must(t, err)
+}
+
+// Invariant 2: a lost key is recorded whatever it leaves behind, and every lock it opens
+// is marked exposed.
+func testLostKeyExposes(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	k := &latchkey.Key{SiteID: 1, Label: "Front key", Bitting: "35242", Copies: []latchkey.KeyCopy{{HolderID: p.ID}}}
+	must(t, s.CreateKey(ctx(), k))
+	_, err := s.SetLockKey(ctx(), l.ID, k.ID)
+	must(t, err)
+	_, err = s.SetKeyState(ctx(), k.ID, latchkey.KeyLost)
+	must(t, err)
+	got, err := s.FindLockByID(ctx(), l.ID)
+	must(t, err)
+	if got.Status != latchkey.LockExposed {
+		t.Fatalf("lock status %s after its key was lost; want exposed", got.Status)
+	}
+}
