@@ -79,8 +79,8 @@ func keepWayIn(ctx context.Context, tx Tx, lockIDs []int64, what string, change 
 		}
 		if len(ways) == 0 {
 			return Errorf(EUNSAFE,
-				"Refused: %s would leave lock %d (%s) with no way in that Latchkey knows of (it has only %s). Make before break: first add and confirm another code on it, or record a key held by someone, then try again.",
-				what, b.lock.ID, b.lock.Name, strings.Join(b.ways, " and "))
+				"%s would leave lock %d (%s) with no way in that Latchkey knows of (its only one: %s). Make before break: first add and confirm another code on it, or record a key held by someone, then try again.",
+				capitalize(what), b.lock.ID, b.lock.Name, strings.Join(b.ways, " and "))
 		}
 	}
 	return nil
@@ -97,4 +97,11 @@ func locksKeyedTo(ctx context.Context, tx Tx, keyID int64) ([]int64, error) {
 		ids[i] = l.ID
 	}
 	return ids, nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -2,6 +2,8 @@ package latchkey
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -88,4 +90,76 @@ func (s Schedule) Active(t time.Time, loc *time.Location) bool {
 
 func clockText(minutes int) string {
 	return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60)
+}
+
+var dayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
+	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// ParseWeekly reads weekly hours as people write them: "mon-fri 08:00-17:00", or several
+// separated by commas ("sat 10:00-14:00, sun 10:00-12:00"). Day ranges may wrap
+// ("fri-mon"); "24:00" is the end of the day.
+func ParseWeekly(s string) ([]WeeklyHours, error) {
+	if len(s) > 500 {
+		return nil, Errorf(EINVALID, "Weekly hours are at most 500 characters.")
+	}
+	var out []WeeklyHours
+	for _, part := range strings.Split(s, ",") {
+		fields := strings.Fields(strings.ToLower(part))
+		if len(fields) != 2 {
+			return nil, Errorf(EINVALID, "Write weekly hours as DAYS HH:MM-HH:MM, such as \"mon-fri 08:00-17:00\"; %q is not.", strings.TrimSpace(part))
+		}
+		days, err := parseDays(fields[0])
+		if err != nil {
+			return nil, err
+		}
+		from, until, ok := strings.Cut(fields[1], "-")
+		if !ok {
+			return nil, Errorf(EINVALID, "Hours %q need a start and an end, such as 08:00-17:00.", fields[1])
+		}
+		f, err := parseClock(from)
+		if err != nil {
+			return nil, err
+		}
+		u, err := parseClock(until)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range days {
+			out = append(out, WeeklyHours{Day: d, From: f, Until: u})
+		}
+	}
+	s2 := Schedule{Kind: ScheduleWeekly, Weekly: out}
+	return out, s2.Validate()
+}
+
+func parseDays(s string) ([]time.Weekday, error) {
+	first, last, isRange := strings.Cut(s, "-")
+	a, ok := dayNames[first]
+	if !ok {
+		return nil, Errorf(EINVALID, "%q is not a day; use mon, tue, wed, thu, fri, sat or sun.", first)
+	}
+	if !isRange {
+		return []time.Weekday{a}, nil
+	}
+	b, ok := dayNames[last]
+	if !ok {
+		return nil, Errorf(EINVALID, "%q is not a day; use mon, tue, wed, thu, fri, sat or sun.", last)
+	}
+	var days []time.Weekday
+	for d := a; ; d = (d + 1) % 7 {
+		days = append(days, d)
+		if d == b {
+			return days, nil
+		}
+	}
+}
+
+func parseClock(s string) (int, error) {
+	h, m, ok := strings.Cut(s, ":")
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if !ok || err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 || hh > 24 || (hh == 24 && mm != 0) || len(m) != 2 {
+		return 0, Errorf(EINVALID, "%q is not a time of day; write it as HH:MM, from 00:00 to 24:00.", s)
+	}
+	return hh*60 + mm, nil
 }

@@ -82,3 +82,37 @@ func TestScheduleActive(t *testing.T) {
 		}
 	}
 }
+
+func TestParseWeekly(t *testing.T) {
+	got, err := latchkey.ParseWeekly("mon-fri 08:00-17:00, sat 10:00-24:00")
+	if err != nil || len(got) != 6 || got[0] != (latchkey.WeeklyHours{Day: time.Monday, From: 480, Until: 1020}) ||
+		got[5] != (latchkey.WeeklyHours{Day: time.Saturday, From: 600, Until: 1440}) {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	if got, err := latchkey.ParseWeekly("fri-mon 00:00-06:00"); err != nil || len(got) != 4 || got[3].Day != time.Monday {
+		t.Fatalf("wrapping range: %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "mon", "funday 08:00-09:00", "mon 8-9", "mon 09:00-08:00", "mon 25:00-26:00", "mon 08:5-09:00", "mon 24:30-24:45"} {
+		if _, err := latchkey.ParseWeekly(bad); latchkey.ErrorCode(err) != latchkey.EINVALID {
+			t.Errorf("ParseWeekly(%q) = %v, want invalid", bad, err)
+		}
+	}
+}
+
+func FuzzParseWeekly(f *testing.F) {
+	for _, s := range []string{"mon-fri 08:00-17:00", "sat 10:00-24:00, sun 00:00-01:00", "fri-mon 00:00-06:00", "x", ","} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		hours, err := latchkey.ParseWeekly(s)
+		if err != nil {
+			if latchkey.ErrorCode(err) != latchkey.EINVALID {
+				t.Fatalf("error code %q", latchkey.ErrorCode(err))
+			}
+			return
+		}
+		if err := (latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: hours}).Validate(); err != nil {
+			t.Fatalf("parsed hours do not validate: %v", err)
+		}
+	})
+}

@@ -332,6 +332,21 @@ type RecordService interface {
 	FindPeople(ctx context.Context, p Page) ([]*Person, int, error)
 	DeletePerson(ctx context.Context, id int64) error
 
+	CreateKey(ctx context.Context, k *Key) error
+	FindKeys(ctx context.Context, f KeyFilter, p Page) ([]*Key, int, error)
+	FindKeyByID(ctx context.Context, id int64) (*Key, error)
+	AddKeyCopy(ctx context.Context, keyID int64, c KeyCopy) (*Key, error)
+	SetKeyCopyState(ctx context.Context, keyID, copyID int64, state CopyState) (*Key, error)
+	SetKeyState(ctx context.Context, keyID int64, state KeyState) (*Key, error)
+	SetLockKey(ctx context.Context, lockID, keyID int64) (*Lock, error)
+
+	CreateCode(ctx context.Context, req NewCode) (*Code, string, error)
+	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)
+	FindGrants(ctx context.Context, f GrantFilter) ([]*Grant, error)
+	ConfirmCode(ctx context.Context, codeID, lockID int64) (*Grant, error)
+	RevokeCode(ctx context.Context, codeID int64) (*Code, error)
+	RevealCode(ctx context.Context, codeID int64) (string, error)
+
 	VerifyAuditLog(ctx context.Context) (int, error)
 }
 

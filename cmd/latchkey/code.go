@@ -15,10 +15,11 @@ import (
 func (m *Main) codeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "code",
-		Short: "Keypad codes: check and generate under each model's rules",
+		Short: "Keypad codes: check and generate under each model's rules; add, confirm, revoke, reveal",
 	}
 	group(cmd)
 	cmd.AddCommand(m.codeCheckCommand(), m.codeGenerateCommand())
+	cmd.AddCommand(m.codeInventoryCommands()...)
 	return cmd
 }
 

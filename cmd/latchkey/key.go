@@ -16,10 +16,11 @@ import (
 func (m *Main) keyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "key",
-		Short: "Mechanical keys: check, generate and draw KW1 bittings",
+		Short: "Mechanical keys: check, generate and draw bittings; record keys and their copies",
 	}
 	group(cmd)
 	cmd.AddCommand(m.keyCheckCommand(), m.keyGenerateCommand(), m.keyDrawCommand())
+	cmd.AddCommand(m.keyInventoryCommands()...)
 	return cmd
 }
 

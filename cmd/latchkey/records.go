@@ -333,6 +333,7 @@ procedure runs on it until it is identified.`,
 		}),
 	}
 	var u struct{ model, serial, notes, name string }
+	var keyID int64
 	set := &cobra.Command{
 		Use: "set ID", Short: "Change a lock's model, serial number, notes or name", Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
@@ -348,9 +349,20 @@ procedure runs on it until it is identified.`,
 				}
 			}
 			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
-				l, err := s.UpdateLock(ctx, id, upd)
+				var l *latchkey.Lock
+				var err error
+				if upd != (latchkey.LockUpdate{}) {
+					l, err = s.UpdateLock(ctx, id, upd)
+				} else {
+					l, err = s.FindLockByID(ctx, id)
+				}
 				if err != nil {
 					return err
+				}
+				if cmd.Flags().Changed("key") {
+					if l, err = s.SetLockKey(ctx, id, keyID); err != nil {
+						return err
+					}
 				}
 				return m.emit(l, func(w io.Writer) { m.writeLock(w, l) })
 			})
@@ -360,6 +372,7 @@ procedure runs on it until it is identified.`,
 	set.Flags().StringVar(&u.serial, "serial", "", "serial number")
 	set.Flags().StringVar(&u.notes, "notes", "", "notes")
 	set.Flags().StringVar(&u.name, "name", "", "name")
+	set.Flags().Int64Var(&keyID, "key", 0, "the recorded key its cylinder is keyed to (0: none known)")
 	rm := &cobra.Command{
 		Use: "rm ID", Short: "Remove a lock's record", Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
@@ -396,13 +409,20 @@ func (m *Main) writeLock(w io.Writer, l *latchkey.Lock) {
 	fmt.Fprintf(w, "Lock %d: %s\n", l.ID, l.Name)
 	for _, row := range [][2]string{
 		{"Door", strconv.FormatInt(l.DoorID, 10)}, {"Model", model}, {"Status", string(l.Status)},
-		{"SmartKey", yesNo(l.HasSmartKey)}, {"Serial", or(l.SerialNumber, "-")},
+		{"SmartKey", yesNo(l.HasSmartKey)}, {"Key", keyText(l.KeyID)}, {"Serial", or(l.SerialNumber, "-")},
 		{"Purchased", date(l.PurchasedAt)}, {"Installed", date(l.InstalledAt)},
 		{"Connection", or(strings.TrimSuffix(string(l.Connection.Driver)+":"+l.Connection.Address, ":"), "-")},
 		{"Notes", or(l.Notes, "-")},
 	} {
 		fmt.Fprintf(w, "  %-11s %s\n", row[0]+":", row[1])
 	}
+}
+
+func keyText(id int64) string {
+	if id == 0 {
+		return "-"
+	}
+	return "key " + strconv.FormatInt(id, 10)
 }
 
 func or(s, alt string) string {
