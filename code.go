@@ -34,7 +34,7 @@ type Code struct {
 	ID        int64     `json:"id"`
 	PersonID  int64     `json:"person_id"`
 	Label     string    `json:"label"`
-	PIN       PIN       `json:"pin"`
+	PIN       PIN       `json:"pin,omitempty"`
 	Schedule  Schedule  `json:"schedule"`
 	UseLimit  int       `json:"use_limit,omitempty"` // 0: unlimited
 	OneTime   bool      `json:"one_time,omitempty"`  // shorthand for a use limit of one

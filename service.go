@@ -348,6 +348,7 @@ type RecordService interface {
 	RevealCode(ctx context.Context, codeID int64) (string, error)
 
 	VerifyAuditLog(ctx context.Context) (int, error)
+	Export(ctx context.Context) (*Records, error)
 }
 
 var _ RecordService = (*Service)(nil)

@@ -43,29 +43,27 @@ func (tx *Tx) copies(ctx context.Context, k *latchkey.Key) error {
 	return FormatError(rows.Err())
 }
 
+// saveCopies writes a key's copies: new ones (id 0) get an id, known ones are updated,
+// and ones with an id not yet stored (a restore) are inserted with it.
 func (tx *Tx) saveCopies(ctx context.Context, k *latchkey.Key) error {
 	for i := range k.Copies {
 		c := &k.Copies[i]
-		if c.ID == 0 {
-			if err := tx.tx.QueryRow(ctx, `INSERT INTO key_copies (key_id, holder_id, location, state) VALUES ($1, $2, $3, $4) RETURNING id`,
-				k.ID, nullID(c.HolderID), c.Location, string(c.State)).Scan(&c.ID); err != nil {
-				return FormatError(err)
-			}
-			continue
+		id, err := tx.insert(ctx, "key_copies", c.ID, `INSERT INTO key_copies (id, key_id, holder_id, location, state) VALUES (`+nextID("key_copies")+`, $2, $3, $4, $5)
+			ON CONFLICT (id) DO UPDATE SET holder_id = excluded.holder_id, location = excluded.location, state = excluded.state
+			WHERE key_copies.key_id = excluded.key_id RETURNING id`, k.ID, nullID(c.HolderID), c.Location, string(c.State))
+		if err != nil {
+			return notFound(err, "key copy", c.ID)
 		}
-		if err := tx.exec(ctx, "key copy", c.ID, `UPDATE key_copies SET holder_id = $1, location = $2, state = $3 WHERE id = $4 AND key_id = $5`,
-			nullID(c.HolderID), c.Location, string(c.State), c.ID, k.ID); err != nil {
-			return err
-		}
+		c.ID = id
 	}
 	return nil
 }
 
 // CreateKey inserts a key and its copies.
-func (tx *Tx) CreateKey(ctx context.Context, k *latchkey.Key) error {
-	if err := tx.tx.QueryRow(ctx, `INSERT INTO keys (site_id, label, keyway, bitting, state, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		k.SiteID, k.Label, k.Keyway, k.Bitting, string(k.State), k.CreatedAt).Scan(&k.ID); err != nil {
-		return FormatError(err)
+func (tx *Tx) CreateKey(ctx context.Context, k *latchkey.Key) (err error) {
+	if k.ID, err = tx.insert(ctx, "keys", k.ID, `INSERT INTO keys (id, site_id, label, keyway, bitting, state, created_at) VALUES (`+nextID("keys")+`, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		k.SiteID, k.Label, k.Keyway, k.Bitting, string(k.State), k.CreatedAt); err != nil {
+		return err
 	}
 	return tx.saveCopies(ctx, k)
 }
@@ -142,8 +140,9 @@ func (tx *Tx) CreateCode(ctx context.Context, c *latchkey.Code) error {
 	if err != nil {
 		return err
 	}
-	return FormatError(tx.tx.QueryRow(ctx, `INSERT INTO codes (person_id, label, sealed_pin, schedule, use_limit, one_time, revoked, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, append(args, c.CreatedAt)...).Scan(&c.ID))
+	c.ID, err = tx.insert(ctx, "codes", c.ID, `INSERT INTO codes (id, person_id, label, sealed_pin, schedule, use_limit, one_time, revoked, created_at)
+		VALUES (`+nextID("codes")+`, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, append(args, c.CreatedAt)...)
+	return err
 }
 
 // FindCodeByID returns a code.
@@ -183,9 +182,10 @@ func (tx *Tx) UpdateCode(ctx context.Context, c *latchkey.Code) error {
 const grantColumns = `id, code_id, lock_id, slot, status, reason, updated_at`
 
 // CreateGrant inserts a grant and sets its id.
-func (tx *Tx) CreateGrant(ctx context.Context, g *latchkey.Grant) error {
-	return FormatError(tx.tx.QueryRow(ctx, `INSERT INTO grants (code_id, lock_id, slot, status, reason, updated_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		g.CodeID, g.LockID, g.Slot, string(g.Status), g.Reason, g.UpdatedAt).Scan(&g.ID))
+func (tx *Tx) CreateGrant(ctx context.Context, g *latchkey.Grant) (err error) {
+	g.ID, err = tx.insert(ctx, "grants", g.ID, `INSERT INTO grants (id, code_id, lock_id, slot, status, reason, updated_at) VALUES (`+nextID("grants")+`, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		g.CodeID, g.LockID, g.Slot, string(g.Status), g.Reason, g.UpdatedAt)
+	return err
 }
 
 // FindGrants lists grants by code or lock, by id.

@@ -23,6 +23,27 @@ func (tx *Tx) exec(ctx context.Context, what string, id int64, query string, arg
 	return nil
 }
 
+// insert runs an INSERT ... RETURNING id whose first argument is the id: the record's
+// own when it has one (a restore), else the table's next. After an explicit id the
+// table's sequence is moved past it, so that later inserts do not collide.
+func (tx *Tx) insert(ctx context.Context, table string, id int64, query string, args ...any) (int64, error) {
+	var got int64
+	if err := tx.tx.QueryRow(ctx, query, append([]any{nullID(id)}, args...)...).Scan(&got); err != nil {
+		return 0, FormatError(err)
+	}
+	if id != 0 {
+		if _, err := tx.tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), (SELECT MAX(id) FROM `+table+`))`); err != nil {
+			return 0, FormatError(err)
+		}
+	}
+	return got, nil
+}
+
+// nextID is the id expression of an insert: the given id, or the table's next.
+func nextID(table string) string {
+	return `COALESCE($1::bigint, nextval(pg_get_serial_sequence('` + table + `', 'id')))`
+}
+
 // list runs a counted, paged query. conds use $1..$n for args.
 func list[T any](ctx context.Context, tx *Tx, table, columns string, conds []string, args []any, p latchkey.Page, scan func(pgx.Row) (T, error)) ([]T, int, error) {
 	where := ""
@@ -63,9 +84,10 @@ func scanSite(row pgx.Row) (*latchkey.Site, error) {
 }
 
 // CreateSite inserts a site and sets its id.
-func (tx *Tx) CreateSite(ctx context.Context, s *latchkey.Site) error {
-	return FormatError(tx.tx.QueryRow(ctx, `INSERT INTO sites (name, address, time_zone, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		s.Name, s.Address, s.TimeZone, s.CreatedAt).Scan(&s.ID))
+func (tx *Tx) CreateSite(ctx context.Context, s *latchkey.Site) (err error) {
+	s.ID, err = tx.insert(ctx, "sites", s.ID, `INSERT INTO sites (id, name, address, time_zone, created_at) VALUES (`+nextID("sites")+`, $2, $3, $4, $5) RETURNING id`,
+		s.Name, s.Address, s.TimeZone, s.CreatedAt)
+	return err
 }
 
 // FindSiteByID returns a site.
@@ -101,8 +123,9 @@ func scanDoor(row pgx.Row) (*latchkey.Door, error) {
 }
 
 // CreateDoor inserts a door and sets its id.
-func (tx *Tx) CreateDoor(ctx context.Context, d *latchkey.Door) error {
-	return FormatError(tx.tx.QueryRow(ctx, `INSERT INTO doors (site_id, name) VALUES ($1, $2) RETURNING id`, d.SiteID, d.Name).Scan(&d.ID))
+func (tx *Tx) CreateDoor(ctx context.Context, d *latchkey.Door) (err error) {
+	d.ID, err = tx.insert(ctx, "doors", d.ID, `INSERT INTO doors (id, site_id, name) VALUES (`+nextID("doors")+`, $2, $3) RETURNING id`, d.SiteID, d.Name)
+	return err
 }
 
 // FindDoorByID returns a door.
@@ -170,10 +193,11 @@ func nullID(id int64) *int64 {
 }
 
 // CreateLock inserts a lock and sets its id.
-func (tx *Tx) CreateLock(ctx context.Context, l *latchkey.Lock) error {
-	return FormatError(tx.tx.QueryRow(ctx, `INSERT INTO locks (door_id, name, model_id, has_smartkey, serial_number, installed_at,
-		purchased_at, notes, status, driver, address, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		lockArgs(l)...).Scan(&l.ID))
+func (tx *Tx) CreateLock(ctx context.Context, l *latchkey.Lock) (err error) {
+	l.ID, err = tx.insert(ctx, "locks", l.ID, `INSERT INTO locks (id, door_id, name, model_id, has_smartkey, serial_number, installed_at,
+		purchased_at, notes, status, driver, address, key_id) VALUES (`+nextID("locks")+`, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		lockArgs(l)...)
+	return err
 }
 
 // FindLockByID returns a lock.
@@ -227,9 +251,10 @@ func scanPerson(row pgx.Row) (*latchkey.Person, error) {
 }
 
 // CreatePerson inserts a person and sets their id.
-func (tx *Tx) CreatePerson(ctx context.Context, p *latchkey.Person) error {
-	return FormatError(tx.tx.QueryRow(ctx, `INSERT INTO people (name, role, phone, email) VALUES ($1, $2, $3, $4) RETURNING id`,
-		p.Name, string(p.Role), p.Phone, p.Email).Scan(&p.ID))
+func (tx *Tx) CreatePerson(ctx context.Context, p *latchkey.Person) (err error) {
+	p.ID, err = tx.insert(ctx, "people", p.ID, `INSERT INTO people (id, name, role, phone, email) VALUES (`+nextID("people")+`, $2, $3, $4, $5) RETURNING id`,
+		p.Name, string(p.Role), p.Phone, p.Email)
+	return err
 }
 
 // FindPersonByID returns a person.

@@ -41,31 +41,28 @@ func (tx *Tx) copies(ctx context.Context, k *latchkey.Key) error {
 	return FormatError(rows.Err())
 }
 
-// saveCopies inserts new copies (id 0) and updates the others.
+// saveCopies writes a key's copies: new ones (id 0) get an id, known ones are updated,
+// and ones with an id not yet stored (a restore) are inserted with it.
 func (tx *Tx) saveCopies(ctx context.Context, k *latchkey.Key) error {
 	for i := range k.Copies {
 		c := &k.Copies[i]
-		if c.ID == 0 {
-			id, err := tx.insert(ctx, `INSERT INTO key_copies (key_id, holder_id, location, state) VALUES (?, ?, ?, ?)`,
-				k.ID, nullID(c.HolderID), c.Location, string(c.State))
-			if err != nil {
-				return err
-			}
-			c.ID = id
-			continue
+		var id int64
+		err := tx.tx.QueryRowContext(ctx, `INSERT INTO key_copies (id, key_id, holder_id, location, state) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET holder_id = excluded.holder_id, location = excluded.location, state = excluded.state
+			WHERE key_copies.key_id = excluded.key_id RETURNING id`,
+			nullID(c.ID), k.ID, nullID(c.HolderID), c.Location, string(c.State)).Scan(&id)
+		if err != nil {
+			return notFound(err, "key copy", c.ID)
 		}
-		if err := tx.exec(ctx, "key copy", c.ID, `UPDATE key_copies SET holder_id = ?, location = ?, state = ? WHERE id = ? AND key_id = ?`,
-			nullID(c.HolderID), c.Location, string(c.State), c.ID, k.ID); err != nil {
-			return err
-		}
+		c.ID = id
 	}
 	return nil
 }
 
 // CreateKey inserts a key and its copies.
 func (tx *Tx) CreateKey(ctx context.Context, k *latchkey.Key) (err error) {
-	if k.ID, err = tx.insert(ctx, `INSERT INTO keys (site_id, label, keyway, bitting, state, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		k.SiteID, k.Label, k.Keyway, k.Bitting, string(k.State), formatTime(k.CreatedAt)); err != nil {
+	if k.ID, err = tx.insert(ctx, `INSERT INTO keys (id, site_id, label, keyway, bitting, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		nullID(k.ID), k.SiteID, k.Label, k.Keyway, k.Bitting, string(k.State), formatTime(k.CreatedAt)); err != nil {
 		return err
 	}
 	return tx.saveCopies(ctx, k)
@@ -145,8 +142,8 @@ func (tx *Tx) CreateCode(ctx context.Context, c *latchkey.Code) error {
 	if err != nil {
 		return err
 	}
-	c.ID, err = tx.insert(ctx, `INSERT INTO codes (person_id, label, sealed_pin, schedule, use_limit, one_time, revoked, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, append(args, formatTime(c.CreatedAt))...)
+	c.ID, err = tx.insert(ctx, `INSERT INTO codes (id, person_id, label, sealed_pin, schedule, use_limit, one_time, revoked, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(append([]any{nullID(c.ID)}, args...), formatTime(c.CreatedAt))...)
 	return err
 }
 
@@ -186,8 +183,8 @@ const grantColumns = `id, code_id, lock_id, slot, status, reason, updated_at`
 
 // CreateGrant inserts a grant and sets its id.
 func (tx *Tx) CreateGrant(ctx context.Context, g *latchkey.Grant) (err error) {
-	g.ID, err = tx.insert(ctx, `INSERT INTO grants (code_id, lock_id, slot, status, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		g.CodeID, g.LockID, g.Slot, string(g.Status), g.Reason, formatTime(g.UpdatedAt))
+	g.ID, err = tx.insert(ctx, `INSERT INTO grants (id, code_id, lock_id, slot, status, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		nullID(g.ID), g.CodeID, g.LockID, g.Slot, string(g.Status), g.Reason, formatTime(g.UpdatedAt))
 	return err
 }
 

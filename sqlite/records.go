@@ -78,8 +78,8 @@ func scanSite(row interface{ Scan(...any) error }) (*latchkey.Site, error) {
 
 // CreateSite inserts a site and sets its id.
 func (tx *Tx) CreateSite(ctx context.Context, s *latchkey.Site) (err error) {
-	s.ID, err = tx.insert(ctx, `INSERT INTO sites (name, address, time_zone, created_at) VALUES (?, ?, ?, ?)`,
-		s.Name, s.Address, s.TimeZone, formatTime(s.CreatedAt))
+	s.ID, err = tx.insert(ctx, `INSERT INTO sites (id, name, address, time_zone, created_at) VALUES (?, ?, ?, ?, ?)`,
+		nullID(s.ID), s.Name, s.Address, s.TimeZone, formatTime(s.CreatedAt))
 	return err
 }
 
@@ -117,7 +117,7 @@ func scanDoor(row interface{ Scan(...any) error }) (*latchkey.Door, error) {
 
 // CreateDoor inserts a door and sets its id.
 func (tx *Tx) CreateDoor(ctx context.Context, d *latchkey.Door) (err error) {
-	d.ID, err = tx.insert(ctx, `INSERT INTO doors (site_id, name) VALUES (?, ?)`, d.SiteID, d.Name)
+	d.ID, err = tx.insert(ctx, `INSERT INTO doors (id, site_id, name) VALUES (?, ?, ?)`, nullID(d.ID), d.SiteID, d.Name)
 	return err
 }
 
@@ -184,8 +184,8 @@ func nullID(id int64) any {
 
 // CreateLock inserts a lock and sets its id.
 func (tx *Tx) CreateLock(ctx context.Context, l *latchkey.Lock) (err error) {
-	l.ID, err = tx.insert(ctx, `INSERT INTO locks (door_id, name, model_id, has_smartkey, serial_number, installed_at,
-		purchased_at, notes, status, driver, address, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, lockArgs(l)...)
+	l.ID, err = tx.insert(ctx, `INSERT INTO locks (id, door_id, name, model_id, has_smartkey, serial_number, installed_at,
+		purchased_at, notes, status, driver, address, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{nullID(l.ID)}, lockArgs(l)...)...)
 	return err
 }
 
@@ -237,7 +237,7 @@ func scanPerson(row interface{ Scan(...any) error }) (*latchkey.Person, error) {
 
 // CreatePerson inserts a person and sets their id.
 func (tx *Tx) CreatePerson(ctx context.Context, p *latchkey.Person) (err error) {
-	p.ID, err = tx.insert(ctx, `INSERT INTO people (name, role, phone, email) VALUES (?, ?, ?, ?)`, p.Name, string(p.Role), p.Phone, p.Email)
+	p.ID, err = tx.insert(ctx, `INSERT INTO people (id, name, role, phone, email) VALUES (?, ?, ?, ?, ?)`, nullID(p.ID), p.Name, string(p.Role), p.Phone, p.Email)
 	return err
 }
 

@@ -126,7 +126,8 @@ Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 refused as unsafe.`,
 	root.PersistentFlags().StringVar(&m.dbURL, "db", os.Getenv("LATCHKEY_DB"), "PostgreSQL URL instead of the embedded database (or set LATCHKEY_DB)")
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(m.versionCommand(), m.modelsCommand(), m.keyCommand(), m.codeCommand(), m.simCommand(),
-		m.siteCommand(), m.doorCommand(), m.lockCommand(), m.personCommand(), m.auditCommand(), m.migrateCommand(), m.vaultCommand())
+		m.siteCommand(), m.doorCommand(), m.lockCommand(), m.personCommand(), m.auditCommand(), m.migrateCommand(), m.vaultCommand(),
+		m.exportCommand(), m.backupCommand(), m.restoreCommand())
 	return root
 }
 

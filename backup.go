@@ -1,0 +1,218 @@
+package latchkey
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// BackupFormat names Latchkey's backup files; BackupVersion is the layout's version.
+const (
+	BackupFormat  = "latchkey-backup"
+	BackupVersion = 1
+)
+
+// Backup is everything Latchkey records, in one portable document: SQLite and
+// PostgreSQL back up to, and restore from, the same format. Codes stay sealed inside;
+// the vault key is not part of it and must be kept (and restored) separately.
+type Backup struct {
+	Format  string       `json:"format"`
+	Version int          `json:"version"`
+	Created time.Time    `json:"created"`
+	Records Records      `json:"records"`
+	Sealed  []SealedPIN  `json:"sealed_pins"`
+	Audit   []AuditEntry `json:"audit"`
+}
+
+// Records are the records as exported: everything but secrets and the audit log.
+type Records struct {
+	Sites  []*Site   `json:"sites"`
+	Doors  []*Door   `json:"doors"`
+	Locks  []*Lock   `json:"locks"`
+	People []*Person `json:"people"`
+	Keys   []*Key    `json:"keys"`
+	Codes  []*Code   `json:"codes"`
+	Grants []*Grant  `json:"grants"`
+}
+
+// SealedPIN is one code's PIN as the vault sealed it.
+type SealedPIN struct {
+	CodeID int64  `json:"code_id"`
+	Sealed []byte `json:"sealed"`
+}
+
+// maxBackupBytes bounds a backup file read back (a fleet of thousands of locks and a
+// long audit log fit many times over).
+const maxBackupBytes = 1 << 30
+
+// ParseBackup reads a backup file and checks its format, version and audit chain.
+func ParseBackup(data []byte) (*Backup, error) {
+	if len(data) > maxBackupBytes {
+		return nil, Errorf(EINVALID, "The backup is larger than %d bytes; it is not a Latchkey backup.", maxBackupBytes)
+	}
+	var b Backup
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return nil, Errorf(EINVALID, "The file is not a Latchkey backup (%v).", err)
+	}
+	switch {
+	case b.Format != BackupFormat:
+		return nil, Errorf(EINVALID, "The file is not a Latchkey backup (format %q).", b.Format)
+	case b.Version != BackupVersion:
+		return nil, Errorf(EINVALID, "The backup is version %d; this Latchkey reads version %d.", b.Version, BackupVersion)
+	}
+	entries := make([]*AuditEntry, len(b.Audit))
+	for i := range b.Audit {
+		entries[i] = &b.Audit[i]
+	}
+	if err := VerifyAudit(nil, entries); err != nil {
+		return nil, Errorf(EINVALID, "The backup's audit log is not intact, so the backup may have been altered: %s", ErrorMessage(err))
+	}
+	return &b, nil
+}
+
+// Export reads every record (no secrets, no audit log), in id order.
+func (s *Service) Export(ctx context.Context) (*Records, error) {
+	var r Records
+	err := s.Store.View(ctx, func(tx Tx) error {
+		return readRecords(ctx, tx, &r)
+	})
+	return &r, err
+}
+
+// all pages through a list method.
+func all[T any](find func(Page) ([]T, int, error)) ([]T, error) {
+	var out []T
+	for offset := 0; ; offset += 1000 {
+		page, total, err := find(Page{Offset: offset, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(out) >= total || len(page) == 0 {
+			return out, nil
+		}
+	}
+}
+
+func readRecords(ctx context.Context, tx Tx, r *Records) (err error) {
+	if r.Sites, err = all(func(p Page) ([]*Site, int, error) { return tx.FindSites(ctx, p) }); err != nil {
+		return err
+	}
+	if r.Doors, err = all(func(p Page) ([]*Door, int, error) { return tx.FindDoors(ctx, DoorFilter{}, p) }); err != nil {
+		return err
+	}
+	if r.Locks, err = all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{}, p) }); err != nil {
+		return err
+	}
+	if r.People, err = all(func(p Page) ([]*Person, int, error) { return tx.FindPeople(ctx, p) }); err != nil {
+		return err
+	}
+	if r.Keys, err = all(func(p Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{}, p) }); err != nil {
+		return err
+	}
+	if r.Codes, err = all(func(p Page) ([]*Code, int, error) { return tx.FindCodes(ctx, CodeFilter{}, p) }); err != nil {
+		return err
+	}
+	r.Grants, err = tx.FindGrants(ctx, GrantFilter{})
+	return err
+}
+
+// Backup reads everything, in one consistent view: the records, the sealed PINs and
+// the audit log.
+func (s *Service) Backup(ctx context.Context) (*Backup, error) {
+	b := &Backup{Format: BackupFormat, Version: BackupVersion, Created: s.now()}
+	err := s.Store.View(ctx, func(tx Tx) error {
+		if err := readRecords(ctx, tx, &b.Records); err != nil {
+			return err
+		}
+		for _, c := range b.Records.Codes {
+			b.Sealed = append(b.Sealed, SealedPIN{CodeID: c.ID, Sealed: c.SealedPIN})
+		}
+		for after := int64(0); ; {
+			batch, err := tx.FindAudit(ctx, after, 1000)
+			if err != nil {
+				return err
+			}
+			if len(batch) == 0 {
+				return nil
+			}
+			for _, e := range batch {
+				b.Audit = append(b.Audit, *e)
+			}
+			after = batch[len(batch)-1].Seq
+		}
+	})
+	return b, err
+}
+
+// Restore loads a backup into an empty store, keeping every id, then records the
+// restore in the audit log after the backup's own entries. The vault must hold the key
+// the codes were sealed with; each sealed PIN is checked to open before anything is
+// written.
+func (s *Service) Restore(ctx context.Context, b *Backup) error {
+	sealed := map[int64][]byte{}
+	for _, sp := range b.Sealed {
+		sealed[sp.CodeID] = sp.Sealed
+	}
+	for _, c := range b.Records.Codes {
+		if _, err := s.Vault.Open(sealed[c.ID], codeAAD(c.ID)); err != nil {
+			return Errorf(EUNAVAILABLE, "Code %d in the backup does not open with this vault key; restore the vault key file the backup was made with (or set LATCHKEY_VAULT_KEY) and try again.", c.ID)
+		}
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		if last, err := tx.LastAudit(ctx); err != nil {
+			return err
+		} else if last != nil {
+			return Errorf(ECONFLICT, "The store already holds records; restore into a new, empty data directory or database.")
+		}
+		if _, n, err := tx.FindSites(ctx, Page{Limit: 1}); err != nil || n > 0 {
+			if err != nil {
+				return err
+			}
+			return Errorf(ECONFLICT, "The store already holds records; restore into a new, empty data directory or database.")
+		}
+		r := b.Records
+		steps := []func() error{
+			func() error { return each(r.Sites, func(v *Site) error { return tx.CreateSite(ctx, v) }) },
+			func() error { return each(r.Doors, func(v *Door) error { return tx.CreateDoor(ctx, v) }) },
+			func() error { return each(r.People, func(v *Person) error { return tx.CreatePerson(ctx, v) }) },
+			func() error { return each(r.Keys, func(v *Key) error { return tx.CreateKey(ctx, v) }) },
+			func() error { return each(r.Locks, func(v *Lock) error { return tx.CreateLock(ctx, v) }) },
+			func() error {
+				return each(r.Codes, func(v *Code) error {
+					v.SealedPIN = sealed[v.ID]
+					return tx.CreateCode(ctx, v)
+				})
+			},
+			func() error { return each(r.Grants, func(v *Grant) error { return tx.CreateGrant(ctx, v) }) },
+			func() error {
+				for i := range b.Audit {
+					if err := tx.AppendAudit(ctx, &b.Audit[i]); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return fmt.Errorf("restore: %w", err)
+			}
+		}
+		return s.audit(ctx, tx, "store.restore", "store", 0, map[string]any{
+			"backup_created": b.Created, "sites": len(r.Sites), "locks": len(r.Locks), "codes": len(r.Codes), "audit_entries": len(b.Audit)})
+	})
+}
+
+func each[T any](items []T, f func(T) error) error {
+	for _, it := range items {
+		if err := f(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
