@@ -23,6 +23,7 @@ type Backup struct {
 	Created time.Time    `json:"created"`
 	Records Records      `json:"records"`
 	Sealed  []SealedPIN  `json:"sealed_pins"`
+	Files   []*Receipt   `json:"receipt_files"` // receipts with their contents
 	Audit   []AuditEntry `json:"audit"`
 }
 
@@ -35,6 +36,9 @@ type Records struct {
 	Keys   []*Key    `json:"keys"`
 	Codes  []*Code   `json:"codes"`
 	Grants []*Grant  `json:"grants"`
+
+	ServiceLog []*ServiceEntry `json:"service_log"`
+	Receipts   []*Receipt      `json:"receipts"` // without their contents
 }
 
 // SealedPIN is one code's PIN as the vault sealed it.
@@ -117,7 +121,13 @@ func readRecords(ctx context.Context, tx Tx, r *Records) (err error) {
 	if r.Codes, err = all(func(p Page) ([]*Code, int, error) { return tx.FindCodes(ctx, CodeFilter{}, p) }); err != nil {
 		return err
 	}
-	r.Grants, err = tx.FindGrants(ctx, GrantFilter{})
+	if r.Grants, err = tx.FindGrants(ctx, GrantFilter{}); err != nil {
+		return err
+	}
+	if r.ServiceLog, err = tx.FindServiceEntries(ctx, 0); err != nil {
+		return err
+	}
+	r.Receipts, err = tx.FindReceipts(ctx, 0, false)
 	return err
 }
 
@@ -131,6 +141,10 @@ func (s *Service) Backup(ctx context.Context) (*Backup, error) {
 		}
 		for _, c := range b.Records.Codes {
 			b.Sealed = append(b.Sealed, SealedPIN{CodeID: c.ID, Sealed: c.SealedPIN})
+		}
+		var err error
+		if b.Files, err = tx.FindReceipts(ctx, 0, true); err != nil {
+			return err
 		}
 		for after := int64(0); ; {
 			batch, err := tx.FindAudit(ctx, after, 1000)
@@ -189,6 +203,10 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 				})
 			},
 			func() error { return each(r.Grants, func(v *Grant) error { return tx.CreateGrant(ctx, v) }) },
+			func() error {
+				return each(r.ServiceLog, func(v *ServiceEntry) error { return tx.CreateServiceEntry(ctx, v) })
+			},
+			func() error { return each(b.Files, func(v *Receipt) error { return tx.CreateReceipt(ctx, v) }) },
 			func() error {
 				for i := range b.Audit {
 					if err := tx.AppendAudit(ctx, &b.Audit[i]); err != nil {

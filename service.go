@@ -349,6 +349,11 @@ type RecordService interface {
 
 	VerifyAuditLog(ctx context.Context) (int, error)
 	Export(ctx context.Context) (*Records, error)
+
+	FindLockRecord(ctx context.Context, id int64) (*LockRecord, error)
+	AddServiceEntry(ctx context.Context, e *ServiceEntry) error
+	AddReceipt(ctx context.Context, lockID int64, name string, data []byte) (*Receipt, error)
+	FindReceipts(ctx context.Context, lockID int64, withData bool) ([]*Receipt, error)
 }
 
 var _ RecordService = (*Service)(nil)

@@ -63,6 +63,12 @@ type Tx interface {
 	FindGrants(ctx context.Context, f GrantFilter) ([]*Grant, error)
 	UpdateGrant(ctx context.Context, g *Grant) error
 
+	CreateServiceEntry(ctx context.Context, e *ServiceEntry) error
+	FindServiceEntries(ctx context.Context, lockID int64) ([]*ServiceEntry, error) // 0: every lock's
+
+	CreateReceipt(ctx context.Context, r *Receipt) error
+	FindReceipts(ctx context.Context, lockID int64, withData bool) ([]*Receipt, error) // 0: every lock's
+
 	// AppendAudit stores a sealed entry; its Seq must follow the last one's.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// LastAudit returns the newest entry, or nil and no error when the log is empty.

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/catalog"
@@ -244,4 +245,21 @@ func ids(ms []*catalog.Model) []string {
 		out[i] = m.ID
 	}
 	return out
+}
+
+// kwikset-facts §5: the warranty periods are unconfirmed, so the status is unknown and
+// says so; the known terms (proof, exclusions) are given with their sources.
+func TestWarrantyStatus(t *testing.T) {
+	c := catalog.Default()
+	bought := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	st := c.WarrantyStatus(MustModel(t, "916"), &bought, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	if st.State != catalog.WarrantyUnknown || !strings.Contains(st.Reason, "unconfirmed") || !strings.Contains(st.Reason, "2025-03-01") {
+		t.Fatalf("status %+v", st)
+	}
+	if !strings.Contains(st.Proof, "receipt") || len(st.Exclusions) == 0 || !slices.Contains(st.Sources, "M5") {
+		t.Fatalf("known terms missing: %+v", st)
+	}
+	if st := c.WarrantyStatus(MustModel(t, "916"), nil, time.Now()); !strings.Contains(st.Reason, "Record the purchase date") {
+		t.Fatalf("no purchase date: %+v", st)
+	}
 }

@@ -211,3 +211,38 @@ func testLostKeyExposes(t *testing.T, store latchkey.Store) {
 		t.Fatalf("lock status %s after its key was lost; want exposed", got.Status)
 	}
 }
+
+func testServiceLogAndReceipts(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	must(t, s.AddServiceEntry(ctx(), &latchkey.ServiceEntry{LockID: l.ID, Kind: latchkey.ServiceBattery, Note: "New batteries"}))
+	must(t, s.AddServiceEntry(ctx(), &latchkey.ServiceEntry{LockID: l.ID, Kind: latchkey.ServiceRepair, Note: "Oiled it", WarrantyRelevant: true}))
+	wantCode(t, s.AddServiceEntry(ctx(), &latchkey.ServiceEntry{LockID: l.ID, Kind: "magic", Note: "x"}), latchkey.EINVALID)
+	wantCode(t, s.AddServiceEntry(ctx(), &latchkey.ServiceEntry{LockID: 999, Note: "x"}), latchkey.ENOTFOUND)
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 5000)...)
+	r, err := s.AddReceipt(ctx(), l.ID, "/home/ana/Downloads/receipt.pdf", pdf)
+	must(t, err)
+	if r.Name != "receipt.pdf" || r.ContentType != "application/pdf" || r.Size != len(pdf) || len(r.SHA256) != 64 {
+		t.Fatalf("receipt %+v", r)
+	}
+	_, err = s.AddReceipt(ctx(), l.ID, "huge.jpg", make([]byte, latchkey.MaxReceiptBytes+1))
+	wantCode(t, err, latchkey.EINVALID)
+	_, err = s.AddReceipt(ctx(), l.ID, "empty.pdf", nil)
+	wantCode(t, err, latchkey.EINVALID)
+	rs, err := s.FindReceipts(ctx(), l.ID, true)
+	must(t, err)
+	if len(rs) != 1 || !bytes.Equal(rs[0].Data, pdf) {
+		t.Fatalf("receipts read back: %d", len(rs))
+	}
+	if rs, _ := s.FindReceipts(ctx(), l.ID, false); rs[0].Data != nil {
+		t.Fatal("a listing carried the file's contents")
+	}
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, PIN: "482913", LockIDs: []int64{l.ID}, Confirmed: true})
+	must(t, err)
+	rec, err := s.FindLockRecord(ctx(), l.ID)
+	must(t, err)
+	if rec.Site == nil || rec.Door == nil || len(rec.Service) != 2 || !rec.Service[1].WarrantyRelevant || len(rec.Receipts) != 1 ||
+		len(rec.Grants) != 1 || rec.People[p.ID] == nil || rec.Codes[rec.Grants[0].CodeID].SealedPIN != nil {
+		t.Fatalf("lock record %+v", rec)
+	}
+}

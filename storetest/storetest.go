@@ -94,6 +94,7 @@ func Run(t *testing.T, open Opener) {
 		{"Codes", testCodes},
 		{"NoLockout", testNoLockout},
 		{"LostKeyExposes", testLostKeyExposes},
+		{"ServiceLogAndReceipts", testServiceLogAndReceipts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,6 +37,10 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		cli(src, "", s...)
 	}
 	cli(src, "", "code", "rm", "2")
+	cli(src, "", "lock", "log", "1", "Rekeyed after move-in", "--kind", "rekey")
+	receipt := filepath.Join(t.TempDir(), "receipt.pdf")
+	os.WriteFile(receipt, []byte("%PDF-1.4 receipt"), 0o644)
+	cli(src, "", "lock", "receipt", "add", "1", receipt)
 	before := cli(src, "", "export").stdout
 	pin := strings.TrimSpace(cli(src, "", "code", "reveal", "1").stdout)
 	file := filepath.Join(t.TempDir(), "backup.json")
@@ -63,6 +67,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			}
 			if got := strings.TrimSpace(cli(dst, "", "code", "reveal", "1").stdout); got != pin {
 				t.Fatal("the restored code reveals different digits")
+			}
+			if got := cli(dst, "", "lock", "receipt", "get", "1", "1").stdout; got != "%PDF-1.4 receipt" {
+				t.Fatalf("the restored receipt reads %q", got)
 			}
 			if r := cli(dst, "", "audit", "verify"); !strings.Contains(r.stdout, "intact") {
 				t.Fatal(r.stdout)

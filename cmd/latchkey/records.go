@@ -324,11 +324,11 @@ procedure runs on it until it is identified.`,
 				return err
 			}
 			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
-				l, err := s.FindLockByID(ctx, id)
+				rec, err := s.FindLockRecord(ctx, id)
 				if err != nil {
 					return err
 				}
-				return m.emit(l, func(w io.Writer) { m.writeLock(w, l) })
+				return m.emit(rec, func(w io.Writer) { m.writeLockRecord(w, rec) })
 			})
 		}),
 	}
@@ -389,6 +389,7 @@ procedure runs on it until it is identified.`,
 		}),
 	}
 	cmd.AddCommand(add, ls, show, set, rm)
+	cmd.AddCommand(m.lockRecordCommands()...)
 	return cmd
 }
 
@@ -416,6 +417,29 @@ func (m *Main) writeLock(w io.Writer, l *latchkey.Lock) {
 	} {
 		fmt.Fprintf(w, "  %-11s %s\n", row[0]+":", row[1])
 	}
+}
+
+// writeLockRecord writes a lock with its codes, service log, receipts and warranty.
+func (m *Main) writeLockRecord(w io.Writer, rec *latchkey.LockRecord) {
+	m.writeLock(w, rec.Lock)
+	sh := m.sheet(rec)
+	if len(sh.Codes) > 0 {
+		fmt.Fprintln(w, "  Codes:")
+		for _, c := range sh.Codes {
+			fmt.Fprintf(w, "    slot %d: %s (%s), %s, valid %s\n", c.Slot, c.Label, c.Person, c.Status, c.Valid)
+		}
+	}
+	for _, e := range rec.Service {
+		flag := ""
+		if e.WarrantyRelevant {
+			flag = " [warranty-relevant]"
+		}
+		fmt.Fprintf(w, "  Service:    %s %s: %s%s\n", e.At.Format(time.DateOnly), e.Kind, e.Note, flag)
+	}
+	for _, r := range rec.Receipts {
+		fmt.Fprintf(w, "  Receipt %d: %s (%s)\n", r.ID, r.Name, r.ContentType)
+	}
+	fmt.Fprintf(w, "  Warranty:   %s. %s\n", sh.Warranty.State, sh.Warranty.Reason)
 }
 
 func keyText(id int64) string {

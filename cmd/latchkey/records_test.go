@@ -2,14 +2,17 @@ package main_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	_ "modernc.org/sqlite"
 )
 
 // storeFlags returns the flags that point the CLI at a fresh store: a temporary data
@@ -106,5 +109,97 @@ func TestRecordsCLI(t *testing.T) {
 				t.Fatalf("audit verify: %d %q %q", r.status, r.stdout, r.stderr)
 			}
 		})
+	}
+}
+
+// Done when: removing the last working credential of a lock is refused with exit status
+// 3 and a reason that says what to do instead.
+func TestUnsafeExitStatus(t *testing.T) {
+	flags := storeFlags(t, "sqlite")
+	cli := func(args ...string) result { return runCLI(t, "", append(args, flags...)...) }
+	for _, s := range [][]string{{"site", "add", "Home"}, {"door", "add", "--site", "1", "Front"},
+		{"lock", "add", "--door", "1", "Deadbolt", "--model", "916"}, {"person", "add", "Ana", "--role", "owner"},
+		{"code", "add", "--person", "1", "--lock", "1", "Only code", "--confirmed"}} {
+		if r := cli(s...); r.status != 0 {
+			t.Fatalf("%v: %s", s, r.stderr)
+		}
+	}
+	r := cli("code", "rm", "1")
+	if r.status != 3 || !strings.Contains(r.stderr, "no way in") || !strings.Contains(r.stderr, "first add and confirm another code") {
+		t.Fatalf("status %d, stderr %q; want 3 and what to do", r.status, r.stderr)
+	}
+	r = cli("code", "rm", "1", "--json")
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	decode(t, r, &body)
+	if r.status != 3 || body.Error.Code != "unsafe" {
+		t.Fatalf("--json: status %d %+v", r.status, body)
+	}
+}
+
+// Done when: changing one byte of one audit entry makes 'latchkey audit verify' fail and
+// name that entry.
+func TestAuditVerifyNamesTamperedEntry(t *testing.T) {
+	flags := storeFlags(t, "sqlite")
+	for _, s := range [][]string{{"site", "add", "Home"}, {"site", "add", "Cabin"}, {"site", "add", "Shop"}} {
+		runCLI(t, "", append(s, flags...)...)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(flags[1], "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TRIGGER audit_no_update`, `UPDATE audit SET detail = replace(detail, 'Cabin', 'Cabim') WHERE seq = 2`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	r := runCLI(t, "", append([]string{"audit", "verify"}, flags...)...)
+	if r.status != 1 || !strings.Contains(r.stderr, "entry 2") {
+		t.Fatalf("status %d, stderr %q; want 1 naming entry 2", r.status, r.stderr)
+	}
+}
+
+func TestLockRecordsCLI(t *testing.T) {
+	flags := storeFlags(t, "sqlite")
+	cli := func(args ...string) result { return runCLI(t, "", append(args, flags...)...) }
+	receipt := filepath.Join(t.TempDir(), "receipt.pdf")
+	os.WriteFile(receipt, []byte("%PDF-1.4 receipt from the hardware store"), 0o644)
+	for _, s := range [][]string{{"site", "add", "Home"}, {"door", "add", "--site", "1", "Front"},
+		{"lock", "add", "--door", "1", "Deadbolt", "--model", "916", "--purchased", "2025-03-01", "--serial", "KW-42"},
+		{"person", "add", "Ana", "--role", "owner"}, {"key", "add", "--site", "1", "--bitting", "35242", "--holder", "1", "House key"},
+		{"lock", "set", "1", "--key", "1"}, {"code", "add", "--person", "1", "--lock", "1", "Ana's code", "--confirmed"},
+		{"lock", "log", "1", "New batteries", "--kind", "battery"}, {"lock", "log", "1", "Oiled the cylinder", "--kind", "repair", "--deviates"},
+		{"lock", "receipt", "add", "1", receipt}} {
+		if r := cli(s...); r.status != 0 {
+			t.Fatalf("%v: %s", s, r.stderr)
+		}
+	}
+	pin := strings.TrimSpace(cli("code", "reveal", "1").stdout)
+	sheet := cli("lock", "sheet", "1").stdout
+	for _, want := range []string{"<title>Record sheet: Deadbolt, Home</title>", "KW-42", "House key", "<svg", "Ana&#39;s code",
+		"warranty-relevant", "receipt.pdf", "unconfirmed", "2025-03-01"} {
+		if !strings.Contains(sheet, want) {
+			t.Errorf("the record sheet lacks %q", want)
+		}
+	}
+	if strings.Contains(sheet, pin) {
+		t.Error("the record sheet prints a code's digits")
+	}
+	out := filepath.Join(t.TempDir(), "back.pdf")
+	if r := cli("lock", "receipt", "get", "1", "1", "-o", out); r.status != 0 {
+		t.Fatal(r.stderr)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "%PDF-1.4 receipt from the hardware store" {
+		t.Errorf("receipt read back as %q", got)
+	}
+	big := filepath.Join(t.TempDir(), "big.jpg")
+	os.WriteFile(big, make([]byte, 11<<20), 0o644)
+	if r := cli("lock", "receipt", "add", "1", big); r.status != 1 || !strings.Contains(r.stderr, "10 MiB") {
+		t.Errorf("11 MiB receipt: %d %q", r.status, r.stderr)
+	}
+	if r := cli("lock", "show", "1"); !strings.Contains(r.stdout, "[warranty-relevant]") || !strings.Contains(r.stdout, "Warranty:   unknown") {
+		t.Errorf("lock show:\n%s", r.stdout)
 	}
 }

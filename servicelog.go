@@ -1,0 +1,204 @@
+package latchkey
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ServiceKind says what kind of work a service-log entry records.
+type ServiceKind string
+
+// Service kinds.
+const (
+	ServiceBattery    ServiceKind = "battery"
+	ServiceRekey      ServiceKind = "rekey"
+	ServiceCodes      ServiceKind = "codes"
+	ServiceReset      ServiceKind = "reset"
+	ServiceRepair     ServiceKind = "repair"
+	ServiceInspection ServiceKind = "inspection"
+	ServiceNote       ServiceKind = "note"
+)
+
+// ServiceEntry is one line of a lock's service log. Work that deviated from the maker's
+// instructions is flagged as warranty-relevant (invariant 9).
+type ServiceEntry struct {
+	ID               int64       `json:"id"`
+	LockID           int64       `json:"lock_id"`
+	At               time.Time   `json:"at"`
+	Actor            string      `json:"actor"`
+	Kind             ServiceKind `json:"kind"`
+	Note             string      `json:"note"`
+	WarrantyRelevant bool        `json:"warranty_relevant,omitempty"`
+}
+
+// Validate checks an entry.
+func (e *ServiceEntry) Validate() error {
+	switch e.Kind {
+	case ServiceBattery, ServiceRekey, ServiceCodes, ServiceReset, ServiceRepair, ServiceInspection, ServiceNote:
+	default:
+		return Errorf(EINVALID, "Unknown kind %q; use battery, rekey, codes, reset, repair, inspection or note.", e.Kind)
+	}
+	if len(e.Note) > 4000 {
+		return Errorf(EINVALID, "A service note is at most 4000 characters.")
+	}
+	return validateName("Service note", firstLine(e.Note))
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// AddServiceEntry appends to a lock's service log.
+func (s *Service) AddServiceEntry(ctx context.Context, e *ServiceEntry) error {
+	e.Note = strings.TrimSpace(e.Note)
+	if e.Kind == "" {
+		e.Kind = ServiceNote
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	e.At, e.Actor = s.now(), ActorFromContext(ctx)
+	return s.change(ctx, "lock.service", "lock", func(tx Tx) (int64, any, error) {
+		if _, err := tx.FindLockByID(ctx, e.LockID); err != nil {
+			return 0, nil, err
+		}
+		return e.LockID, e, tx.CreateServiceEntry(ctx, e)
+	})
+}
+
+// FindServiceEntries returns a lock's service log, oldest first.
+func (s *Service) FindServiceEntries(ctx context.Context, lockID int64) (entries []*ServiceEntry, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		entries, err = tx.FindServiceEntries(ctx, lockID)
+		return err
+	})
+	return entries, err
+}
+
+// MaxReceiptBytes is the largest receipt file Latchkey keeps.
+const MaxReceiptBytes = 10 << 20
+
+// Receipt is a file kept with a lock's records: a receipt, an invoice, a photo of the
+// label. Warranty claims need a dated receipt (facts §5).
+type Receipt struct {
+	ID          int64     `json:"id"`
+	LockID      int64     `json:"lock_id"`
+	Name        string    `json:"name"`
+	ContentType string    `json:"content_type"`
+	Size        int       `json:"size"`
+	SHA256      string    `json:"sha256"`
+	AddedAt     time.Time `json:"added_at"`
+	Data        []byte    `json:"data,omitempty"` // only when asked for
+}
+
+// AddReceipt keeps a file with a lock's records.
+func (s *Service) AddReceipt(ctx context.Context, lockID int64, name string, data []byte) (*Receipt, error) {
+	name = filepath.Base(strings.TrimSpace(name))
+	switch {
+	case len(data) == 0:
+		return nil, Errorf(EINVALID, "The receipt file is empty.")
+	case len(data) > MaxReceiptBytes:
+		return nil, Errorf(EINVALID, "The receipt file is %.1f MiB; Latchkey keeps files up to 10 MiB. Scan it at a lower resolution or as a PDF.", float64(len(data))/(1<<20))
+	}
+	if err := validateName("Receipt file name", name); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	r := &Receipt{LockID: lockID, Name: name, ContentType: http.DetectContentType(data), Size: len(data),
+		SHA256: hex.EncodeToString(sum[:]), AddedAt: s.now(), Data: data}
+	err := s.change(ctx, "lock.receipt", "lock", func(tx Tx) (int64, any, error) {
+		if _, err := tx.FindLockByID(ctx, lockID); err != nil {
+			return 0, nil, err
+		}
+		return lockID, map[string]any{"name": r.Name, "size": r.Size, "sha256": r.SHA256}, tx.CreateReceipt(ctx, r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// FindReceipts lists a lock's receipts, without their contents unless withData.
+func (s *Service) FindReceipts(ctx context.Context, lockID int64, withData bool) (rs []*Receipt, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		rs, err = tx.FindReceipts(ctx, lockID, withData)
+		return err
+	})
+	return rs, err
+}
+
+// LockRecord is everything recorded about one lock, read in one transaction: for the
+// lock page, the record sheet and the API.
+type LockRecord struct {
+	Lock     *Lock             `json:"lock"`
+	Door     *Door             `json:"door"`
+	Site     *Site             `json:"site"`
+	Key      *Key              `json:"key,omitempty"`
+	Grants   []*Grant          `json:"grants"`
+	Codes    map[int64]*Code   `json:"codes"`  // by id, for the grants
+	People   map[int64]*Person `json:"people"` // code owners and key holders
+	Service  []*ServiceEntry   `json:"service_log"`
+	Receipts []*Receipt        `json:"receipts"`
+}
+
+// FindLockRecord reads everything recorded about a lock.
+func (s *Service) FindLockRecord(ctx context.Context, id int64) (*LockRecord, error) {
+	r := &LockRecord{Codes: map[int64]*Code{}, People: map[int64]*Person{}}
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		if r.Lock, err = tx.FindLockByID(ctx, id); err != nil {
+			return err
+		}
+		if r.Door, err = tx.FindDoorByID(ctx, r.Lock.DoorID); err != nil {
+			return err
+		}
+		if r.Site, err = tx.FindSiteByID(ctx, r.Door.SiteID); err != nil {
+			return err
+		}
+		person := func(pid int64) error {
+			if pid == 0 || r.People[pid] != nil {
+				return nil
+			}
+			p, err := tx.FindPersonByID(ctx, pid)
+			r.People[pid] = p
+			return err
+		}
+		if r.Lock.KeyID != 0 {
+			if r.Key, err = tx.FindKeyByID(ctx, r.Lock.KeyID); err != nil {
+				return err
+			}
+			for _, c := range r.Key.Copies {
+				if err := person(c.HolderID); err != nil {
+					return err
+				}
+			}
+		}
+		if r.Grants, err = tx.FindGrants(ctx, GrantFilter{LockID: &id}); err != nil {
+			return err
+		}
+		for _, g := range r.Grants {
+			c, err := tx.FindCodeByID(ctx, g.CodeID)
+			if err != nil {
+				return err
+			}
+			c.SealedPIN = nil
+			r.Codes[c.ID] = c
+			if err := person(c.PersonID); err != nil {
+				return err
+			}
+		}
+		if r.Service, err = tx.FindServiceEntries(ctx, id); err != nil {
+			return err
+		}
+		r.Receipts, err = tx.FindReceipts(ctx, id, false)
+		return err
+	})
+	return r, err
+}
