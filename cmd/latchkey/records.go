@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -68,11 +69,15 @@ func (m *Main) withRecords(cmd *cobra.Command, f func(ctx context.Context, s lat
 	return f(ctx, svc)
 }
 
+// localUser names the person at the command line, for the audit log.
 func localUser() string {
 	for _, k := range []string{"USER", "LOGNAME"} {
 		if u := os.Getenv(k); u != "" {
 			return u
 		}
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
 	}
 	return "unknown"
 }
