@@ -134,6 +134,24 @@ func (s *Service) FindDoors(ctx context.Context, f DoorFilter, p Page) (doors []
 	return doors, total, err
 }
 
+// FindDoorByID returns one door.
+func (s *Service) FindDoorByID(ctx context.Context, id int64) (d *Door, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		d, err = tx.FindDoorByID(ctx, id)
+		return err
+	})
+	return d, err
+}
+
+// FindPersonByID returns one person.
+func (s *Service) FindPersonByID(ctx context.Context, id int64) (p *Person, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		p, err = tx.FindPersonByID(ctx, id)
+		return err
+	})
+	return p, err
+}
+
 // DeleteDoor removes a door that has no locks left.
 func (s *Service) DeleteDoor(ctx context.Context, id int64) error {
 	return s.change(ctx, "door.delete", "door", func(tx Tx) (int64, any, error) {
@@ -192,6 +210,8 @@ type LockUpdate struct {
 	Notes        *string
 	HasSmartKey  *bool
 	Connection   *Connection
+	PurchasedAt  *time.Time
+	InstalledAt  *time.Time
 }
 
 // UpdateLock changes a lock's record.
@@ -214,6 +234,12 @@ func (s *Service) UpdateLock(ctx context.Context, id int64, u LockUpdate) (l *Lo
 		}
 		if u.Connection != nil {
 			l.Connection = *u.Connection
+		}
+		if u.PurchasedAt != nil {
+			l.PurchasedAt = u.PurchasedAt
+		}
+		if u.InstalledAt != nil {
+			l.InstalledAt = u.InstalledAt
 		}
 		if err := s.checkLock(l); err != nil {
 			return 0, nil, err
@@ -320,6 +346,7 @@ type RecordService interface {
 
 	CreateDoor(ctx context.Context, d *Door) error
 	FindDoors(ctx context.Context, f DoorFilter, p Page) ([]*Door, int, error)
+	FindDoorByID(ctx context.Context, id int64) (*Door, error)
 	DeleteDoor(ctx context.Context, id int64) error
 
 	CreateLock(ctx context.Context, l *Lock) error
@@ -330,6 +357,7 @@ type RecordService interface {
 
 	CreatePerson(ctx context.Context, p *Person) error
 	FindPeople(ctx context.Context, p Page) ([]*Person, int, error)
+	FindPersonByID(ctx context.Context, id int64) (*Person, error)
 	DeletePerson(ctx context.Context, id int64) error
 
 	CreateKey(ctx context.Context, k *Key) error

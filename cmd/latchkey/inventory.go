@@ -160,7 +160,8 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 	}
 	return []*cobra.Command{add, ls, show, copyCmd,
 		state("lost", "Record that a key was lost: every lock it opens becomes exposed", latchkey.KeyLost),
-		state("retire", "Retire a key no lock uses any more", latchkey.KeyRetired)}
+		state("retire", "Retire a key no lock uses any more", latchkey.KeyRetired),
+		state("rm", "Remove a key from use (retire it; its record stays)", latchkey.KeyRetired)}
 }
 
 func writeKey(w io.Writer, k *latchkey.Key) {

@@ -173,7 +173,32 @@ func (m *Main) siteCommand() *cobra.Command {
 			})
 		}),
 	}
-	cmd.AddCommand(add, ls, rm)
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show a site and its doors", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("site", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				site, err := s.FindSiteByID(ctx, id)
+				if err != nil {
+					return err
+				}
+				doors, _, err := s.FindDoors(ctx, latchkey.DoorFilter{SiteID: &id}, latchkey.Page{Limit: 1000})
+				if err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"site": site, "doors": doors}, func(w io.Writer) {
+					fmt.Fprintf(w, "Site %d: %s (%s)%s\n", site.ID, site.Name, site.TimeZone, or(", "+site.Address, ""))
+					for _, d := range doors {
+						fmt.Fprintf(w, "  door %d: %s\n", d.ID, d.Name)
+					}
+				})
+			})
+		}),
+	}
+	cmd.AddCommand(add, ls, show, rm)
 	return cmd
 }
 
@@ -236,7 +261,32 @@ func (m *Main) doorCommand() *cobra.Command {
 			})
 		}),
 	}
-	cmd.AddCommand(add, ls, rm)
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show a door and its locks", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("door", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				d, err := s.FindDoorByID(ctx, id)
+				if err != nil {
+					return err
+				}
+				locks, _, err := s.FindLocks(ctx, latchkey.LockFilter{DoorID: &id}, latchkey.Page{Limit: 1000})
+				if err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"door": d, "locks": locks}, func(w io.Writer) {
+					fmt.Fprintf(w, "Door %d: %s (site %d)\n", d.ID, d.Name, d.SiteID)
+					for _, l := range locks {
+						fmt.Fprintf(w, "  lock %d: %s, %s, %s\n", l.ID, l.Name, or(l.ModelID, "unidentified"), l.Status)
+					}
+				})
+			})
+		}),
+	}
+	cmd.AddCommand(add, ls, show, rm)
 	return cmd
 }
 
@@ -337,10 +387,10 @@ procedure runs on it until it is identified.`,
 			})
 		}),
 	}
-	var u struct{ model, serial, notes, name string }
+	var u struct{ model, serial, notes, name, purchased, installed string }
 	var keyID int64
 	set := &cobra.Command{
-		Use: "set ID", Short: "Change a lock's model, serial number, notes or name", Args: cobra.ExactArgs(1),
+		Use: "set ID", Short: "Change a lock's model, key, serial number, dates, notes or name", Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			id, err := idArg("lock", args[0])
 			if err != nil {
@@ -352,6 +402,12 @@ procedure runs on it until it is identified.`,
 					v, _ := cmd.Flags().GetString(name)
 					*dst = &v
 				}
+			}
+			if upd.PurchasedAt, err = dateFlag("purchased", u.purchased); err != nil {
+				return err
+			}
+			if upd.InstalledAt, err = dateFlag("installed", u.installed); err != nil {
+				return err
 			}
 			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
 				var l *latchkey.Lock
@@ -378,6 +434,8 @@ procedure runs on it until it is identified.`,
 	set.Flags().StringVar(&u.notes, "notes", "", "notes")
 	set.Flags().StringVar(&u.name, "name", "", "name")
 	set.Flags().Int64Var(&keyID, "key", 0, "the recorded key its cylinder is keyed to (0: none known)")
+	set.Flags().StringVar(&u.purchased, "purchased", "", "purchase date, YYYY-MM-DD")
+	set.Flags().StringVar(&u.installed, "installed", "", "install date, YYYY-MM-DD")
 	rm := &cobra.Command{
 		Use: "rm ID", Short: "Remove a lock's record", Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
@@ -516,7 +574,36 @@ func (m *Main) personCommand() *cobra.Command {
 			})
 		}),
 	}
-	cmd.AddCommand(add, ls, rm)
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show a person", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("person", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				p, err := s.FindPersonByID(ctx, id)
+				if err != nil {
+					return err
+				}
+				codes, _, err := s.FindCodes(ctx, latchkey.CodeFilter{PersonID: &id}, latchkey.Page{Limit: 1000})
+				if err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"person": p, "codes": codes}, func(w io.Writer) {
+					fmt.Fprintf(w, "Person %d: %s (%s)%s%s\n", p.ID, p.Name, p.Role, or(", "+p.Phone, ""), or(", "+p.Email, ""))
+					for _, c := range codes {
+						state := "active"
+						if c.Revoked {
+							state = "revoked"
+						}
+						fmt.Fprintf(w, "  code %d: %s, %s\n", c.ID, c.Label, state)
+					}
+				})
+			})
+		}),
+	}
+	cmd.AddCommand(add, ls, show, rm)
 	return cmd
 }
 
