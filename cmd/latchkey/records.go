@@ -190,7 +190,7 @@ func (m *Main) siteCommand() *cobra.Command {
 					return err
 				}
 				return m.emit(map[string]any{"site": site, "doors": doors}, func(w io.Writer) {
-					fmt.Fprintf(w, "Site %d: %s (%s)%s\n", site.ID, site.Name, site.TimeZone, or(", "+site.Address, ""))
+					fmt.Fprintf(w, "Site %d: %s (%s)%s\n", site.ID, site.Name, site.TimeZone, prefixed(", ", site.Address))
 					for _, d := range doors {
 						fmt.Fprintf(w, "  door %d: %s\n", d.ID, d.Name)
 					}
@@ -512,6 +512,14 @@ func keyText(id int64) string {
 	return "key " + strconv.FormatInt(id, 10)
 }
 
+// prefixed returns sep and s, or nothing when s is empty.
+func prefixed(sep, s string) string {
+	if s == "" {
+		return ""
+	}
+	return sep + s
+}
+
 func or(s, alt string) string {
 	if s == "" {
 		return alt
@@ -591,7 +599,7 @@ func (m *Main) personCommand() *cobra.Command {
 					return err
 				}
 				return m.emit(map[string]any{"person": p, "codes": codes}, func(w io.Writer) {
-					fmt.Fprintf(w, "Person %d: %s (%s)%s%s\n", p.ID, p.Name, p.Role, or(", "+p.Phone, ""), or(", "+p.Email, ""))
+					fmt.Fprintf(w, "Person %d: %s (%s)%s%s\n", p.ID, p.Name, p.Role, prefixed(", ", p.Phone), prefixed(", ", p.Email))
 					for _, c := range codes {
 						state := "active"
 						if c.Revoked {
