@@ -124,26 +124,22 @@ backup: keep a copy of the data directory's vault.key somewhere safe and separat
 the codes in a backup open only with it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
-			ctx := latchkey.NewContextWithActor(cmd.Context(), "cli:"+localUser())
-			svc, closeFn, err := m.records(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			b, err := svc.Backup(ctx)
-			if err != nil {
-				return err
-			}
-			data, err := json.Marshal(b)
-			if err != nil {
-				return err
-			}
-			if err := m.writeOut(args[0], data, "backup"); err != nil {
-				return err
-			}
-			return m.emit(map[string]any{"file": args[0], "locks": len(b.Records.Locks), "codes": len(b.Records.Codes), "audit_entries": len(b.Audit)}, func(w io.Writer) {
-				fmt.Fprintf(w, "Backed up %d locks, %d codes and %d audit entries. Keep the vault key (%s) safe and apart from the backup.\n",
-					len(b.Records.Locks), len(b.Records.Codes), len(b.Audit), "vault.key in the data directory")
+			return m.withService(cmd, func(ctx context.Context, svc *latchkey.Service) error {
+				b, err := svc.Backup(ctx)
+				if err != nil {
+					return err
+				}
+				data, err := json.Marshal(b)
+				if err != nil {
+					return err
+				}
+				if err := m.writeOut(args[0], data, "backup"); err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"file": args[0], "locks": len(b.Records.Locks), "codes": len(b.Records.Codes), "audit_entries": len(b.Audit)}, func(w io.Writer) {
+					fmt.Fprintf(w, "Backed up %d locks, %d codes and %d audit entries. Keep the vault key (vault.key in the data directory) safe and apart from the backup.\n",
+						len(b.Records.Locks), len(b.Records.Codes), len(b.Audit))
+				})
 			})
 		}),
 	}
@@ -166,17 +162,13 @@ LATCHKEY_VAULT_KEY); every code is checked to open with it before anything is wr
 			if err != nil {
 				return err
 			}
-			ctx := latchkey.NewContextWithActor(cmd.Context(), "cli:"+localUser())
-			svc, closeFn, err := m.records(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			if err := svc.Restore(ctx, b); err != nil {
-				return err
-			}
-			return m.emit(map[string]any{"restored": true, "locks": len(b.Records.Locks), "codes": len(b.Records.Codes)}, func(w io.Writer) {
-				fmt.Fprintf(w, "Restored %d locks, %d codes and %d audit entries from %s.\n", len(b.Records.Locks), len(b.Records.Codes), len(b.Audit), args[0])
+			return m.withService(cmd, func(ctx context.Context, svc *latchkey.Service) error {
+				if err := svc.Restore(ctx, b); err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"restored": true, "locks": len(b.Records.Locks), "codes": len(b.Records.Codes)}, func(w io.Writer) {
+					fmt.Fprintf(w, "Restored %d locks, %d codes and %d audit entries from %s.\n", len(b.Records.Locks), len(b.Records.Codes), len(b.Audit), args[0])
+				})
 			})
 		}),
 	}

@@ -400,29 +400,25 @@ file until every code is re-encrypted, so an interruption loses nothing; run it 
 finish.`,
 		Args: cobra.NoArgs,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
-			ctx := latchkey.NewContextWithActor(cmd.Context(), "cli:"+localUser())
-			svc, closeFn, err := m.records(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			v, ok := svc.Vault.(*vault.Vault)
-			if !ok {
-				return latchkey.Errorf(latchkey.EINTERNAL, "vault cannot rotate")
-			}
-			if err := v.Rotate(); err != nil {
-				return err
-			}
-			n, err := svc.ResealCodes(ctx)
-			if err != nil {
-				return err
-			}
-			if err := v.Retire(); err != nil {
-				return err
-			}
-			_, current := v.KeyIDs()
-			return m.emit(map[string]any{"resealed": n, "key": current}, func(w io.Writer) {
-				fmt.Fprintf(w, "Rotated the vault key (now key %d, in %s) and re-encrypted %d codes.\n", current, filepath.Join(m.dataDir, "vault.key"), n)
+			return m.withService(cmd, func(ctx context.Context, svc *latchkey.Service) error {
+				v, ok := svc.Vault.(*vault.Vault)
+				if !ok {
+					return latchkey.Errorf(latchkey.EINTERNAL, "vault cannot rotate")
+				}
+				if err := v.Rotate(); err != nil {
+					return err
+				}
+				n, err := svc.ResealCodes(ctx)
+				if err != nil {
+					return err
+				}
+				if err := v.Retire(); err != nil {
+					return err
+				}
+				_, current := v.KeyIDs()
+				return m.emit(map[string]any{"resealed": n, "key": current}, func(w io.Writer) {
+					fmt.Fprintf(w, "Rotated the vault key (now key %d, in %s) and re-encrypted %d codes.\n", current, filepath.Join(m.dataDir, "vault.key"), n)
+				})
 			})
 		}),
 	})

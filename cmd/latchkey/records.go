@@ -60,6 +60,12 @@ func (m *Main) records(ctx context.Context) (*latchkey.Service, func(), error) {
 
 // withRecords runs f with the record service, the actor set to the local user.
 func (m *Main) withRecords(cmd *cobra.Command, f func(ctx context.Context, s latchkey.RecordService) error) error {
+	return m.withService(cmd, func(ctx context.Context, s *latchkey.Service) error { return f(ctx, s) })
+}
+
+// withService runs f with the local service itself, for what only works next to the data
+// directory (backup, restore, vault rotation).
+func (m *Main) withService(cmd *cobra.Command, f func(ctx context.Context, s *latchkey.Service) error) error {
 	ctx := latchkey.NewContextWithActor(cmd.Context(), "cli:"+localUser())
 	svc, closeFn, err := m.records(ctx)
 	if err != nil {
