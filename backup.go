@@ -81,7 +81,7 @@ func ParseBackup(data []byte) (*Backup, error) {
 // Export reads every record (no secrets, no audit log), in id order.
 func (s *Service) Export(ctx context.Context) (*Records, error) {
 	var r Records
-	err := s.Store.View(ctx, func(tx Tx) error {
+	err := s.view(ctx, func(tx Tx) error {
 		return readRecords(ctx, tx, &r)
 	})
 	return &r, err
@@ -135,7 +135,7 @@ func readRecords(ctx context.Context, tx Tx, r *Records) (err error) {
 // the audit log.
 func (s *Service) Backup(ctx context.Context) (*Backup, error) {
 	b := &Backup{Format: BackupFormat, Version: BackupVersion, Created: s.now()}
-	err := s.Store.View(ctx, func(tx Tx) error {
+	err := s.view(ctx, func(tx Tx) error {
 		if err := readRecords(ctx, tx, &b.Records); err != nil {
 			return err
 		}

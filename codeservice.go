@@ -220,6 +220,9 @@ func (s *Service) RevokeCode(ctx context.Context, codeID int64) (c *Code, err er
 // RevealCode returns a code's PIN. Revealing is a recorded act: the audit entry is
 // written in the same transaction, before the PIN is returned.
 func (s *Service) RevealCode(ctx context.Context, codeID int64) (string, error) {
+	if err := require(ctx, PermReveal); err != nil {
+		return "", err
+	}
 	var pin []byte
 	err := s.change(ctx, "code.reveal", "code", func(tx Tx) (int64, any, error) {
 		c, err := tx.FindCodeByID(ctx, codeID)
@@ -236,7 +239,7 @@ func (s *Service) RevealCode(ctx context.Context, codeID int64) (string, error) 
 
 // FindCodes lists codes (their PINs stay sealed).
 func (s *Service) FindCodes(ctx context.Context, f CodeFilter, p Page) (codes []*Code, total int, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		codes, total, err = tx.FindCodes(ctx, f, p)
 		return err
 	})
@@ -245,7 +248,7 @@ func (s *Service) FindCodes(ctx context.Context, f CodeFilter, p Page) (codes []
 
 // FindGrants lists where codes are placed.
 func (s *Service) FindGrants(ctx context.Context, f GrantFilter) (grants []*Grant, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		grants, err = tx.FindGrants(ctx, f)
 		return err
 	})

@@ -5,18 +5,17 @@ import "context"
 // contextKey is unexported so that no other package can collide with these keys.
 type contextKey int
 
-const actorKey contextKey = iota
-
-// NewContextWithActor returns a context carrying who is acting: a user's name, "cli" for
-// the local command line, or "system" for Latchkey's own work.
+// NewContextWithActor returns a context acting as the owner under the given name: the
+// local command line on its own data directory ("cli:ana"), or Latchkey's own work
+// ("system"). Requests from the network carry a signed-in Principal instead.
 func NewContextWithActor(ctx context.Context, actor string) context.Context {
-	return context.WithValue(ctx, actorKey, actor)
+	return NewContextWithPrincipal(ctx, Principal{Name: actor, Role: UserOwner})
 }
 
-// ActorFromContext returns the acting principal, or "unknown".
+// ActorFromContext returns the name of who is acting, or "unknown".
 func ActorFromContext(ctx context.Context) string {
-	if a, ok := ctx.Value(actorKey).(string); ok && a != "" {
-		return a
+	if p, ok := PrincipalFromContext(ctx); ok && p.Name != "" {
+		return p.Name
 	}
 	return "unknown"
 }

@@ -60,7 +60,7 @@ func checkHolders(ctx context.Context, tx Tx, copies []KeyCopy) error {
 
 // FindKeys lists keys.
 func (s *Service) FindKeys(ctx context.Context, f KeyFilter, p Page) (keys []*Key, total int, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		keys, total, err = tx.FindKeys(ctx, f, p)
 		return err
 	})
@@ -69,7 +69,7 @@ func (s *Service) FindKeys(ctx context.Context, f KeyFilter, p Page) (keys []*Ke
 
 // FindKeyByID returns a key with its copies.
 func (s *Service) FindKeyByID(ctx context.Context, id int64) (k *Key, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		k, err = tx.FindKeyByID(ctx, id)
 		return err
 	})

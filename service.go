@@ -37,9 +37,21 @@ type Service struct {
 // microseconds), so that a time and the audit hash over it read back unchanged.
 func (s *Service) now() time.Time { return s.Clock.Now().Truncate(time.Microsecond) }
 
+// view runs fn in a read-only transaction, for a principal allowed to read.
+func (s *Service) view(ctx context.Context, fn func(Tx) error) error {
+	if err := require(ctx, PermRead); err != nil {
+		return err
+	}
+	return s.Store.View(ctx, fn)
+}
+
 // change runs fn in a read-write transaction and appends its audit entry there too, so
-// that a change and its record are durable together or not at all.
+// that a change and its record are durable together or not at all. The acting principal
+// must be allowed to change records.
 func (s *Service) change(ctx context.Context, action, entity string, fn func(Tx) (id int64, detail any, err error)) error {
+	if err := require(ctx, PermWrite); err != nil {
+		return err
+	}
 	return s.Store.Update(ctx, func(tx Tx) error {
 		id, detail, err := fn(tx)
 		if err != nil {
@@ -78,7 +90,7 @@ func (s *Service) CreateSite(ctx context.Context, site *Site) error {
 
 // FindSites lists sites.
 func (s *Service) FindSites(ctx context.Context, p Page) (sites []*Site, total int, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		sites, total, err = tx.FindSites(ctx, p)
 		return err
 	})
@@ -87,7 +99,7 @@ func (s *Service) FindSites(ctx context.Context, p Page) (sites []*Site, total i
 
 // FindSiteByID returns one site.
 func (s *Service) FindSiteByID(ctx context.Context, id int64) (site *Site, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		site, err = tx.FindSiteByID(ctx, id)
 		return err
 	})
@@ -127,7 +139,7 @@ func (s *Service) CreateDoor(ctx context.Context, d *Door) error {
 
 // FindDoors lists doors.
 func (s *Service) FindDoors(ctx context.Context, f DoorFilter, p Page) (doors []*Door, total int, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		doors, total, err = tx.FindDoors(ctx, f, p)
 		return err
 	})
@@ -136,7 +148,7 @@ func (s *Service) FindDoors(ctx context.Context, f DoorFilter, p Page) (doors []
 
 // FindDoorByID returns one door.
 func (s *Service) FindDoorByID(ctx context.Context, id int64) (d *Door, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		d, err = tx.FindDoorByID(ctx, id)
 		return err
 	})
@@ -145,7 +157,7 @@ func (s *Service) FindDoorByID(ctx context.Context, id int64) (d *Door, err erro
 
 // FindPersonByID returns one person.
 func (s *Service) FindPersonByID(ctx context.Context, id int64) (p *Person, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		p, err = tx.FindPersonByID(ctx, id)
 		return err
 	})
@@ -251,7 +263,7 @@ func (s *Service) UpdateLock(ctx context.Context, id int64, u LockUpdate) (l *Lo
 
 // FindLocks lists locks.
 func (s *Service) FindLocks(ctx context.Context, f LockFilter, p Page) (locks []*Lock, total int, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		locks, total, err = tx.FindLocks(ctx, f, p)
 		return err
 	})
@@ -260,7 +272,7 @@ func (s *Service) FindLocks(ctx context.Context, f LockFilter, p Page) (locks []
 
 // FindLockByID returns one lock.
 func (s *Service) FindLockByID(ctx context.Context, id int64) (l *Lock, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		l, err = tx.FindLockByID(ctx, id)
 		return err
 	})
@@ -292,7 +304,7 @@ func (s *Service) CreatePerson(ctx context.Context, p *Person) error {
 
 // FindPeople lists people.
 func (s *Service) FindPeople(ctx context.Context, pg Page) (people []*Person, total int, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		people, total, err = tx.FindPeople(ctx, pg)
 		return err
 	})
@@ -314,7 +326,7 @@ func (s *Service) DeletePerson(ctx context.Context, id int64) error {
 // returns the number of entries checked, and an invalid error naming the first broken
 // entry.
 func (s *Service) VerifyAuditLog(ctx context.Context) (n int, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		var prev *AuditEntry
 		after := int64(0)
 		for {

@@ -76,7 +76,7 @@ func (s *Service) AddServiceEntry(ctx context.Context, e *ServiceEntry) error {
 
 // FindServiceEntries returns a lock's service log, oldest first.
 func (s *Service) FindServiceEntries(ctx context.Context, lockID int64) (entries []*ServiceEntry, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		entries, err = tx.FindServiceEntries(ctx, lockID)
 		return err
 	})
@@ -128,7 +128,7 @@ func (s *Service) AddReceipt(ctx context.Context, lockID int64, name string, dat
 
 // FindReceipts lists a lock's receipts, without their contents unless withData.
 func (s *Service) FindReceipts(ctx context.Context, lockID int64, withData bool) (rs []*Receipt, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.view(ctx, func(tx Tx) error {
 		rs, err = tx.FindReceipts(ctx, lockID, withData)
 		return err
 	})
@@ -152,7 +152,7 @@ type LockRecord struct {
 // FindLockRecord reads everything recorded about a lock.
 func (s *Service) FindLockRecord(ctx context.Context, id int64) (*LockRecord, error) {
 	r := &LockRecord{Codes: map[int64]*Code{}, People: map[int64]*Person{}}
-	err := s.Store.View(ctx, func(tx Tx) (err error) {
+	err := s.view(ctx, func(tx Tx) (err error) {
 		if r.Lock, err = tx.FindLockByID(ctx, id); err != nil {
 			return err
 		}

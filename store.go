@@ -69,6 +69,18 @@ type Tx interface {
 	CreateReceipt(ctx context.Context, r *Receipt) error
 	FindReceipts(ctx context.Context, lockID int64, withData bool) ([]*Receipt, error) // 0: every lock's
 
+	CreateUser(ctx context.Context, u *User) error
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	FindUserByName(ctx context.Context, name string) (*User, error)
+	FindUsers(ctx context.Context, p Page) ([]*User, int, error)
+
+	CreateSession(ctx context.Context, s *Session) error
+	FindSession(ctx context.Context, id string) (*Session, error)
+	DeleteSession(ctx context.Context, id string) error
+
+	CreateToken(ctx context.Context, t *Token) error
+	FindTokenByHash(ctx context.Context, hash string) (*Token, error)
+
 	// AppendAudit stores a sealed entry; its Seq must follow the last one's.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// LastAudit returns the newest entry, or nil and no error when the log is empty.

@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -18,7 +17,7 @@ import (
 func TestAuditTamperDetected(t *testing.T) {
 	db := MustOpen(t)
 	s := storetest.NewService(t, db)
-	ctx := context.Background()
+	ctx := testCtx()
 	for i := range 5 {
 		if err := s.CreatePerson(ctx, &latchkey.Person{Name: fmt.Sprintf("Person %d", i), Role: latchkey.RoleGuest}); err != nil {
 			t.Fatal(err)

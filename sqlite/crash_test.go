@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,13 +26,13 @@ func TestCrashChild(t *testing.T) {
 	if path == "" {
 		t.Skip("run by TestCrashKeepsAcknowledgedWrites as its child process")
 	}
-	db, err := sqlite.Open(context.Background(), path)
+	db, err := sqlite.Open(testCtx(), path)
 	if err != nil {
 		fmt.Println("open error:", err)
 		os.Exit(2)
 	}
 	s := storetest.NewService(t, db)
-	ctx := latchkey.NewContextWithActor(context.Background(), "child")
+	ctx := latchkey.NewContextWithActor(testCtx(), "child")
 	for i := 0; ; i++ {
 		p := &latchkey.Person{Name: fmt.Sprintf("Person %d", i), Role: latchkey.RoleGuest}
 		if err := s.CreatePerson(ctx, p); err != nil {
@@ -90,22 +89,22 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 			t.Fatalf("round %d: the child stopped after %d writes", round, n)
 		}
 
-		db, err := sqlite.Open(context.Background(), path)
+		db, err := sqlite.Open(testCtx(), path)
 		if err != nil {
 			t.Fatalf("round %d: the database does not open after the crash: %v", round, err)
 		}
-		if err := db.IntegrityCheck(context.Background()); err != nil {
+		if err := db.IntegrityCheck(testCtx()); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		s := storetest.NewService(t, db)
-		people, total, err := s.FindPeople(context.Background(), latchkey.Page{Limit: 1000})
+		people, total, err := s.FindPeople(testCtx(), latchkey.Page{Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
 		have := map[int64]bool{}
 		for offset := 0; offset < total; offset += 1000 {
 			if offset > 0 {
-				people, _, _ = s.FindPeople(context.Background(), latchkey.Page{Offset: offset, Limit: 1000})
+				people, _, _ = s.FindPeople(testCtx(), latchkey.Page{Offset: offset, Limit: 1000})
 			}
 			for _, p := range people {
 				have[p.ID] = true
@@ -116,7 +115,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 				t.Fatalf("round %d: acknowledged write %d is missing after the crash", round, id)
 			}
 		}
-		if n, err := s.VerifyAuditLog(context.Background()); err != nil || n != total {
+		if n, err := s.VerifyAuditLog(testCtx()); err != nil || n != total {
 			t.Fatalf("round %d: audit log %d entries for %d people: %v", round, n, total, err)
 		}
 		db.Close()

@@ -13,7 +13,7 @@ import (
 // MustOpen opens a new database in a temporary directory.
 func MustOpen(t *testing.T) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
+	db, err := sqlite.Open(testCtx(), filepath.Join(t.TempDir(), "latchkey.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,24 +27,27 @@ func TestContract(t *testing.T) {
 // Opening an existing database applies nothing twice and keeps its records.
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "latchkey.db")
-	db, err := sqlite.Open(context.Background(), path)
+	db, err := sqlite.Open(testCtx(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := storetest.NewService(t, db)
-	if err := s.CreatePerson(context.Background(), &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}); err != nil {
+	if err := s.CreatePerson(testCtx(), &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	db, err = sqlite.Open(context.Background(), path)
+	db, err = sqlite.Open(testCtx(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, total, err := storetest.NewService(t, db).FindPeople(context.Background(), latchkey.Page{}); err != nil || total != 1 {
+	if _, total, err := storetest.NewService(t, db).FindPeople(testCtx(), latchkey.Page{}); err != nil || total != 1 {
 		t.Fatalf("after reopening: %d people, %v", total, err)
 	}
-	if err := db.IntegrityCheck(context.Background()); err != nil {
+	if err := db.IntegrityCheck(testCtx()); err != nil {
 		t.Fatal(err)
 	}
 }
+
+// testCtx is a context acting as a local owner.
+func testCtx() context.Context { return latchkey.NewContextWithActor(context.Background(), "tester") }

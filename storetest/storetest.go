@@ -95,6 +95,7 @@ func Run(t *testing.T, open Opener) {
 		{"NoLockout", testNoLockout},
 		{"LostKeyExposes", testLostKeyExposes},
 		{"ServiceLogAndReceipts", testServiceLogAndReceipts},
+		{"AccountsAndRoles", testAccountsAndRoles},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,80 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+func as(role latchkey.UserRole, id int64) context.Context {
+	return latchkey.NewContextWithPrincipal(context.Background(), latchkey.Principal{UserID: id, Name: string(role), Role: role})
+}
+
+// Accounts, sessions and tokens persist; each role is refused what it may not do.
+func testAccountsAndRoles(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	anon := context.Background()
+	// First run: the first account must be an owner, and anyone may create it.
+	wantCode(t, s.CreateUser(anon, &latchkey.User{Name: "ana", Role: latchkey.UserViewer, PasswordHash: "h"}), latchkey.EINVALID)
+	owner := &latchkey.User{Name: "ana", Role: latchkey.UserOwner, PasswordHash: "argon2id$..."}
+	must(t, s.CreateUser(anon, owner))
+	// Later accounts need an owner.
+	wantCode(t, s.CreateUser(anon, &latchkey.User{Name: "bo", Role: latchkey.UserViewer, PasswordHash: "h"}), latchkey.EUNAUTHORIZED)
+	wantCode(t, s.CreateUser(as(latchkey.UserManager, 9), &latchkey.User{Name: "bo", Role: latchkey.UserViewer, PasswordHash: "h"}), latchkey.EFORBIDDEN)
+	viewer := &latchkey.User{Name: "bo", Role: latchkey.UserViewer, PasswordHash: "h"}
+	must(t, s.CreateUser(as(latchkey.UserOwner, owner.ID), viewer))
+	wantCode(t, s.CreateUser(as(latchkey.UserOwner, owner.ID), &latchkey.User{Name: "bo", Role: latchkey.UserViewer, PasswordHash: "h"}), latchkey.ECONFLICT)
+	got, err := s.FindUserByName(anon, "ana")
+	must(t, err)
+	if got.ID != owner.ID || got.PasswordHash != owner.PasswordHash || got.Role != latchkey.UserOwner {
+		t.Fatalf("user %+v", got)
+	}
+	_, err = s.FindUserByName(anon, "nobody")
+	wantCode(t, err, latchkey.ENOTFOUND)
+
+	// Sessions expire; tokens are found by the hash of their secret.
+	sess := &latchkey.Session{ID: "hash-of-secret", UserID: owner.ID, CreatedAt: s.Clock.Now(), ExpiresAt: s.Clock.Now().Add(time.Hour)}
+	must(t, s.CreateSession(anon, sess))
+	if _, err := s.FindSession(anon, "hash-of-secret"); err != nil {
+		t.Fatal(err)
+	}
+	must(t, s.DeleteSession(anon, "hash-of-secret"))
+	_, err = s.FindSession(anon, "hash-of-secret")
+	wantCode(t, err, latchkey.EUNAUTHORIZED)
+	old := &latchkey.Session{ID: "old", UserID: owner.ID, CreatedAt: s.Clock.Now(), ExpiresAt: s.Clock.Now().Add(-time.Minute)}
+	must(t, s.CreateSession(anon, old))
+	_, err = s.FindSession(anon, "old")
+	wantCode(t, err, latchkey.EUNAUTHORIZED)
+	tok := &latchkey.Token{UserID: owner.ID, Name: "laptop", Hash: "tokenhash"}
+	must(t, s.CreateToken(as(latchkey.UserOwner, owner.ID), tok))
+	found, err := s.FindTokenByHash(anon, "tokenhash")
+	must(t, err)
+	if found.UserID != owner.ID {
+		t.Fatalf("token %+v", found)
+	}
+	wantCode(t, s.CreateToken(as(latchkey.UserViewer, viewer.ID), &latchkey.Token{UserID: owner.ID, Name: "x", Hash: "y"}), latchkey.EFORBIDDEN)
+
+	// Roles (SPEC §4.9): a viewer reads; an installer changes records but may not reveal;
+	// a manager reveals but may not manage accounts; no principal may do nothing.
+	local := ctx()
+	l, p := newLock(t, s, "Front")
+	c, _, err := s.CreateCode(local, latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, PIN: "482913", LockIDs: []int64{l.ID}})
+	must(t, err)
+	_, _, err = s.FindSites(as(latchkey.UserViewer, viewer.ID), latchkey.Page{})
+	must(t, err)
+	wantCode(t, s.CreateSite(as(latchkey.UserViewer, viewer.ID), &latchkey.Site{Name: "X", TimeZone: "UTC"}), latchkey.EFORBIDDEN)
+	must(t, s.CreateSite(as(latchkey.UserInstaller, 5), &latchkey.Site{Name: "Y", TimeZone: "UTC"}))
+	_, err = s.RevealCode(as(latchkey.UserInstaller, 5), c.ID)
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	_, err = s.RevealCode(as(latchkey.UserViewer, viewer.ID), c.ID)
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	if pin, err := s.RevealCode(as(latchkey.UserManager, 6), c.ID); err != nil || pin != "482913" {
+		t.Fatalf("manager reveal: %q %v", pin, err)
+	}
+	_, _, err = s.FindUsers(as(latchkey.UserManager, 6), latchkey.Page{})
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	_, _, err = s.FindSites(anon, latchkey.Page{})
+	wantCode(t, err, latchkey.EUNAUTHORIZED)
+}
