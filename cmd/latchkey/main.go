@@ -45,6 +45,8 @@ type Main struct {
 	json    bool   // --json was given
 	dataDir string // --data
 	dbURL   string // --db
+	server  string // --server
+	token   string // --token
 }
 
 // NewMain returns a Main on the process's standard streams and the embedded catalog.
@@ -124,10 +126,12 @@ Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 refused as unsafe.`,
 	root.PersistentFlags().BoolVar(&m.json, "json", false, "print machine-readable JSON")
 	root.PersistentFlags().StringVar(&m.dataDir, "data", defaultDataDir(), "data directory: the SQLite database and the vault key (or set LATCHKEY_DATA)")
 	root.PersistentFlags().StringVar(&m.dbURL, "db", os.Getenv("LATCHKEY_DB"), "PostgreSQL URL instead of the embedded database (or set LATCHKEY_DB)")
+	root.PersistentFlags().StringVar(&m.server, "server", os.Getenv("LATCHKEY_SERVER"), "work against this Latchkey server instead of local data (or set LATCHKEY_SERVER)")
+	root.PersistentFlags().StringVar(&m.token, "token", os.Getenv("LATCHKEY_TOKEN"), "API token for --server (or set LATCHKEY_TOKEN)")
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(m.versionCommand(), m.modelsCommand(), m.keyCommand(), m.codeCommand(), m.simCommand(),
 		m.siteCommand(), m.doorCommand(), m.lockCommand(), m.personCommand(), m.auditCommand(), m.migrateCommand(), m.vaultCommand(),
-		m.exportCommand(), m.backupCommand(), m.restoreCommand())
+		m.exportCommand(), m.backupCommand(), m.restoreCommand(), m.serveCommand(), m.userCommand(), m.tokenCommand())
 	return root
 }
 

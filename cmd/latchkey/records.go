@@ -58,14 +58,21 @@ func (m *Main) records(ctx context.Context) (*latchkey.Service, func(), error) {
 	return svc, func() { store.Close() }, nil
 }
 
-// withRecords runs f with the record service, the actor set to the local user.
+// withRecords runs f with the record service: the server's, through its API, when
+// --server is given, else the local data directory's, acting as the local user.
 func (m *Main) withRecords(cmd *cobra.Command, f func(ctx context.Context, s latchkey.RecordService) error) error {
+	if c, ok := m.remote(); ok {
+		return f(cmd.Context(), c)
+	}
 	return m.withService(cmd, func(ctx context.Context, s *latchkey.Service) error { return f(ctx, s) })
 }
 
 // withService runs f with the local service itself, for what only works next to the data
-// directory (backup, restore, vault rotation).
+// directory (backup, restore, vault rotation, accounts).
 func (m *Main) withService(cmd *cobra.Command, f func(ctx context.Context, s *latchkey.Service) error) error {
+	if m.server != "" {
+		return latchkey.Errorf(latchkey.EINVALID, "'%s' works on a local data directory only, next to its vault key; run it where the server's data is, without --server.", cmd.CommandPath())
+	}
 	ctx := latchkey.NewContextWithActor(cmd.Context(), "cli:"+localUser())
 	svc, closeFn, err := m.records(ctx)
 	if err != nil {

@@ -56,3 +56,6 @@ func (r rules) CheckBitting(keyway, bitting string) (string, error) {
 	b, err := keying.KW1.Parse(bitting)
 	return string(b), err
 }
+
+// Rules returns the rules the program wires into the service (tests use it too).
+func Rules() latchkey.Models { return rules{catalog.Default()} }

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey"
+	lkhttp "github.com/latchkey/latchkey/http"
+)
+
+// newLogger sets up slog once, for the whole program: text or JSON on stderr.
+func (m *Main) newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "--log-level is debug, info, warn or error, not %q.", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(m.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(m.Stderr, opts)), nil
+	}
+	return nil, latchkey.Errorf(latchkey.EINVALID, "--log-format is text or json, not %q.", format)
+}
+
+func (m *Main) serveCommand() *cobra.Command {
+	var addr, logFormat, logLevel string
+	var secure bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the API on the data directory (--data) or PostgreSQL (--db)",
+		Long: `Serve Latchkey's JSON API (described at /api/v1/openapi.json), with /healthz, /readyz and
+/metrics. Create the first account with 'latchkey user add NAME --role owner', or through
+POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
+		Args: cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			log, err := m.newLogger(logFormat, logLevel)
+			if err != nil {
+				return err
+			}
+			slog.SetDefault(log)
+			ctx := cmd.Context()
+			svc, closeStore, err := m.records(ctx)
+			if err != nil {
+				return err
+			}
+			srv := &lkhttp.Server{Service: svc, Addr: addr, Logger: log.With(slog.String("component", "http")), SecureCookies: secure,
+				Ready: func(ctx context.Context) error {
+					_, err := svc.CountUsers(ctx)
+					return err
+				}}
+			if err := srv.Open(); err != nil {
+				closeStore()
+				return err
+			}
+			log.Info("serving", slog.String("url", srv.URL()), slog.String("data", m.dataDir))
+			fmt.Fprintf(m.Stdout, "Latchkey is serving at %s (Ctrl-C stops it).\n", srv.URL())
+			<-ctx.Done()
+			// Stop in order: no new requests, let those in flight finish, then the store.
+			log.Info("stopping")
+			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err = srv.Close(shutdown)
+			closeStore()
+			return err
+		}),
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().StringVar(&logFormat, "log-format", "text", "text or json")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.Flags().BoolVar(&secure, "secure-cookies", false, "mark cookies Secure (behind a TLS proxy)")
+	return cmd
+}
+
+// readPassword reads a password from standard input: one line.
+func (m *Main) readPassword() (string, error) {
+	if m.Interactive {
+		fmt.Fprint(m.Stderr, "Password (at least 10 characters): ")
+	}
+	line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", latchkey.Errorf(latchkey.EINVALID, "Type the password on standard input, then Enter.")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func (m *Main) userCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Accounts of people who use Latchkey (on the local data directory)"}
+	group(cmd)
+	var role string
+	add := &cobra.Command{
+		Use: "add NAME --role owner|manager|installer|viewer", Short: "Add an account; the password is read from standard input",
+		Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			pw, err := m.readPassword()
+			if err != nil {
+				return err
+			}
+			hash, err := lkhttp.HashPassword(pw)
+			if err != nil {
+				return err
+			}
+			return m.withService(cmd, func(ctx context.Context, s *latchkey.Service) error {
+				u := &latchkey.User{Name: args[0], Role: latchkey.UserRole(role), PasswordHash: hash}
+				if err := s.CreateUser(ctx, u); err != nil {
+					return err
+				}
+				return m.emit(u, func(w io.Writer) { fmt.Fprintf(w, "Added %s %s (user %d).\n", u.Role, u.Name, u.ID) })
+			})
+		}),
+	}
+	add.Flags().StringVar(&role, "role", "viewer", "owner, manager, installer or viewer")
+	cmd.AddCommand(add)
+	return cmd
+}
+
+func (m *Main) tokenCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "API tokens, for the command line and integrations against a server"}
+	group(cmd)
+	var userName string
+	create := &cobra.Command{
+		Use: "create NAME --user USER", Short: "Make an API token for a user (shown once)", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			return m.withService(cmd, func(ctx context.Context, s *latchkey.Service) error {
+				u, err := s.FindUserByName(ctx, userName)
+				if err != nil {
+					return err
+				}
+				plain, hash := lkhttp.NewTokenSecret()
+				t := &latchkey.Token{UserID: u.ID, Name: args[0], Hash: hash}
+				if err := s.CreateToken(ctx, t); err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"id": t.ID, "user": u.Name, "token": plain}, func(w io.Writer) {
+					fmt.Fprintf(w, "%s\nUse it with --token or LATCHKEY_TOKEN; it is not shown again.\n", plain)
+				})
+			})
+		}),
+	}
+	create.Flags().StringVar(&userName, "user", "", "the account the token acts as (required)")
+	_ = create.MarkFlagRequired("user")
+	cmd.AddCommand(create)
+	return cmd
+}
+
+// remote returns the API client when --server names one.
+func (m *Main) remote() (latchkey.RecordService, bool) {
+	if m.server == "" {
+		return nil, false
+	}
+	return lkhttp.NewClient(m.server, m.token), true
+}

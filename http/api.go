@@ -1,0 +1,450 @@
+package http
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// List is a page of a list, with the total count.
+type List[T any] struct {
+	Items  []T `json:"items"`
+	Total  int `json:"total"`
+	Offset int `json:"offset"`
+	Limit  int `json:"limit"`
+}
+
+// NewCodeRequest adds a code; PIN empty means generate one.
+type NewCodeRequest struct {
+	PersonID  int64             `json:"person_id"`
+	Label     string            `json:"label"`
+	PIN       string            `json:"pin,omitempty"`
+	LockIDs   []int64           `json:"lock_ids"`
+	Confirmed bool              `json:"confirmed,omitempty"`
+	Schedule  latchkey.Schedule `json:"schedule"`
+	UseLimit  int               `json:"use_limit,omitempty"`
+	OneTime   bool              `json:"one_time,omitempty"`
+}
+
+// NewCodeResponse returns the new code and its PIN, shown once.
+type NewCodeResponse struct {
+	Code *latchkey.Code `json:"code"`
+	PIN  string         `json:"pin"`
+}
+
+// LockPatch changes a lock's record; absent fields stay.
+type LockPatch struct {
+	Name         *string              `json:"name,omitempty"`
+	ModelID      *string              `json:"model_id,omitempty"`
+	SerialNumber *string              `json:"serial_number,omitempty"`
+	Notes        *string              `json:"notes,omitempty"`
+	HasSmartKey  *bool                `json:"has_smartkey,omitempty"`
+	Connection   *latchkey.Connection `json:"connection,omitempty"`
+	PurchasedAt  *time.Time           `json:"purchased_at,omitempty"`
+	InstalledAt  *time.Time           `json:"installed_at,omitempty"`
+}
+
+// KeyIDRequest names a key (0: none).
+type KeyIDRequest struct {
+	KeyID int64 `json:"key_id"`
+}
+
+// LockIDRequest names a lock.
+type LockIDRequest struct {
+	LockID int64 `json:"lock_id"`
+}
+
+// StateRequest sets a state.
+type StateRequest struct {
+	State string `json:"state"`
+}
+
+// RevealResponse carries a revealed PIN.
+type RevealResponse struct {
+	ID  int64  `json:"id"`
+	PIN string `json:"pin"`
+}
+
+// VerifyResponse reports an intact audit log.
+type VerifyResponse struct {
+	Entries int  `json:"entries"`
+	OK      bool `json:"ok"`
+}
+
+// handle adapts a function returning a status and a value to an http.HandlerFunc.
+func handle(fn func(w http.ResponseWriter, r *http.Request) (int, any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		status, v, err := fn(w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, status, v)
+	}
+}
+
+// pathID reads a numeric path value.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id < 1 {
+		return 0, latchkey.Errorf(latchkey.EINVALID, "%q is not an id; ids are whole numbers.", r.PathValue(name))
+	}
+	return id, nil
+}
+
+// queryID reads an optional numeric query value (nil when absent).
+func queryID(r *http.Request, name string) (*int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 1 {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "?%s=%q is not an id.", name, v)
+	}
+	return &id, nil
+}
+
+// page reads ?offset= and ?limit=.
+func page(r *http.Request) (latchkey.Page, error) {
+	var p latchkey.Page
+	for name, dst := range map[string]*int{"offset": &p.Offset, "limit": &p.Limit} {
+		if v := r.URL.Query().Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return p, latchkey.Errorf(latchkey.EINVALID, "?%s=%q is not a whole number.", name, v)
+			}
+			*dst = n
+		}
+	}
+	return p, nil
+}
+
+func listOf[T any](items []T, total int, p latchkey.Page) List[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return List[T]{Items: items, Total: total, Offset: p.Offset, Limit: p.PageLimit()}
+}
+
+// byID reads a numeric path id and calls fn with it.
+func byID(name string, fn func(r *http.Request, id int64) (int, any, error)) func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	return func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		id, err := pathID(r, name)
+		if err != nil {
+			return 0, nil, err
+		}
+		return fn(r, id)
+	}
+}
+
+// created decodes a body into v, runs create, and answers 201 with v.
+func created[T any](create func(r *http.Request, v *T) error) func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	return func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		v := new(T)
+		if err := decode(w, r, v); err != nil {
+			return 0, nil, err
+		}
+		if err := create(r, v); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, v, nil
+	}
+}
+
+func deleted(del func(r *http.Request, id int64) error) func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	return byID("id", func(r *http.Request, id int64) (int, any, error) {
+		return http.StatusOK, map[string]int64{"deleted": id}, del(r, id)
+	})
+}
+
+// apiRoutes is the JSON API: every route, its permission, and example request and
+// response values for the OpenAPI document.
+func (s *Server) apiRoutes() []route {
+	svc := s.Service
+	read, write, reveal := latchkey.PermRead, latchkey.PermWrite, latchkey.PermReveal
+	site, door, lock, person, key, code := &latchkey.Site{}, &latchkey.Door{}, &latchkey.Lock{}, &latchkey.Person{}, &latchkey.Key{}, &latchkey.Code{}
+	return []route{
+		{Method: "GET", Pattern: "/api/v1/openapi.json", Summary: "This document", handler: s.handleOpenAPI},
+		{Method: "POST", Pattern: "/api/v1/setup", Summary: "Create the first account (an owner) and sign in", Request: Credentials{}, Response: Me{}, handler: s.handleSetup},
+		{Method: "POST", Pattern: "/api/v1/login", Summary: "Sign in; sets the session cookie", Request: Credentials{}, Response: Me{}, handler: s.handleLogin},
+		{Method: "POST", Pattern: "/api/v1/logout", Summary: "Sign out", handler: s.handleLogout},
+		{Method: "GET", Pattern: "/api/v1/me", Summary: "Who is signed in (or whether setup is needed)", Response: Me{}, handler: s.handleMe},
+		{Method: "POST", Pattern: "/api/v1/tokens", Summary: "Make an API token for the signed-in user (its secret is shown once)", Perm: read, Request: TokenRequest{}, Response: TokenResponse{}, handler: s.handleCreateToken},
+
+		{Method: "GET", Pattern: "/api/v1/sites", Summary: "List sites", Perm: read, Response: List[*latchkey.Site]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			p, err := page(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			items, total, err := svc.FindSites(r.Context(), p)
+			return http.StatusOK, listOf(items, total, p), err
+		})},
+		{Method: "POST", Pattern: "/api/v1/sites", Summary: "Add a site", Perm: write, Request: site, Response: site, handler: handle(created(func(r *http.Request, v *latchkey.Site) error { return svc.CreateSite(r.Context(), v) }))},
+		{Method: "GET", Pattern: "/api/v1/sites/{id}", Summary: "Show a site", Perm: read, Response: site, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindSiteByID(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "DELETE", Pattern: "/api/v1/sites/{id}", Summary: "Remove a site that has no doors", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteSite(r.Context(), id) }))},
+
+		{Method: "GET", Pattern: "/api/v1/doors", Summary: "List doors (?site=ID)", Perm: read, Response: List[*latchkey.Door]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			p, err := page(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			var f latchkey.DoorFilter
+			if f.SiteID, err = queryID(r, "site"); err != nil {
+				return 0, nil, err
+			}
+			items, total, err := svc.FindDoors(r.Context(), f, p)
+			return http.StatusOK, listOf(items, total, p), err
+		})},
+		{Method: "POST", Pattern: "/api/v1/doors", Summary: "Add a door", Perm: write, Request: door, Response: door, handler: handle(created(func(r *http.Request, v *latchkey.Door) error { return svc.CreateDoor(r.Context(), v) }))},
+		{Method: "GET", Pattern: "/api/v1/doors/{id}", Summary: "Show a door", Perm: read, Response: door, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindDoorByID(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "DELETE", Pattern: "/api/v1/doors/{id}", Summary: "Remove a door that has no locks", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteDoor(r.Context(), id) }))},
+
+		{Method: "GET", Pattern: "/api/v1/locks", Summary: "List locks (?door=ID&site=ID&status=S)", Perm: read, Response: List[*latchkey.Lock]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			p, err := page(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			var f latchkey.LockFilter
+			if f.DoorID, err = queryID(r, "door"); err != nil {
+				return 0, nil, err
+			}
+			if f.SiteID, err = queryID(r, "site"); err != nil {
+				return 0, nil, err
+			}
+			if st := r.URL.Query().Get("status"); st != "" {
+				status := latchkey.LockStatus(st)
+				f.Status = &status
+			}
+			items, total, err := svc.FindLocks(r.Context(), f, p)
+			return http.StatusOK, listOf(items, total, p), err
+		})},
+		{Method: "POST", Pattern: "/api/v1/locks", Summary: "Add a lock", Perm: write, Request: lock, Response: lock, handler: handle(created(func(r *http.Request, v *latchkey.Lock) error { return svc.CreateLock(r.Context(), v) }))},
+		{Method: "GET", Pattern: "/api/v1/locks/{id}", Summary: "Show a lock", Perm: read, Response: lock, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindLockByID(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "GET", Pattern: "/api/v1/locks/{id}/record", Summary: "Everything recorded about a lock", Perm: read, Response: latchkey.LockRecord{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindLockRecord(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "PATCH", Pattern: "/api/v1/locks/{id}", Summary: "Change a lock's record", Perm: write, Request: LockPatch{}, Response: lock, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var p LockPatch
+			if err := decode(nil, r, &p); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.UpdateLock(r.Context(), id, latchkey.LockUpdate{Name: p.Name, ModelID: p.ModelID, SerialNumber: p.SerialNumber, Notes: p.Notes,
+				HasSmartKey: p.HasSmartKey, Connection: p.Connection, PurchasedAt: p.PurchasedAt, InstalledAt: p.InstalledAt})
+			return http.StatusOK, v, err
+		}))},
+		{Method: "PUT", Pattern: "/api/v1/locks/{id}/key", Summary: "Record the key a lock's cylinder is keyed to (0: none)", Perm: write, Request: KeyIDRequest{}, Response: lock, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var req KeyIDRequest
+			if err := decode(nil, r, &req); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.SetLockKey(r.Context(), id, req.KeyID)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "DELETE", Pattern: "/api/v1/locks/{id}", Summary: "Remove a lock's record", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteLock(r.Context(), id) }))},
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/service", Summary: "Add to a lock's service log", Perm: write, Request: latchkey.ServiceEntry{}, Response: latchkey.ServiceEntry{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var e latchkey.ServiceEntry
+			if err := decode(nil, r, &e); err != nil {
+				return 0, nil, err
+			}
+			e.LockID = id
+			return http.StatusCreated, &e, svc.AddServiceEntry(r.Context(), &e)
+		}))},
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/receipts", Summary: "Keep a file with a lock's records (raw body, ?name=FILE; up to 10 MiB)", Perm: write, Response: latchkey.Receipt{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			data, err := io.ReadAll(io.LimitReader(r.Body, latchkey.MaxReceiptBytes+1))
+			if err != nil {
+				return 0, nil, latchkey.Errorf(latchkey.EINVALID, "Could not read the file: %v.", err)
+			}
+			rc, err := svc.AddReceipt(r.Context(), id, r.URL.Query().Get("name"), data)
+			if rc != nil {
+				rc.Data = nil
+			}
+			return http.StatusCreated, rc, err
+		}))},
+		{Method: "GET", Pattern: "/api/v1/locks/{id}/receipts", Summary: "List a lock's files", Perm: read, Response: []latchkey.Receipt{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindReceipts(r.Context(), id, false)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "GET", Pattern: "/api/v1/locks/{id}/receipts/{receipt}", Summary: "Download a kept file", Perm: read, handler: s.handleReceipt},
+
+		{Method: "GET", Pattern: "/api/v1/people", Summary: "List people", Perm: read, Response: List[*latchkey.Person]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			p, err := page(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			items, total, err := svc.FindPeople(r.Context(), p)
+			return http.StatusOK, listOf(items, total, p), err
+		})},
+		{Method: "POST", Pattern: "/api/v1/people", Summary: "Add a person", Perm: write, Request: person, Response: person, handler: handle(created(func(r *http.Request, v *latchkey.Person) error { return svc.CreatePerson(r.Context(), v) }))},
+		{Method: "GET", Pattern: "/api/v1/people/{id}", Summary: "Show a person", Perm: read, Response: person, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindPersonByID(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "DELETE", Pattern: "/api/v1/people/{id}", Summary: "Remove a person", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeletePerson(r.Context(), id) }))},
+
+		{Method: "GET", Pattern: "/api/v1/keys", Summary: "List keys (?site=ID)", Perm: read, Response: List[*latchkey.Key]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			p, err := page(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			var f latchkey.KeyFilter
+			if f.SiteID, err = queryID(r, "site"); err != nil {
+				return 0, nil, err
+			}
+			items, total, err := svc.FindKeys(r.Context(), f, p)
+			return http.StatusOK, listOf(items, total, p), err
+		})},
+		{Method: "POST", Pattern: "/api/v1/keys", Summary: "Record a key and its copies", Perm: write, Request: key, Response: key, handler: handle(created(func(r *http.Request, v *latchkey.Key) error { return svc.CreateKey(r.Context(), v) }))},
+		{Method: "GET", Pattern: "/api/v1/keys/{id}", Summary: "Show a key and its copies", Perm: read, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindKeyByID(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "POST", Pattern: "/api/v1/keys/{id}/copies", Summary: "Record another copy of a key", Perm: write, Request: latchkey.KeyCopy{}, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var c latchkey.KeyCopy
+			if err := decode(nil, r, &c); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.AddKeyCopy(r.Context(), id, c)
+			return http.StatusCreated, v, err
+		}))},
+		{Method: "PUT", Pattern: "/api/v1/keys/{id}/copies/{copy}/state", Summary: "Record where a copy is now", Perm: write, Request: StateRequest{}, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			copyID, err := pathID(r, "copy")
+			if err != nil {
+				return 0, nil, err
+			}
+			var req StateRequest
+			if err := decode(nil, r, &req); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.SetKeyCopyState(r.Context(), id, copyID, latchkey.CopyState(req.State))
+			return http.StatusOK, v, err
+		}))},
+		{Method: "PUT", Pattern: "/api/v1/keys/{id}/state", Summary: "Mark a key lost or retired", Perm: write, Request: StateRequest{}, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var req StateRequest
+			if err := decode(nil, r, &req); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.SetKeyState(r.Context(), id, latchkey.KeyState(req.State))
+			return http.StatusOK, v, err
+		}))},
+
+		{Method: "GET", Pattern: "/api/v1/codes", Summary: "List codes, never their digits (?lock=ID&person=ID)", Perm: read, Response: List[*latchkey.Code]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			p, err := page(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			var f latchkey.CodeFilter
+			if f.LockID, err = queryID(r, "lock"); err != nil {
+				return 0, nil, err
+			}
+			if f.PersonID, err = queryID(r, "person"); err != nil {
+				return 0, nil, err
+			}
+			items, total, err := svc.FindCodes(r.Context(), f, p)
+			return http.StatusOK, listOf(items, total, p), err
+		})},
+		{Method: "POST", Pattern: "/api/v1/codes", Summary: "Add a code on locks (generated when no pin is given; shown once)", Perm: write, Request: NewCodeRequest{}, Response: NewCodeResponse{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			var req NewCodeRequest
+			if err := decode(w, r, &req); err != nil {
+				return 0, nil, err
+			}
+			c, pin, err := svc.CreateCode(r.Context(), latchkey.NewCode{Code: latchkey.Code{PersonID: req.PersonID, Label: req.Label, Schedule: req.Schedule,
+				UseLimit: req.UseLimit, OneTime: req.OneTime}, PIN: req.PIN, LockIDs: req.LockIDs, Confirmed: req.Confirmed})
+			if c != nil {
+				c.SealedPIN, c.PIN = nil, ""
+			}
+			return http.StatusCreated, NewCodeResponse{Code: c, PIN: pin}, err
+		})},
+		{Method: "GET", Pattern: "/api/v1/codes/{id}/grants", Summary: "Where a code stands on each lock", Perm: read, Response: []latchkey.Grant{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindGrants(r.Context(), latchkey.GrantFilter{CodeID: &id})
+			if v == nil {
+				v = []*latchkey.Grant{}
+			}
+			return http.StatusOK, v, err
+		}))},
+		{Method: "GET", Pattern: "/api/v1/grants", Summary: "Where codes stand (?lock=ID&code=ID)", Perm: read, Response: []latchkey.Grant{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			var f latchkey.GrantFilter
+			var err error
+			if f.LockID, err = queryID(r, "lock"); err != nil {
+				return 0, nil, err
+			}
+			if f.CodeID, err = queryID(r, "code"); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.FindGrants(r.Context(), f)
+			if v == nil {
+				v = []*latchkey.Grant{}
+			}
+			return http.StatusOK, v, err
+		})},
+		{Method: "POST", Pattern: "/api/v1/codes/{id}/confirm", Summary: "Record that a lock confirmed a code's change", Perm: write, Request: LockIDRequest{}, Response: latchkey.Grant{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var req LockIDRequest
+			if err := decode(nil, r, &req); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.ConfirmCode(r.Context(), id, req.LockID)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "DELETE", Pattern: "/api/v1/codes/{id}", Summary: "Revoke a code (pending until each lock confirms)", Perm: write, Response: code, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.RevokeCode(r.Context(), id)
+			if v != nil {
+				v.SealedPIN = nil
+			}
+			return http.StatusOK, v, err
+		}))},
+		{Method: "POST", Pattern: "/api/v1/codes/{id}/reveal", Summary: "Reveal a code's digits (recorded in the audit log)", Perm: reveal, Response: RevealResponse{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			pin, err := svc.RevealCode(r.Context(), id)
+			return http.StatusOK, RevealResponse{ID: id, PIN: pin}, err
+		}))},
+
+		{Method: "GET", Pattern: "/api/v1/audit/verify", Summary: "Check the audit log's hash chain", Perm: read, Response: VerifyResponse{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			n, err := svc.VerifyAuditLog(r.Context())
+			return http.StatusOK, VerifyResponse{Entries: n, OK: err == nil}, err
+		})},
+		{Method: "GET", Pattern: "/api/v1/export", Summary: "Every record (no secrets, no audit log)", Perm: read, Response: latchkey.Records{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			v, err := svc.Export(r.Context())
+			return http.StatusOK, v, err
+		})},
+	}
+}
+
+func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	rid, err := pathID(r, "receipt")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	rs, err := s.Service.FindReceipts(r.Context(), id, true)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	for _, rc := range rs {
+		if rc.ID == rid {
+			w.Header().Set("Content-Type", rc.ContentType)
+			w.Header().Set("Content-Disposition", `attachment; filename="`+strconv.Quote(rc.Name)[1:len(strconv.Quote(rc.Name))-1]+`"`)
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Write(rc.Data)
+			return
+		}
+	}
+	writeError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "Lock %d has no receipt %d.", id, rid))
+}

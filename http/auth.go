@@ -1,0 +1,288 @@
+package http
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Names of the session cookie and the token prefix.
+const (
+	SessionCookie = "latchkey_session"
+	tokenPrefix   = "lk_"
+	sessionLife   = 14 * 24 * time.Hour
+)
+
+// secret returns a new random secret with a prefix, and the hash stored for it.
+func secret(prefix string) (plain, hash string) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	plain = prefix + base64.RawURLEncoding.EncodeToString(b)
+	return plain, hashSecret(plain)
+}
+
+// NewTokenSecret returns a new API token's secret and the hash to store for it.
+func NewTokenSecret() (plain, hash string) { return secret(tokenPrefix) }
+
+func hashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// authorize puts the request's principal in its context (from a bearer token or a
+// session cookie) and refuses the route when the principal's role does not allow it.
+func (s *Server) authorize(rt route, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.principal(r)
+		if err == nil {
+			r = r.WithContext(latchkey.NewContextWithPrincipal(r.Context(), p))
+		}
+		if rt.Perm != "" {
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			if !p.Role.Allows(rt.Perm) {
+				writeError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "A %s may not %s; ask an owner or a manager.", p.Role, rt.Perm))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// principal identifies the caller, or says how to sign in.
+func (s *Server) principal(r *http.Request) (latchkey.Principal, error) {
+	ctx := r.Context()
+	var userID int64
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || !strings.HasPrefix(tok, tokenPrefix) {
+			return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Send an API token as 'Authorization: Bearer lk_...'.")
+		}
+		t, err := s.Service.FindTokenByHash(ctx, hashSecret(tok))
+		if err != nil {
+			return latchkey.Principal{}, err
+		}
+		userID = t.UserID
+	} else if c, err := r.Cookie(SessionCookie); err == nil {
+		sess, err := s.Service.FindSession(ctx, hashSecret(c.Value))
+		if err != nil {
+			return latchkey.Principal{}, err
+		}
+		userID = sess.UserID
+	} else {
+		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Sign in first (POST /api/v1/login), or send an API token.")
+	}
+	u, err := s.Service.FindUserByID(ctx, userID)
+	if err != nil {
+		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "The account is gone; sign in again.")
+	}
+	return latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}, nil
+}
+
+// Credentials sign a person in, or set up the first account.
+type Credentials struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+// Me describes the signed-in principal.
+type Me struct {
+	latchkey.Principal
+	SetupNeeded bool `json:"setup_needed,omitempty"`
+}
+
+func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
+	var c Credentials
+	if err := decode(w, r, &c); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	n, err := s.Service.CountUsers(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if n > 0 {
+		writeError(w, r, latchkey.Errorf(latchkey.ECONFLICT, "Latchkey is already set up; sign in instead."))
+		return
+	}
+	hash, err := HashPassword(c.Password)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u := &latchkey.User{Name: c.Name, Role: latchkey.UserOwner, PasswordHash: hash}
+	if err := s.Service.CreateUser(r.Context(), u); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.startSession(w, r, u)
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var c Credentials
+	if err := decode(w, r, &c); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	key := clientIP(r) + "|" + strings.ToLower(c.Name)
+	if wait := s.throttle.wait(key); wait > 0 {
+		writeError(w, r, throttled{wait})
+		return
+	}
+	u, err := s.Service.FindUserByName(r.Context(), c.Name)
+	if err != nil || !CheckPassword(u.PasswordHash, c.Password) {
+		if err != nil {
+			// Spend the same time as a real check, so that timing does not tell which
+			// names exist.
+			CheckPassword(dummyHash, c.Password)
+		}
+		s.throttle.fail(key)
+		logger(r).Warn("sign-in failed", "user", c.Name)
+		writeError(w, r, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Wrong name or password."))
+		return
+	}
+	s.throttle.reset(key)
+	s.startSession(w, r, u)
+}
+
+var dummyHash, _ = HashPassword("not a real password at all")
+
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *latchkey.User) {
+	plain, hash := secret("s_")
+	now := s.Service.Clock.Now()
+	if err := s.Service.CreateSession(r.Context(), &latchkey.Session{ID: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(sessionLife)}); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: plain, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.SecureCookies || r.TLS != nil, Expires: now.Add(sessionLife)})
+	writeJSON(w, http.StatusOK, Me{Principal: latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}})
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		_ = s.Service.DeleteSession(r.Context(), hashSecret(c.Value))
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	writeJSON(w, http.StatusOK, map[string]bool{"signed_out": true})
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	p, ok := latchkey.PrincipalFromContext(r.Context())
+	if !ok {
+		n, err := s.Service.CountUsers(r.Context())
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if n == 0 {
+			writeJSON(w, http.StatusOK, Me{SetupNeeded: true})
+			return
+		}
+		writeError(w, r, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Sign in first."))
+		return
+	}
+	writeJSON(w, http.StatusOK, Me{Principal: p})
+}
+
+// TokenRequest names a new API token.
+type TokenRequest struct {
+	Name string `json:"name"`
+}
+
+// TokenResponse carries a new token's secret, shown once.
+type TokenResponse struct {
+	latchkey.Token
+	Secret string `json:"secret"`
+}
+
+func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
+	var req TokenRequest
+	if err := decode(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, _ := latchkey.PrincipalFromContext(r.Context())
+	plain, hash := secret(tokenPrefix)
+	t := &latchkey.Token{UserID: p.UserID, Name: req.Name, Hash: hash}
+	if err := s.Service.CreateToken(r.Context(), t); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, TokenResponse{Token: *t, Secret: plain})
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// throttle slows down guessing: after 5 failed sign-ins for one name from one address,
+// each further try waits longer, doubling from 30 s up to 15 min. In memory: a restart
+// forgets, which is acceptable for a single server; replicas will share it in the store.
+type throttle struct {
+	mu    sync.Mutex
+	fails map[string]*attempts
+	now   func() time.Time
+}
+
+type attempts struct {
+	n     int
+	until time.Time
+}
+
+func newThrottle() *throttle {
+	return &throttle{fails: map[string]*attempts{}, now: time.Now}
+}
+
+const freeFailures = 5
+
+func (t *throttle) wait(key string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	a := t.fails[key]
+	if a == nil {
+		return 0
+	}
+	return max(a.until.Sub(t.now()), 0)
+}
+
+func (t *throttle) fail(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.fails) > 100000 {
+		t.fails = map[string]*attempts{} // bounded memory under a flood
+	}
+	a := t.fails[key]
+	if a == nil {
+		a = &attempts{}
+		t.fails[key] = a
+	}
+	a.n++
+	if a.n >= freeFailures {
+		d := 30 * time.Second << min(a.n-freeFailures, 5)
+		a.until = t.now().Add(min(d, 15*time.Minute))
+	}
+}
+
+func (t *throttle) reset(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.fails, key)
+}

@@ -1,0 +1,77 @@
+package http
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// statusByCode is the one table from Latchkey's error codes to HTTP statuses.
+var statusByCode = map[string]int{
+	latchkey.EINVALID:      http.StatusBadRequest,
+	latchkey.ENOTFOUND:     http.StatusNotFound,
+	latchkey.ECONFLICT:     http.StatusConflict,
+	latchkey.EUNSAFE:       http.StatusUnprocessableEntity,
+	latchkey.EUNAUTHORIZED: http.StatusUnauthorized,
+	latchkey.EFORBIDDEN:    http.StatusForbidden,
+	latchkey.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	latchkey.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// codeByStatus turns an HTTP status back into an error code, for the client.
+func codeByStatus(status int) string {
+	for code, s := range statusByCode {
+		if s == status {
+			return code
+		}
+	}
+	if status == http.StatusTooManyRequests {
+		return latchkey.EUNAVAILABLE
+	}
+	return latchkey.EINTERNAL
+}
+
+// ErrorBody is the JSON form of every error: {"error":{"code","message"}}.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// throttled is a refusal to try again too soon.
+type throttled struct {
+	retry time.Duration
+}
+
+func (t throttled) Error() string { return "throttled" }
+
+// writeError writes err as JSON. Only coded errors' messages reach the client; anything
+// else is logged with the request id and reported as "Internal error."
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg, status := latchkey.ErrorCode(err), latchkey.ErrorMessage(err), 0
+	if t, ok := err.(throttled); ok {
+		code, status = latchkey.EUNAVAILABLE, http.StatusTooManyRequests
+		msg = "Too many failed sign-ins; wait " + t.retry.Round(time.Second).String() + " and try again."
+		w.Header().Set("Retry-After", strconv.Itoa(int(t.retry.Seconds())+1))
+	} else {
+		status = statusByCode[code]
+	}
+	if code == latchkey.EINTERNAL {
+		logger(r).Error("request failed", slog.String("error", err.Error()))
+	}
+	var body ErrorBody
+	body.Error.Code, body.Error.Message = code, msg
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

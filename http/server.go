@@ -1,0 +1,237 @@
+// Package http serves Latchkey's JSON API (and, later, its web UI) over net/http, and
+// holds the client the command line uses to work against a server.
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Server is Latchkey's HTTP server.
+type Server struct {
+	Service *latchkey.Service
+	Logger  *slog.Logger
+	Addr    string // "127.0.0.1:8080"; ":0" picks a free port
+	// Ready reports whether the server's dependencies answer (for /readyz).
+	Ready func(ctx context.Context) error
+	// SecureCookies marks cookies Secure (set when serving TLS or behind a TLS proxy).
+	SecureCookies bool
+
+	ln       net.Listener
+	srv      *http.Server
+	routes   []route
+	throttle *throttle
+	metrics  *metrics
+}
+
+// route is one API operation: what the OpenAPI document says and what the router serves.
+type route struct {
+	Method, Pattern, Summary string
+	Perm                     latchkey.Permission // "" for routes open to anyone
+	Request, Response        any                 // example values for the document's schemas
+	handler                  http.HandlerFunc
+}
+
+// Open starts listening and serving; Close stops.
+func (s *Server) Open() error {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s.throttle = newThrottle()
+	s.metrics = newMetrics()
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return latchkey.Errorf(latchkey.EUNAVAILABLE, "Cannot listen on %s: %v. Choose another address with --addr.", s.Addr, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second, // receipts of up to 10 MiB on a slow phone connection
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Logger.Error("server stopped", slog.String("error", err.Error()))
+		}
+	}()
+	return nil
+}
+
+// URL returns the server's base URL.
+func (s *Server) URL() string {
+	return "http://" + s.ln.Addr().String()
+}
+
+// Close stops accepting requests and waits for those in flight, up to ctx's deadline.
+func (s *Server) Close(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}
+
+// Handler returns the whole HTTP handler: health, readiness and metrics outside
+// authentication, the API inside it, and cross-site protection on every request that
+// changes state.
+func (s *Server) Handler() http.Handler {
+	if s.throttle == nil {
+		s.throttle = newThrottle()
+	}
+	if s.metrics == nil {
+		s.metrics = newMetrics()
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	s.routes = s.apiRoutes()
+	for _, rt := range s.routes {
+		mux.Handle(rt.Method+" "+rt.Pattern, s.instrument(rt, s.authorize(rt, rt.handler)))
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "No such API route: %s %s. The routes are listed at /api/v1/openapi.json.", r.Method, r.URL.Path))
+	})
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "Cross-site request refused; use Latchkey from its own pages or with an API token."))
+	}))
+	return s.requestID(csrf.Handler(mux))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil {
+		if err := s.Ready(r.Context()); err != nil {
+			writeError(w, r, latchkey.Errorf(latchkey.EUNAVAILABLE, "Not ready: %s", latchkey.ErrorMessage(err)))
+			return
+		}
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+type ctxKey int
+
+const (
+	loggerKey ctxKey = iota
+)
+
+// logger returns the request's logger, which carries its request id.
+func logger(r *http.Request) *slog.Logger {
+	if l, ok := r.Context().Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// requestID gives every request an id (or keeps a sane one the caller sent), returns it
+// in X-Request-Id, logs the request once it is done, and puts a logger carrying the id
+// in the request's context.
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if len(id) == 0 || len(id) > 64 {
+			b := make([]byte, 8)
+			rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		l := s.Logger.With(slog.String("request_id", id))
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		start := time.Now()
+		r = r.WithContext(context.WithValue(r.Context(), loggerKey, l))
+		defer func() {
+			if p := recover(); p != nil {
+				l.Error("handler panicked", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+				writeError(rec, r, fmt.Errorf("panic: %v", p))
+			}
+		}()
+		next.ServeHTTP(rec, r)
+		l.Info("request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// Flush lets streaming responses through the recorder.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// metrics are the server's Prometheus metrics, on a registry of its own.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "latchkey_http_requests_total", Help: "HTTP API requests by route and status."}, []string{"route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "latchkey_http_request_duration_seconds", Help: "HTTP API request latency by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .02, .05, .1, .25, 1}}, []string{"route"}),
+	}
+	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (s *Server) instrument(rt route, next http.Handler) http.Handler {
+	name := rt.Method + " " + rt.Pattern
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec, ok := w.(*statusRecorder)
+		if !ok {
+			rec = &statusRecorder{ResponseWriter: w, status: 200}
+		}
+		start := time.Now()
+		next.ServeHTTP(rec, r)
+		s.metrics.requests.WithLabelValues(name, strconv.Itoa(rec.status)).Inc()
+		s.metrics.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
+	})
+}
+
+// maxBody bounds a JSON request body.
+const maxBody = 1 << 20
+
+// decode reads a JSON body, refusing unknown fields, with a message a person can act on.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return latchkey.Errorf(latchkey.EINVALID, "The request body is not valid JSON for this route (%v); see /api/v1/openapi.json.", err)
+	}
+	return nil
+}

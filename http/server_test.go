@@ -1,0 +1,339 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey"
+	lkhttp "github.com/latchkey/latchkey/http"
+	"github.com/latchkey/latchkey/postgres"
+	"github.com/latchkey/latchkey/sqlite"
+	"github.com/latchkey/latchkey/storetest"
+)
+
+// openStore opens a fresh store of the kind asked for, or skips PostgreSQL when its
+// variable is not set.
+func openStore(t *testing.T, kind string) latchkey.Store {
+	t.Helper()
+	if kind == "sqlite" {
+		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	base := os.Getenv("LATCHKEY_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("set LATCHKEY_TEST_POSTGRES=postgres://user@host:5432/db to run the API against PostgreSQL")
+	}
+	conn, err := pgx.Connect(context.Background(), base)
+	if err != nil {
+		t.Fatalf("LATCHKEY_TEST_POSTGRES is set but PostgreSQL is not reachable: %v", err)
+	}
+	defer conn.Close(context.Background())
+	schema := fmt.Sprintf("lkapi_%d", time.Now().UnixNano())
+	conn.Exec(context.Background(), "CREATE SCHEMA "+schema)
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(context.Background(), base); err == nil {
+			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	if _, err := postgres.Migrate(context.Background(), u.String()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// MustOpenServer starts a server on port 0 over a fresh store.
+func MustOpenServer(t *testing.T, kind string) (*lkhttp.Server, *latchkey.Service) {
+	t.Helper()
+	svc := storetest.NewService(t, openStore(t, kind))
+	svc.Clock = latchkey.SystemClock{}
+	s := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0"}
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s, svc
+}
+
+// client is a browser-like client with a cookie jar, or a token client.
+type client struct {
+	t     *testing.T
+	base  string
+	http  *http.Client
+	token string
+	hdr   map[string]string
+}
+
+func newClient(t *testing.T, base string) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: base, http: &http.Client{Jar: jar}, hdr: map[string]string{}}
+}
+
+// do sends a request and decodes the JSON answer into out (when not nil).
+func (c *client) do(method, path string, body any, out any) int {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range c.hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			c.t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, data)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (c *client) must(method, path string, body, out any, want int) {
+	c.t.Helper()
+	var raw json.RawMessage
+	if got := c.do(method, path, body, &raw); got != want {
+		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, got, want, raw)
+	}
+	if out != nil {
+		json.Unmarshal(raw, out)
+	}
+}
+
+// setup creates the owner and a person, a lock and a code, and returns the owner's client.
+func setup(t *testing.T, base string) *client {
+	owner := newClient(t, base)
+	var me lkhttp.Me
+	owner.must("GET", "/api/v1/me", nil, &me, 200)
+	if !me.SetupNeeded {
+		t.Fatal("a fresh server does not ask for setup")
+	}
+	owner.must("POST", "/api/v1/setup", lkhttp.Credentials{Name: "ana", Password: "correct horse battery"}, &me, 200)
+	if me.Role != latchkey.UserOwner {
+		t.Fatalf("setup: %+v", me)
+	}
+	owner.must("POST", "/api/v1/setup", lkhttp.Credentials{Name: "eve", Password: "another long one"}, nil, 409)
+	var site latchkey.Site
+	owner.must("POST", "/api/v1/sites", map[string]any{"name": "Maple Street", "time_zone": "America/Chicago"}, &site, 201)
+	var door latchkey.Door
+	owner.must("POST", "/api/v1/doors", map[string]any{"site_id": site.ID, "name": "Front"}, &door, 201)
+	var lock latchkey.Lock
+	owner.must("POST", "/api/v1/locks", map[string]any{"door_id": door.ID, "name": "Deadbolt", "model_id": "916"}, &lock, 201)
+	var p latchkey.Person
+	owner.must("POST", "/api/v1/people", map[string]any{"name": "Ana", "role": "owner"}, &p, 201)
+	var nc lkhttp.NewCodeResponse
+	owner.must("POST", "/api/v1/codes", lkhttp.NewCodeRequest{PersonID: p.ID, Label: "Ana", LockIDs: []int64{lock.ID}, Confirmed: true}, &nc, 201)
+	if len(nc.PIN) < 4 || nc.Code.ID == 0 {
+		t.Fatalf("new code %+v", nc)
+	}
+	return owner
+}
+
+func TestAPI(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			s, _ := MustOpenServer(t, kind)
+			owner := setup(t, s.URL())
+			var locks lkhttp.List[latchkey.Lock]
+			owner.must("GET", "/api/v1/locks?limit=10", nil, &locks, 200)
+			if locks.Total != 1 || locks.Limit != 10 || locks.Items[0].Status != latchkey.LockOK {
+				t.Fatalf("locks %+v", locks)
+			}
+			// Invariant 1 over the API: the last way in is refused, 422 unsafe.
+			var body lkhttp.ErrorBody
+			if got := owner.do("DELETE", "/api/v1/codes/1", nil, &body); got != 422 || body.Error.Code != "unsafe" {
+				t.Fatalf("revoke the last code: %d %+v", got, body)
+			}
+			var rev lkhttp.RevealResponse
+			owner.must("POST", "/api/v1/codes/1/reveal", nil, &rev, 200)
+			if len(rev.PIN) < 4 {
+				t.Fatalf("reveal %+v", rev)
+			}
+			var v lkhttp.VerifyResponse
+			owner.must("GET", "/api/v1/audit/verify", nil, &v, 200)
+			if !v.OK || v.Entries < 6 {
+				t.Fatalf("audit %+v", v)
+			}
+			// Bad input gets a clear error.
+			if got := owner.do("POST", "/api/v1/sites", map[string]any{"name": "X", "colour": "red"}, &body); got != 400 || !strings.Contains(body.Error.Message, "colour") {
+				t.Fatalf("unknown field: %d %+v", got, body)
+			}
+			if got := owner.do("GET", "/api/v1/locks/abc", nil, &body); got != 400 {
+				t.Fatalf("bad id: %d", got)
+			}
+			if got := owner.do("GET", "/api/v1/locks/99", nil, &body); got != 404 || body.Error.Code != "not_found" {
+				t.Fatalf("missing lock: %d %+v", got, body)
+			}
+			if got := owner.do("GET", "/api/v1/nonsense", nil, &body); got != 404 {
+				t.Fatalf("unknown route: %d", got)
+			}
+			// Sign out ends the session.
+			owner.must("POST", "/api/v1/logout", nil, nil, 200)
+			if got := owner.do("GET", "/api/v1/locks", nil, &body); got != 401 {
+				t.Fatalf("after sign-out: %d", got)
+			}
+		})
+	}
+}
+
+// Every route but health, readiness, metrics, the document and signing in needs
+// authentication; each role is refused what it may not do.
+func TestRouteTable(t *testing.T) {
+	s, svc := MustOpenServer(t, "sqlite")
+	owner := setup(t, s.URL())
+	tokens := map[latchkey.UserRole]string{}
+	for _, role := range []latchkey.UserRole{latchkey.UserManager, latchkey.UserInstaller, latchkey.UserViewer} {
+		hash, _ := lkhttp.HashPassword("a long enough password")
+		u := &latchkey.User{Name: string(role), Role: role, PasswordHash: hash}
+		if err := svc.CreateUser(latchkey.NewContextWithActor(context.Background(), "ana"), u); err != nil {
+			t.Fatal(err)
+		}
+		c := newClient(t, s.URL())
+		c.must("POST", "/api/v1/login", lkhttp.Credentials{Name: string(role), Password: "a long enough password"}, nil, 200)
+		var tok lkhttp.TokenResponse
+		c.must("POST", "/api/v1/tokens", lkhttp.TokenRequest{Name: "cli"}, &tok, 201)
+		tokens[role] = tok.Secret
+	}
+	open := map[string]bool{"/api/v1/openapi.json": true, "/api/v1/setup": true, "/api/v1/login": true, "/api/v1/logout": true, "/api/v1/me": true}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if got := newClient(t, s.URL()).do("GET", path, nil, nil); got != 200 {
+			t.Errorf("GET %s without credentials: %d, want 200", path, got)
+		}
+	}
+	doc := s.OpenAPI()
+	paths := doc["paths"].(map[string]map[string]any)
+	n := 0
+	for pattern, ops := range paths {
+		path := strings.NewReplacer("{id}", "1", "{copy}", "1", "{receipt}", "1").Replace(pattern)
+		for method, op := range ops {
+			method = strings.ToUpper(method)
+			n++
+			anon := newClient(t, s.URL())
+			got := anon.do(method, path, nil, nil)
+			if open[pattern] {
+				if got == 404 || got == 405 {
+					t.Errorf("%s %s is documented but not served (%d)", method, pattern, got)
+				}
+				continue
+			}
+			if got != 401 {
+				t.Errorf("%s %s without credentials: %d, want 401", method, pattern, got)
+			}
+			perm := latchkey.Permission(strings.TrimSuffix(strings.TrimPrefix(fmt.Sprint(op.(map[string]any)["description"]), "Needs permission to "), "."))
+			for role, tok := range tokens {
+				c := newClient(t, s.URL())
+				c.token = tok
+				got := c.do(method, path, nil, nil)
+				if !role.Allows(perm) && got != 403 {
+					t.Errorf("%s %s as %s: %d, want 403 (may not %s)", method, pattern, role, got, perm)
+				}
+				if role.Allows(perm) && (got == 401 || got == 403) {
+					t.Errorf("%s %s as %s: %d, want it allowed", method, pattern, role, got)
+				}
+			}
+		}
+	}
+	if n < 40 {
+		t.Fatalf("only %d documented operations", n)
+	}
+	// A cross-site form post is refused, even with a valid session.
+	owner.hdr["Origin"] = "https://evil.example"
+	owner.hdr["Sec-Fetch-Site"] = "cross-site"
+	var body lkhttp.ErrorBody
+	if got := owner.do("POST", "/api/v1/sites", map[string]any{"name": "Evil", "time_zone": "UTC"}, &body); got != 403 || !strings.Contains(body.Error.Message, "Cross-site") {
+		t.Fatalf("cross-site post: %d %+v", got, body)
+	}
+	// The same origin is fine.
+	owner.hdr["Origin"] = s.URL()
+	owner.hdr["Sec-Fetch-Site"] = "same-origin"
+	owner.must("POST", "/api/v1/sites", map[string]any{"name": "Oak", "time_zone": "UTC"}, nil, 201)
+}
+
+// Five wrong passwords, then sign-in waits (429 with Retry-After), even with the right one.
+func TestLoginThrottle(t *testing.T) {
+	s, _ := MustOpenServer(t, "sqlite")
+	setup(t, s.URL())
+	c := newClient(t, s.URL())
+	var body lkhttp.ErrorBody
+	for i := range 5 {
+		if got := c.do("POST", "/api/v1/login", lkhttp.Credentials{Name: "ana", Password: "wrong password " + fmt.Sprint(i)}, &body); got != 401 {
+			t.Fatalf("wrong password %d: %d", i, got)
+		}
+	}
+	if got := c.do("POST", "/api/v1/login", lkhttp.Credentials{Name: "ana", Password: "correct horse battery"}, &body); got != 429 || !strings.Contains(body.Error.Message, "wait") {
+		t.Fatalf("after five failures: %d %+v", got, body)
+	}
+	// A different name is not held up by ana's failures.
+	if got := c.do("POST", "/api/v1/login", lkhttp.Credentials{Name: "bob", Password: "whatever it is"}, &body); got != 401 {
+		t.Fatalf("other name: %d", got)
+	}
+}
+
+// The document is OpenAPI 3 with the parts tools need, and every operation has an id.
+func TestOpenAPIDocument(t *testing.T) {
+	s, _ := MustOpenServer(t, "sqlite")
+	var doc map[string]any
+	newClient(t, s.URL()).must("GET", "/api/v1/openapi.json", nil, &doc, 200)
+	if !strings.HasPrefix(fmt.Sprint(doc["openapi"]), "3.") {
+		t.Fatalf("openapi %v", doc["openapi"])
+	}
+	ids := map[string]bool{}
+	for path, ops := range doc["paths"].(map[string]any) {
+		for method, op := range ops.(map[string]any) {
+			o := op.(map[string]any)
+			id := fmt.Sprint(o["operationId"])
+			if ids[id] {
+				t.Errorf("operationId %s used twice", id)
+			}
+			ids[id] = true
+			if _, ok := o["responses"].(map[string]any)["default"]; !ok {
+				t.Errorf("%s %s has no error response", method, path)
+			}
+		}
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, want := range []string{"Lock", "Code", "ListLock", "NewCodeRequest", "ErrorBody"} {
+		if schemas[want] == nil {
+			t.Errorf("schema %s missing", want)
+		}
+	}
+	if props := schemas["Code"].(map[string]any)["properties"].(map[string]any); props["SealedPIN"] != nil || props["sealed_pin"] != nil {
+		t.Error("the Code schema exposes the sealed PIN")
+	}
+}
