@@ -61,34 +61,93 @@ func (s *Server) authorize(rt route, next http.Handler) http.Handler {
 	})
 }
 
-// principal identifies the caller, or says how to sign in.
+// principal identifies the caller, or says how to sign in. A recently checked secret is
+// answered from memory (for principalTTL), which spares every request two lookups;
+// signing out forgets it at once.
 func (s *Server) principal(r *http.Request) (latchkey.Principal, error) {
 	ctx := r.Context()
-	var userID int64
+	var hash string
+	var find func() (int64, error)
 	if h := r.Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || !strings.HasPrefix(tok, tokenPrefix) {
 			return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Send an API token as 'Authorization: Bearer lk_...'.")
 		}
-		t, err := s.Service.FindTokenByHash(ctx, hashSecret(tok))
-		if err != nil {
-			return latchkey.Principal{}, err
+		hash = hashSecret(tok)
+		find = func() (int64, error) {
+			t, err := s.Service.FindTokenByHash(ctx, hash)
+			if err != nil {
+				return 0, err
+			}
+			return t.UserID, nil
 		}
-		userID = t.UserID
 	} else if c, err := r.Cookie(SessionCookie); err == nil {
-		sess, err := s.Service.FindSession(ctx, hashSecret(c.Value))
-		if err != nil {
-			return latchkey.Principal{}, err
+		hash = hashSecret(c.Value)
+		find = func() (int64, error) {
+			sess, err := s.Service.FindSession(ctx, hash)
+			if err != nil {
+				return 0, err
+			}
+			return sess.UserID, nil
 		}
-		userID = sess.UserID
 	} else {
 		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Sign in first (POST /api/v1/login), or send an API token.")
+	}
+	if p, ok := s.principals.get(hash); ok {
+		return p, nil
+	}
+	userID, err := find()
+	if err != nil {
+		return latchkey.Principal{}, err
 	}
 	u, err := s.Service.FindUserByID(ctx, userID)
 	if err != nil {
 		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "The account is gone; sign in again.")
 	}
-	return latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}, nil
+	p := latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}
+	s.principals.put(hash, p)
+	return p, nil
+}
+
+// principalTTL is how long a checked session or token is trusted without asking the
+// store again: a session ended on another replica, or a changed role, takes effect
+// within it.
+const principalTTL = 10 * time.Second
+
+// principalCache remembers recently checked secrets (by their hash).
+type principalCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	p       latchkey.Principal
+	expires time.Time
+}
+
+func (c *principalCache) get(hash string) (latchkey.Principal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[hash]
+	if !ok || time.Now().After(e.expires) {
+		return latchkey.Principal{}, false
+	}
+	return e.p, true
+}
+
+func (c *principalCache) put(hash string, p latchkey.Principal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) > 10000 {
+		c.entries = map[string]cachedPrincipal{}
+	}
+	c.entries[hash] = cachedPrincipal{p: p, expires: time.Now().Add(principalTTL)}
+}
+
+func (c *principalCache) forget(hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, hash)
 }
 
 // Credentials sign a person in, or set up the first account.
@@ -174,6 +233,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *latchke
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(SessionCookie); err == nil {
+		s.principals.forget(hashSecret(c.Value))
 		_ = s.Service.DeleteSession(r.Context(), hashSecret(c.Value))
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})

@@ -34,11 +34,12 @@ type Server struct {
 	// SecureCookies marks cookies Secure (set when serving TLS or behind a TLS proxy).
 	SecureCookies bool
 
-	ln       net.Listener
-	srv      *http.Server
-	routes   []route
-	throttle *throttle
-	metrics  *metrics
+	ln         net.Listener
+	srv        *http.Server
+	routes     []route
+	throttle   *throttle
+	metrics    *metrics
+	principals principalCache
 }
 
 // route is one API operation: what the OpenAPI document says and what the router serves.

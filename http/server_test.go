@@ -26,7 +26,16 @@ import (
 
 // openStore opens a fresh store of the kind asked for, or skips PostgreSQL when its
 // variable is not set.
-func openStore(t *testing.T, kind string) latchkey.Store {
+func openStore(t *testing.T, kind string) latchkey.Store { return openStoreTB(t, kind) }
+
+// newBenchService is the service benchmarks use: a real vault, the system clock.
+func newBenchService(tb testing.TB, store latchkey.Store) *latchkey.Service {
+	svc := storetest.NewService(tb, store)
+	svc.Clock = latchkey.SystemClock{}
+	return svc
+}
+
+func openStoreTB(t testing.TB, kind string) latchkey.Store {
 	t.Helper()
 	if kind == "sqlite" {
 		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
