@@ -1,9 +1,11 @@
 package latchkey
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -80,4 +82,18 @@ func auditDetail(v any) string {
 		return `{"error":"unencodable detail"}`
 	}
 	return string(b)
+}
+
+// RecentAudit returns up to limit audit entries, newest first.
+func (s *Service) RecentAudit(ctx context.Context, limit int) (entries []*AuditEntry, err error) {
+	err = s.view(ctx, func(tx Tx) error {
+		last, err := tx.LastAudit(ctx)
+		if err != nil || last == nil {
+			return err
+		}
+		entries, err = tx.FindAudit(ctx, max(0, last.Seq-int64(limit)), limit)
+		slices.Reverse(entries)
+		return err
+	})
+	return entries, err
 }

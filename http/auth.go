@@ -162,32 +162,82 @@ type Me struct {
 	SetupNeeded bool `json:"setup_needed,omitempty"`
 }
 
+// setUp creates the first account, an owner, on a server with none.
+func (s *Server) setUp(r *http.Request, name, password string) (*latchkey.User, error) {
+	n, err := s.Service.CountUsers(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, latchkey.Errorf(latchkey.ECONFLICT, "Latchkey is already set up; sign in instead.")
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	u := &latchkey.User{Name: name, Role: latchkey.UserOwner, PasswordHash: hash}
+	return u, s.Service.CreateUser(r.Context(), u)
+}
+
+// signIn checks a name and password, throttling guesses per name and address.
+func (s *Server) signIn(r *http.Request, name, password string) (*latchkey.User, error) {
+	key := clientIP(r) + "|" + strings.ToLower(name)
+	if wait := s.throttle.wait(key); wait > 0 {
+		return nil, throttled{wait}
+	}
+	u, err := s.Service.FindUserByName(r.Context(), name)
+	if err != nil || !CheckPassword(u.PasswordHash, password) {
+		if err != nil {
+			// Spend the same time as a real check, so that timing does not tell which
+			// names exist.
+			CheckPassword(dummyHash, password)
+		}
+		s.throttle.fail(key)
+		logger(r).Warn("sign-in failed", "user", name)
+		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Wrong name or password.")
+	}
+	s.throttle.reset(key)
+	return u, nil
+}
+
+var dummyHash, _ = HashPassword("not a real password at all")
+
+// setSessionCookie starts a session for u and sets its cookie.
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, u *latchkey.User) error {
+	plain, hash := secret("s_")
+	now := s.Service.Clock.Now()
+	if err := s.Service.CreateSession(r.Context(), &latchkey.Session{ID: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(sessionLife)}); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: plain, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.SecureCookies || r.TLS != nil, Expires: now.Add(sessionLife)})
+	return nil
+}
+
+// endSession ends the request's session and clears its cookie.
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		s.principals.forget(hashSecret(c.Value))
+		_ = s.Service.DeleteSession(r.Context(), hashSecret(c.Value))
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
 func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	var c Credentials
 	if err := decode(w, r, &c); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	n, err := s.Service.CountUsers(r.Context())
+	u, err := s.setUp(r, c.Name, c.Password)
+	if err == nil {
+		err = s.setSessionCookie(w, r, u)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	if n > 0 {
-		writeError(w, r, latchkey.Errorf(latchkey.ECONFLICT, "Latchkey is already set up; sign in instead."))
-		return
-	}
-	hash, err := HashPassword(c.Password)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	u := &latchkey.User{Name: c.Name, Role: latchkey.UserOwner, PasswordHash: hash}
-	if err := s.Service.CreateUser(r.Context(), u); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	s.startSession(w, r, u)
+	writeJSON(w, http.StatusOK, Me{Principal: latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}})
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -196,47 +246,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	key := clientIP(r) + "|" + strings.ToLower(c.Name)
-	if wait := s.throttle.wait(key); wait > 0 {
-		writeError(w, r, throttled{wait})
-		return
+	u, err := s.signIn(r, c.Name, c.Password)
+	if err == nil {
+		err = s.setSessionCookie(w, r, u)
 	}
-	u, err := s.Service.FindUserByName(r.Context(), c.Name)
-	if err != nil || !CheckPassword(u.PasswordHash, c.Password) {
-		if err != nil {
-			// Spend the same time as a real check, so that timing does not tell which
-			// names exist.
-			CheckPassword(dummyHash, c.Password)
-		}
-		s.throttle.fail(key)
-		logger(r).Warn("sign-in failed", "user", c.Name)
-		writeError(w, r, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Wrong name or password."))
-		return
-	}
-	s.throttle.reset(key)
-	s.startSession(w, r, u)
-}
-
-var dummyHash, _ = HashPassword("not a real password at all")
-
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *latchkey.User) {
-	plain, hash := secret("s_")
-	now := s.Service.Clock.Now()
-	if err := s.Service.CreateSession(r.Context(), &latchkey.Session{ID: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(sessionLife)}); err != nil {
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: plain, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.SecureCookies || r.TLS != nil, Expires: now.Add(sessionLife)})
 	writeJSON(w, http.StatusOK, Me{Principal: latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}})
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(SessionCookie); err == nil {
-		s.principals.forget(hashSecret(c.Value))
-		_ = s.Service.DeleteSession(r.Context(), hashSecret(c.Value))
-	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	s.endSession(w, r)
 	writeJSON(w, http.StatusOK, map[string]bool{"signed_out": true})
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -33,6 +34,8 @@ type Server struct {
 	Ready func(ctx context.Context) error
 	// SecureCookies marks cookies Secure (set when serving TLS or behind a TLS proxy).
 	SecureCookies bool
+	// Catalog gives the web UI model names, key drawings, warranty and record sheets.
+	Catalog Catalog
 
 	ln         net.Listener
 	srv        *http.Server
@@ -40,6 +43,8 @@ type Server struct {
 	throttle   *throttle
 	metrics    *metrics
 	principals principalCache
+	assets     map[string]asset
+	pages      map[string]*template.Template
 }
 
 // route is one API operation: what the OpenAPI document says and what the router serves.
@@ -112,6 +117,19 @@ func (s *Server) Handler() http.Handler {
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.instrument(rt, s.authorize(rt, rt.handler)))
+	}
+	s.assets, s.pages = loadAssets(), parsePages()
+	for _, a := range s.assets {
+		mux.HandleFunc("GET "+a.path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", a.contentType)
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+			w.Write(a.data)
+		})
+	}
+	if s.Catalog != nil {
+		for _, rt := range s.uiRoutes() {
+			mux.Handle(rt.Method+" "+rt.Pattern, s.uiAuthorize(rt, rt.handler))
+		}
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "No such API route: %s %s. The routes are listed at /api/v1/openapi.json.", r.Method, r.URL.Path))

@@ -40,31 +40,36 @@ func (s Spec) Draw(w io.Writer, b Bitting) error {
 <svg xmlns="http://www.w3.org/2000/svg" width="%.3fin" height="%.3fin" viewBox="0 0 %s %s" data-keyway="%s" data-bitting="%s" data-unit="0.001in">
 <title>%s key, bitting %s, drawn to scale</title>
 `, width, height, mil(width), mil(height), s.Keyway, b, s.Keyway, b)
-	sb.WriteString(`<style>.bow,.blade{fill:#d9d2b8;stroke:#333;stroke-width:6}.label{font-family:sans-serif;fill:#222}.guide{stroke:#888;stroke-width:3;stroke-dasharray:10 10}</style>
-`)
+	// Presentation attributes rather than a <style> element, so that the drawing shows
+	// under a strict Content-Security-Policy when it is inlined in a page.
+	const (
+		part  = `fill="#d9d2b8" stroke="#333" stroke-width="6"`
+		label = `font-family="sans-serif" fill="#222"`
+		guide = `stroke="#888" stroke-width="3" stroke-dasharray="10 10"`
+	)
 	// Bow: a rounded head to hold, left of the shoulder.
-	fmt.Fprintf(&sb, `<rect class="bow" x="%s" y="%s" width="%s" height="%s" rx="120"/>
-`, mil(marginIn), mil(baseY-0.50), mil(shoulderX-marginIn+0.02), mil(0.56))
-	fmt.Fprintf(&sb, `<text class="label" x="%s" y="%s" font-size="70">%s</text>
-<text class="label" x="%s" y="%s" font-size="110" font-weight="bold">%s</text>
-`, mil(marginIn+0.09), mil(baseY-0.30), html.EscapeString(s.Keyway), mil(marginIn+0.09), mil(baseY-0.15), b)
+	fmt.Fprintf(&sb, `<rect class="bow" %s x="%s" y="%s" width="%s" height="%s" rx="120"/>
+`, part, mil(marginIn), mil(baseY-0.50), mil(shoulderX-marginIn+0.02), mil(0.56))
+	fmt.Fprintf(&sb, `<text class="label" %s x="%s" y="%s" font-size="70">%s</text>
+<text class="label" %s x="%s" y="%s" font-size="110" font-weight="bold">%s</text>
+`, label, mil(marginIn+0.09), mil(baseY-0.30), html.EscapeString(s.Keyway), label, mil(marginIn+0.09), mil(baseY-0.15), b)
 
 	// Blade: the top edge is the lower envelope of the cut profiles.
-	fmt.Fprintf(&sb, `<polygon id="blade" class="blade" points="%s"/>
-`, s.bladePoints(depths, tipX))
+	fmt.Fprintf(&sb, `<polygon id="blade" class="blade" %s points="%s"/>
+`, part, s.bladePoints(depths, tipX))
 
 	for i, d := range depths {
 		x := shoulderX + s.SpacingIn[i]
 		y := baseY - s.DepthIn[d]
-		fmt.Fprintf(&sb, `<line class="guide" data-cut="%d" data-depth="%d" x1="%s" y1="%s" x2="%s" y2="%s"/>
-<text class="label" x="%s" y="%s" font-size="55" text-anchor="middle">%d</text>
-`, i+1, d, mil(x), mil(y), mil(x), mil(baseY-s.BladeIn-0.03), mil(x), mil(baseY-s.BladeIn-0.045), d)
+		fmt.Fprintf(&sb, `<line class="guide" %s data-cut="%d" data-depth="%d" x1="%s" y1="%s" x2="%s" y2="%s"/>
+<text class="label" %s x="%s" y="%s" font-size="55" text-anchor="middle">%d</text>
+`, guide, i+1, d, mil(x), mil(y), mil(x), mil(baseY-s.BladeIn-0.03), label, mil(x), mil(baseY-s.BladeIn-0.045), d)
 	}
 	// A one-inch scale bar to check the print.
 	fmt.Fprintf(&sb, `<line id="scale" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333" stroke-width="6"/>
-<text class="label" x="%s" y="%s" font-size="45">1 in</text>
+<text class="label" %s x="%s" y="%s" font-size="45">1 in</text>
 </svg>
-`, mil(shoulderX), mil(baseY+0.06), mil(shoulderX+1), mil(baseY+0.06), mil(shoulderX+1.02), mil(baseY+0.075))
+`, mil(shoulderX), mil(baseY+0.06), mil(shoulderX+1), mil(baseY+0.06), label, mil(shoulderX+1.02), mil(baseY+0.075))
 	_, err := io.WriteString(w, sb.String())
 	return err
 }

@@ -31,12 +31,22 @@ func (m *Main) newLogger(format, level string) (*slog.Logger, error) {
 	return nil, latchkey.Errorf(latchkey.EINVALID, "--log-format is text or json, not %q.", format)
 }
 
+// NewServer returns the HTTP server over svc, wired with the catalog and key rules, as
+// 'latchkey serve' runs it.
+func (m *Main) NewServer(svc *latchkey.Service, addr string, log *slog.Logger) *lkhttp.Server {
+	return &lkhttp.Server{Service: svc, Addr: addr, Logger: log, Catalog: uiCatalog{m},
+		Ready: func(ctx context.Context) error {
+			_, err := svc.CountUsers(ctx)
+			return err
+		}}
+}
+
 func (m *Main) serveCommand() *cobra.Command {
 	var addr, logFormat, logLevel string
 	var secure bool
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the API on the data directory (--data) or PostgreSQL (--db)",
+		Short: "Serve the web UI and the API on the data directory (--data) or PostgreSQL (--db)",
 		Long: `Serve Latchkey's JSON API (described at /api/v1/openapi.json), with /healthz, /readyz and
 /metrics. Create the first account with 'latchkey user add NAME --role owner', or through
 POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
@@ -52,17 +62,17 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 			if err != nil {
 				return err
 			}
-			srv := &lkhttp.Server{Service: svc, Addr: addr, Logger: log.With(slog.String("component", "http")), SecureCookies: secure,
-				Ready: func(ctx context.Context) error {
-					_, err := svc.CountUsers(ctx)
-					return err
-				}}
+			srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
+			srv.SecureCookies = secure
 			if err := srv.Open(); err != nil {
 				closeStore()
 				return err
 			}
 			log.Info("serving", slog.String("url", srv.URL()), slog.String("data", m.dataDir))
 			fmt.Fprintf(m.Stdout, "Latchkey is serving at %s (Ctrl-C stops it).\n", srv.URL())
+			if n, err := svc.CountUsers(ctx); err == nil && n == 0 {
+				fmt.Fprintf(m.Stdout, "No account yet: open %s/setup to create the owner's.\n", srv.URL())
+			}
 			<-ctx.Done()
 			// Stop in order: no new requests, let those in flight finish, then the store.
 			log.Info("stopping")

@@ -1,9 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"strings"
+	"time"
+
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/catalog"
+	lkhttp "github.com/latchkey/latchkey/http"
 	"github.com/latchkey/latchkey/keying"
+	"github.com/latchkey/latchkey/report"
 )
 
 // rules gives the service what it needs of the catalog and the key rules; wiring them
@@ -59,3 +66,52 @@ func (r rules) CheckBitting(keyway, bitting string) (string, error) {
 
 // Rules returns the rules the program wires into the service (tests use it too).
 func Rules() latchkey.Models { return rules{catalog.Default()} }
+
+// uiCatalog gives the web UI what it shows of the catalog, the key rules and the record
+// sheet.
+type uiCatalog struct {
+	m *Main
+}
+
+var _ lkhttp.Catalog = uiCatalog{}
+
+// ModelName names a catalog model.
+func (u uiCatalog) ModelName(id string) string {
+	if md, err := u.m.Catalog.Model(id); err == nil {
+		return md.Name
+	}
+	return ""
+}
+
+// Models lists the electronic and mechanical models to choose from.
+func (u uiCatalog) Models() []lkhttp.ModelChoice {
+	var out []lkhttp.ModelChoice
+	for _, md := range u.m.Catalog.Models {
+		out = append(out, lkhttp.ModelChoice{ID: md.ID, Name: md.Name})
+	}
+	return out
+}
+
+// KeySVG draws a key to scale.
+func (u uiCatalog) KeySVG(bitting string) string {
+	var buf bytes.Buffer
+	if err := keying.KW1.Draw(&buf, keying.Bitting(bitting)); err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`+"\n")
+}
+
+// Warranty describes a lock's warranty in a sentence.
+func (u uiCatalog) Warranty(modelID string, purchased *time.Time) string {
+	md, err := u.m.Catalog.Model(modelID)
+	if err != nil {
+		return "unknown: the lock's model is not identified."
+	}
+	w := u.m.Catalog.WarrantyStatus(md, purchased, time.Now())
+	return w.State + ": " + w.Reason
+}
+
+// Sheet writes a lock's printable record sheet.
+func (u uiCatalog) Sheet(w io.Writer, rec *latchkey.LockRecord) error {
+	return report.WriteSheet(w, u.m.sheet(rec))
+}

@@ -1,0 +1,705 @@
+package http
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets/*
+var assetFS embed.FS
+
+// Catalog is what the web UI needs of the model catalog and the key rules; the command
+// line wires it in, so that this package stays apart from them.
+type Catalog interface {
+	// ModelName names a catalog model ("" when unknown).
+	ModelName(id string) string
+	// Models lists the models to choose from when adding a lock.
+	Models() []ModelChoice
+	// KeySVG draws a key to scale ("" when the bitting cannot be drawn).
+	KeySVG(bitting string) string
+	// Warranty describes a lock's warranty status in a sentence.
+	Warranty(modelID string, purchased *time.Time) string
+	// Sheet writes a lock's printable record sheet.
+	Sheet(w io.Writer, rec *latchkey.LockRecord) error
+}
+
+// ModelChoice is one model in a list to choose from.
+type ModelChoice struct {
+	ID, Name string
+}
+
+// asset is an embedded file served under a name with its content hash, cached for good.
+type asset struct {
+	path, contentType string
+	data              []byte
+}
+
+func loadAssets() map[string]asset {
+	out := map[string]asset{}
+	for name, ct := range map[string]string{"app.css": "text/css; charset=utf-8", "htmx-2.0.7.min.js": "text/javascript; charset=utf-8"} {
+		data, err := assetFS.ReadFile("assets/" + name)
+		if err != nil {
+			panic("http: missing asset " + name)
+		}
+		sum := sha256.Sum256(data)
+		ext := path.Ext(name)
+		out[name] = asset{path: "/assets/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext, contentType: ct, data: data}
+	}
+	return out
+}
+
+var uiFuncs = template.FuncMap{
+	"date": func(t *time.Time) string {
+		if t == nil {
+			return "not recorded"
+		}
+		return t.Format(time.DateOnly)
+	},
+	"when": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+}
+
+// pages parses every page with the layout once; a page missing its file is a build
+// defect and panics at start.
+func parsePages() map[string]*template.Template {
+	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html"))
+	out := map[string]*template.Template{}
+	for _, name := range []string{"login", "setup", "dashboard", "lock", "people", "codes", "keys", "audit", "settings", "error"} {
+		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+	}
+	return out
+}
+
+// base is what every page shows.
+type base struct {
+	CSS, HTMX    string
+	User         *latchkey.Principal
+	Nav          string
+	Flash, Error string
+	CanWrite     bool
+	CanReveal    bool
+}
+
+func (s *Server) base(r *http.Request, nav string) base {
+	b := base{CSS: s.assets["app.css"].path, HTMX: s.assets["htmx-2.0.7.min.js"].path, Nav: nav, Flash: r.URL.Query().Get("done")}
+	if p, ok := latchkey.PrincipalFromContext(r.Context()); ok {
+		b.User = &p
+		b.CanWrite, b.CanReveal = p.Role.Allows(latchkey.PermWrite), p.Role.Allows(latchkey.PermReveal)
+	}
+	return b
+}
+
+// render writes a page; status is 200 unless the page reports an error.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	if err := s.pages[name].ExecuteTemplate(w, "layout", data); err != nil {
+		logger(r).Error("render", "page", name, "error", err.Error())
+	}
+}
+
+// renderError shows an error page (or the same page with the error, by the caller).
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	b := s.base(r, "")
+	b.Error = latchkey.ErrorMessage(err)
+	status := statusByCode[latchkey.ErrorCode(err)]
+	if latchkey.ErrorCode(err) == latchkey.EINTERNAL {
+		logger(r).Error("page failed", "error", err.Error())
+	}
+	s.render(w, r, status, "error", b)
+}
+
+// uiRoute is a page route; open pages need no sign-in.
+type uiRoute struct {
+	Method, Pattern string
+	Open            bool
+	Perm            latchkey.Permission
+	handler         http.HandlerFunc
+}
+
+// UIRoutes lists the web UI's routes (for the route-table test).
+func (s *Server) UIRoutes() []uiRoute { return s.uiRoutes() }
+
+func (s *Server) uiRoutes() []uiRoute {
+	read, write, reveal := latchkey.PermRead, latchkey.PermWrite, latchkey.PermReveal
+	return []uiRoute{
+		{Method: "GET", Pattern: "/login", Open: true, handler: s.pageLogin},
+		{Method: "POST", Pattern: "/login", Open: true, handler: s.pageLoginPost},
+		{Method: "GET", Pattern: "/setup", Open: true, handler: s.pageSetup},
+		{Method: "POST", Pattern: "/setup", Open: true, handler: s.pageSetupPost},
+		{Method: "POST", Pattern: "/logout", Open: true, handler: s.pageLogout},
+		{Method: "GET", Pattern: "/{$}", Perm: read, handler: s.pageDashboard},
+		{Method: "POST", Pattern: "/locks", Perm: write, handler: s.pageAddLock},
+		{Method: "GET", Pattern: "/locks/{id}", Perm: read, handler: s.pageLock},
+		{Method: "GET", Pattern: "/locks/{id}/sheet", Perm: read, handler: s.pageSheet},
+		{Method: "POST", Pattern: "/locks/{id}/service", Perm: write, handler: s.pageAddService},
+		{Method: "GET", Pattern: "/people", Perm: read, handler: s.pagePeople},
+		{Method: "POST", Pattern: "/people", Perm: write, handler: s.pageAddPerson},
+		{Method: "GET", Pattern: "/codes", Perm: read, handler: s.pageCodes},
+		{Method: "POST", Pattern: "/codes", Perm: write, handler: s.pageAddCode},
+		{Method: "POST", Pattern: "/codes/{id}/reveal", Perm: reveal, handler: s.pageReveal},
+		{Method: "POST", Pattern: "/codes/{id}/confirm", Perm: write, handler: s.pageConfirm},
+		{Method: "GET", Pattern: "/keys", Perm: read, handler: s.pageKeys},
+		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},
+		{Method: "GET", Pattern: "/settings", Perm: read, handler: s.pageSettings},
+		{Method: "POST", Pattern: "/settings/tokens", Perm: read, handler: s.pageAddToken},
+	}
+}
+
+// uiAuthorize sends an anonymous visitor to sign in (or to set up, on a fresh server),
+// and refuses what the role may not do.
+func (s *Server) uiAuthorize(rt uiRoute, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.principal(r)
+		if err == nil {
+			r = r.WithContext(latchkey.NewContextWithPrincipal(r.Context(), p))
+		}
+		if rt.Open {
+			next(w, r)
+			return
+		}
+		if err != nil {
+			target := "/login"
+			if n, cerr := s.Service.CountUsers(r.Context()); cerr == nil && n == 0 {
+				target = "/setup"
+			}
+			http.Redirect(w, r, target+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if !p.Role.Allows(rt.Perm) {
+			s.renderError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "A %s may not %s; ask an owner or a manager.", p.Role, rt.Perm))
+			return
+		}
+		next(w, r)
+	}
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+type loginPage struct {
+	base
+	Name string
+}
+
+func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, 200, "login", loginPage{base: s.base(r, "")})
+}
+
+func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
+	name := r.PostFormValue("name")
+	u, err := s.signIn(r, name, r.PostFormValue("password"))
+	if err != nil {
+		page := loginPage{base: s.base(r, ""), Name: name}
+		page.Error = latchkey.ErrorMessage(err)
+		if t, ok := err.(throttled); ok {
+			page.Error = "Too many failed sign-ins; wait " + t.retry.Round(time.Second).String() + " and try again."
+		}
+		s.render(w, r, http.StatusUnauthorized, "login", page)
+		return
+	}
+	if err := s.setSessionCookie(w, r, u); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+func (s *Server) pageSetup(w http.ResponseWriter, r *http.Request) {
+	if n, err := s.Service.CountUsers(r.Context()); err == nil && n > 0 {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, 200, "setup", loginPage{base: s.base(r, "")})
+}
+
+func (s *Server) pageSetupPost(w http.ResponseWriter, r *http.Request) {
+	name := r.PostFormValue("name")
+	u, err := s.setUp(r, name, r.PostFormValue("password"))
+	if err != nil {
+		page := loginPage{base: s.base(r, ""), Name: name}
+		page.Error = latchkey.ErrorMessage(err)
+		s.render(w, r, statusByCode[latchkey.ErrorCode(err)], "setup", page)
+		return
+	}
+	if err := s.setSessionCookie(w, r, u); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request) {
+	s.endSession(w, r)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// status classes and labels for a lock's badge.
+func lockBadge(st latchkey.LockStatus) (class, label string) {
+	switch st {
+	case latchkey.LockOK:
+		return "ok", "ok"
+	case latchkey.LockUnidentified:
+		return "warn", "model unknown"
+	case latchkey.LockExposed:
+		return "bad", "exposed: rekey"
+	case latchkey.LockNeedsLocksmith:
+		return "bad", "needs a locksmith"
+	case latchkey.LockNeedsSupport:
+		return "bad", "needs support"
+	case latchkey.LockQuarantined:
+		return "bad", "reset: re-provision"
+	}
+	return "warn", string(st)
+}
+
+type lockCard struct {
+	Lock                   *latchkey.Lock
+	Place, Model           string
+	Class, Label, Why      string
+	CodesSet, CodesPending int
+	Codes                  []string // "Ana's code · Ana"
+}
+
+type dashboardPage struct {
+	base
+	Locks, Attention []lockCard
+	Sites            []*latchkey.Site
+	Models           []ModelChoice
+}
+
+func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	page := dashboardPage{base: s.base(r, "dashboard"), Models: s.Catalog.Models()}
+	rec, err := s.Service.Export(ctx)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	page.Sites = rec.Sites
+	sites, doors := map[int64]string{}, map[int64]*latchkey.Door{}
+	for _, st := range rec.Sites {
+		sites[st.ID] = st.Name
+	}
+	for _, d := range rec.Doors {
+		doors[d.ID] = d
+	}
+	set, pending := map[int64]int{}, map[int64]int{}
+	people, codes, onLock := map[int64]string{}, map[int64]*latchkey.Code{}, map[int64][]string{}
+	for _, p := range rec.People {
+		people[p.ID] = p.Name
+	}
+	for _, c := range rec.Codes {
+		codes[c.ID] = c
+	}
+	for _, g := range rec.Grants {
+		if c := codes[g.CodeID]; c != nil && g.Status != latchkey.GrantRemoved {
+			onLock[g.LockID] = append(onLock[g.LockID], c.Label+" · "+people[c.PersonID])
+		}
+		switch g.Status {
+		case latchkey.GrantSet:
+			set[g.LockID]++
+		case latchkey.GrantPending, latchkey.GrantRemoving, latchkey.GrantFailed:
+			pending[g.LockID]++
+		}
+	}
+	for _, l := range rec.Locks {
+		c := lockCard{Lock: l, Model: or(s.Catalog.ModelName(l.ModelID), "model not identified"), CodesSet: set[l.ID], CodesPending: pending[l.ID], Codes: onLock[l.ID]}
+		if d := doors[l.DoorID]; d != nil {
+			c.Place = sites[d.SiteID] + " · " + d.Name
+		}
+		c.Class, c.Label = lockBadge(l.Status)
+		switch {
+		case l.Status != latchkey.LockOK:
+			c.Why = "Open the lock's page for what to do."
+		case pending[l.ID] > 0:
+			c.Why = strconv.Itoa(pending[l.ID]) + " code change(s) waiting for the lock to confirm."
+		case set[l.ID] == 0 && l.KeyID == 0:
+			c.Why = "No way in recorded: add a code or record its key."
+		}
+		if c.Why != "" {
+			page.Attention = append(page.Attention, c)
+		}
+		page.Locks = append(page.Locks, c)
+	}
+	s.render(w, r, 200, "dashboard", page)
+}
+
+func or(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+func formID(r *http.Request, name string) (int64, error) {
+	v := r.PostFormValue(name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 1 {
+		return 0, latchkey.Errorf(latchkey.EINVALID, "Choose a %s.", strings.TrimSuffix(name, "_id"))
+	}
+	return id, nil
+}
+
+// pageAddLock adds a lock, creating its site and door when they are new.
+func (s *Server) pageAddLock(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	err := func() error {
+		var siteID int64
+		if v := r.PostFormValue("site_id"); v != "" {
+			id, err := formID(r, "site_id")
+			if err != nil {
+				return err
+			}
+			siteID = id
+		} else {
+			site := &latchkey.Site{Name: r.PostFormValue("site_name"), TimeZone: "UTC"}
+			if strings.TrimSpace(site.Name) == "" {
+				return latchkey.Errorf(latchkey.EINVALID, "Name the new site, or choose one.")
+			}
+			if err := s.Service.CreateSite(ctx, site); err != nil {
+				return err
+			}
+			siteID = site.ID
+		}
+		doorName := strings.TrimSpace(r.PostFormValue("door"))
+		doors, _, err := s.Service.FindDoors(ctx, latchkey.DoorFilter{SiteID: &siteID}, latchkey.Page{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		var door *latchkey.Door
+		for _, d := range doors {
+			if strings.EqualFold(d.Name, doorName) {
+				door = d
+			}
+		}
+		if door == nil {
+			door = &latchkey.Door{SiteID: siteID, Name: doorName}
+			if err := s.Service.CreateDoor(ctx, door); err != nil {
+				return err
+			}
+		}
+		l := &latchkey.Lock{DoorID: door.ID, Name: r.PostFormValue("name"), ModelID: r.PostFormValue("model_id"), HasSmartKey: r.PostFormValue("smartkey") == "1"}
+		return s.Service.CreateLock(ctx, l)
+	}()
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/?done="+url.QueryEscape("Lock added."), http.StatusSeeOther)
+}
+
+type codeLine struct {
+	ID            int64
+	Label, Person string
+	Slot          int
+	Status        string
+	Confirmable   bool
+}
+
+type lockPage struct {
+	base
+	Rec          *latchkey.LockRecord
+	Model        string
+	Class, Label string
+	KeySVG       template.HTML
+	People       map[int64]string
+	Codes        []codeLine
+	Warranty     string
+	Kinds        []latchkey.ServiceKind
+}
+
+func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	rec, err := s.Service.FindLockRecord(r.Context(), id)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	page := lockPage{base: s.base(r, "dashboard"), Rec: rec, Model: or(s.Catalog.ModelName(rec.Lock.ModelID), "model not identified"),
+		People: map[int64]string{}, Warranty: s.Catalog.Warranty(rec.Lock.ModelID, rec.Lock.PurchasedAt),
+		Kinds: []latchkey.ServiceKind{latchkey.ServiceNote, latchkey.ServiceBattery, latchkey.ServiceRekey, latchkey.ServiceCodes,
+			latchkey.ServiceReset, latchkey.ServiceRepair, latchkey.ServiceInspection}}
+	page.Class, page.Label = lockBadge(rec.Lock.Status)
+	for pid, p := range rec.People {
+		page.People[pid] = p.Name
+	}
+	if rec.Key != nil {
+		// Our own drawing of a validated bitting, not outside input.
+		page.KeySVG = template.HTML(s.Catalog.KeySVG(rec.Key.Bitting))
+	}
+	for _, g := range rec.Grants {
+		c := rec.Codes[g.CodeID]
+		if c == nil || g.Status == latchkey.GrantRemoved {
+			continue
+		}
+		status := string(g.Status)
+		if g.Status == latchkey.GrantRemoving {
+			status = "revocation pending"
+		}
+		page.Codes = append(page.Codes, codeLine{ID: c.ID, Label: c.Label, Person: page.People[c.PersonID], Slot: g.Slot, Status: status,
+			Confirmable: g.Status == latchkey.GrantPending || g.Status == latchkey.GrantRemoving || g.Status == latchkey.GrantFailed})
+	}
+	s.render(w, r, 200, "lock", page)
+}
+
+func (s *Server) pageSheet(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	rec, err := s.Service.FindLockRecord(r.Context(), id)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := s.Catalog.Sheet(w, rec); err != nil {
+		logger(r).Error("sheet", "error", err.Error())
+	}
+}
+
+func (s *Server) pageAddService(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		err = s.Service.AddServiceEntry(r.Context(), &latchkey.ServiceEntry{LockID: id, Note: r.PostFormValue("note"),
+			Kind: latchkey.ServiceKind(r.PostFormValue("kind")), WarrantyRelevant: r.PostFormValue("deviates") == "1"})
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/locks/"+strconv.FormatInt(id, 10)+"?done="+url.QueryEscape("Logged."), http.StatusSeeOther)
+}
+
+type peoplePage struct {
+	base
+	People []*latchkey.Person
+	Roles  []latchkey.PersonRole
+}
+
+func (s *Server) pagePeople(w http.ResponseWriter, r *http.Request) {
+	people, _, err := s.Service.FindPeople(r.Context(), latchkey.Page{Limit: 1000})
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.render(w, r, 200, "people", peoplePage{base: s.base(r, "people"), People: people,
+		Roles: []latchkey.PersonRole{latchkey.RoleFamily, latchkey.RoleOwner, latchkey.RoleTenant, latchkey.RoleGuest, latchkey.RoleService}})
+}
+
+func (s *Server) pageAddPerson(w http.ResponseWriter, r *http.Request) {
+	p := &latchkey.Person{Name: r.PostFormValue("name"), Role: latchkey.PersonRole(r.PostFormValue("role")),
+		Phone: r.PostFormValue("phone"), Email: r.PostFormValue("email")}
+	if err := s.Service.CreatePerson(r.Context(), p); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/people?done="+url.QueryEscape(p.Name+" added."), http.StatusSeeOther)
+}
+
+type codeRow struct {
+	Label, Person, Valid string
+	Revoked              bool
+	Locks                []codeLock
+}
+
+type codeLock struct {
+	ID           int64
+	Name, Status string
+}
+
+type codesPage struct {
+	base
+	Codes  []codeRow
+	People []*latchkey.Person
+	Locks  []*latchkey.Lock
+	NewPIN string
+}
+
+func (s *Server) codesPage(r *http.Request) (codesPage, error) {
+	page := codesPage{base: s.base(r, "codes")}
+	rec, err := s.Service.Export(r.Context())
+	if err != nil {
+		return page, err
+	}
+	page.People, page.Locks = rec.People, rec.Locks
+	people, locks := map[int64]string{}, map[int64]string{}
+	for _, p := range rec.People {
+		people[p.ID] = p.Name
+	}
+	for _, l := range rec.Locks {
+		locks[l.ID] = l.Name
+	}
+	for _, c := range rec.Codes {
+		row := codeRow{Label: c.Label, Person: people[c.PersonID], Revoked: c.Revoked, Valid: or(string(c.Schedule.Kind), "always")}
+		for _, g := range rec.Grants {
+			if g.CodeID == c.ID {
+				row.Locks = append(row.Locks, codeLock{ID: g.LockID, Name: locks[g.LockID], Status: string(g.Status)})
+			}
+		}
+		page.Codes = append(page.Codes, row)
+	}
+	return page, nil
+}
+
+func (s *Server) pageCodes(w http.ResponseWriter, r *http.Request) {
+	page, err := s.codesPage(r)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.render(w, r, 200, "codes", page)
+}
+
+// pageAddCode adds a code and shows its PIN once, on the page itself (never in a URL).
+func (s *Server) pageAddCode(w http.ResponseWriter, r *http.Request) {
+	personID, err := formID(r, "person_id")
+	var lockIDs []int64
+	if err == nil {
+		r.ParseForm()
+		for _, v := range r.PostForm["lock_id"] {
+			id, perr := strconv.ParseInt(v, 10, 64)
+			if perr != nil {
+				err = latchkey.Errorf(latchkey.EINVALID, "Choose the locks from the list.")
+			}
+			lockIDs = append(lockIDs, id)
+		}
+	}
+	var pin string
+	if err == nil {
+		_, pin, err = s.Service.CreateCode(r.Context(), latchkey.NewCode{Code: latchkey.Code{PersonID: personID, Label: r.PostFormValue("label")},
+			PIN: strings.TrimSpace(r.PostFormValue("pin")), LockIDs: lockIDs, Confirmed: r.PostFormValue("confirmed") == "1"})
+	}
+	page, perr := s.codesPage(r)
+	if perr != nil {
+		s.renderError(w, r, perr)
+		return
+	}
+	if err != nil {
+		page.Error = latchkey.ErrorMessage(err)
+		s.render(w, r, statusByCode[latchkey.ErrorCode(err)], "codes", page)
+		return
+	}
+	page.NewPIN = pin
+	s.render(w, r, http.StatusOK, "codes", page)
+}
+
+// pageReveal reveals a code: with htmx, the digits replace the button; without, a page.
+func (s *Server) pageReveal(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var pin string
+	if err == nil {
+		pin, err = s.Service.RevealCode(r.Context(), id)
+	}
+	if err != nil {
+		if r.Header.Get("HX-Request") == "true" {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(statusByCode[latchkey.ErrorCode(err)])
+			template.HTMLEscape(w, []byte(latchkey.ErrorMessage(err)))
+			return
+		}
+		s.renderError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<span class="pin revealed">`)
+		template.HTMLEscape(w, []byte(pin))
+		io.WriteString(w, `</span>`)
+		return
+	}
+	b := s.base(r, "codes")
+	b.Flash = "Code " + strconv.FormatInt(id, 10) + ": " + pin + " (this reveal is recorded in the audit log)"
+	s.render(w, r, 200, "error", b)
+}
+
+func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var lockID int64
+	if err == nil {
+		lockID, err = formID(r, "lock_id")
+	}
+	if err == nil {
+		_, err = s.Service.ConfirmCode(r.Context(), id, lockID)
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/locks/"+strconv.FormatInt(lockID, 10)+"?done="+url.QueryEscape("Confirmed."), http.StatusSeeOther)
+}
+
+type keysPage struct {
+	base
+	Keys []*latchkey.Key
+}
+
+func (s *Server) pageKeys(w http.ResponseWriter, r *http.Request) {
+	keys, _, err := s.Service.FindKeys(r.Context(), latchkey.KeyFilter{}, latchkey.Page{Limit: 1000})
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.render(w, r, 200, "keys", keysPage{base: s.base(r, "keys"), Keys: keys})
+}
+
+type auditPage struct {
+	base
+	Entries []*latchkey.AuditEntry
+}
+
+func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) {
+	entries, err := s.Service.RecentAudit(r.Context(), 200)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.render(w, r, 200, "audit", auditPage{base: s.base(r, "audit"), Entries: entries})
+}
+
+type settingsPage struct {
+	base
+	NewToken string
+}
+
+func (s *Server) pageSettings(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, 200, "settings", settingsPage{base: s.base(r, "settings")})
+}
+
+func (s *Server) pageAddToken(w http.ResponseWriter, r *http.Request) {
+	p, _ := latchkey.PrincipalFromContext(r.Context())
+	plain, hash := secret(tokenPrefix)
+	if err := s.Service.CreateToken(r.Context(), &latchkey.Token{UserID: p.UserID, Name: r.PostFormValue("name"), Hash: hash}); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.render(w, r, 200, "settings", settingsPage{base: s.base(r, "settings"), NewToken: plain})
+}

@@ -1,0 +1,112 @@
+package http_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	lkhttp "github.com/latchkey/latchkey/http"
+)
+
+// fakeCatalog stands in for the catalog in these tests.
+type fakeCatalog struct{}
+
+func (fakeCatalog) ModelName(id string) string { return map[string]string{"916": "SmartCode 916"}[id] }
+func (fakeCatalog) Models() []lkhttp.ModelChoice {
+	return []lkhttp.ModelChoice{{ID: "916", Name: "SmartCode 916"}}
+}
+func (fakeCatalog) KeySVG(string) string               { return "<svg></svg>" }
+func (fakeCatalog) Warranty(string, *time.Time) string { return "unknown" }
+func (fakeCatalog) Sheet(w io.Writer, rec *latchkey.LockRecord) error {
+	_, err := io.WriteString(w, "sheet")
+	return err
+}
+
+// Every page but signing in and setting up sends an anonymous visitor to sign in; each
+// role is refused what it may not do; a cross-site form post is refused.
+func TestUIRouteTable(t *testing.T) {
+	s, svc := MustOpenServer(t, "sqlite")
+	_ = s
+	ui := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}}
+	if err := ui.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer ui.Close(context.Background())
+	setup(t, ui.URL())
+	noRedirect := func(c *http.Client) *http.Client {
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		return c
+	}
+	cookies := map[latchkey.UserRole]*client{}
+	for _, role := range []latchkey.UserRole{latchkey.UserManager, latchkey.UserInstaller, latchkey.UserViewer} {
+		hash, _ := lkhttp.HashPassword("a long enough password")
+		if err := svc.CreateUser(latchkey.NewContextWithActor(context.Background(), "ana"), &latchkey.User{Name: string(role), Role: role, PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+		c := newClient(t, ui.URL())
+		c.must("POST", "/api/v1/login", lkhttp.Credentials{Name: string(role), Password: "a long enough password"}, nil, 200)
+		noRedirect(c.http)
+		cookies[role] = c
+	}
+	for _, rt := range ui.UIRoutes() {
+		path := strings.NewReplacer("{id}", "1", "{$}", "").Replace(rt.Pattern)
+		anon := newClient(t, ui.URL())
+		noRedirect(anon.http)
+		req, _ := http.NewRequest(rt.Method, ui.URL()+path, strings.NewReader(url.Values{}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := anon.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if rt.Open {
+			if resp.StatusCode == 404 || resp.StatusCode == 405 {
+				t.Errorf("%s %s: %d", rt.Method, rt.Pattern, resp.StatusCode)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("%s %s anonymously: %d to %q, want a redirect to /login", rt.Method, rt.Pattern, resp.StatusCode, resp.Header.Get("Location"))
+		}
+		for role, c := range cookies {
+			req, _ := http.NewRequest(rt.Method, ui.URL()+path, strings.NewReader(""))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := c.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if !role.Allows(rt.Perm) && resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s %s as %s: %d, want 403 (may not %s)", rt.Method, rt.Pattern, role, resp.StatusCode, rt.Perm)
+			}
+			if role.Allows(rt.Perm) && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusSeeOther && rt.Method == "GET") {
+				t.Errorf("%s %s as %s: %d, want it allowed", rt.Method, rt.Pattern, role, resp.StatusCode)
+			}
+		}
+	}
+	// A cross-site form post with a valid session is refused.
+	c := cookies[latchkey.UserManager]
+	req, _ := http.NewRequest("POST", ui.URL()+"/people", strings.NewReader("name=Evil&role=guest"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site form post: %d, want 403", resp.StatusCode)
+	}
+	people, _, _ := svc.FindPeople(latchkey.NewContextWithActor(context.Background(), "t"), latchkey.Page{})
+	for _, p := range people {
+		if p.Name == "Evil" {
+			t.Fatal("the cross-site post added a person")
+		}
+	}
+}
