@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -24,6 +25,7 @@ type Backup struct {
 	Records Records      `json:"records"`
 	Sealed  []SealedPIN  `json:"sealed_pins"`
 	Files   []*Receipt   `json:"receipt_files"` // receipts with their contents
+	Events  []*Event     `json:"events"`        // what the locks reported, oldest first
 	Audit   []AuditEntry `json:"audit"`
 }
 
@@ -146,6 +148,10 @@ func (s *Service) Backup(ctx context.Context) (*Backup, error) {
 		if b.Files, err = tx.FindReceipts(ctx, 0, true); err != nil {
 			return err
 		}
+		if b.Events, err = tx.FindEvents(ctx, 0, 1000); err != nil {
+			return err
+		}
+		slices.Reverse(b.Events)
 		for after := int64(0); ; {
 			batch, err := tx.FindAudit(ctx, after, 1000)
 			if err != nil {
@@ -207,6 +213,7 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 				return each(r.ServiceLog, func(v *ServiceEntry) error { return tx.CreateServiceEntry(ctx, v) })
 			},
 			func() error { return each(b.Files, func(v *Receipt) error { return tx.CreateReceipt(ctx, v) }) },
+			func() error { return each(b.Events, func(v *Event) error { return tx.CreateEvent(ctx, v) }) },
 			func() error {
 				for i := range b.Audit {
 					if err := tx.AppendAudit(ctx, &b.Audit[i]); err != nil {

@@ -30,6 +30,7 @@ type Lock struct {
 	Notes        string     `json:"notes,omitempty"`
 	Status       LockStatus `json:"status"`
 	Connection   Connection `json:"connection"`
+	State        LockState  `json:"state"` // as its devices last reported
 }
 
 // Validate reports whether the lock's fields are acceptable.

@@ -81,6 +81,9 @@ type Tx interface {
 	CreateToken(ctx context.Context, t *Token) error
 	FindTokenByHash(ctx context.Context, hash string) (*Token, error)
 
+	CreateEvent(ctx context.Context, e *Event) error
+	FindEvents(ctx context.Context, lockID int64, limit int) ([]*Event, error) // newest first; 0: every lock's
+
 	// AppendAudit stores a sealed entry; its Seq must follow the last one's.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// LastAudit returns the newest entry, or nil and no error when the log is empty.
@@ -96,10 +99,12 @@ type DoorFilter struct {
 
 // LockFilter narrows FindLocks. Nil fields do not filter.
 type LockFilter struct {
-	KeyID  *int64
-	DoorID *int64
-	SiteID *int64
-	Status *LockStatus
+	Driver  *Driver // with Address: the lock on that connection
+	Address *string
+	KeyID   *int64
+	DoorID  *int64
+	SiteID  *int64
+	Status  *LockStatus
 }
 
 // KeyFilter narrows FindKeys. Nil fields do not filter.

@@ -158,19 +158,19 @@ func (tx *Tx) DeleteDoor(ctx context.Context, id int64) error {
 	return tx.exec(ctx, "door", id, `DELETE FROM doors WHERE id = $1`, id)
 }
 
-const lockColumns = `id, door_id, name, model_id, has_smartkey, serial_number, installed_at, purchased_at, notes, status, driver, address, key_id`
+const lockColumns = `id, door_id, name, model_id, has_smartkey, serial_number, installed_at, purchased_at, notes, status, driver, address, key_id, bolt, battery_mv, last_seen`
 
 func scanLock(row pgx.Row) (*latchkey.Lock, error) {
 	var l latchkey.Lock
 	var keyID *int64
 	if err := row.Scan(&l.ID, &l.DoorID, &l.Name, &l.ModelID, &l.HasSmartKey, &l.SerialNumber, &l.InstalledAt, &l.PurchasedAt,
-		&l.Notes, &l.Status, &l.Connection.Driver, &l.Connection.Address, &keyID); err != nil {
+		&l.Notes, &l.Status, &l.Connection.Driver, &l.Connection.Address, &keyID, &l.State.Bolt, &l.State.BatteryMV, &l.State.LastSeen); err != nil {
 		return nil, err
 	}
 	if keyID != nil {
 		l.KeyID = *keyID
 	}
-	for _, t := range []**time.Time{&l.InstalledAt, &l.PurchasedAt} {
+	for _, t := range []**time.Time{&l.InstalledAt, &l.PurchasedAt, &l.State.LastSeen} {
 		if *t != nil {
 			u := (*t).UTC()
 			*t = &u
@@ -181,7 +181,8 @@ func scanLock(row pgx.Row) (*latchkey.Lock, error) {
 
 func lockArgs(l *latchkey.Lock) []any {
 	return []any{l.DoorID, l.Name, l.ModelID, l.HasSmartKey, l.SerialNumber, l.InstalledAt, l.PurchasedAt,
-		l.Notes, string(l.Status), string(l.Connection.Driver), l.Connection.Address, nullID(l.KeyID)}
+		l.Notes, string(l.Status), string(l.Connection.Driver), l.Connection.Address, nullID(l.KeyID),
+		l.State.Bolt, l.State.BatteryMV, l.State.LastSeen}
 }
 
 // nullID stores an absent reference (0) as NULL.
@@ -195,7 +196,8 @@ func nullID(id int64) *int64 {
 // CreateLock inserts a lock and sets its id.
 func (tx *Tx) CreateLock(ctx context.Context, l *latchkey.Lock) (err error) {
 	l.ID, err = tx.insert(ctx, "locks", l.ID, `INSERT INTO locks (id, door_id, name, model_id, has_smartkey, serial_number, installed_at,
-		purchased_at, notes, status, driver, address, key_id) VALUES (`+nextID("locks")+`, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		purchased_at, notes, status, driver, address, key_id, bolt, battery_mv, last_seen)
+		VALUES (`+nextID("locks")+`, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 		lockArgs(l)...)
 	return err
 }
@@ -221,6 +223,10 @@ func (tx *Tx) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.P
 		args = append(args, *f.KeyID)
 		conds = append(conds, fmt.Sprintf("key_id = $%d", len(args)))
 	}
+	if f.Driver != nil && f.Address != nil {
+		args = append(args, string(*f.Driver), *f.Address)
+		conds = append(conds, fmt.Sprintf("driver = $%d AND address = $%d", len(args)-1, len(args)))
+	}
 	if f.SiteID != nil {
 		args = append(args, *f.SiteID)
 		conds = append(conds, fmt.Sprintf("door_id IN (SELECT id FROM doors WHERE site_id = $%d)", len(args)))
@@ -235,7 +241,8 @@ func (tx *Tx) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.P
 // UpdateLock writes a lock's fields.
 func (tx *Tx) UpdateLock(ctx context.Context, l *latchkey.Lock) error {
 	return tx.exec(ctx, "lock", l.ID, `UPDATE locks SET door_id = $1, name = $2, model_id = $3, has_smartkey = $4, serial_number = $5,
-		installed_at = $6, purchased_at = $7, notes = $8, status = $9, driver = $10, address = $11, key_id = $12 WHERE id = $13`, append(lockArgs(l), l.ID)...)
+		installed_at = $6, purchased_at = $7, notes = $8, status = $9, driver = $10, address = $11, key_id = $12,
+		bolt = $13, battery_mv = $14, last_seen = $15 WHERE id = $16`, append(lockArgs(l), l.ID)...)
 }
 
 // DeleteLock removes a lock.

@@ -150,18 +150,21 @@ func (tx *Tx) DeleteDoor(ctx context.Context, id int64) error {
 	return tx.exec(ctx, "door", id, `DELETE FROM doors WHERE id = ?`, id)
 }
 
-const lockColumns = `id, door_id, name, model_id, has_smartkey, serial_number, installed_at, purchased_at, notes, status, driver, address, key_id`
+const lockColumns = `id, door_id, name, model_id, has_smartkey, serial_number, installed_at, purchased_at, notes, status, driver, address, key_id, bolt, battery_mv, last_seen`
 
 func scanLock(row interface{ Scan(...any) error }) (*latchkey.Lock, error) {
 	var l latchkey.Lock
-	var installed, purchased sql.NullString
+	var installed, purchased, seen sql.NullString
 	var keyID sql.NullInt64
 	if err := row.Scan(&l.ID, &l.DoorID, &l.Name, &l.ModelID, &l.HasSmartKey, &l.SerialNumber, &installed, &purchased,
-		&l.Notes, &l.Status, &l.Connection.Driver, &l.Connection.Address, &keyID); err != nil {
+		&l.Notes, &l.Status, &l.Connection.Driver, &l.Connection.Address, &keyID, &l.State.Bolt, &l.State.BatteryMV, &seen); err != nil {
 		return nil, err
 	}
 	l.KeyID = keyID.Int64
 	var err error
+	if l.State.LastSeen, err = scanNullTime(seen); err != nil {
+		return nil, err
+	}
 	if l.InstalledAt, err = scanNullTime(installed); err != nil {
 		return nil, err
 	}
@@ -171,7 +174,8 @@ func scanLock(row interface{ Scan(...any) error }) (*latchkey.Lock, error) {
 
 func lockArgs(l *latchkey.Lock) []any {
 	return []any{l.DoorID, l.Name, l.ModelID, l.HasSmartKey, l.SerialNumber, nullTime(l.InstalledAt), nullTime(l.PurchasedAt),
-		l.Notes, string(l.Status), string(l.Connection.Driver), l.Connection.Address, nullID(l.KeyID)}
+		l.Notes, string(l.Status), string(l.Connection.Driver), l.Connection.Address, nullID(l.KeyID),
+		l.State.Bolt, l.State.BatteryMV, nullTime(l.State.LastSeen)}
 }
 
 // nullID stores an absent reference (0) as NULL.
@@ -185,7 +189,7 @@ func nullID(id int64) any {
 // CreateLock inserts a lock and sets its id.
 func (tx *Tx) CreateLock(ctx context.Context, l *latchkey.Lock) (err error) {
 	l.ID, err = tx.insert(ctx, `INSERT INTO locks (id, door_id, name, model_id, has_smartkey, serial_number, installed_at,
-		purchased_at, notes, status, driver, address, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{nullID(l.ID)}, lockArgs(l)...)...)
+		purchased_at, notes, status, driver, address, key_id, bolt, battery_mv, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{nullID(l.ID)}, lockArgs(l)...)...)
 	return err
 }
 
@@ -208,6 +212,9 @@ func (tx *Tx) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.P
 	if f.KeyID != nil {
 		conds, args = append(conds, "key_id = ?"), append(args, *f.KeyID)
 	}
+	if f.Driver != nil && f.Address != nil {
+		conds, args = append(conds, "driver = ? AND address = ?"), append(args, string(*f.Driver), *f.Address)
+	}
 	if f.SiteID != nil {
 		conds, args = append(conds, "door_id IN (SELECT id FROM doors WHERE site_id = ?)"), append(args, *f.SiteID)
 	}
@@ -220,7 +227,8 @@ func (tx *Tx) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.P
 // UpdateLock writes a lock's fields.
 func (tx *Tx) UpdateLock(ctx context.Context, l *latchkey.Lock) error {
 	return tx.exec(ctx, "lock", l.ID, `UPDATE locks SET door_id = ?, name = ?, model_id = ?, has_smartkey = ?, serial_number = ?,
-		installed_at = ?, purchased_at = ?, notes = ?, status = ?, driver = ?, address = ?, key_id = ? WHERE id = ?`, append(lockArgs(l), l.ID)...)
+		installed_at = ?, purchased_at = ?, notes = ?, status = ?, driver = ?, address = ?, key_id = ?, bolt = ?, battery_mv = ?, last_seen = ?
+		WHERE id = ?`, append(lockArgs(l), l.ID)...)
 }
 
 // DeleteLock removes a lock.

@@ -78,3 +78,49 @@ func testAccountsAndRoles(t *testing.T, store latchkey.Store) {
 	_, _, err = s.FindSites(anon, latchkey.Page{})
 	wantCode(t, err, latchkey.EUNAUTHORIZED)
 }
+
+// Device events name the person whose code is in the reported slot, update the lock's
+// state, and a local reset quarantines the lock (invariant 6); live subscribers hear them.
+func testDeviceEvents(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	addr := "front"
+	_, err := s.UpdateLock(ctx(), l.ID, latchkey.LockUpdate{Connection: &latchkey.Connection{Driver: latchkey.DriverSim, Address: addr}})
+	must(t, err)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, PIN: "482913", LockIDs: []int64{l.ID}, Confirmed: true})
+	must(t, err)
+	live, cancel := s.SubscribeEvents()
+	defer cancel()
+	e, err := s.RecordDeviceEvent(context.Background(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: addr,
+		Kind: latchkey.EventUnlocked, Source: latchkey.SourceKeypad, Slot: 1, BatteryMV: 5200})
+	must(t, err)
+	if e.PersonID != p.ID || e.LockID != l.ID {
+		t.Fatalf("event %+v: want person %d on lock %d", e, p.ID, l.ID)
+	}
+	select {
+	case got := <-live:
+		if got.ID != e.ID {
+			t.Fatalf("live event %+v", got)
+		}
+	default:
+		t.Fatal("the live subscriber heard nothing")
+	}
+	got, _ := s.FindLockByID(ctx(), l.ID)
+	if got.State.Bolt != "unlocked" || got.State.BatteryMV != 5200 || got.State.LastSeen == nil || got.State.BatteryPercent() != 50 {
+		t.Fatalf("lock state %+v", got.State)
+	}
+	_, err = s.RecordDeviceEvent(context.Background(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: addr, Kind: latchkey.EventResetLocally})
+	must(t, err)
+	if got, _ := s.FindLockByID(ctx(), l.ID); got.Status != latchkey.LockQuarantined {
+		t.Fatalf("after a local reset the lock is %s; want quarantined", got.Status)
+	}
+	// An event of a lock Latchkey does not know is dropped, not an error.
+	if e, err := s.RecordDeviceEvent(context.Background(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "nowhere", Kind: latchkey.EventLocked}); err != nil || e != nil {
+		t.Fatalf("unknown lock: %v %v", e, err)
+	}
+	events, err := s.FindEvents(ctx(), l.ID, 10)
+	must(t, err)
+	if len(events) != 2 || events[0].Kind != latchkey.EventResetLocally || events[1].PersonID != p.ID {
+		t.Fatalf("events %+v", events)
+	}
+}

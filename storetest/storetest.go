@@ -96,6 +96,7 @@ func Run(t *testing.T, open Opener) {
 		{"LostKeyExposes", testLostKeyExposes},
 		{"ServiceLogAndReceipts", testServiceLogAndReceipts},
 		{"AccountsAndRoles", testAccountsAndRoles},
+		{"DeviceEvents", testDeviceEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
