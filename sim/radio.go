@@ -354,3 +354,23 @@ func describeEvent(r Report) string {
 	}
 	return s
 }
+
+// TwinAt returns the name of the twin at an address on the hub (ghosts included).
+func (h *Hub) TwinAt(addr string) (string, bool) {
+	m, ok := h.members[addr]
+	if !ok {
+		return "", false
+	}
+	return m.Twin, true
+}
+
+// Network returns the radio and the address the lock has on its hub, if it is paired.
+func (l *Lock) Network() (radio, addr string, ok bool) {
+	if l.net == nil {
+		return "", "", false
+	}
+	return l.net.hub.radio, l.net.addr, true
+}
+
+// Radios are the hubs a world can have.
+var Radios = []string{catalog.RadioZWave, catalog.RadioZigbee, catalog.RadioWiFi, catalog.RadioBLE, catalog.RadioMatter}

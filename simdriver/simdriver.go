@@ -1,0 +1,179 @@
+// Package simdriver is the device driver over the digital twins (package sim): the
+// demo's locks, and a stand-in for real hubs in tests. It runs a twin world in real
+// time and speaks to it through the twins' own hubs, so commands pay the radio's
+// latency and events arrive as the hubs report them.
+package simdriver
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/sim"
+)
+
+// Driver is the twins' device driver. It satisfies latchkey.DeviceDriver; a lock's
+// address is its twin's name.
+type Driver struct {
+	// Speed is how many virtual seconds pass per real second (1 for the demo; tests run
+	// faster). Set it before Start.
+	Speed float64
+
+	mu     sync.Mutex // guards the world, which is not safe for concurrent use
+	world  *sim.World
+	subs   []func(latchkey.DeviceEvent)
+	events chan latchkey.DeviceEvent
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+var _ latchkey.DeviceDriver = (*Driver)(nil)
+
+// New returns a driver over the world. Call Start to run it.
+func New(w *sim.World) *Driver {
+	d := &Driver{Speed: 1, world: w, events: make(chan latchkey.DeviceEvent, 256), stop: make(chan struct{})}
+	for _, radio := range sim.Radios {
+		h := w.Hub(radio)
+		h.Listen(func(addr string, r sim.Report) {
+			if r.CommandID != 0 || r.Event == "" {
+				return
+			}
+			twin, ok := h.TwinAt(addr)
+			if !ok {
+				return
+			}
+			select {
+			case d.events <- latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: twin, Kind: r.Event, Source: r.Source,
+				Slot: r.Slot, BatteryMV: r.BatteryMV, Detail: r.Detail}:
+			default: // a stalled consumer loses events rather than stopping the radio
+			}
+		})
+	}
+	return d
+}
+
+// Name returns the driver's name.
+func (d *Driver) Name() latchkey.Driver { return latchkey.DriverSim }
+
+// Subscribe delivers every event of every twin. Call it before Start.
+func (d *Driver) Subscribe(f func(latchkey.DeviceEvent)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.subs = append(d.subs, f)
+}
+
+// Start runs the world's clock in step with the wall clock, and delivers events.
+func (d *Driver) Start() {
+	d.wg.Add(2)
+	go func() {
+		defer d.wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-d.stop:
+				return
+			case now := <-tick.C:
+				d.mu.Lock()
+				d.world.Advance(time.Duration(float64(now.Sub(last)) * d.Speed))
+				d.mu.Unlock()
+				last = now
+			}
+		}
+	}()
+	go func() {
+		defer d.wg.Done()
+		for {
+			select {
+			case <-d.stop:
+				return
+			case ev := <-d.events:
+				d.mu.Lock()
+				subs := append([]func(latchkey.DeviceEvent){}, d.subs...)
+				d.mu.Unlock()
+				for _, f := range subs {
+					f(ev)
+				}
+			}
+		}
+	}()
+}
+
+// Close stops the clock and the event delivery, and waits for them.
+func (d *Driver) Close() {
+	select {
+	case <-d.stop:
+	default:
+		close(d.stop)
+	}
+	d.wg.Wait()
+}
+
+// Do runs f on the world while nothing else touches it: the demo's everyday script and
+// tests press keys and turn thumbturns this way.
+func (d *Driver) Do(f func(w *sim.World)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f(d.world)
+}
+
+// send sends a command to a twin through its hub and waits for the answer.
+func (d *Driver) send(ctx context.Context, address string, cmd sim.Command) (sim.Report, error) {
+	done := make(chan sim.Report, 1)
+	d.mu.Lock()
+	t, err := d.world.Twin(address)
+	if err != nil {
+		d.mu.Unlock()
+		return sim.Report{}, err
+	}
+	l, ok := t.(*sim.Lock)
+	if !ok {
+		d.mu.Unlock()
+		return sim.Report{}, latchkey.Errorf(latchkey.EINVALID, "Twin %q is a cylinder; it has no radio.", address)
+	}
+	radio, addr, paired := l.Network()
+	if !paired {
+		d.mu.Unlock()
+		return sim.Report{}, latchkey.Errorf(latchkey.EUNAVAILABLE, "Twin %q is not paired with a hub; include or pair it first.", address)
+	}
+	d.world.Hub(radio).Send(addr, cmd, func(r sim.Report) { done <- r })
+	d.mu.Unlock()
+	select {
+	case r := <-done:
+		if r.Err == "timeout" {
+			return r, latchkey.Errorf(latchkey.EUNAVAILABLE, "Lock %s did not answer (%s); it may be asleep, out of range or without power.", address, cmd.Op)
+		}
+		if r.Err != "" {
+			return r, latchkey.Errorf(latchkey.EINVALID, "Lock %s refused %s: %s", address, cmd.Op, r.Err)
+		}
+		return r, nil
+	case <-ctx.Done():
+		return sim.Report{}, latchkey.Errorf(latchkey.EUNAVAILABLE, "Gave up waiting for lock %s (%s): %v.", address, cmd.Op, ctx.Err())
+	}
+}
+
+// SetCode puts a PIN in a slot.
+func (d *Driver) SetCode(ctx context.Context, address string, slot int, pin string) error {
+	_, err := d.send(ctx, address, sim.Command{Op: sim.OpSetCode, Slot: slot, Code: pin})
+	return err
+}
+
+// ClearCode empties a slot.
+func (d *Driver) ClearCode(ctx context.Context, address string, slot int) error {
+	_, err := d.send(ctx, address, sim.Command{Op: sim.OpClearCode, Slot: slot})
+	return err
+}
+
+// Lock throws the bolt.
+func (d *Driver) Lock(ctx context.Context, address string) error {
+	_, err := d.send(ctx, address, sim.Command{Op: sim.OpLock})
+	return err
+}
+
+// Unlock retracts the bolt.
+func (d *Driver) Unlock(ctx context.Context, address string) error {
+	_, err := d.send(ctx, address, sim.Command{Op: sim.OpUnlock})
+	return err
+}

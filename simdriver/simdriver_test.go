@@ -1,0 +1,90 @@
+package simdriver_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/sim"
+	"github.com/latchkey/latchkey/simdriver"
+)
+
+func newDriver(t *testing.T) (*simdriver.Driver, chan latchkey.DeviceEvent) {
+	w := sim.NewWorld(sim.Config{Seed: 1})
+	for name, radio := range map[string]string{"front": "zwave", "back": "zigbee"} {
+		model := map[string]string{"zwave": "916", "zigbee": "914"}[radio]
+		l, err := w.AddLock(name, sim.LockOptions{Model: model, Radio: radio, Locked: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if radio == "zwave" {
+			w.Hub(radio).SetMode(sim.HubInclusion, 0)
+			l.PressA()
+		} else {
+			w.Hub(radio).SetMode(sim.HubPermit, 0)
+			for range 4 {
+				l.PressA()
+			}
+		}
+	}
+	d := simdriver.New(w)
+	d.Speed = 20 // twenty virtual seconds a second keep the test short
+	events := make(chan latchkey.DeviceEvent, 16)
+	d.Subscribe(func(e latchkey.DeviceEvent) { events <- e })
+	d.Start()
+	t.Cleanup(d.Close)
+	return d, events
+}
+
+// A code set through the driver opens the twin at its keypad, and the twin's report of
+// that unlock arrives as a device event naming the slot.
+func TestSetCodeAndEvents(t *testing.T) {
+	d, events := newDriver(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, addr := range []string{"front", "back"} {
+		if err := d.SetCode(ctx, addr, 3, "482913"); err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+	}
+	d.Do(func(w *sim.World) {
+		tw, _ := w.Twin("front")
+		for _, k := range "482913" {
+			tw.(*sim.Lock).Press(string(k))
+		}
+	})
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if e.Kind == latchkey.EventUnlocked && e.Address == "front" && e.Slot == 3 && e.Source == latchkey.SourceKeypad {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no unlock event for slot 3")
+		}
+	}
+}
+
+// Commands to a lock that does not answer end with unavailable, and a refused code with
+// invalid, each saying why.
+func TestErrors(t *testing.T) {
+	d, _ := newDriver(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.SetCode(ctx, "front", 99, "482913"); latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), "refused") {
+		t.Fatalf("slot out of range: %v", err)
+	}
+	d.Do(func(w *sim.World) {
+		tw, _ := w.Twin("front")
+		tw.(*sim.Lock).DropRadio(time.Hour)
+	})
+	if err := d.Unlock(ctx, "front"); latchkey.ErrorCode(err) != latchkey.EUNAVAILABLE {
+		t.Fatalf("a dropped lock: %v", err)
+	}
+	if err := d.Lock(ctx, "nobody"); latchkey.ErrorCode(err) != latchkey.ENOTFOUND {
+		t.Fatalf("unknown twin: %v", err)
+	}
+}
