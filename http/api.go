@@ -410,6 +410,26 @@ func (s *Server) apiRoutes() []route {
 			return http.StatusOK, RevealResponse{ID: id, PIN: pin}, err
 		}))},
 
+		{Method: "GET", Pattern: "/api/v1/events/stream", Summary: "Live events as server-sent events (text/event-stream)", Perm: read, handler: s.handleEvents},
+		{Method: "GET", Pattern: "/api/v1/events", Summary: "Recent events, newest first (?lock=ID&limit=N)", Perm: read, Response: []latchkey.Event{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			lockID, err := queryID(r, "lock")
+			if err != nil {
+				return 0, nil, err
+			}
+			p, err := page(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			var id int64
+			if lockID != nil {
+				id = *lockID
+			}
+			v, err := svc.FindEvents(r.Context(), id, p.PageLimit())
+			if v == nil {
+				v = []*latchkey.Event{}
+			}
+			return http.StatusOK, v, err
+		})},
 		{Method: "GET", Pattern: "/api/v1/audit/verify", Summary: "Check the audit log's hash chain", Perm: read, Response: VerifyResponse{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
 			n, err := svc.VerifyAuditLog(r.Context())
 			return http.StatusOK, VerifyResponse{Entries: n, OK: err == nil}, err

@@ -45,6 +45,7 @@ type Server struct {
 	principals principalCache
 	assets     map[string]asset
 	pages      map[string]*template.Template
+	oneTime    oneTime
 }
 
 // route is one API operation: what the OpenAPI document says and what the router serves.

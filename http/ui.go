@@ -50,7 +50,8 @@ type asset struct {
 
 func loadAssets() map[string]asset {
 	out := map[string]asset{}
-	for name, ct := range map[string]string{"app.css": "text/css; charset=utf-8", "htmx-2.0.7.min.js": "text/javascript; charset=utf-8"} {
+	for name, ct := range map[string]string{"app.css": "text/css; charset=utf-8", "htmx-2.0.7.min.js": "text/javascript; charset=utf-8",
+		"live.js": "text/javascript; charset=utf-8"} {
 		data, err := assetFS.ReadFile("assets/" + name)
 		if err != nil {
 			panic("http: missing asset " + name)
@@ -85,16 +86,16 @@ func parsePages() map[string]*template.Template {
 
 // base is what every page shows.
 type base struct {
-	CSS, HTMX    string
-	User         *latchkey.Principal
-	Nav          string
-	Flash, Error string
-	CanWrite     bool
-	CanReveal    bool
+	CSS, HTMX, Live string
+	User            *latchkey.Principal
+	Nav             string
+	Flash, Error    string
+	CanWrite        bool
+	CanReveal       bool
 }
 
 func (s *Server) base(r *http.Request, nav string) base {
-	b := base{CSS: s.assets["app.css"].path, HTMX: s.assets["htmx-2.0.7.min.js"].path, Nav: nav, Flash: r.URL.Query().Get("done")}
+	b := base{CSS: s.assets["app.css"].path, HTMX: s.assets["htmx-2.0.7.min.js"].path, Live: s.assets["live.js"].path, Nav: nav, Flash: r.URL.Query().Get("done")}
 	if p, ok := latchkey.PrincipalFromContext(r.Context()); ok {
 		b.User = &p
 		b.CanWrite, b.CanReveal = p.Role.Allows(latchkey.PermWrite), p.Role.Allows(latchkey.PermReveal)
@@ -141,6 +142,7 @@ func (s *Server) uiRoutes() []uiRoute {
 	return []uiRoute{
 		{Method: "GET", Pattern: "/login", Open: true, handler: s.pageLogin},
 		{Method: "POST", Pattern: "/login", Open: true, handler: s.pageLoginPost},
+		{Method: "GET", Pattern: "/login/link/{secret}", Open: true, handler: s.pageLoginLink},
 		{Method: "GET", Pattern: "/setup", Open: true, handler: s.pageSetup},
 		{Method: "POST", Pattern: "/setup", Open: true, handler: s.pageSetupPost},
 		{Method: "POST", Pattern: "/logout", Open: true, handler: s.pageLogout},
@@ -280,6 +282,8 @@ type lockCard struct {
 	Class, Label, Why      string
 	CodesSet, CodesPending int
 	Codes                  []string // "Ana's code · Ana"
+	Battery                int      // percent, 0 unknown
+	LowBattery             bool
 }
 
 type dashboardPage struct {
@@ -330,9 +334,15 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 			c.Place = sites[d.SiteID] + " · " + d.Name
 		}
 		c.Class, c.Label = lockBadge(l.Status)
+		c.Battery = l.State.BatteryPercent()
+		c.LowBattery = l.State.BatteryMV > 0 && l.State.BatteryMV <= 4800
 		switch {
 		case l.Status != latchkey.LockOK:
 			c.Why = "Open the lock's page for what to do."
+		case c.LowBattery:
+			c.Why = "Battery low: replace the batteries (4×AA alkaline) before any programming."
+		case l.State.Bolt == "jammed":
+			c.Why = "The bolt jammed: check the door and the strike."
 		case pending[l.ID] > 0:
 			c.Why = strconv.Itoa(pending[l.ID]) + " code change(s) waiting for the lock to confirm."
 		case set[l.ID] == 0 && l.KeyID == 0:
@@ -428,6 +438,13 @@ type lockPage struct {
 	Codes        []codeLine
 	Warranty     string
 	Kinds        []latchkey.ServiceKind
+	Events       []eventLine
+	Battery      int
+}
+
+type eventLine struct {
+	At   time.Time
+	Text string
 }
 
 func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
@@ -446,8 +463,23 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 		Kinds: []latchkey.ServiceKind{latchkey.ServiceNote, latchkey.ServiceBattery, latchkey.ServiceRekey, latchkey.ServiceCodes,
 			latchkey.ServiceReset, latchkey.ServiceRepair, latchkey.ServiceInspection}}
 	page.Class, page.Label = lockBadge(rec.Lock.Status)
+	page.Battery = rec.Lock.State.BatteryPercent()
 	for pid, p := range rec.People {
 		page.People[pid] = p.Name
+	}
+	events, err := s.Service.FindEvents(r.Context(), id, 30)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	names := map[int64]string{}
+	if people, _, err := s.Service.FindPeople(r.Context(), latchkey.Page{Limit: 1000}); err == nil {
+		for _, p := range people {
+			names[p.ID] = p.Name
+		}
+	}
+	for _, e := range events {
+		page.Events = append(page.Events, eventLine{At: e.At, Text: eventText(e, names[e.PersonID])})
 	}
 	if rec.Key != nil {
 		// Our own drawing of a validated bitting, not outside input.

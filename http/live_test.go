@@ -1,0 +1,111 @@
+package http_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey"
+	lkhttp "github.com/latchkey/latchkey/http"
+)
+
+func TestEventStream(t *testing.T) {
+	s, svc := MustOpenServer(t, "sqlite")
+	owner := setup(t, s.URL())
+	owner.must("PATCH", "/api/v1/locks/1", map[string]any{"connection": map[string]any{"driver": "sim", "address": "front"}}, nil, 200)
+
+	if got := newClient(t, s.URL()).do("GET", "/api/v1/events/stream", nil, nil); got != 401 {
+		t.Fatalf("stream without credentials: %d, want 401", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL()+"/api/v1/events/stream", nil)
+	resp, err := owner.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	lines := bufio.NewScanner(resp.Body)
+	// The opening comment and its blank line: the subscription exists once they arrive.
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), ":") || !lines.Scan() || lines.Text() != "" {
+		t.Fatalf("stream opened with %q, want a comment", lines.Text())
+	}
+
+	// An event of a lock nobody knows is dropped; the next one, of the front door, streams.
+	bg := context.Background()
+	if _, err := svc.RecordDeviceEvent(bg, latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "nowhere", Kind: latchkey.EventUnlocked}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RecordDeviceEvent(bg, latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventUnlocked, Source: latchkey.SourceKeypad, Slot: 1, Bolt: "unlocked"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for lines.Scan() && lines.Text() != "" {
+		got = append(got, lines.Text())
+	}
+	if len(got) != 3 || got[1] != "event: unlocked" || !strings.HasPrefix(got[2], "data: ") {
+		t.Fatalf("streamed %q", got)
+	}
+	var e latchkey.Event
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(got[2], "data: ")), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.LockID != 1 || e.Slot != 1 || e.PersonID == 0 {
+		t.Fatalf("event %+v: want lock 1, slot 1 and the person whose code it is", e)
+	}
+	var lock latchkey.Lock
+	owner.must("GET", "/api/v1/locks/1", nil, &lock, 200)
+	if lock.State.Bolt != "unlocked" || lock.State.LastSeen == nil {
+		t.Fatalf("lock state after the event: %+v", lock.State)
+	}
+	var events []latchkey.Event
+	owner.must("GET", "/api/v1/events?lock=1", nil, &events, 200)
+	if len(events) == 0 || events[0].ID != e.ID {
+		t.Fatalf("recorded events: %+v", events)
+	}
+}
+
+func TestLoginLink(t *testing.T) {
+	_, svc := MustOpenServer(t, "sqlite")
+	s := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}}
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	setup(t, s.URL())
+	u, err := svc.FindUserByName(context.Background(), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := s.LoginLink(u)
+	if !strings.HasPrefix(link, s.URL()+"/login/link/") {
+		t.Fatalf("link %q", link)
+	}
+	signIn := func() (*client, *http.Response) {
+		jar, _ := cookiejar.New(nil)
+		c := &client{t: t, base: s.URL(), http: &http.Client{Jar: jar}, hdr: map[string]string{}}
+		resp, err := c.http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return c, resp
+	}
+	c, resp := signIn()
+	var me lkhttp.Me
+	c.must("GET", "/api/v1/me", nil, &me, 200)
+	if resp.StatusCode != 200 || me.Name != "ana" {
+		t.Fatalf("first use: %d, me %+v", resp.StatusCode, me)
+	}
+	c, resp = signIn()
+	if got := c.do("GET", "/api/v1/me", nil, nil); resp.StatusCode != 401 || got != 401 {
+		t.Fatalf("a second use of the link: %d, then /me %d; want both 401", resp.StatusCode, got)
+	}
+}
