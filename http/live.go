@@ -31,6 +31,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.stopping:
+			return
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case e, ok := <-events:

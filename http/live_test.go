@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	lkhttp "github.com/latchkey/latchkey/http"
@@ -61,6 +62,16 @@ func TestEventStream(t *testing.T) {
 		t.Fatalf("event %+v: want lock 1, slot 1 and the person whose code it is", e)
 	}
 	var lock latchkey.Lock
+	defer func() {
+		// Shutting the server down ends the stream, rather than waiting for it.
+		closed, stop := context.WithTimeout(context.Background(), 5*time.Second)
+		defer stop()
+		if err := s.Close(closed); err != nil {
+			t.Errorf("close with a stream open: %v", err)
+		}
+		for lines.Scan() {
+		}
+	}()
 	owner.must("GET", "/api/v1/locks/1", nil, &lock, 200)
 	if lock.State.Bolt != "unlocked" || lock.State.LastSeen == nil {
 		t.Fatalf("lock state after the event: %+v", lock.State)

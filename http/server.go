@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,6 +47,7 @@ type Server struct {
 	assets     map[string]asset
 	pages      map[string]*template.Template
 	oneTime    oneTime
+	stopping   chan struct{} // closed when shutdown begins: live streams end then
 }
 
 // route is one API operation: what the OpenAPI document says and what the router serves.
@@ -63,6 +65,7 @@ func (s *Server) Open() error {
 	}
 	s.throttle = newThrottle()
 	s.metrics = newMetrics()
+	s.stopping = make(chan struct{})
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return latchkey.Errorf(latchkey.EUNAVAILABLE, "Cannot listen on %s: %v. Choose another address with --addr.", s.Addr, err)
@@ -77,6 +80,8 @@ func (s *Server) Open() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
+	// Shutdown waits for handlers to return, and a live stream only returns when told.
+	s.srv.RegisterOnShutdown(sync.OnceFunc(func() { close(s.stopping) }))
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.Logger.Error("server stopped", slog.String("error", err.Error()))

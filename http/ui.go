@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -289,6 +290,7 @@ type lockCard struct {
 type dashboardPage struct {
 	base
 	Locks, Attention []lockCard
+	Latest           []eventLine // the latest events at every door
 	Sites            []*latchkey.Site
 	Models           []ModelChoice
 }
@@ -344,7 +346,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		case l.State.Bolt == "jammed":
 			c.Why = "The bolt jammed: check the door and the strike."
 		case pending[l.ID] > 0:
-			c.Why = strconv.Itoa(pending[l.ID]) + " code change(s) waiting for the lock to confirm."
+			c.Why = plural(pending[l.ID], "code change waits", "code changes wait") + " for the lock to confirm."
 		case set[l.ID] == 0 && l.KeyID == 0:
 			c.Why = "No way in recorded: add a code or record its key."
 		}
@@ -353,7 +355,23 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Locks = append(page.Locks, c)
 	}
+	names := map[int64]string{}
+	for _, l := range rec.Locks {
+		names[l.ID] = l.Name
+	}
+	if page.Latest, err = s.eventLines(ctx, 0, 6, names); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
 	s.render(w, r, 200, "dashboard", page)
+}
+
+// plural says "1 thing" or "n things".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 func or(s, alt string) string {
@@ -447,6 +465,30 @@ type eventLine struct {
 	Text string
 }
 
+// eventLines describes a lock's latest events (all locks' for lockID 0) for people,
+// each after its lock's name when lockNames is given.
+func (s *Server) eventLines(ctx context.Context, lockID int64, limit int, lockNames map[int64]string) ([]eventLine, error) {
+	events, err := s.Service.FindEvents(ctx, lockID, limit)
+	if err != nil {
+		return nil, err
+	}
+	people := map[int64]string{}
+	if list, _, err := s.Service.FindPeople(ctx, latchkey.Page{Limit: 1000}); err == nil {
+		for _, p := range list {
+			people[p.ID] = p.Name
+		}
+	}
+	lines := make([]eventLine, 0, len(events))
+	for _, e := range events {
+		text := eventText(e, people[e.PersonID])
+		if name := lockNames[e.LockID]; name != "" {
+			text = name + ": " + text
+		}
+		lines = append(lines, eventLine{At: e.At, Text: text})
+	}
+	return lines, nil
+}
+
 func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -467,19 +509,9 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 	for pid, p := range rec.People {
 		page.People[pid] = p.Name
 	}
-	events, err := s.Service.FindEvents(r.Context(), id, 30)
-	if err != nil {
+	if page.Events, err = s.eventLines(r.Context(), id, 30, nil); err != nil {
 		s.renderError(w, r, err)
 		return
-	}
-	names := map[int64]string{}
-	if people, _, err := s.Service.FindPeople(r.Context(), latchkey.Page{Limit: 1000}); err == nil {
-		for _, p := range people {
-			names[p.ID] = p.Name
-		}
-	}
-	for _, e := range events {
-		page.Events = append(page.Events, eventLine{At: e.At, Text: eventText(e, names[e.PersonID])})
 	}
 	if rec.Key != nil {
 		// Our own drawing of a validated bitting, not outside input.

@@ -17,7 +17,7 @@ import (
 // address is its twin's name.
 type Driver struct {
 	// Speed is how many virtual seconds pass per real second (1 for the demo; tests run
-	// faster). Set it before Start.
+	// faster). Set it before Start; SetSpeed changes it later.
 	Speed float64
 
 	mu     sync.Mutex // guards the world, which is not safe for concurrent use
@@ -99,6 +99,13 @@ func (d *Driver) Start() {
 			}
 		}
 	}()
+}
+
+// SetSpeed changes how many virtual seconds pass per real second, while the driver runs.
+func (d *Driver) SetSpeed(speed float64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.Speed = speed
 }
 
 // Close stops the clock and the event delivery, and waits for them.

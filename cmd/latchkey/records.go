@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey"
+	lkhttp "github.com/latchkey/latchkey/http"
 	"github.com/latchkey/latchkey/postgres"
 	"github.com/latchkey/latchkey/sqlite"
 	"github.com/latchkey/latchkey/vault"
@@ -59,12 +60,30 @@ func (m *Main) records(ctx context.Context) (*latchkey.Service, func(), error) {
 }
 
 // withRecords runs f with the record service: the server's, through its API, when
-// --server is given, else the local data directory's, acting as the local user.
+// --server is given or a demo runs from this directory, else the local data
+// directory's, acting as the local user.
 func (m *Main) withRecords(cmd *cobra.Command, f func(ctx context.Context, s latchkey.RecordService) error) error {
 	if c, ok := m.remote(); ok {
 		return f(cmd.Context(), c)
 	}
+	if m.storageUnchosen(cmd) {
+		if demo, ok := discoverDemo(); ok {
+			fmt.Fprintf(m.Stderr, "Working on the demo running at %s (from ./%s); --data chooses local records instead.\n", demo.URL, demoDir)
+			return f(cmd.Context(), lkhttp.NewClient(demo.URL, demo.Token))
+		}
+	}
 	return m.withService(cmd, func(ctx context.Context, s *latchkey.Service) error { return f(ctx, s) })
+}
+
+// storageUnchosen reports whether the records' place was left to the defaults: no
+// --data or --db, on the command line or in the environment.
+func (m *Main) storageUnchosen(cmd *cobra.Command) bool {
+	for _, env := range []string{"LATCHKEY_DATA", "LATCHKEY_DB"} {
+		if os.Getenv(env) != "" {
+			return false
+		}
+	}
+	return !cmd.Flags().Changed("data") && !cmd.Flags().Changed("db")
 }
 
 // withService runs f with the local service itself, for what only works next to the data

@@ -1,0 +1,434 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey"
+	lkhttp "github.com/latchkey/latchkey/http"
+	"github.com/latchkey/latchkey/keying"
+	"github.com/latchkey/latchkey/sim"
+	"github.com/latchkey/latchkey/simdriver"
+)
+
+// demoDir is where 'latchkey demo' keeps its records: in the working directory, so that
+// a second terminal there finds the running demo (see discoverDemo).
+const demoDir = "latchkey-demo"
+
+// demoMarker marks a directory the demo made, so that it only ever deletes its own.
+const demoMarker = "DEMO-DATA-DELETED-ON-EACH-RUN"
+
+// demoServerFile tells CLI commands in the same working directory where the demo runs.
+const demoServerFile = "server.json"
+
+// demoServer is what demoServerFile holds.
+type demoServer struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+// demoTimings pace the everyday script; tests shorten them.
+type demoTimings struct {
+	Step  time.Duration // between scripted moments
+	Speed float64       // virtual seconds per real second in the twins
+}
+
+func (m *Main) demoCommand() *cobra.Command {
+	var addr, logLevel string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a demo home on simulated Kwikset locks, with the web UI, in ./" + demoDir,
+		Long: `Start a fresh demo home backed by digital twins of Kwikset locks: a 916 Z-Wave deadbolt
+with a SmartKey cylinder at the front, a 914 Zigbee deadbolt at the back, a 910 on the
+garage entry and a SmartKey knob at the side door. Two people, their codes, a key, and a
+guest code for next weekend. The twins play a gentle script of everyday life, and what
+they report reaches the records and the dashboard as it happens.
+
+The records live in ./` + demoDir + `, made afresh on each run. While the demo runs, other
+latchkey commands in this directory (latchkey lock ls) work against it. Ctrl-C stops it.`,
+		Args: cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			log, err := m.newLogger("text", logLevel)
+			if err != nil {
+				return err
+			}
+			return m.Demo(cmd.Context(), addr, log, demoTimings{Step: 12 * time.Second, Speed: 1})
+		}),
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
+	return cmd
+}
+
+// Demo runs the demo home until ctx ends.
+func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace demoTimings) error {
+	if err := freshDemoDir(demoDir); err != nil {
+		return err
+	}
+	m.dataDir, m.dbURL = demoDir, ""
+	svc, closeStore, err := m.records(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
+	world, err := demoWorld()
+	if err != nil {
+		return err
+	}
+	driver := simdriver.New(world)
+	// Installing the home is not the show: its radio round trips run a minute a second.
+	driver.Speed = 60
+	driver.Subscribe(func(ev latchkey.DeviceEvent) {
+		if _, err := svc.RecordDeviceEvent(context.Background(), ev); err != nil {
+			log.Warn("device event not recorded", slog.String("lock", ev.Address), slog.String("error", err.Error()))
+		}
+	})
+	driver.Start()
+	defer driver.Close()
+
+	home, err := demoRecords(latchkey.NewContextWithActor(ctx, "demo"), svc, driver)
+	if err != nil {
+		return err
+	}
+	driver.SetSpeed(pace.Speed)
+	srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
+	if err := srv.Open(); err != nil {
+		return err
+	}
+	token, err := demoToken(ctx, svc, home.Owner)
+	if err == nil {
+		err = writeDemoServer(demoServer{URL: srv.URL(), Token: token})
+	}
+	if err != nil {
+		_ = srv.Close(context.Background())
+		return err
+	}
+	defer os.Remove(filepath.Join(demoDir, demoServerFile))
+
+	fmt.Fprintf(m.Stdout, `Latchkey demo: a home with four doors on simulated Kwikset locks.
+
+  Open   %s
+  or sign in once, without a password, with
+         %s
+  (the account is %q; the link works once, for 15 minutes)
+
+In another terminal here, 'go run ./cmd/latchkey lock ls' lists the demo's locks.
+Every %s something happens at a door; watch the dashboard. Ctrl-C stops the demo.
+`, srv.URL(), srv.LoginLink(home.Owner), home.Owner.Name, pace.Step)
+
+	script := make(chan struct{})
+	go func() {
+		defer close(script)
+		everyday(ctx, driver, pace.Step, home.SamPIN)
+	}()
+	<-ctx.Done()
+	<-script
+	// Stop in order: no new requests and no live streams, then the twins, then the store.
+	fmt.Fprintln(m.Stdout, "Stopping the demo.")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Close(shutdown)
+}
+
+// freshDemoDir empties the demo's directory, refusing to touch one it did not make.
+func freshDemoDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return latchkey.Errorf(latchkey.ECONFLICT, "./%s exists and was not made by the demo; move it away or run the demo in another directory.", dir)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, demoServerFile)); err == nil {
+			var s demoServer
+			if json.Unmarshal(b, &s) == nil && s.URL != "" && healthy(s.URL) {
+				return latchkey.Errorf(latchkey.ECONFLICT, "A demo is already running here (%s); stop it first, or run this one in another directory.", s.URL)
+			}
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return latchkey.Errorf(latchkey.EUNAVAILABLE, "Cannot clear the old demo in ./%s: %v.", dir, err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return latchkey.Errorf(latchkey.EUNAVAILABLE, "Cannot create ./%s: %v.", dir, err)
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("Made by 'latchkey demo', which deletes this directory when it starts again.\n"), 0o600)
+}
+
+// healthy reports whether a Latchkey server answers at url.
+func healthy(url string) bool {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get(url + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func writeDemoServer(s demoServer) error {
+	b, _ := json.Marshal(s)
+	return os.WriteFile(filepath.Join(demoDir, demoServerFile), b, 0o600)
+}
+
+// discoverDemo returns the demo running from this working directory, if one answers.
+func discoverDemo() (demoServer, bool) {
+	b, err := os.ReadFile(filepath.Join(demoDir, demoServerFile))
+	if err != nil {
+		return demoServer{}, false
+	}
+	var s demoServer
+	if json.Unmarshal(b, &s) != nil || s.URL == "" || s.Token == "" || !healthy(s.URL) {
+		return demoServer{}, false
+	}
+	return s, true
+}
+
+// The demo's twins. The key 35242 opens the front cylinder and the side knob.
+var demoBitting = keying.Bitting("35242")
+
+// demoLock is one door of the demo home: its records and its twin.
+type demoLock struct {
+	door, name, model string
+	radio             string // "" for a mechanical lock, which has no connection
+	smartKey          bool
+}
+
+var demoLocks = []demoLock{
+	{door: "Front door", name: "front", model: "916", radio: "zwave", smartKey: true},
+	{door: "Back door", name: "back", model: "914", radio: "zigbee", smartKey: true},
+	{door: "Garage entry", name: "garage", model: "910", radio: "zwave", smartKey: true},
+	{door: "Side door", name: "side", model: "smartkey", smartKey: true},
+}
+
+// demoWorld builds the twins and pairs the electronic ones with their hubs, as their
+// installers would have: Z-Wave inclusion with button A, Zigbee by pressing it four times.
+func demoWorld() (*sim.World, error) {
+	w := sim.NewWorld(sim.Config{Start: time.Now().UTC(), NoTrace: true})
+	for _, d := range demoLocks {
+		if d.radio == "" {
+			if _, err := w.AddCylinder(d.name, sim.CylinderOptions{Bitting: demoBitting}); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		opt := sim.LockOptions{Model: d.model, Radio: d.radio, Locked: true, DIP: &sim.DIP{LED: true, Audio: true}}
+		if d.name == "garage" {
+			opt.DIP.AutoLock = true
+		}
+		if d.name == "back" {
+			opt.BatteryMV = 4880 // older batteries: they run low in the demo's first minute
+		}
+		l, err := w.AddLock(d.name, opt)
+		if err != nil {
+			return nil, err
+		}
+		if d.smartKey {
+			if _, err := w.AddCylinder(d.name+"-cylinder", sim.CylinderOptions{Bitting: demoBitting}); err != nil {
+				return nil, err
+			}
+		}
+		presses := 1
+		if d.radio == "zigbee" {
+			w.Hub(d.radio).SetMode(sim.HubPermit, 0)
+			presses = 4
+		} else {
+			w.Hub(d.radio).SetMode(sim.HubInclusion, 0)
+		}
+		for range presses {
+			l.PressA()
+		}
+	}
+	// Let pairing finish before the records point at the twins.
+	w.Advance(time.Minute)
+	return w, nil
+}
+
+// demoHome is what the demo needs to know of the records it wrote.
+type demoHome struct {
+	Owner  *latchkey.User // the account the one-time link signs in as
+	SamPIN string         // the script types it at the front door
+}
+
+// demoRecords writes the demo home's records and puts the codes on the twins through
+// the driver, confirming each only once its lock has taken it.
+func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.DeviceDriver) (*demoHome, error) {
+	site := &latchkey.Site{Name: "Demo home", Address: "12 Maple Street", TimeZone: "Local"}
+	if tz := time.Local.String(); tz != "Local" {
+		site.TimeZone = tz
+	} else {
+		site.TimeZone = "UTC"
+	}
+	if err := svc.CreateSite(ctx, site); err != nil {
+		return nil, err
+	}
+	alex := &latchkey.Person{Name: "Alex Rivera", Role: latchkey.RoleOwner, Email: "alex@example.com"}
+	sam := &latchkey.Person{Name: "Sam Chen", Role: latchkey.RoleFamily}
+	for _, p := range []*latchkey.Person{alex, sam} {
+		if err := svc.CreatePerson(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	key := &latchkey.Key{SiteID: site.ID, Label: "House key", Keyway: keying.KW1.Keyway, Bitting: string(demoBitting)}
+	if err := svc.CreateKey(ctx, key); err != nil {
+		return nil, err
+	}
+	for _, holder := range []*latchkey.Person{alex, sam} {
+		if _, err := svc.AddKeyCopy(ctx, key.ID, latchkey.KeyCopy{HolderID: holder.ID, State: latchkey.CopyHeld}); err != nil {
+			return nil, err
+		}
+	}
+	var connected []*latchkey.Lock
+	for _, d := range demoLocks {
+		door := &latchkey.Door{SiteID: site.ID, Name: d.door}
+		if err := svc.CreateDoor(ctx, door); err != nil {
+			return nil, err
+		}
+		l := &latchkey.Lock{DoorID: door.ID, Name: d.door, ModelID: d.model, HasSmartKey: d.smartKey, KeyID: key.ID}
+		if d.radio != "" {
+			l.Connection = latchkey.Connection{Driver: latchkey.DriverSim, Address: d.name}
+			connected = append(connected, l)
+		}
+		if err := svc.CreateLock(ctx, l); err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]int64, len(connected))
+	for i, l := range connected {
+		ids[i] = l.ID
+	}
+	home := &demoHome{}
+	for _, p := range []*latchkey.Person{alex, sam} {
+		c, pin, err := svc.CreateCode(ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: p.Name + "'s code"}, LockIDs: ids})
+		if err != nil {
+			return nil, err
+		}
+		if err := placeCode(ctx, svc, driver, c.ID, pin, connected); err != nil {
+			return nil, err
+		}
+		if p == sam {
+			home.SamPIN = pin
+		}
+	}
+	// A guest code for next weekend stays pending: the twins keep no schedules, so it
+	// goes on the locks when its window opens, not before.
+	start, end := nextWeekend(time.Now())
+	if _, _, err := svc.CreateCode(ctx, latchkey.NewCode{
+		Code:    latchkey.Code{PersonID: alex.ID, Label: "Weekend guest", Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}},
+		LockIDs: ids[:1],
+	}); err != nil {
+		return nil, err
+	}
+	hash, err := lkhttp.HashPassword(randomPassword())
+	if err != nil {
+		return nil, err
+	}
+	home.Owner = &latchkey.User{Name: "alex", Role: latchkey.UserOwner, PasswordHash: hash}
+	if err := svc.CreateUser(ctx, home.Owner); err != nil {
+		return nil, err
+	}
+	return home, nil
+}
+
+// placeCode puts a code in its slot on each lock through the driver, and confirms it
+// where the lock took it.
+func placeCode(ctx context.Context, svc *latchkey.Service, driver latchkey.DeviceDriver, codeID int64, pin string, locks []*latchkey.Lock) error {
+	grants, err := svc.FindGrants(ctx, latchkey.GrantFilter{CodeID: &codeID})
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		for _, l := range locks {
+			if l.ID != g.LockID {
+				continue
+			}
+			wait, cancel := context.WithTimeout(ctx, time.Minute)
+			err := driver.SetCode(wait, l.Connection.Address, g.Slot, pin)
+			cancel()
+			if err != nil {
+				return err
+			}
+			if _, err := svc.ConfirmCode(ctx, codeID, l.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// demoToken makes the API token the demo leaves for CLI commands in its directory.
+func demoToken(ctx context.Context, svc *latchkey.Service, owner *latchkey.User) (string, error) {
+	plain, hash := lkhttp.NewTokenSecret()
+	ctx = latchkey.NewContextWithActor(ctx, "demo")
+	return plain, svc.CreateToken(ctx, &latchkey.Token{UserID: owner.ID, Name: "demo command line", Hash: hash})
+}
+
+// randomPassword is the demo owner's password: nobody needs it, the one-time link signs in.
+func randomPassword() string {
+	plain, _ := lkhttp.NewTokenSecret()
+	return plain
+}
+
+// nextWeekend returns next Saturday 10:00 to Sunday 18:00, local time.
+func nextWeekend(now time.Time) (time.Time, time.Time) {
+	days := (int(time.Saturday) - int(now.Weekday()) + 7) % 7
+	if days == 0 {
+		days = 7
+	}
+	sat := time.Date(now.Year(), now.Month(), now.Day()+days, 10, 0, 0, 0, now.Location())
+	return sat, sat.Add(32 * time.Hour)
+}
+
+// everyday plays the demo's script on the twins, one moment every step, round and round
+// until ctx ends: Sam comes home by code and locks up behind, someone mistypes a code at
+// the back, the garage entry is unlocked by hand and locks itself, and the back door's
+// old batteries run down until the lock reports them low.
+func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration, samPIN string) {
+	lock := func(w *sim.World, name string) *sim.Lock {
+		t, err := w.Twin(name)
+		if err != nil {
+			panic(err) // the demo world always has its four doors
+		}
+		return t.(*sim.Lock)
+	}
+	bolt := func(l *sim.Lock) string { b, _ := l.Field("bolt"); return b }
+	typeCode := func(l *sim.Lock, digits string) {
+		for _, k := range digits {
+			_ = l.Press(string(k))
+		}
+	}
+	moments := []func(w *sim.World){
+		func(w *sim.World) { typeCode(lock(w, "front"), samPIN) },
+		func(w *sim.World) { l := lock(w, "back"); typeCode(l, "13579"); _ = l.Press(sim.KeyLock) },
+		func(w *sim.World) {
+			if l := lock(w, "garage"); bolt(l) == "locked" { // else auto-lock has yet to come
+				l.ThumbTurn()
+			}
+		},
+		func(w *sim.World) {
+			l := lock(w, "back")
+			mv, _ := l.Field("battery")
+			if n, _ := strconv.Atoi(mv); n > 4700 { // low, but not yet critical
+				l.SetBattery(n - 100)
+			}
+		},
+		func(w *sim.World) { _ = lock(w, "front").Press(sim.KeyLock) },
+	}
+	tick := time.NewTicker(step)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			driver.Do(moments[i%len(moments)])
+		}
+	}
+}

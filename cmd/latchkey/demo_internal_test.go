@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// The demo boots a home on the twins, serves it, and lets a CLI command in the same
+// directory find it; its everyday script reaches the records as events, an unlock by
+// Sam's code naming Sam; Ctrl-C stops it and it leaves no server file behind.
+func TestDemo(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ctx, stop := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	m := NewMain()
+	m.Stdout, m.Stderr = &out, io.Discard
+	done := make(chan error, 1)
+	go func() {
+		// Fifty virtual seconds a real one: the garage's 30 s auto-lock takes 0.6 s.
+		done <- m.Demo(ctx, "127.0.0.1:0", slog.New(slog.DiscardHandler), demoTimings{Step: 100 * time.Millisecond, Speed: 50})
+	}()
+	var demo demoServer
+	for deadline := time.Now().Add(time.Minute); ; {
+		if s, ok := discoverDemo(); ok {
+			demo = s
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the demo stopped: %v\n%s", err, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the demo did not start within a minute")
+		}
+	}
+	if !strings.Contains(out.String(), demo.URL+"/login/link/") {
+		t.Errorf("the demo printed no one-time sign-in link:\n%s", out.String())
+	}
+
+	// 'latchkey lock ls' in the same directory works on the running demo.
+	var ls bytes.Buffer
+	cli := NewMain()
+	cli.Stdout, cli.Stderr = &ls, io.Discard
+	if status := cli.Run(context.Background(), []string{"lock", "ls", "--json"}); status != 0 {
+		t.Fatalf("lock ls: exit %d", status)
+	}
+	var locks struct{ Items []latchkey.Lock }
+	if err := json.Unmarshal(ls.Bytes(), &locks); err != nil {
+		t.Fatalf("lock ls --json: %v\n%s", err, ls.String())
+	}
+	if len(locks.Items) != 4 {
+		t.Fatalf("lock ls found %d locks, want the demo's four:\n%s", len(locks.Items), ls.String())
+	}
+
+	// The script's moments arrive as events.
+	want := map[string]bool{"unlock by Sam's code": false, "wrong code": false, "auto-lock": false, "low battery": false}
+	for deadline := time.Now().Add(time.Minute); slicesContainFalse(want); {
+		if time.Now().After(deadline) {
+			t.Fatalf("events seen after a minute: %v", want)
+		}
+		time.Sleep(100 * time.Millisecond)
+		for _, e := range demoEvents(t, demo) {
+			switch {
+			case e.Kind == latchkey.EventUnlocked && e.Source == latchkey.SourceKeypad && e.PersonID == 2:
+				want["unlock by Sam's code"] = true
+			case e.Kind == latchkey.EventWrongCode:
+				want["wrong code"] = true
+			case e.Kind == latchkey.EventLocked && e.Source == latchkey.SourceAuto:
+				want["auto-lock"] = true
+			case e.Kind == latchkey.EventLowBattery:
+				want["low battery"] = true
+			}
+		}
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the demo stopped with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the demo did not stop within 30 s of Ctrl-C")
+	}
+	if _, err := os.Stat(filepath.Join(demoDir, demoServerFile)); !os.IsNotExist(err) {
+		t.Errorf("the stopped demo left %s behind (%v)", demoServerFile, err)
+	}
+}
+
+// A directory the demo did not make is never deleted.
+func TestDemoKeepsForeignDirectory(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.MkdirAll(demoDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	precious := filepath.Join(demoDir, "notes.txt")
+	if err := os.WriteFile(precious, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := freshDemoDir(demoDir)
+	if latchkey.ErrorCode(err) != latchkey.ECONFLICT {
+		t.Fatalf("a foreign ./%s: %v, want a conflict", demoDir, err)
+	}
+	if _, err := os.Stat(precious); err != nil {
+		t.Fatalf("the foreign directory lost its file: %v", err)
+	}
+}
+
+func slicesContainFalse(m map[string]bool) bool {
+	for _, v := range m {
+		if !v {
+			return true
+		}
+	}
+	return false
+}
+
+func demoEvents(t *testing.T, demo demoServer) []latchkey.Event {
+	req, _ := http.NewRequest("GET", demo.URL+"/api/v1/events?limit=100", nil)
+	req.Header.Set("Authorization", "Bearer "+demo.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var events []latchkey.Event
+	if err := json.NewDecoder(resp.Body).Decode(&events); err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
