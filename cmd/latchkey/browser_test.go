@@ -118,6 +118,16 @@ func TestBrowser(t *testing.T) {
 	do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(`.card.lock`))
 	codesText := get(chromedp.Text(`#locks`))
 	dashboard := shot()
+	// The dashboard updates without a reload when the lock reports an unlock by her code.
+	do(chromedp.Poll[chromedp.Void](`document.body.dataset.live === "open"`))
+	bg := latchkey.NewContextWithActor(context.Background(), "test")
+	if _, err := svc.UpdateLock(bg, 1, latchkey.LockUpdate{Connection: &latchkey.Connection{Driver: latchkey.DriverSim, Address: "front"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RecordDeviceEvent(bg, latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventUnlocked, Source: latchkey.SourceKeypad, Slot: 1}); err != nil {
+		t.Fatal(err)
+	}
+	do(chromedp.Poll[chromedp.Void](`document.getElementById("live").innerText.includes("Unlocked by Ana Ruiz's code")`))
 	// Reveal the code on the lock's page (htmx swaps the digits in).
 	do(chromedp.Click(`.card.lock a.title`), chromedp.WaitVisible(`button.reveal`))
 	lockPage := shot()

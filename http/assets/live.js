@@ -4,7 +4,8 @@
   if (!live || !window.EventSource) return;
   var source = new EventSource("/api/v1/events/stream");
   var pending = null;
-  source.onmessage = source.onerror = null;
+  // Marks the page as live (tests wait for it); EventSource reconnects by itself.
+  source.onopen = function () { document.body.dataset.live = "open"; };
   ["locked", "unlocked", "wrong_code", "keypad_lockout", "jammed", "low_battery", "tamper",
    "reset_locally", "all_codes_deleted", "offline", "code_added", "code_deleted"].forEach(function (kind) {
     source.addEventListener(kind, function () {
