@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 func TestDemo(t *testing.T) {
 	t.Chdir(t.TempDir())
 	ctx, stop := context.WithCancel(context.Background())
-	var out bytes.Buffer
+	var out syncBuffer
 	m := NewMain()
 	m.Stdout, m.Stderr = &out, io.Discard
 	done := make(chan error, 1)
@@ -32,7 +33,7 @@ func TestDemo(t *testing.T) {
 	}()
 	var demo demoServer
 	for deadline := time.Now().Add(time.Minute); ; {
-		if s, ok := discoverDemo(); ok {
+		if s, ok := discoverDemo(); ok && strings.Contains(out.String(), "Ctrl-C") {
 			demo = s
 			break
 		}
@@ -66,7 +67,7 @@ func TestDemo(t *testing.T) {
 
 	// The script's moments arrive as events.
 	want := map[string]bool{"unlock by Sam's code": false, "wrong code": false, "auto-lock": false, "low battery": false}
-	for deadline := time.Now().Add(time.Minute); slicesContainFalse(want); {
+	for deadline := time.Now().Add(time.Minute); anyUnseen(want); {
 		if time.Now().After(deadline) {
 			t.Fatalf("events seen after a minute: %v", want)
 		}
@@ -118,7 +119,25 @@ func TestDemoKeepsForeignDirectory(t *testing.T) {
 	}
 }
 
-func slicesContainFalse(m map[string]bool) bool {
+// syncBuffer is a buffer the demo writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func anyUnseen(m map[string]bool) bool {
 	for _, v := range m {
 		if !v {
 			return true
