@@ -6,6 +6,7 @@ package simdriver
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -43,14 +44,32 @@ func New(w *sim.World) *Driver {
 			if !ok {
 				return
 			}
+			battery := r.BatteryMV
+			if battery == 0 {
+				// Hubs keep a lock's battery level and report it alongside its events (a
+				// Z-Wave lock sends a Battery report when it wakes; Zigbee locks report the
+				// attribute); the twin's voltage stands for that level.
+				battery = twinBattery(w, twin)
+			}
 			select {
 			case d.events <- latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: twin, Kind: r.Event, Source: r.Source,
-				Slot: r.Slot, BatteryMV: r.BatteryMV, Detail: r.Detail}:
+				Slot: r.Slot, BatteryMV: battery, Detail: r.Detail}:
 			default: // a stalled consumer loses events rather than stopping the radio
 			}
 		})
 	}
 	return d
+}
+
+// twinBattery reads a lock twin's battery voltage in mV, or 0.
+func twinBattery(w *sim.World, name string) int {
+	t, err := w.Twin(name)
+	if err != nil {
+		return 0
+	}
+	mv, _ := t.Field("battery")
+	n, _ := strconv.Atoi(mv)
+	return n
 }
 
 // Name returns the driver's name.

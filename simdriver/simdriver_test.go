@@ -60,6 +60,9 @@ func TestSetCodeAndEvents(t *testing.T) {
 		select {
 		case e := <-events:
 			if e.Kind == latchkey.EventUnlocked && e.Address == "front" && e.Slot == 3 && e.Source == latchkey.SourceKeypad {
+				if e.BatteryMV < sim.LowBatteryMV {
+					t.Fatalf("the unlock reports a battery of %d mV; the twin's is fresh", e.BatteryMV)
+				}
 				return
 			}
 		case <-deadline:
