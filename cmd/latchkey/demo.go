@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -118,13 +119,12 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	fmt.Fprintf(m.Stdout, `Latchkey demo: a home with four doors on simulated Kwikset locks.
 
   Open   %s
-  or sign in once, without a password, with
-         %s
-  (the account is %q; the link works once, for 15 minutes)
+         (this link signs you in once, within 15 minutes)
+  Later, sign in at %s as %q with the password %s
 
 In another terminal here, 'go run ./cmd/latchkey lock ls' lists the demo's locks.
 Every %s something happens at a door; watch the dashboard. Ctrl-C stops the demo.
-`, srv.URL(), srv.LoginLink(home.Owner), home.Owner.Name, pace.Step)
+`, srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step)
 
 	script := make(chan struct{})
 	go func() {
@@ -253,8 +253,9 @@ func demoWorld() (*sim.World, error) {
 
 // demoHome is what the demo needs to know of the records it wrote.
 type demoHome struct {
-	Owner  *latchkey.User // the account the one-time link signs in as
-	SamPIN string         // the script types it at the front door
+	Owner    *latchkey.User // the account the one-time link signs in as
+	Password string         // the owner's, made afresh for each run
+	SamPIN   string         // the script types it at the front door
 }
 
 // demoRecords writes the demo home's records and puts the codes on the twins through
@@ -326,7 +327,8 @@ func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.Dev
 	}); err != nil {
 		return nil, err
 	}
-	hash, err := lkhttp.HashPassword(randomPassword())
+	home.Password = randomPassword()
+	hash, err := lkhttp.HashPassword(home.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -370,10 +372,18 @@ func demoToken(ctx context.Context, svc *latchkey.Service, owner *latchkey.User)
 	return plain, svc.CreateToken(ctx, &latchkey.Token{UserID: owner.ID, Name: "demo command line", Hash: hash})
 }
 
-// randomPassword is the demo owner's password: nobody needs it, the one-time link signs in.
+// randomPassword makes the demo owner's password: twelve letters and digits, easy to type
+// on a phone and different on every run.
 func randomPassword() string {
-	plain, _ := lkhttp.NewTokenSecret()
-	return plain
+	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789" // no l, o, 0 or 1 to misread
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }
 
 // nextWeekend returns next Saturday 10:00 to Sunday 18:00, local time.

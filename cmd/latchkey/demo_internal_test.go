@@ -49,6 +49,18 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(out.String(), demo.URL+"/login/link/") {
 		t.Errorf("the demo printed no one-time sign-in link:\n%s", out.String())
 	}
+	// The printed password signs the owner in.
+	_, password, _ := strings.Cut(out.String(), "with the password ")
+	password, _, _ = strings.Cut(password, "\n")
+	body := strings.NewReader(`{"name":"alex","password":"` + password + `"}`)
+	resp, err := http.Post(demo.URL+"/api/v1/login", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("signing in with the printed password %q: %s", password, resp.Status)
+	}
 
 	// 'latchkey lock ls' in the same directory works on the running demo.
 	var ls bytes.Buffer
