@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/groupcommit"
 )
 
 //go:embed migrations/*.sql
@@ -29,7 +30,8 @@ const auditLockKey = 0x4c61_7463_684b_6579 // "LatchKey"
 
 // DB is the PostgreSQL store. It satisfies latchkey.Store.
 type DB struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	writer *groupcommit.Writer // runs every change (group commit)
 }
 
 var _ latchkey.Store = (*DB)(nil)
@@ -92,11 +94,14 @@ func connect(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "Cannot connect to PostgreSQL at %s:%d: %v.", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
-	return &DB{pool: pool}, nil
+	db := &DB{pool: pool}
+	db.writer = groupcommit.Start(db.beginBatch, FormatError)
+	return db, nil
 }
 
 // Close closes the pool.
 func (db *DB) Close() error {
+	db.writer.Close()
 	db.pool.Close()
 	return nil
 }
@@ -145,18 +150,9 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	})
 }
 
-// Update runs fn in a read-write transaction and commits it.
-func (db *DB) Update(ctx context.Context, fn func(latchkey.Tx) error) error {
-	return db.run(ctx, pgx.TxOptions{}, fn)
-}
-
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(latchkey.Tx) error) error {
-	return db.run(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
-}
-
-func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(latchkey.Tx) error) error {
-	tx, err := db.pool.BeginTx(ctx, opts)
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return FormatError(err)
 	}
@@ -169,7 +165,15 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(latchkey.Tx) 
 
 // Tx is one transaction. It satisfies latchkey.Tx.
 type Tx struct {
-	tx pgx.Tx
+	tx querier
+}
+
+// querier is what a Tx runs statements on: a transaction of its own (View), or a share
+// of a group commit (Update).
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 var _ latchkey.Tx = (*Tx)(nil)

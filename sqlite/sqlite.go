@@ -18,6 +18,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/groupcommit"
 )
 
 //go:embed migrations/*.sql
@@ -25,9 +26,10 @@ var migrationFS embed.FS
 
 // DB is the SQLite store. It satisfies latchkey.Store.
 type DB struct {
-	path  string
-	write *sql.DB // one connection: SQLite has one writer at a time
-	read  *sql.DB
+	path   string
+	write  *sql.DB // one connection: SQLite has one writer at a time
+	read   *sql.DB
+	writer *groupcommit.Writer // runs every change (group commit)
 }
 
 var _ latchkey.Store = (*DB)(nil)
@@ -57,11 +59,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
 	db.read.SetMaxOpenConns(4)
+	db.writer = groupcommit.Start(db.beginBatch, FormatError)
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.writer.Close()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
@@ -109,18 +113,9 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	return FormatError(tx.Commit())
 }
 
-// Update runs fn in a write transaction and commits it.
-func (db *DB) Update(ctx context.Context, fn func(latchkey.Tx) error) error {
-	return db.run(ctx, db.write, fn)
-}
-
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(latchkey.Tx) error) error {
-	return db.run(ctx, db.read, fn)
-}
-
-func (db *DB) run(ctx context.Context, pool *sql.DB, fn func(latchkey.Tx) error) error {
-	sqlTx, err := pool.BeginTx(ctx, nil)
+	sqlTx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
 		return FormatError(err)
 	}
@@ -145,7 +140,15 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 
 // Tx is one transaction. It satisfies latchkey.Tx.
 type Tx struct {
-	tx *sql.Tx
+	tx querier
+}
+
+// querier is what a Tx runs statements on: a transaction of its own (View), or a
+// share of a group commit (Update).
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 var _ latchkey.Tx = (*Tx)(nil)

@@ -51,3 +51,33 @@ func TestReopen(t *testing.T) {
 
 // testCtx is a context acting as a local owner.
 func testCtx() context.Context { return latchkey.NewContextWithActor(context.Background(), "tester") }
+
+// A change that panics fails alone: its caller gets an internal error, and the writer
+// that serves every caller keeps serving.
+func TestPanickingChange(t *testing.T) {
+	db := MustOpen(t)
+	defer db.Close()
+	err := db.Update(testCtx(), func(tx latchkey.Tx) error {
+		if err := tx.CreatePerson(testCtx(), &latchkey.Person{Name: "Ghost", Role: latchkey.RoleGuest}); err != nil {
+			return err
+		}
+		panic("a bug in a change")
+	})
+	if latchkey.ErrorCode(err) != latchkey.EINTERNAL {
+		t.Fatalf("a panicking change returned %v, want an internal error", err)
+	}
+	s := storetest.NewService(t, db)
+	if err := s.CreatePerson(testCtx(), &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}); err != nil {
+		t.Fatalf("the store after a panicking change: %v", err)
+	}
+	people, _, err := s.FindPeople(testCtx(), latchkey.Page{})
+	if err != nil || len(people) != 1 || people[0].Name != "Ana" {
+		t.Fatalf("people %v, %v: want Ana alone", people, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(testCtx(), func(latchkey.Tx) error { return nil }); latchkey.ErrorCode(err) != latchkey.EUNAVAILABLE {
+		t.Fatalf("a change after Close: %v, want unavailable", err)
+	}
+}

@@ -90,6 +90,7 @@ func Run(t *testing.T, open Opener) {
 		{"Rollback", testRollback},
 		{"ViewIsReadOnly", testViewReadOnly},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"ConcurrentFailures", testConcurrentFailures},
 		{"Keys", testKeys},
 		{"Codes", testCodes},
 		{"NoLockout", testNoLockout},
@@ -321,6 +322,69 @@ func testViewReadOnly(t *testing.T, store latchkey.Store) {
 }
 
 // Concurrent changes all land, and the audit chain stays whole.
+// Changes that fail beside changes that succeed, all at once (a store may commit them
+// together): each failure leaves nothing behind, each success is whole, and the audit
+// chain counts exactly the successes.
+func testConcurrentFailures(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	site, _ := seed(t, s) // two audited changes
+	boom := errors.New("boom")
+	cancelled, cancel := context.WithCancel(ctx())
+	cancel()
+	var wg sync.WaitGroup
+	results := make([]error, 60)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("Door %d", i)
+			switch i % 4 {
+			case 0, 1: // succeeds
+				results[i] = s.CreateDoor(ctx(), &latchkey.Door{SiteID: site.ID, Name: name})
+			case 2: // writes, then fails inside the change
+				results[i] = store.Update(ctx(), func(tx latchkey.Tx) error {
+					if err := tx.CreateDoor(ctx(), &latchkey.Door{SiteID: site.ID, Name: name}); err != nil {
+						return err
+					}
+					return boom
+				})
+			case 3: // fails on a constraint inside the change: the seeded door's name again
+				results[i] = s.CreateDoor(ctx(), &latchkey.Door{SiteID: site.ID, Name: "Front door"})
+				if i == 3 {
+					results[i] = s.CreateDoor(cancelled, &latchkey.Door{SiteID: site.ID, Name: name})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range results {
+		switch {
+		case i%4 < 2 && err != nil:
+			t.Errorf("change %d failed: %v", i, err)
+		case i%4 == 2 && !errors.Is(err, boom):
+			t.Errorf("change %d returned %v, want its own error", i, err)
+		case i%4 == 3 && err == nil:
+			t.Errorf("change %d succeeded; it should have failed", i)
+		}
+	}
+	doors, total, err := s.FindDoors(ctx(), latchkey.DoorFilter{}, latchkey.Page{Limit: 100})
+	must(t, err)
+	if want := 1 + 30; total != want {
+		t.Fatalf("%d doors after 30 successes beside 30 failures, want %d", total, want)
+	}
+	for _, d := range doors {
+		var i int
+		if _, err := fmt.Sscanf(d.Name, "Door %d", &i); err == nil && i%4 >= 2 {
+			t.Errorf("%s was kept, but its change failed", d.Name)
+		}
+	}
+	n, err := s.VerifyAuditLog(ctx())
+	must(t, err)
+	if n != 2+30 {
+		t.Fatalf("%d audit entries, want %d (the seed and the 30 successes)", n, 2+30)
+	}
+}
+
 func testConcurrentWrites(t *testing.T, store latchkey.Store) {
 	s := NewService(t, store)
 	var wg sync.WaitGroup
