@@ -67,6 +67,11 @@ func (s *Server) LoginLink(u *latchkey.User) string {
 	if s.oneTime.links == nil {
 		s.oneTime.links = map[string]oneTimeLink{}
 	}
+	for h, l := range s.oneTime.links { // forget the links nobody used
+		if time.Now().After(l.expires) {
+			delete(s.oneTime.links, h)
+		}
+	}
 	s.oneTime.links[hash] = oneTimeLink{userID: u.ID, expires: time.Now().Add(15 * time.Minute)}
 	return s.URL() + "/login/link/" + plain
 }
