@@ -109,7 +109,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		return nil
 	})
 	if err == nil && out != nil {
-		s.broker().publish(*out)
+		s.live.publish(*out)
 	}
 	return out, err
 }
@@ -126,25 +126,22 @@ func (s *Service) FindEvents(ctx context.Context, lockID int64, limit int) (even
 // SubscribeEvents delivers every event recorded from now on, until cancel is called. A
 // subscriber too slow to keep up loses events rather than holding up the others.
 func (s *Service) SubscribeEvents() (<-chan Event, func()) {
-	return s.broker().subscribe()
+	return s.live.subscribe()
 }
 
-// broker fans events out to live subscribers (the SSE stream, the dashboard).
+// broker fans events out to live subscribers (the SSE stream, the dashboard). Its zero
+// value is ready to use.
 type broker struct {
 	mu   sync.Mutex
 	subs map[chan Event]struct{}
 }
 
-var brokers sync.Map // *Service → *broker
-
-func (s *Service) broker() *broker {
-	b, _ := brokers.LoadOrStore(s, &broker{subs: map[chan Event]struct{}{}})
-	return b.(*broker)
-}
-
 func (b *broker) subscribe() (<-chan Event, func()) {
 	ch := make(chan Event, 64)
 	b.mu.Lock()
+	if b.subs == nil {
+		b.subs = map[chan Event]struct{}{}
+	}
 	b.subs[ch] = struct{}{}
 	b.mu.Unlock()
 	return ch, func() {

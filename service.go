@@ -31,6 +31,8 @@ type Service struct {
 	Vault  Vault
 	Models Models
 	Clock  Clock
+
+	live broker // live subscribers to recorded events
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps

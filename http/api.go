@@ -169,8 +169,8 @@ func (s *Server) apiRoutes() []route {
 	site, door, lock, person, key, code := &latchkey.Site{}, &latchkey.Door{}, &latchkey.Lock{}, &latchkey.Person{}, &latchkey.Key{}, &latchkey.Code{}
 	return []route{
 		{Method: "GET", Pattern: "/api/v1/openapi.json", Summary: "This document", handler: s.handleOpenAPI},
-		{Method: "POST", Pattern: "/api/v1/setup", Summary: "Create the first account (an owner) and sign in", Request: Credentials{}, Response: Me{}, handler: s.handleSetup},
-		{Method: "POST", Pattern: "/api/v1/login", Summary: "Sign in; sets the session cookie", Request: Credentials{}, Response: Me{}, handler: s.handleLogin},
+		{Method: "POST", Pattern: "/api/v1/setup", Summary: "Create the first account (an owner) and sign in", Request: Credentials{}, Response: Me{}, handler: s.handleCredentials(s.setUp)},
+		{Method: "POST", Pattern: "/api/v1/login", Summary: "Sign in; sets the session cookie", Request: Credentials{}, Response: Me{}, handler: s.handleCredentials(s.signIn)},
 		{Method: "POST", Pattern: "/api/v1/logout", Summary: "Sign out", handler: s.handleLogout},
 		{Method: "GET", Pattern: "/api/v1/me", Summary: "Who is signed in (or whether setup is needed)", Response: Me{}, handler: s.handleMe},
 		{Method: "POST", Pattern: "/api/v1/tokens", Summary: "Make an API token for the signed-in user (its secret is shown once)", Perm: read, Request: TokenRequest{}, Response: TokenResponse{}, handler: s.handleCreateToken},
@@ -410,7 +410,7 @@ func (s *Server) apiRoutes() []route {
 			return http.StatusOK, RevealResponse{ID: id, PIN: pin}, err
 		}))},
 
-		{Method: "GET", Pattern: "/api/v1/events/stream", Summary: "Live events as server-sent events (text/event-stream)", Perm: read, handler: s.handleEvents},
+		{Method: "GET", Pattern: "/api/v1/events/stream", Summary: "Live events as server-sent events (text/event-stream): each message's data is one event as JSON", Perm: read, handler: s.handleEvents},
 		{Method: "GET", Pattern: "/api/v1/events", Summary: "Recent events, newest first (?lock=ID&limit=N)", Perm: read, Response: []latchkey.Event{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
 			lockID, err := queryID(r, "lock")
 			if err != nil {

@@ -223,38 +223,25 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
-func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
-	var c Credentials
-	if err := decode(w, r, &c); err != nil {
-		writeError(w, r, err)
-		return
+// handleCredentials answers the API's setup and sign-in: authenticate checks the name and
+// password (and, for setup, makes the account), then a session begins.
+func (s *Server) handleCredentials(authenticate func(r *http.Request, name, password string) (*latchkey.User, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var c Credentials
+		if err := decode(w, r, &c); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		u, err := authenticate(r, c.Name, c.Password)
+		if err == nil {
+			err = s.setSessionCookie(w, r, u)
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, Me{Principal: latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}})
 	}
-	u, err := s.setUp(r, c.Name, c.Password)
-	if err == nil {
-		err = s.setSessionCookie(w, r, u)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, Me{Principal: latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}})
-}
-
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	var c Credentials
-	if err := decode(w, r, &c); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	u, err := s.signIn(r, c.Name, c.Password)
-	if err == nil {
-		err = s.setSessionCookie(w, r, u)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, Me{Principal: latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}})
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {

@@ -40,7 +40,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			data, _ := json.Marshal(e)
-			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Kind, data)
+			// One message type: the event's kind is in its data, so a client needs no
+			// list of kinds that could fall behind the domain's.
+			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", e.ID, data)
 		}
 		if err := rc.Flush(); err != nil {
 			return

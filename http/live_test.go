@@ -51,14 +51,14 @@ func TestEventStream(t *testing.T) {
 	for lines.Scan() && lines.Text() != "" {
 		got = append(got, lines.Text())
 	}
-	if len(got) != 3 || got[1] != "event: unlocked" || !strings.HasPrefix(got[2], "data: ") {
+	if len(got) != 2 || !strings.HasPrefix(got[0], "id: ") || !strings.HasPrefix(got[1], "data: ") {
 		t.Fatalf("streamed %q", got)
 	}
 	var e latchkey.Event
-	if err := json.Unmarshal([]byte(strings.TrimPrefix(got[2], "data: ")), &e); err != nil {
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(got[1], "data: ")), &e); err != nil {
 		t.Fatal(err)
 	}
-	if e.LockID != 1 || e.Slot != 1 || e.PersonID == 0 {
+	if e.Kind != latchkey.EventUnlocked || e.LockID != 1 || e.Slot != 1 || e.PersonID == 0 {
 		t.Fatalf("event %+v: want lock 1, slot 1 and the person whose code it is", e)
 	}
 	var lock latchkey.Lock

@@ -8,18 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey"
 	lkhttp "github.com/latchkey/latchkey/http"
 	"github.com/latchkey/latchkey/postgres"
+	"github.com/latchkey/latchkey/postgres/pgtest"
 	"github.com/latchkey/latchkey/sqlite"
 	"github.com/latchkey/latchkey/storetest"
 )
@@ -45,31 +41,11 @@ func openStoreTB(t testing.TB, kind string) latchkey.Store {
 		t.Cleanup(func() { db.Close() })
 		return db
 	}
-	base := os.Getenv("LATCHKEY_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("set LATCHKEY_TEST_POSTGRES=postgres://user@host:5432/db to run the API against PostgreSQL")
-	}
-	conn, err := pgx.Connect(context.Background(), base)
-	if err != nil {
-		t.Fatalf("LATCHKEY_TEST_POSTGRES is set but PostgreSQL is not reachable: %v", err)
-	}
-	defer conn.Close(context.Background())
-	schema := fmt.Sprintf("lkapi_%d", time.Now().UnixNano())
-	conn.Exec(context.Background(), "CREATE SCHEMA "+schema)
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), base); err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	if _, err := postgres.Migrate(context.Background(), u.String()); err != nil {
+	u := pgtest.FreshSchema(t, "the API")
+	if _, err := postgres.Migrate(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
-	db, err := postgres.Open(context.Background(), u.String())
+	db, err := postgres.Open(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -359,7 +359,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	for _, l := range rec.Locks {
 		names[l.ID] = l.Name
 	}
-	if page.Latest, err = s.eventLines(ctx, 0, 6, names); err != nil {
+	if page.Latest, err = s.eventLines(ctx, 0, 6, people, names); err != nil {
 		s.renderError(w, r, err)
 		return
 	}
@@ -466,17 +466,11 @@ type eventLine struct {
 }
 
 // eventLines describes a lock's latest events (all locks' for lockID 0) for people,
-// each after its lock's name when lockNames is given.
-func (s *Server) eventLines(ctx context.Context, lockID int64, limit int, lockNames map[int64]string) ([]eventLine, error) {
+// naming people from the page's records and, when lockNames is given, each event's lock.
+func (s *Server) eventLines(ctx context.Context, lockID int64, limit int, people, lockNames map[int64]string) ([]eventLine, error) {
 	events, err := s.Service.FindEvents(ctx, lockID, limit)
 	if err != nil {
 		return nil, err
-	}
-	people := map[int64]string{}
-	if list, _, err := s.Service.FindPeople(ctx, latchkey.Page{Limit: 1000}); err == nil {
-		for _, p := range list {
-			people[p.ID] = p.Name
-		}
 	}
 	lines := make([]eventLine, 0, len(events))
 	for _, e := range events {
@@ -509,7 +503,7 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 	for pid, p := range rec.People {
 		page.People[pid] = p.Name
 	}
-	if page.Events, err = s.eventLines(r.Context(), id, 30, nil); err != nil {
+	if page.Events, err = s.eventLines(r.Context(), id, 30, page.People, nil); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

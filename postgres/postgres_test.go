@@ -2,62 +2,17 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
-	"net/url"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/postgres"
+	"github.com/latchkey/latchkey/postgres/pgtest"
 	"github.com/latchkey/latchkey/storetest"
 )
 
-// testURL returns the server to test against, or skips: these tests need a real
-// PostgreSQL. When the variable is set, failing to connect fails the test.
-func testURL(t *testing.T) string {
-	u := os.Getenv("LATCHKEY_TEST_POSTGRES")
-	if u == "" {
-		t.Skip("set LATCHKEY_TEST_POSTGRES=postgres://user@host:5432/db to run the PostgreSQL store tests")
-	}
-	return u
-}
-
-var schemaSeq atomic.Int64
-
-// freshSchema creates an empty schema and returns a URL whose connections use it.
-func freshSchema(t *testing.T) string {
-	base := testURL(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("LATCHKEY_TEST_POSTGRES is set but PostgreSQL is not reachable: %v", err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("lktest_%d_%d", time.Now().UnixNano(), schemaSeq.Add(1))
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// freshSchema returns a URL of an empty schema of the test's own.
+func freshSchema(t *testing.T) string { return pgtest.FreshSchema(t, "the PostgreSQL store tests") }
 
 // MustOpen migrates a fresh schema and opens it.
 func MustOpen(t *testing.T) *postgres.DB {

@@ -261,12 +261,13 @@ type demoHome struct {
 // demoRecords writes the demo home's records and puts the codes on the twins through
 // the driver, confirming each only once its lock has taken it.
 func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.DeviceDriver) (*demoHome, error) {
-	site := &latchkey.Site{Name: "Demo home", Address: "12 Maple Street", TimeZone: "Local"}
-	if tz := time.Local.String(); tz != "Local" {
-		site.TimeZone = tz
-	} else {
-		site.TimeZone = "UTC"
+	// The home keeps the machine's zone when TZ names one (Go only knows the local zone as
+	// "Local", which no site can store), else UTC; the guest's weekend is in that zone.
+	zone := time.UTC
+	if loc, err := time.LoadLocation(os.Getenv("TZ")); err == nil && os.Getenv("TZ") != "" {
+		zone = loc
 	}
+	site := &latchkey.Site{Name: "Demo home", Address: "12 Maple Street", TimeZone: zone.String()}
 	if err := svc.CreateSite(ctx, site); err != nil {
 		return nil, err
 	}
@@ -320,7 +321,7 @@ func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.Dev
 	}
 	// A guest code for next weekend stays pending: the twins keep no schedules, so it
 	// goes on the locks when its window opens, not before.
-	start, end := nextWeekend(time.Now())
+	start, end := nextWeekend(time.Now().In(zone))
 	if _, _, err := svc.CreateCode(ctx, latchkey.NewCode{
 		Code:    latchkey.Code{PersonID: alex.ID, Label: "Weekend guest", Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}},
 		LockIDs: ids[:1],
@@ -386,7 +387,7 @@ func randomPassword() string {
 	return string(b)
 }
 
-// nextWeekend returns next Saturday 10:00 to Sunday 18:00, local time.
+// nextWeekend returns next Saturday 10:00 to Sunday 18:00, in now's zone.
 func nextWeekend(now time.Time) (time.Time, time.Time) {
 	days := (int(time.Saturday) - int(now.Weekday()) + 7) % 7
 	if days == 0 {

@@ -1,18 +1,16 @@
 package main_test
 
 import (
-	"context"
 	"database/sql"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
+
+	"github.com/latchkey/latchkey/postgres/pgtest"
 )
 
 // storeFlags returns the flags that point the CLI at a fresh store: a temporary data
@@ -22,30 +20,7 @@ func storeFlags(t *testing.T, kind string) []string {
 	if kind == "sqlite" {
 		return flags
 	}
-	base := os.Getenv("LATCHKEY_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("set LATCHKEY_TEST_POSTGRES=postgres://user@host:5432/db to run the CLI against PostgreSQL")
-	}
-	conn, err := pgx.Connect(context.Background(), base)
-	if err != nil {
-		t.Fatalf("LATCHKEY_TEST_POSTGRES is set but PostgreSQL is not reachable: %v", err)
-	}
-	defer conn.Close(context.Background())
-	schema := fmt.Sprintf("lkcli_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), base); err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return append(flags, "--db", u.String())
+	return append(flags, "--db", pgtest.FreshSchema(t, "the CLI"))
 }
 
 func TestRecordsCLI(t *testing.T) {

@@ -6,14 +6,11 @@
   var pending = null;
   // Marks the page as live (tests wait for it); EventSource reconnects by itself.
   source.onopen = function () { document.body.dataset.live = "open"; };
-  ["locked", "unlocked", "wrong_code", "keypad_lockout", "jammed", "low_battery", "tamper",
-   "reset_locally", "all_codes_deleted", "offline", "code_added", "code_deleted"].forEach(function (kind) {
-    source.addEventListener(kind, function () {
-      if (pending) return;
-      pending = setTimeout(function () {
-        pending = null;
-        htmx.ajax("GET", window.location.pathname, { target: "#live", select: "#live", swap: "outerHTML" });
-      }, 200);
-    });
-  });
+  source.onmessage = function () {
+    if (pending) return; // a burst of events refreshes once
+    pending = setTimeout(function () {
+      pending = null;
+      htmx.ajax("GET", window.location.pathname, { target: "#live", select: "#live", swap: "outerHTML" });
+    }, 200);
+  };
 })();
