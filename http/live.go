@@ -106,7 +106,10 @@ func eventText(e *latchkey.Event, person string) string {
 	s := string(e.Kind)
 	switch e.Kind {
 	case latchkey.EventUnlocked, latchkey.EventLocked:
-		s = map[latchkey.EventKind]string{latchkey.EventUnlocked: "Unlocked", latchkey.EventLocked: "Locked"}[e.Kind]
+		s = "Locked"
+		if e.Kind == latchkey.EventUnlocked {
+			s = "Unlocked"
+		}
 		switch {
 		case person != "":
 			s += " by " + person + "'s code"
@@ -135,6 +138,16 @@ func eventText(e *latchkey.Event, person string) string {
 		s = "All codes deleted at the lock: quarantined"
 	case latchkey.EventTamper:
 		s = "Tamper: the lock's assemblies are disconnected"
+	case latchkey.EventCodeAdded:
+		s = "A code was added at the lock itself, not through Latchkey"
+	case latchkey.EventCodeDeleted:
+		s = "A code was deleted at the lock itself, not through Latchkey"
+	case latchkey.EventOffline:
+		s = "Stopped answering: check its batteries and the hub's range"
+	case latchkey.EventReveal:
+		s = "A code's digits were shown"
+	case latchkey.EventChange:
+		s = "Its records were changed"
 	}
 	if e.Detail != "" && e.Kind != latchkey.EventUnlocked && e.Kind != latchkey.EventLocked {
 		s += " (" + e.Detail + ")"

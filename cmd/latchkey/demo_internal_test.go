@@ -77,16 +77,29 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("lock ls found %d locks, want the demo's four:\n%s", len(locks.Items), ls.String())
 	}
 
-	// The script's moments arrive as events.
+	// The script's moments arrive as events, the unlock naming Sam.
+	var people struct{ Items []latchkey.Person }
+	demoGet(t, demo, "/api/v1/people", &people)
+	var sam int64
+	for _, p := range people.Items {
+		if p.Name == "Sam Chen" {
+			sam = p.ID
+		}
+	}
+	if sam == 0 {
+		t.Fatalf("the demo has no Sam Chen: %+v", people.Items)
+	}
 	want := map[string]bool{"unlock by Sam's code": false, "wrong code": false, "auto-lock": false, "low battery": false}
 	for deadline := time.Now().Add(time.Minute); anyUnseen(want); {
 		if time.Now().After(deadline) {
 			t.Fatalf("events seen after a minute: %v", want)
 		}
 		time.Sleep(100 * time.Millisecond)
-		for _, e := range demoEvents(t, demo) {
+		var events []latchkey.Event
+		demoGet(t, demo, "/api/v1/events?limit=100", &events)
+		for _, e := range events {
 			switch {
-			case e.Kind == latchkey.EventUnlocked && e.Source == latchkey.SourceKeypad && e.PersonID == 2:
+			case e.Kind == latchkey.EventUnlocked && e.Source == latchkey.SourceKeypad && e.PersonID == sam:
 				want["unlock by Sam's code"] = true
 			case e.Kind == latchkey.EventWrongCode:
 				want["wrong code"] = true
@@ -158,17 +171,17 @@ func anyUnseen(m map[string]bool) bool {
 	return false
 }
 
-func demoEvents(t *testing.T, demo demoServer) []latchkey.Event {
-	req, _ := http.NewRequest("GET", demo.URL+"/api/v1/events?limit=100", nil)
+// demoGet decodes what the running demo's API answers at path.
+func demoGet(t *testing.T, demo demoServer, path string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", demo.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+demo.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var events []latchkey.Event
-	if err := json.NewDecoder(resp.Body).Decode(&events); err != nil {
-		t.Fatal(err)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
 	}
-	return events
 }
