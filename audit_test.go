@@ -1,6 +1,7 @@
 package latchkey_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,38 @@ func TestVerifyAudit(t *testing.T) {
 			err := latchkey.VerifyAudit(nil, tt.tamper(chain(5)))
 			if latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), tt.entry) {
 				t.Fatalf("got %v, want an error naming %s", err, tt.entry)
+			}
+		})
+	}
+}
+
+// TestAuditHashCoversEveryField changes each field of an entry in turn, found by
+// reflection so that a field added later is covered too, and expects verification to
+// name the entry. The last entry is tampered with: no later link can give it away, so
+// only its own hash can.
+func TestAuditHashCoversEveryField(t *testing.T) {
+	typ := reflect.TypeFor[latchkey.AuditEntry]()
+	for i := range typ.NumField() {
+		field := typ.Field(i)
+		if field.Name == "Hash" {
+			continue // the hash itself: what the others are checked against
+		}
+		t.Run(field.Name, func(t *testing.T) {
+			entries := chain(5)
+			v := reflect.ValueOf(entries[4]).Elem().Field(i)
+			switch v.Interface().(type) {
+			case string:
+				v.SetString(v.String() + "x")
+			case int64:
+				v.SetInt(v.Int() + 1)
+			case time.Time:
+				v.Set(reflect.ValueOf(v.Interface().(time.Time).Add(time.Nanosecond)))
+			default:
+				t.Fatalf("field %s of type %s: teach this test to change it", field.Name, field.Type)
+			}
+			err := latchkey.VerifyAudit(nil, entries)
+			if latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), "entry 5") {
+				t.Fatalf("changing %s: got %v, want an error naming entry 5", field.Name, err)
 			}
 		})
 	}

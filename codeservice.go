@@ -11,6 +11,20 @@ import (
 // not open.
 func codeAAD(id int64) []byte { return []byte("latchkey:code:" + strconv.FormatInt(id, 10)) }
 
+// openPIN opens a code's sealed PIN. A PIN that does not open under its own record's
+// additional data was altered or copied from another code; the error says so without
+// any digits.
+func (s *Service) openPIN(c *Code) (string, error) {
+	pin, err := s.Vault.Open(c.SealedPIN, codeAAD(c.ID))
+	switch {
+	case err == nil:
+		return string(pin), nil
+	case ErrorCode(err) == EUNAVAILABLE:
+		return "", err // the key it was sealed with is missing: the message says what to restore
+	}
+	return "", Errorf(EINTERNAL, "The sealed PIN of code %d (%s) does not open: it was altered, or copied from another code's record. Revoke the code and add a new one.", c.ID, c.Label)
+}
+
 // NewCode is a request to add a code: the PIN is chosen by the person, or generated
 // when empty; the code is granted on each lock. Confirmed says the person programmed
 // and tested it at each lock already; otherwise the grants wait for confirmation.
@@ -130,11 +144,11 @@ func (s *Service) activeCodes(ctx context.Context, tx Tx, lockID int64) (pins []
 		if err != nil {
 			return nil, nil, err
 		}
-		pin, err := s.Vault.Open(c.SealedPIN, codeAAD(c.ID))
+		pin, err := s.openPIN(c)
 		if err != nil {
 			return nil, nil, err
 		}
-		pins, slots = append(pins, string(pin)), append(slots, g.Slot)
+		pins, slots = append(pins, pin), append(slots, g.Slot)
 	}
 	return pins, slots, nil
 }
@@ -223,18 +237,21 @@ func (s *Service) RevealCode(ctx context.Context, codeID int64) (string, error) 
 	if err := require(ctx, PermReveal); err != nil {
 		return "", err
 	}
-	var pin []byte
+	var pin string
 	err := s.change(ctx, "code.reveal", "code", func(tx Tx) (int64, any, error) {
 		c, err := tx.FindCodeByID(ctx, codeID)
 		if err != nil {
 			return 0, nil, err
 		}
-		if pin, err = s.Vault.Open(c.SealedPIN, codeAAD(c.ID)); err != nil {
+		if pin, err = s.openPIN(c); err != nil {
 			return 0, nil, err
 		}
 		return codeID, map[string]any{"label": c.Label}, nil
 	})
-	return string(pin), err
+	if err != nil {
+		return "", err
+	}
+	return pin, nil
 }
 
 // FindCodes lists codes (their PINs stay sealed).
@@ -265,11 +282,11 @@ func (s *Service) ResealCodes(ctx context.Context) (n int, err error) {
 				return 0, nil, err
 			}
 			for _, c := range codes {
-				pin, err := s.Vault.Open(c.SealedPIN, codeAAD(c.ID))
+				pin, err := s.openPIN(c)
 				if err != nil {
 					return 0, nil, err
 				}
-				if c.SealedPIN, err = s.Vault.Seal(pin, codeAAD(c.ID)); err != nil {
+				if c.SealedPIN, err = s.Vault.Seal([]byte(pin), codeAAD(c.ID)); err != nil {
 					return 0, nil, err
 				}
 				if err := tx.UpdateCode(ctx, c); err != nil {

@@ -16,6 +16,10 @@ type Store interface {
 	Close() error
 }
 
+// ErrReadOnly is what a store returns when a write is tried inside View: a bug in the
+// caller, never a user's mistake.
+var ErrReadOnly = &Error{Code: EINTERNAL, Message: "A write was attempted in a read-only transaction."}
+
 // Page limits a list. Zero Limit means the store's default (100); Limit is capped at 1000.
 type Page struct {
 	Offset int

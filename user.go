@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 )
@@ -28,19 +29,18 @@ const (
 	PermAdmin  Permission = "manage accounts"
 )
 
+// rolePermissions is SPEC §4.9's role table. It is closed: a permission added later is
+// allowed to no role until it is written here.
+var rolePermissions = map[UserRole][]Permission{
+	UserOwner:     {PermRead, PermWrite, PermReveal, PermAdmin},
+	UserManager:   {PermRead, PermWrite, PermReveal},
+	UserInstaller: {PermRead, PermWrite},
+	UserViewer:    {PermRead},
+}
+
 // Allows reports whether the role may do p.
 func (r UserRole) Allows(p Permission) bool {
-	switch r {
-	case UserOwner:
-		return true
-	case UserManager:
-		return p != PermAdmin
-	case UserInstaller:
-		return p == PermRead || p == PermWrite
-	case UserViewer:
-		return p == PermRead
-	}
-	return false
+	return slices.Contains(rolePermissions[r], p)
 }
 
 // Principal is who is acting: a signed-in user, a token's user, or the local command

@@ -153,20 +153,22 @@ func TestParseRejectsBrokenData(t *testing.T) {
 	tests := []struct {
 		name   string
 		models string
+		want   string // what the error must say
 	}{
-		{"ErrUnknownSource", `models: [{id: a, name: A, kind: electronic, keypad: {v: none, src: [NOPE]}}]`},
-		{"ErrBothKnownAndUnconfirmed", `models: [{id: a, name: A, kind: electronic, keypad: {v: none, unconfirmed: x}}]`},
-		{"ErrNeither", `models: [{id: a, name: A, kind: electronic, keypad: {src: [K1]}}]`},
-		{"ErrAssumeOnKnown", `models: [{id: a, name: A, kind: electronic, max_user_codes: {v: 3, assume: 2}}]`},
-		{"ErrUnknownSequence", `models: [{id: a, name: A, kind: electronic, reset: {v: R9, src: [K1]}}]`},
-		{"ErrDuplicateAlias", `models: [{id: a, name: A, kind: electronic}, {id: b, name: B, kind: electronic, aliases: [A]}]`},
-		{"ErrBadKind", `models: [{id: a, name: A, kind: magic}]`},
-		{"ErrBadZWaveID", `models: [{id: a, name: A, kind: electronic, zwave: {v: [{type: "1", id: "0x0001"}], src: [K1]}}]`},
+		{"ErrUnknownSource", `models: [{id: a, name: A, kind: electronic, keypad: {v: none, src: [NOPE]}}]`, `model a, keypad: unknown source tag "NOPE"`},
+		{"ErrBothKnownAndUnconfirmed", `models: [{id: a, name: A, kind: electronic, keypad: {v: none, unconfirmed: x}}]`, "either v or unconfirmed, not both"},
+		{"ErrNeither", `models: [{id: a, name: A, kind: electronic, keypad: {src: [K1]}}]`, "a fact needs v or unconfirmed"},
+		{"ErrAssumeOnKnown", `models: [{id: a, name: A, kind: electronic, max_user_codes: {v: 3, assume: 2}}]`, "assume is only for unconfirmed facts"},
+		{"ErrUnknownSequence", `models: [{id: a, name: A, kind: electronic, reset: {v: R9, src: [K1]}}]`, `model a: unknown sequence "R9"`},
+		{"ErrDuplicateAlias", `models: [{id: a, name: A, kind: electronic}, {id: b, name: B, kind: electronic, aliases: [A]}]`, `model b: name "A" is already used by model a`},
+		{"ErrBadKind", `models: [{id: a, name: A, kind: magic}]`, `kind "magic" is neither mechanical nor electronic`},
+		{"ErrBadZWaveID", `models: [{id: a, name: A, kind: electronic, zwave: {v: [{type: "1", id: "0x0001"}], src: [K1]}}]`, "Z-Wave id 1/0x0001 is not two 0xhhhh values"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := catalog.Parse([]byte(tt.models), seqs, sources); err == nil {
-				t.Fatal("Parse accepted broken data")
+			_, err := catalog.Parse([]byte(tt.models), seqs, sources)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse: %v; want an error saying %q", err, tt.want)
 			}
 		})
 	}

@@ -88,9 +88,10 @@ func (m *Model) Rules() CodeRules {
 	r.ForbiddenPrefixes, known = m.ForbiddenPrefixes.Get(nil)
 	r.assumed[RuleForbiddenPrefix] = !known
 	// Same-button collisions are physics on a five-button keypad (facts §3.2). Where the
-	// keypad layout is unknown, assume the stricter five-button comparison.
+	// keypad layout is unknown, the stricter five-button comparison holds, whatever the
+	// catalog guesses the layout to be.
 	keypad, known := m.Keypad.Get("")
-	r.SameButtons = keypad == KeypadFiveButton || (!known && keypad == "")
+	r.SameButtons = keypad == KeypadFiveButton || !known
 	r.assumed[RuleSameButtons] = !known
 	return r
 }

@@ -256,3 +256,39 @@ func FuzzModelLookup(f *testing.F) {
 		}
 	})
 }
+
+// §3.2: where a model's keypad layout is unconfirmed, codes are compared the strict
+// five-button way (a same-button twin of an existing code is refused and the refusal
+// says the rule is assumed), whether the catalog leaves the layout open or guesses one.
+func TestUnknownKeypadComparesFiveButtonWay(t *testing.T) {
+	models := []*catalog.Model{}
+	for _, m := range catalog.Default().Models {
+		if _, known := m.Keypad.Get(""); !known {
+			models = append(models, m)
+		}
+	}
+	sources := []byte("K1: {class: official, title: t}\n")
+	seqs := []byte("R1: {name: r, src: [K1], steps: [{do: x}]}\n")
+	parsed, err := catalog.Parse([]byte(`models: [
+  {id: open, name: Open, kind: electronic, keypad: {unconfirmed: "not stated", src: []}},
+  {id: guessed, name: Guessed, kind: electronic, keypad: {unconfirmed: "not stated", src: [], assume: 10-button}}]`), seqs, sources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models = append(models, parsed.Models...)
+	checked := 0
+	for _, m := range models {
+		if m.Rules().Capacity == 0 {
+			continue // holds no codes at all
+		}
+		checked++
+		check := m.Rules().Check("2468", []string{"1357"})
+		i := slices.IndexFunc(check.Problems, func(f catalog.Finding) bool { return f.Rule == catalog.RuleSameButtons })
+		if check.OK || i < 0 || !check.Problems[i].Assumed {
+			t.Errorf("model %s (keypad unconfirmed): 2468 beside 1357 gave %+v; want the assumed five-button refusal", m.ID, check.Problems)
+		}
+	}
+	if checked < 4 {
+		t.Fatalf("only %d models with an unconfirmed keypad were checked", checked)
+	}
+}

@@ -196,7 +196,7 @@ func FormatError(err error) error {
 		case "P0001":
 			return latchkey.Errorf(latchkey.ECONFLICT, "Refused by the database: %s.", pe.Message)
 		case "25006":
-			return latchkey.Errorf(latchkey.EINTERNAL, "write attempted in a read-only transaction")
+			return latchkey.ErrReadOnly
 		}
 	}
 	return err

@@ -63,6 +63,11 @@ func TestWrongCodeLockout(t *testing.T) {
 		"expect l mode locked out", "l: press 135790", "advance 59s", "expect l bolt locked", "advance 2s",
 		"l: press 135790", "advance 1s", "expect l bolt unlocked")
 	mustHave(t, w, "l", "X ×15")
+	// The right code just before the 60 s end is still ignored; just after, it opens.
+	run(t, lock916, "l: press 111111 lock", "l: press 222222 lock", "l: press 333333 lock",
+		"advance 59s", "l: press 135790", "advance 500ms", "expect l bolt locked", "expect l mode locked out")
+	run(t, lock916, "l: press 111111 lock", "l: press 222222 lock", "l: press 333333 lock",
+		"advance 60s", "l: press 135790", "advance 1s", "expect l bolt unlocked")
 	mustHave(t, w, "zwave-hub", "keypad_lockout")
 	mustHave(t, w, "l", "ignored: keypad locked out")
 

@@ -14,6 +14,10 @@ func (db *DB) Update(ctx context.Context, fn func(latchkey.Tx) error) error {
 	return db.writer.Update(ctx, fn)
 }
 
+// WriteStats reports the group-commit writer's work: how many changes shared how many
+// transactions.
+func (db *DB) WriteStats() groupcommit.Stats { return db.writer.Stats() }
+
 // beginBatch starts a shared write transaction for the group-commit writer.
 func (db *DB) beginBatch() (groupcommit.Batch, error) {
 	tx, err := db.write.BeginTx(context.Background(), nil)

@@ -164,6 +164,9 @@ func FormatError(err error) error {
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
+		if se.Code()&0xff == sqlite3.SQLITE_READONLY {
+			return latchkey.ErrReadOnly
+		}
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return latchkey.Errorf(latchkey.ECONFLICT, "That already exists: %s.", constraintText(se.Error()))

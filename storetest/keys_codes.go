@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -244,5 +246,134 @@ func testServiceLogAndReceipts(t *testing.T, store latchkey.Store) {
 	if rec.Site == nil || rec.Door == nil || len(rec.Service) != 2 || !rec.Service[1].WarrantyRelevant || len(rec.Receipts) != 1 ||
 		len(rec.Grants) != 1 || rec.People[p.ID] == nil || rec.Codes[rec.Grants[0].CodeID].SealedPIN != nil {
 		t.Fatalf("lock record %+v", rec)
+	}
+}
+
+// Invariant 1 counts only verified, reliable ways in. Each kind of credential that is
+// not one is tried as a lock's second way in: beside it, revoking the lock's one
+// confirmed always-valid code must still be refused. The controls (a second reliable
+// code, a key a person holds) show the refusal is about the kind, not the lock.
+func testWaysIn(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	start := s.Clock.Now()
+	end := start.Add(48 * time.Hour)
+	confirmed := func(label string, c latchkey.Code) func(*testing.T, *latchkey.Lock, *latchkey.Person) {
+		return func(t *testing.T, l *latchkey.Lock, p *latchkey.Person) {
+			c.PersonID, c.Label = p.ID, label
+			_, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: c, LockIDs: []int64{l.ID}, Confirmed: true})
+			must(t, err)
+		}
+	}
+	keyed := func(copy latchkey.KeyCopy, then func(t *testing.T, k *latchkey.Key)) func(*testing.T, *latchkey.Lock, *latchkey.Person) {
+		return func(t *testing.T, l *latchkey.Lock, p *latchkey.Person) {
+			if copy.Location == "" {
+				copy.HolderID = p.ID
+			}
+			door, err := s.FindDoorByID(ctx(), l.DoorID)
+			must(t, err)
+			k := &latchkey.Key{SiteID: door.SiteID, Label: "Key of " + l.Name, Bitting: "35242", Copies: []latchkey.KeyCopy{copy}}
+			must(t, s.CreateKey(ctx(), k))
+			_, err = s.SetLockKey(ctx(), l.ID, k.ID)
+			must(t, err)
+			if then != nil {
+				then(t, k)
+			}
+		}
+	}
+	tests := []struct {
+		name   string
+		second func(*testing.T, *latchkey.Lock, *latchkey.Person)
+		wayIn  bool // whether the second credential counts as a way in
+	}{
+		{"OK/AlwaysCode", confirmed("Always", latchkey.Code{}), true},
+		{"OK/HeldKey", keyed(latchkey.KeyCopy{}, nil), true},
+		{"ErrPendingCode", func(t *testing.T, l *latchkey.Lock, p *latchkey.Person) {
+			_, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Pending"}, LockIDs: []int64{l.ID}})
+			must(t, err)
+		}, false},
+		{"ErrOneTimeCode", confirmed("Once", latchkey.Code{OneTime: true}), false},
+		{"ErrUseLimitedCode", confirmed("Five uses", latchkey.Code{UseLimit: 5}), false},
+		{"ErrWindowCode", confirmed("Weekend", latchkey.Code{Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}}), false},
+		{"ErrWeeklyCode", confirmed("Weekdays", latchkey.Code{Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWeekly,
+			Weekly: []latchkey.WeeklyHours{{Day: time.Monday, From: 0, Until: 24 * 60}, {Day: time.Tuesday, From: 0, Until: 24 * 60}}}}), false},
+		{"ErrRevokedCode", func(t *testing.T, l *latchkey.Lock, p *latchkey.Person) {
+			c, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Revoked"}, LockIDs: []int64{l.ID}, Confirmed: true})
+			must(t, err)
+			_, err = s.RevokeCode(ctx(), c.ID) // the first code is still there: allowed
+			must(t, err)
+		}, false},
+		{"ErrRemovedCode", func(t *testing.T, l *latchkey.Lock, p *latchkey.Person) {
+			c, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Removed"}, LockIDs: []int64{l.ID}, Confirmed: true})
+			must(t, err)
+			_, err = s.RevokeCode(ctx(), c.ID)
+			must(t, err)
+			_, err = s.ConfirmCode(ctx(), c.ID, l.ID)
+			must(t, err)
+		}, false},
+		{"ErrSpareKeyOnly", keyed(latchkey.KeyCopy{Location: "kitchen drawer"}, nil), false},
+		{"ErrLostKey", keyed(latchkey.KeyCopy{}, func(t *testing.T, k *latchkey.Key) {
+			_, err := s.SetKeyState(ctx(), k.ID, latchkey.KeyLost)
+			must(t, err)
+		}), false},
+		{"ErrLostCopy", keyed(latchkey.KeyCopy{}, func(t *testing.T, k *latchkey.Key) {
+			_, err := s.SetKeyCopyState(ctx(), k.ID, k.Copies[0].ID, latchkey.CopyLost)
+			must(t, err)
+		}), false},
+		{"ErrCopyToReturn", keyed(latchkey.KeyCopy{}, func(t *testing.T, k *latchkey.Key) {
+			// Allowed: the first code is the other way in.
+			_, err := s.SetKeyCopyState(ctx(), k.ID, k.Copies[0].ID, latchkey.CopyToReturn)
+			must(t, err)
+		}), false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, p := newLock(t, s, fmt.Sprintf("Lock %d", i))
+			first, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "First"}, LockIDs: []int64{l.ID}, Confirmed: true})
+			must(t, err)
+			tt.second(t, l, p)
+			_, err = s.RevokeCode(ctx(), first.ID)
+			if tt.wayIn {
+				must(t, err)
+				return
+			}
+			wantCode(t, err, latchkey.EUNSAFE)
+			if g, _ := s.FindGrants(ctx(), latchkey.GrantFilter{CodeID: &first.ID}); g[0].Status != latchkey.GrantSet {
+				t.Fatalf("a refused revoke left the first code %s", g[0].Status)
+			}
+		})
+	}
+}
+
+// A sealed PIN is bound to its code's record: copied by SQL onto another code, it does
+// not open, so the other code reveals neither PIN.
+func testSealedPINBoundToRecord(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	ana, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, PIN: "482913", LockIDs: []int64{l.ID}})
+	must(t, err)
+	bo, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Bo"}, PIN: "731904", LockIDs: []int64{l.ID}})
+	must(t, err)
+	must(t, store.Update(ctx(), func(tx latchkey.Tx) error {
+		from, err := tx.FindCodeByID(ctx(), ana.ID)
+		if err != nil {
+			return err
+		}
+		to, err := tx.FindCodeByID(ctx(), bo.ID)
+		if err != nil {
+			return err
+		}
+		to.SealedPIN = from.SealedPIN
+		return tx.UpdateCode(ctx(), to)
+	}))
+	pin, err := s.RevealCode(ctx(), bo.ID)
+	if err == nil || pin != "" {
+		t.Fatalf("a PIN copied onto another code was revealed: %q", pin)
+	}
+	if msg := latchkey.ErrorMessage(err); strings.Contains(msg, "482913") || strings.Contains(msg, "731904") || !strings.Contains(msg, "does not open") {
+		t.Fatalf("the error should say the PIN does not open, and show none: %s", msg)
+	}
+	// The code the PIN belongs to still opens.
+	if pin, err := s.RevealCode(ctx(), ana.ID); err != nil || pin != "482913" {
+		t.Fatalf("reveal of the original: %q %v", pin, err)
 	}
 }

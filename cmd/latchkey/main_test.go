@@ -201,6 +201,9 @@ func TestKeyGenerate(t *testing.T) {
 		t.Fatalf("%d distinct bittings, want 1000", len(seen))
 	}
 	r = runCLI(t, "", "key", "generate", "--count", "3", "--avoid", "35242,46353")
+	if r.status != 0 || len(strings.Fields(r.stdout)) != 3 {
+		t.Fatalf("generate --count 3 --avoid: status %d, output %q; want three bittings", r.status, r.stdout)
+	}
 	for _, b := range strings.Fields(r.stdout) {
 		if keying.Near(keying.Bitting(b), "35242") || keying.Near(keying.Bitting(b), "46353") {
 			t.Errorf("generated %s near an avoided bitting", b)

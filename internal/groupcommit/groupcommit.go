@@ -11,6 +11,7 @@ package groupcommit
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/latchkey/latchkey"
 )
@@ -40,6 +41,20 @@ type Writer struct {
 	closing chan struct{}
 	done    chan struct{}
 	once    sync.Once
+
+	waiting, batches, changes atomic.Int64
+}
+
+// Stats counts a writer's work.
+type Stats struct {
+	Waiting int64 // changes handed to Update and not yet taken by the writer
+	Batches int64 // transactions run
+	Changes int64 // changes run in them
+}
+
+// Stats returns what the writer has done so far.
+func (w *Writer) Stats() Stats {
+	return Stats{Waiting: w.waiting.Load(), Batches: w.batches.Load(), Changes: w.changes.Load()}
 }
 
 type request struct {
@@ -61,11 +76,15 @@ func Start(begin func() (Batch, error), format func(error) error) *Writer {
 // change is always answered, so that no caller mistakes a kept change for a lost one.
 func (w *Writer) Update(ctx context.Context, change func(latchkey.Tx) error) error {
 	r := &request{ctx: ctx, change: change, result: make(chan error, 1)}
+	w.waiting.Add(1)
 	select {
 	case w.writes <- r: // the writer has it and always answers
+		w.waiting.Add(-1)
 	case <-w.closing:
+		w.waiting.Add(-1)
 		return latchkey.Errorf(latchkey.EUNAVAILABLE, "The database is closed.")
 	case <-ctx.Done():
+		w.waiting.Add(-1)
 		return ctx.Err()
 	}
 	return <-r.result
@@ -103,6 +122,8 @@ func (w *Writer) run() {
 // commit runs each change in its own savepoint of one transaction, commits once, and
 // tells each caller how its change ended.
 func (w *Writer) commit(batch []*request) {
+	w.batches.Add(1)
+	w.changes.Add(int64(len(batch)))
 	results := make([]error, len(batch))
 	answer := func(batchErr error) {
 		for i, r := range batch {

@@ -1,0 +1,37 @@
+package latchkey_test
+
+import (
+	"testing"
+
+	"github.com/latchkey/latchkey"
+)
+
+// TestRolePermissions states SPEC §4.9's role table literally, so that a change to
+// UserRole.Allows that widens or narrows any role fails here (the HTTP route tests
+// assert the same table through real requests).
+func TestRolePermissions(t *testing.T) {
+	const (
+		read   = latchkey.PermRead
+		write  = latchkey.PermWrite
+		reveal = latchkey.PermReveal
+		admin  = latchkey.PermAdmin
+	)
+	want := map[latchkey.UserRole]map[latchkey.Permission]bool{
+		latchkey.UserOwner:     {read: true, write: true, reveal: true, admin: true},
+		latchkey.UserManager:   {read: true, write: true, reveal: true, admin: false},
+		latchkey.UserInstaller: {read: true, write: true, reveal: false, admin: false},
+		latchkey.UserViewer:    {read: true, write: false, reveal: false, admin: false},
+		"":                     {read: false, write: false, reveal: false, admin: false},
+		"superuser":            {read: false, write: false, reveal: false, admin: false},
+	}
+	for role, perms := range want {
+		for perm, allowed := range perms {
+			if got := role.Allows(perm); got != allowed {
+				t.Errorf("%q.Allows(%q) = %v, want %v", role, perm, got, allowed)
+			}
+		}
+		if role.Allows("fly") {
+			t.Errorf("%q allows an unknown permission", role)
+		}
+	}
+}
