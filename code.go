@@ -45,6 +45,10 @@ type Code struct {
 	SealedPIN []byte `json:"-"`
 }
 
+// MaxUseLimit is the largest use limit a code takes; a code used more often than that is
+// an always-valid code.
+const MaxUseLimit = 10000
+
 // Reliable reports whether the code opens the door at any time, for as long as it
 // exists: no schedule and no use limit. Only such codes count as a way in (invariant 1).
 func (c *Code) Reliable() bool {
@@ -85,8 +89,8 @@ func (c *Code) Validate() error {
 	if err := validateName("Code label", c.Label); err != nil {
 		return err
 	}
-	if c.UseLimit < 0 {
-		return Errorf(EINVALID, "Use limit must be zero (unlimited) or more.")
+	if c.UseLimit < 0 || c.UseLimit > MaxUseLimit {
+		return Errorf(EINVALID, "Use limit must be from 0 (unlimited) to %d.", MaxUseLimit)
 	}
 	if c.OneTime && c.UseLimit > 1 {
 		return Errorf(EINVALID, "A one-time code cannot have a use limit of %d; drop one of the two.", c.UseLimit)

@@ -40,12 +40,13 @@ type NewCode struct {
 // is otherwise unknown to the person).
 func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, error) {
 	c := req.Code
+	c.ID, c.Revoked, c.SealedPIN, c.PIN = 0, false, nil, ""
 	c.Label = strings.TrimSpace(c.Label)
 	if err := c.Validate(); err != nil {
 		return nil, "", err
 	}
-	if len(req.LockIDs) == 0 {
-		return nil, "", Errorf(EINVALID, "Name at least one lock to put the code on.")
+	if err := checkLockIDs(req.LockIDs); err != nil {
+		return nil, "", err
 	}
 	if s.Vault == nil {
 		return nil, "", Errorf(EUNAVAILABLE, "No vault is open to seal the code.")
@@ -151,6 +152,25 @@ func (s *Service) activeCodes(ctx context.Context, tx Tx, lockID int64) (pins []
 		pins, slots = append(pins, pin), append(slots, g.Slot)
 	}
 	return pins, slots, nil
+}
+
+// checkLockIDs checks the locks a change names: at least one, each once, and no more than
+// one change may hold the writer for.
+func checkLockIDs(ids []int64) error {
+	if len(ids) == 0 {
+		return Errorf(EINVALID, "Name at least one lock to put the code on.")
+	}
+	if len(ids) > MaxLocksPerChange {
+		return Errorf(EINVALID, "A code goes on at most %d locks in one change (%d named); name fewer.", MaxLocksPerChange, len(ids))
+	}
+	seen := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			return Errorf(EINVALID, "Lock %d is named twice; name each lock once.", id)
+		}
+		seen[id] = true
+	}
+	return nil
 }
 
 func freeSlot(used []int, capacity int) int {

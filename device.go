@@ -2,8 +2,11 @@ package latchkey
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DeviceEvent is an event a driver reports for a connected lock, normalised whatever
@@ -17,6 +20,31 @@ type DeviceEvent struct {
 	Bolt      string      `json:"bolt,omitempty"`       // locked, unlocked, jammed, when known
 	BatteryMV int         `json:"battery_mv,omitempty"` // when reported
 	Detail    string      `json:"detail,omitempty"`
+}
+
+// maxBatteryMV is more than any battery pack a lock takes (4×AA fresh is about 6.4 V);
+// a report above it is a driver's mistake, not a reading.
+const maxBatteryMV = 12000
+
+// sanitize makes a driver's report fit the records: a battery reading outside what a lock
+// can hold is dropped, and the free-text detail is cut to size and stripped of characters
+// that could disguise it. A driver relays what a device sent; the device is outside input.
+func (ev *DeviceEvent) sanitize() {
+	if ev.BatteryMV < 0 || ev.BatteryMV > maxBatteryMV {
+		ev.BatteryMV = 0
+	}
+	if ev.Slot < 0 || ev.Slot > 0xffff {
+		ev.Slot = 0
+	}
+	ev.Detail = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(ev.Detail, ""))
+	if utf8.RuneCountInString(ev.Detail) > maxDetailLen {
+		ev.Detail = string([]rune(ev.Detail)[:maxDetailLen])
+	}
 }
 
 // DeviceDriver reaches connected locks: a driver per technology (the twins, Z-Wave JS,
@@ -56,6 +84,7 @@ func (s LockState) BatteryPercent() int {
 // state, quarantines a lock that was reset or lost every code behind Latchkey's back
 // (invariant 6), and tells live subscribers. Events of unknown locks are dropped.
 func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event, error) {
+	ev.sanitize()
 	ctx = NewContextWithPrincipal(ctx, Principal{Name: "device:" + string(ev.Driver), Role: UserOwner})
 	var out *Event
 	err := s.Store.Update(ctx, func(tx Tx) error {

@@ -78,10 +78,7 @@ func (c *KeyCopy) Validate() error {
 	if c.HolderID == 0 && c.Location == "" {
 		return Errorf(EINVALID, "Say who holds the copy (a person) or where it is kept (a location).")
 	}
-	if len(c.Location) > maxNameLen {
-		return Errorf(EINVALID, "The location is longer than %d characters.", maxNameLen)
-	}
-	return nil
+	return validateText("Location", c.Location, maxLineLen, false)
 }
 
 // HeldByPerson reports whether a person holds a copy of the key.

@@ -9,7 +9,7 @@ import (
 // CreateKey records a mechanical key and its copies. Its bitting is checked against its
 // keyway. The audit entry names the key, never its bitting.
 func (s *Service) CreateKey(ctx context.Context, k *Key) error {
-	k.Label = strings.TrimSpace(k.Label)
+	k.ID, k.Label = 0, strings.TrimSpace(k.Label)
 	if k.Keyway == "" {
 		k.Keyway = "KW1"
 	}
@@ -17,6 +17,7 @@ func (s *Service) CreateKey(ctx context.Context, k *Key) error {
 		k.State = KeyActive
 	}
 	for i := range k.Copies {
+		k.Copies[i].ID = 0
 		if k.Copies[i].State == "" {
 			k.Copies[i].State = CopyHeld
 		}
@@ -78,6 +79,7 @@ func (s *Service) FindKeyByID(ctx context.Context, id int64) (k *Key, err error)
 
 // AddKeyCopy records another copy of a key.
 func (s *Service) AddKeyCopy(ctx context.Context, keyID int64, c KeyCopy) (k *Key, err error) {
+	c.ID = 0
 	if c.State == "" {
 		c.State = CopyHeld
 	}
@@ -208,4 +210,142 @@ func (s *Service) SetLockKey(ctx context.Context, lockID, keyID int64) (l *Lock,
 			fmt.Sprintf("changing the key of lock %d", lockID), func() error { return tx.UpdateLock(ctx, l) })
 	})
 	return l, err
+}
+
+// RekeyHow says what was done to a lock's cylinder.
+type RekeyHow string
+
+// Ways a lock comes to take another key.
+const (
+	Rekeyed          RekeyHow = "rekeyed"  // its SmartKey cylinder learned the new key
+	CylinderReplaced RekeyHow = "replaced" // a new cylinder (or lock) went in
+)
+
+// RekeyTests is how many times a new key is tried from each side, with the door open,
+// before the old one is retired (SPEC §3, invariant 3).
+const RekeyTests = 3
+
+// maxRekeyNoteLen leaves room in the service log entry for what the rekey itself says.
+const maxRekeyNoteLen = maxNoteLen - 400
+
+// Rekey records that a lock now takes another key, with the evidence that the new key
+// works: tried RekeyTests times from outside and inside with the door open.
+type Rekey struct {
+	LockID    int64    `json:"lock_id"`
+	KeyID     int64    `json:"key_id"` // the key it takes now: active, of the lock's site
+	How       RekeyHow `json:"how"`
+	Tests     int      `json:"tests"`      // successful tries of the new key
+	BothSides bool     `json:"both_sides"` // tried from outside and from inside
+	DoorOpen  bool     `json:"door_open"`  // with the door open, so a failure locks no one out
+	Note      string   `json:"note,omitempty"`
+}
+
+// RecordRekey records that a lock's cylinder was rekeyed or replaced and now takes
+// another key. It is the one act that clears a lock's exposure (invariant 2): the lost
+// key no longer opens it. Make before break (invariant 3): the record is refused as
+// unsafe unless the new key was tried enough times from both sides with the door open.
+// The old key, when no other lock takes it, is retired (a lost one stays lost) and its
+// held copies are marked to be returned. The rekey goes into the lock's service log.
+func (s *Service) RecordRekey(ctx context.Context, r Rekey) (l *Lock, err error) {
+	if r.How == "" {
+		r.How = Rekeyed
+	}
+	switch {
+	case r.How != Rekeyed && r.How != CylinderReplaced:
+		return nil, Errorf(EINVALID, "Say how the lock came to take the new key: rekeyed or replaced.")
+	case r.KeyID == 0:
+		return nil, Errorf(EINVALID, "Name the key the lock takes now (latchkey key add records a new one).")
+	case r.Tests < RekeyTests || !r.BothSides || !r.DoorOpen:
+		return nil, Errorf(EUNSAFE, "Before the rekey is recorded, the new key must work %d times from outside and from inside, with the door open (recorded: %d, both sides %s, door open %s). Make before break: keep the old key until the new one works every time.",
+			RekeyTests, r.Tests, yesNo(r.BothSides), yesNo(r.DoorOpen))
+	}
+	if err := validateText("Rekey note", r.Note, maxRekeyNoteLen, true); err != nil {
+		return nil, err
+	}
+	err = s.change(ctx, "lock.rekey", "lock", func(tx Tx) (int64, any, error) {
+		if l, err = tx.FindLockByID(ctx, r.LockID); err != nil {
+			return 0, nil, err
+		}
+		door, err := tx.FindDoorByID(ctx, l.DoorID)
+		if err != nil {
+			return 0, nil, err
+		}
+		k, err := tx.FindKeyByID(ctx, r.KeyID)
+		if err != nil {
+			return 0, nil, err
+		}
+		switch {
+		case k.State != KeyActive:
+			return 0, nil, Errorf(EINVALID, "Key %d is %s; a lock is rekeyed to an active key.", k.ID, k.State)
+		case k.SiteID != door.SiteID:
+			return 0, nil, Errorf(EINVALID, "Key %d belongs to another site than lock %d; record the key on the lock's site.", k.ID, l.ID)
+		case k.ID == l.KeyID && l.Status != LockExposed:
+			return 0, nil, Errorf(ECONFLICT, "Lock %d already takes key %d; name the new key.", l.ID, k.ID)
+		}
+		oldKeyID := l.KeyID
+		if oldKeyID == k.ID {
+			oldKeyID = 0 // the record named the new key already; the rekey adds its evidence
+		}
+		l.KeyID, l.HasSmartKey = k.ID, l.HasSmartKey || r.How == Rekeyed
+		if l.Status == LockExposed {
+			l.Status = "" // the lost key no longer opens it
+		}
+		l.Status = l.derivedStatus()
+		evidence := map[string]any{"key_id": k.ID, "old_key_id": oldKeyID, "how": r.How, "tests": r.Tests, "both_sides": r.BothSides, "door_open": r.DoorOpen}
+		err = keepWayIn(ctx, tx, []int64{l.ID}, fmt.Sprintf("rekeying lock %d", l.ID), func() error {
+			if err := tx.UpdateLock(ctx, l); err != nil {
+				return err
+			}
+			returned, err := retireOldKey(ctx, tx, oldKeyID)
+			evidence["copies_to_return"] = returned
+			return err
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+		note := fmt.Sprintf("Cylinder %s to key %q; the new key worked %d times from both sides with the door open.", r.How, k.Label, r.Tests)
+		if r.Note != "" {
+			note += "\n" + r.Note
+		}
+		entry := &ServiceEntry{LockID: l.ID, At: s.now(), Actor: ActorFromContext(ctx), Kind: ServiceRekey, Note: note}
+		if err := entry.Validate(); err != nil {
+			return 0, nil, err
+		}
+		return l.ID, evidence, tx.CreateServiceEntry(ctx, entry)
+	})
+	return l, err
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// retireOldKey retires a key no lock takes any more (a lost key stays lost: it is still
+// out there) and marks its held copies to be returned (invariant 3). It returns how many
+// copies are to come back. A key still taken by another lock is left as it is.
+func retireOldKey(ctx context.Context, tx Tx, keyID int64) (int, error) {
+	if keyID == 0 {
+		return 0, nil
+	}
+	if others, err := locksKeyedTo(ctx, tx, keyID); err != nil || len(others) > 0 {
+		return 0, err
+	}
+	k, err := tx.FindKeyByID(ctx, keyID)
+	if err != nil {
+		return 0, err
+	}
+	if k.State == KeyActive {
+		k.State = KeyRetired
+	}
+	n := 0
+	for i := range k.Copies {
+		if k.Copies[i].State == CopyHeld {
+			k.Copies[i].State = CopyToReturn
+			n++
+		}
+	}
+	return n, tx.UpdateKey(ctx, k)
 }

@@ -5,26 +5,54 @@ package latchkey
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
-// maxNameLen bounds names and labels typed by people, so that a paste accident cannot
-// fill a page or a database row.
-const maxNameLen = 200
+// Limits on what people type. Every text field has one, so that a paste accident or a
+// hostile client can neither fill a page nor slow every list that shows the record.
+const (
+	maxNameLen    = 200  // names and labels
+	maxLineLen    = 200  // one-line text: addresses, locations
+	maxNoteLen    = 4000 // free text: notes, service log entries
+	maxSerialLen  = 64
+	maxPhoneLen   = 40
+	maxEmailLen   = 254 // RFC 5321's limit on a forward path
+	maxAddressLen = 128 // a lock's address on its driver
+	maxDetailLen  = 1000
+)
 
-// validateName checks a person-facing name or label: required, printable, bounded.
+// MaxLocksPerChange bounds the locks one change may touch (a code put on many locks):
+// a larger change would hold the one writer, and every other change, for seconds.
+const MaxLocksPerChange = 500
+
+// validateName checks a person-facing name or label: required, one line of plain text,
+// bounded.
 func validateName(what, s string) error {
-	switch {
-	case strings.TrimSpace(s) == "":
+	if strings.TrimSpace(s) == "" {
 		return Errorf(EINVALID, "%s is required.", what)
+	}
+	return validateText(what, s, maxNameLen, false)
+}
+
+// validateText checks text typed by a person: valid UTF-8, at most max characters, and
+// no characters that hide or reorder what is shown: control characters (C0 and C1; tabs
+// and line breaks only where multiline), and the bidirectional overrides and isolates
+// that make "txt.exe" look like "exe.txt". Empty text passes.
+func validateText(what, s string, max int, multiline bool) error {
+	switch {
 	case !utf8.ValidString(s):
 		return Errorf(EINVALID, "%s is not valid text (UTF-8).", what)
-	case utf8.RuneCountInString(s) > maxNameLen:
-		return Errorf(EINVALID, "%s is longer than %d characters; shorten it.", what, maxNameLen)
+	case utf8.RuneCountInString(s) > max:
+		return Errorf(EINVALID, "%s is longer than %d characters; shorten it.", what, max)
 	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		switch {
+		case multiline && (r == '\n' || r == '\r' || r == '\t'):
+		case unicode.IsControl(r):
 			return Errorf(EINVALID, "%s contains a control character; use plain text.", what)
+		case unicode.Is(unicode.Bidi_Control, r):
+			return Errorf(EINVALID, "%s contains a character that reorders text (a bidirectional control); use plain text.", what)
 		}
 	}
 	return nil

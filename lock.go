@@ -16,6 +16,22 @@ const (
 	LockUnidentified   LockStatus = "unidentified"    // model unknown: identify it first (invariant 4)
 )
 
+// derivedStatus is the lock's status from its record. A problem found about the lock
+// (a lost key that still opens it, a reset behind Latchkey's back, a lock that needs a
+// locksmith or support) stays until the act that resolves it (a rekey, re-provisioning,
+// the repair) clears it: editing the record never does. Otherwise the status says
+// whether the model is known.
+func (l *Lock) derivedStatus() LockStatus {
+	switch l.Status {
+	case LockExposed, LockQuarantined, LockNeedsLocksmith, LockNeedsSupport:
+		return l.Status
+	}
+	if l.ModelID == "" {
+		return LockUnidentified
+	}
+	return LockOK
+}
+
 // Lock is one physical lock on a door.
 type Lock struct {
 	ID           int64      `json:"id"`
@@ -41,8 +57,11 @@ func (l *Lock) Validate() error {
 	if err := validateName("Lock name", l.Name); err != nil {
 		return err
 	}
-	if len(l.SerialNumber) > 64 {
-		return Errorf(EINVALID, "Serial number is longer than 64 characters; check it against the label.")
+	if err := validateText("Serial number", l.SerialNumber, maxSerialLen, false); err != nil {
+		return err
+	}
+	if err := validateText("Notes", l.Notes, maxNoteLen, true); err != nil {
+		return err
 	}
 	if l.InstalledAt != nil && l.PurchasedAt != nil && l.InstalledAt.Before(*l.PurchasedAt) {
 		return Errorf(EINVALID, "Install date is before the purchase date; check both dates.")
@@ -80,7 +99,7 @@ func (c Connection) Validate() error {
 		if c.Address == "" {
 			return Errorf(EINVALID, "Connection through %s needs the lock's address on it.", c.Driver)
 		}
-		return nil
+		return validateText("Connection address", c.Address, maxAddressLen, false)
 	default:
 		return Errorf(EINVALID, "Unknown driver %q; use sim, zwavejs or zigbee2mqtt.", c.Driver)
 	}

@@ -27,6 +27,12 @@ func (p *Person) Validate() error {
 	if err := validateName("Person name", p.Name); err != nil {
 		return err
 	}
+	if err := validateText("Phone", p.Phone, maxPhoneLen, false); err != nil {
+		return err
+	}
+	if err := validateText("Email", p.Email, maxEmailLen, false); err != nil {
+		return err
+	}
 	switch p.Role {
 	case RoleOwner, RoleFamily, RoleTenant, RoleGuest, RoleService:
 		return nil

@@ -26,6 +26,9 @@ type Schedule struct {
 	Weekly []WeeklyHours `json:"weekly,omitempty"`
 }
 
+// maxWeeklyPeriods bounds a weekly schedule: four periods a day, every day.
+const maxWeeklyPeriods = 28
+
 // WeeklyHours is one recurring period: on Day, from From to Until, both minutes after
 // local midnight. Until may be 1440 (midnight at the end of the day).
 type WeeklyHours struct {
@@ -52,6 +55,9 @@ func (s Schedule) Validate() error {
 	case ScheduleWeekly:
 		if len(s.Weekly) == 0 {
 			return Errorf(EINVALID, "A weekly schedule needs at least one day with hours.")
+		}
+		if len(s.Weekly) > maxWeeklyPeriods {
+			return Errorf(EINVALID, "A weekly schedule has at most %d periods; merge some.", maxWeeklyPeriods)
 		}
 		for _, h := range s.Weekly {
 			if h.Day < time.Sunday || h.Day > time.Saturday {

@@ -83,7 +83,7 @@ func (s *Service) CreateSite(ctx context.Context, site *Site) error {
 	if err := site.Validate(); err != nil {
 		return err
 	}
-	site.CreatedAt = s.now()
+	site.ID, site.CreatedAt = 0, s.now() // ids and times are the store's and the service's, never a caller's
 	return s.change(ctx, "site.create", "site", func(tx Tx) (int64, any, error) {
 		err := tx.CreateSite(ctx, site)
 		return site.ID, site, err
@@ -126,7 +126,7 @@ func (s *Service) DeleteSite(ctx context.Context, id int64) error {
 
 // CreateDoor adds a door to a site.
 func (s *Service) CreateDoor(ctx context.Context, d *Door) error {
-	d.Name = strings.TrimSpace(d.Name)
+	d.ID, d.Name = 0, strings.TrimSpace(d.Name)
 	if err := d.Validate(); err != nil {
 		return err
 	}
@@ -183,9 +183,19 @@ func (s *Service) DeleteDoor(ctx context.Context, id int64) error {
 }
 
 // CreateLock adds a lock to a door. A lock whose model is not given yet is recorded as
-// unidentified: no procedure runs on it until it is identified (invariant 4).
+// unidentified: no procedure runs on it until it is identified (invariant 4). Its status
+// and device state are the domain's to derive, and its key is recorded with SetLockKey
+// (which checks the key): a caller's values for them are refused.
 func (s *Service) CreateLock(ctx context.Context, l *Lock) error {
-	l.Name = strings.TrimSpace(l.Name)
+	l.ID, l.Name = 0, strings.TrimSpace(l.Name)
+	switch {
+	case l.Status != "":
+		return Errorf(EINVALID, "A lock's status is derived from its records (its model, its keys, what it reports); it cannot be set.")
+	case l.State != LockState{}:
+		return Errorf(EINVALID, "A lock's state (bolt, battery, last seen) is what the lock reports; it cannot be set.")
+	case l.KeyID != 0:
+		return Errorf(EINVALID, "Record the lock first, then the key its cylinder takes (latchkey lock set ID --key KEY).")
+	}
 	if err := s.checkLock(l); err != nil {
 		return err
 	}
@@ -198,21 +208,18 @@ func (s *Service) CreateLock(ctx context.Context, l *Lock) error {
 	})
 }
 
+// checkLock validates a lock's record, checks its model against the catalog, and derives
+// its status from it.
 func (s *Service) checkLock(l *Lock) error {
 	if err := l.Validate(); err != nil {
 		return err
 	}
-	switch {
-	case l.ModelID == "":
-		l.Status = LockUnidentified
-	case s.Models != nil:
+	if l.ModelID != "" && s.Models != nil {
 		if err := s.Models.CheckModel(l.ModelID); err != nil {
 			return err
 		}
-		if l.Status == "" || l.Status == LockUnidentified {
-			l.Status = LockOK
-		}
 	}
+	l.Status = l.derivedStatus()
 	return nil
 }
 
@@ -294,7 +301,7 @@ func (s *Service) DeleteLock(ctx context.Context, id int64) error {
 
 // CreatePerson adds a person.
 func (s *Service) CreatePerson(ctx context.Context, p *Person) error {
-	p.Name = strings.TrimSpace(p.Name)
+	p.ID, p.Name = 0, strings.TrimSpace(p.Name)
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -381,6 +388,7 @@ type RecordService interface {
 	SetKeyCopyState(ctx context.Context, keyID, copyID int64, state CopyState) (*Key, error)
 	SetKeyState(ctx context.Context, keyID int64, state KeyState) (*Key, error)
 	SetLockKey(ctx context.Context, lockID, keyID int64) (*Lock, error)
+	RecordRekey(ctx context.Context, r Rekey) (*Lock, error)
 
 	CreateCode(ctx context.Context, req NewCode) (*Code, string, error)
 	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)

@@ -43,8 +43,8 @@ func (e *ServiceEntry) Validate() error {
 	default:
 		return Errorf(EINVALID, "Unknown kind %q; use battery, rekey, codes, reset, repair, inspection or note.", e.Kind)
 	}
-	if len(e.Note) > 4000 {
-		return Errorf(EINVALID, "A service note is at most 4000 characters.")
+	if err := validateText("Service note", e.Note, maxNoteLen, true); err != nil {
+		return err
 	}
 	return validateName("Service note", firstLine(e.Note))
 }
@@ -58,7 +58,7 @@ func firstLine(s string) string {
 
 // AddServiceEntry appends to a lock's service log.
 func (s *Service) AddServiceEntry(ctx context.Context, e *ServiceEntry) error {
-	e.Note = strings.TrimSpace(e.Note)
+	e.ID, e.Note = 0, strings.TrimSpace(e.Note)
 	if e.Kind == "" {
 		e.Kind = ServiceNote
 	}
@@ -106,7 +106,7 @@ func (s *Service) AddReceipt(ctx context.Context, lockID int64, name string, dat
 	case len(data) == 0:
 		return nil, Errorf(EINVALID, "The receipt file is empty.")
 	case len(data) > MaxReceiptBytes:
-		return nil, Errorf(EINVALID, "The receipt file is %.1f MiB; Latchkey keeps files up to 10 MiB. Scan it at a lower resolution or as a PDF.", float64(len(data))/(1<<20))
+		return nil, Errorf(EINVALID, "The receipt file is larger than 10 MiB, the most Latchkey keeps; scan it at a lower resolution or as a PDF.")
 	}
 	if err := validateName("Receipt file name", name); err != nil {
 		return nil, err

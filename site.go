@@ -16,6 +16,9 @@ func (s *Site) Validate() error {
 	if err := validateName("Site name", s.Name); err != nil {
 		return err
 	}
+	if err := validateText("Site address", s.Address, maxLineLen, false); err != nil {
+		return err
+	}
 	if s.TimeZone == "" {
 		return Errorf(EINVALID, "Site time zone is required (an IANA name such as America/Chicago).")
 	}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -86,11 +87,21 @@ func handle(fn func(w http.ResponseWriter, r *http.Request) (int, any, error)) h
 	}
 }
 
+// canonicalNumber parses a whole number written the one way: digits only, no sign, no
+// leading zero (so that "1", "+1" and "01" cannot name the same record three ways).
+func canonicalNumber(s string, min int64) (int64, bool) {
+	if s == "" || len(s) > 19 || (s[0] == '0' && s != "0") || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n >= min
+}
+
 // pathID reads a numeric path value.
 func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id < 1 {
-		return 0, latchkey.Errorf(latchkey.EINVALID, "%q is not an id; ids are whole numbers.", r.PathValue(name))
+	id, ok := canonicalNumber(r.PathValue(name), 1)
+	if !ok {
+		return 0, latchkey.Errorf(latchkey.EINVALID, "%q is not an id; ids are whole numbers from 1, written with digits only.", r.PathValue(name))
 	}
 	return id, nil
 }
@@ -101,9 +112,9 @@ func queryID(r *http.Request, name string) (*int64, error) {
 	if v == "" {
 		return nil, nil
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id < 1 {
-		return nil, latchkey.Errorf(latchkey.EINVALID, "?%s=%q is not an id.", name, v)
+	id, ok := canonicalNumber(v, 1)
+	if !ok {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "?%s=%q is not an id; ids are whole numbers from 1, written with digits only.", name, v)
 	}
 	return &id, nil
 }
@@ -113,11 +124,11 @@ func page(r *http.Request) (latchkey.Page, error) {
 	var p latchkey.Page
 	for name, dst := range map[string]*int{"offset": &p.Offset, "limit": &p.Limit} {
 		if v := r.URL.Query().Get(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return p, latchkey.Errorf(latchkey.EINVALID, "?%s=%q is not a whole number.", name, v)
+			n, ok := canonicalNumber(v, 0)
+			if !ok || n > 1<<31 {
+				return p, latchkey.Errorf(latchkey.EINVALID, "?%s=%q is not a whole number (digits only).", name, v)
 			}
-			*dst = n
+			*dst = int(n)
 		}
 	}
 	return p, nil
@@ -141,13 +152,15 @@ func byID(name string, fn func(r *http.Request, id int64) (int, any, error)) fun
 	}
 }
 
-// created decodes a body into v, runs create, and answers 201 with v.
-func created[T any](create func(r *http.Request, v *T) error) func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+// created decodes a body into the route's input type, makes the record from it, runs
+// create, and answers 201 with the record as stored.
+func created[In, Out any](record func(In) Out, create func(r *http.Request, v Out) error) func(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	return func(w http.ResponseWriter, r *http.Request) (int, any, error) {
-		v := new(T)
-		if err := decode(w, r, v); err != nil {
+		var in In
+		if err := decode(w, r, &in); err != nil {
 			return 0, nil, err
 		}
+		v := record(in)
 		if err := create(r, v); err != nil {
 			return 0, nil, err
 		}
@@ -183,7 +196,7 @@ func (s *Server) apiRoutes() []route {
 			items, total, err := svc.FindSites(r.Context(), p)
 			return http.StatusOK, listOf(items, total, p), err
 		})},
-		{Method: "POST", Pattern: "/api/v1/sites", Summary: "Add a site", Perm: write, Request: site, Response: site, handler: handle(created(func(r *http.Request, v *latchkey.Site) error { return svc.CreateSite(r.Context(), v) }))},
+		{Method: "POST", Pattern: "/api/v1/sites", Summary: "Add a site", Perm: write, Request: SiteInput{}, Response: site, handler: handle(created(SiteInput.site, func(r *http.Request, v *latchkey.Site) error { return svc.CreateSite(r.Context(), v) }))},
 		{Method: "GET", Pattern: "/api/v1/sites/{id}", Summary: "Show a site", Perm: read, Response: site, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindSiteByID(r.Context(), id)
 			return http.StatusOK, v, err
@@ -202,7 +215,7 @@ func (s *Server) apiRoutes() []route {
 			items, total, err := svc.FindDoors(r.Context(), f, p)
 			return http.StatusOK, listOf(items, total, p), err
 		})},
-		{Method: "POST", Pattern: "/api/v1/doors", Summary: "Add a door", Perm: write, Request: door, Response: door, handler: handle(created(func(r *http.Request, v *latchkey.Door) error { return svc.CreateDoor(r.Context(), v) }))},
+		{Method: "POST", Pattern: "/api/v1/doors", Summary: "Add a door", Perm: write, Request: DoorInput{}, Response: door, handler: handle(created(DoorInput.door, func(r *http.Request, v *latchkey.Door) error { return svc.CreateDoor(r.Context(), v) }))},
 		{Method: "GET", Pattern: "/api/v1/doors/{id}", Summary: "Show a door", Perm: read, Response: door, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindDoorByID(r.Context(), id)
 			return http.StatusOK, v, err
@@ -228,7 +241,7 @@ func (s *Server) apiRoutes() []route {
 			items, total, err := svc.FindLocks(r.Context(), f, p)
 			return http.StatusOK, listOf(items, total, p), err
 		})},
-		{Method: "POST", Pattern: "/api/v1/locks", Summary: "Add a lock", Perm: write, Request: lock, Response: lock, handler: handle(created(func(r *http.Request, v *latchkey.Lock) error { return svc.CreateLock(r.Context(), v) }))},
+		{Method: "POST", Pattern: "/api/v1/locks", Summary: "Add a lock (its key is recorded afterwards, with PUT .../key)", Perm: write, Request: LockInput{}, Response: lock, handler: handle(created(LockInput.lock, func(r *http.Request, v *latchkey.Lock) error { return svc.CreateLock(r.Context(), v) }))},
 		{Method: "GET", Pattern: "/api/v1/locks/{id}", Summary: "Show a lock", Perm: read, Response: lock, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindLockByID(r.Context(), id)
 			return http.StatusOK, v, err
@@ -254,13 +267,21 @@ func (s *Server) apiRoutes() []route {
 			v, err := svc.SetLockKey(r.Context(), id, req.KeyID)
 			return http.StatusOK, v, err
 		}))},
-		{Method: "DELETE", Pattern: "/api/v1/locks/{id}", Summary: "Remove a lock's record", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteLock(r.Context(), id) }))},
-		{Method: "POST", Pattern: "/api/v1/locks/{id}/service", Summary: "Add to a lock's service log", Perm: write, Request: latchkey.ServiceEntry{}, Response: latchkey.ServiceEntry{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
-			var e latchkey.ServiceEntry
-			if err := decode(nil, r, &e); err != nil {
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/rekey", Summary: "Record that a lock was rekeyed or its cylinder replaced, with the new key's tests; clears a lost key's exposure", Perm: write, Request: RekeyInput{}, Response: lock, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var in RekeyInput
+			if err := decode(nil, r, &in); err != nil {
 				return 0, nil, err
 			}
-			e.LockID = id
+			v, err := svc.RecordRekey(r.Context(), latchkey.Rekey{LockID: id, KeyID: in.KeyID, How: in.How, Tests: in.Tests, BothSides: in.BothSides, DoorOpen: in.DoorOpen, Note: in.Note})
+			return http.StatusOK, v, err
+		}))},
+		{Method: "DELETE", Pattern: "/api/v1/locks/{id}", Summary: "Remove a lock's record", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteLock(r.Context(), id) }))},
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/service", Summary: "Add to a lock's service log", Perm: write, Request: ServiceEntryInput{}, Response: latchkey.ServiceEntry{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var in ServiceEntryInput
+			if err := decode(nil, r, &in); err != nil {
+				return 0, nil, err
+			}
+			e := latchkey.ServiceEntry{LockID: id, Kind: in.Kind, Note: in.Note, WarrantyRelevant: in.WarrantyRelevant}
 			return http.StatusCreated, &e, svc.AddServiceEntry(r.Context(), &e)
 		}))},
 		{Method: "POST", Pattern: "/api/v1/locks/{id}/receipts", Summary: "Keep a file with a lock's records (raw body, ?name=FILE; up to 10 MiB)", Perm: write, Response: latchkey.Receipt{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
@@ -288,7 +309,7 @@ func (s *Server) apiRoutes() []route {
 			items, total, err := svc.FindPeople(r.Context(), p)
 			return http.StatusOK, listOf(items, total, p), err
 		})},
-		{Method: "POST", Pattern: "/api/v1/people", Summary: "Add a person", Perm: write, Request: person, Response: person, handler: handle(created(func(r *http.Request, v *latchkey.Person) error { return svc.CreatePerson(r.Context(), v) }))},
+		{Method: "POST", Pattern: "/api/v1/people", Summary: "Add a person", Perm: write, Request: PersonInput{}, Response: person, handler: handle(created(PersonInput.person, func(r *http.Request, v *latchkey.Person) error { return svc.CreatePerson(r.Context(), v) }))},
 		{Method: "GET", Pattern: "/api/v1/people/{id}", Summary: "Show a person", Perm: read, Response: person, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindPersonByID(r.Context(), id)
 			return http.StatusOK, v, err
@@ -307,17 +328,17 @@ func (s *Server) apiRoutes() []route {
 			items, total, err := svc.FindKeys(r.Context(), f, p)
 			return http.StatusOK, listOf(items, total, p), err
 		})},
-		{Method: "POST", Pattern: "/api/v1/keys", Summary: "Record a key and its copies", Perm: write, Request: key, Response: key, handler: handle(created(func(r *http.Request, v *latchkey.Key) error { return svc.CreateKey(r.Context(), v) }))},
+		{Method: "POST", Pattern: "/api/v1/keys", Summary: "Record a key and its copies", Perm: write, Request: KeyInput{}, Response: key, handler: handle(created(KeyInput.key, func(r *http.Request, v *latchkey.Key) error { return svc.CreateKey(r.Context(), v) }))},
 		{Method: "GET", Pattern: "/api/v1/keys/{id}", Summary: "Show a key and its copies", Perm: read, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindKeyByID(r.Context(), id)
 			return http.StatusOK, v, err
 		}))},
-		{Method: "POST", Pattern: "/api/v1/keys/{id}/copies", Summary: "Record another copy of a key", Perm: write, Request: latchkey.KeyCopy{}, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
-			var c latchkey.KeyCopy
-			if err := decode(nil, r, &c); err != nil {
+		{Method: "POST", Pattern: "/api/v1/keys/{id}/copies", Summary: "Record another copy of a key", Perm: write, Request: KeyCopyInput{}, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var in KeyCopyInput
+			if err := decode(nil, r, &in); err != nil {
 				return 0, nil, err
 			}
-			v, err := svc.AddKeyCopy(r.Context(), id, c)
+			v, err := svc.AddKeyCopy(r.Context(), id, in.keyCopy())
 			return http.StatusCreated, v, err
 		}))},
 		{Method: "PUT", Pattern: "/api/v1/keys/{id}/copies/{copy}/state", Summary: "Record where a copy is now", Perm: write, Request: StateRequest{}, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
@@ -461,7 +482,8 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		if rc.ID == rid {
 			w.Header().Set("Content-Type", rc.ContentType)
 			w.Header().Set("Content-Disposition", `attachment; filename="`+strconv.Quote(rc.Name)[1:len(strconv.Quote(rc.Name))-1]+`"`)
-			w.Header().Set("X-Content-Type-Options", "nosniff")
+			// A kept file is the user's own upload: never run as a page of this site.
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 			w.Write(rc.Data)
 			return
 		}

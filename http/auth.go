@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"net"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -171,32 +171,45 @@ func (s *Server) setUp(r *http.Request, name, password string) (*latchkey.User, 
 	if n > 0 {
 		return nil, latchkey.Errorf(latchkey.ECONFLICT, "Latchkey is already set up; sign in instead.")
 	}
-	hash, err := HashPassword(password)
-	if err != nil {
+	var hash string
+	var hashErr error
+	if err := s.hashes.run(r.Context(), func() { hash, hashErr = HashPassword(password) }); err != nil {
 		return nil, err
+	}
+	if hashErr != nil {
+		return nil, hashErr
 	}
 	u := &latchkey.User{Name: name, Role: latchkey.UserOwner, PasswordHash: hash}
 	return u, s.Service.CreateUser(r.Context(), u)
 }
 
-// signIn checks a name and password, throttling guesses per name and address.
+// signIn checks a name and password, throttling guesses (throttle.go) and bounding how
+// many password checks run at once (each takes 64 MiB).
 func (s *Server) signIn(r *http.Request, name, password string) (*latchkey.User, error) {
-	key := clientIP(r) + "|" + strings.ToLower(name)
-	if wait := s.throttle.wait(key); wait > 0 {
+	if len(name) > 200 || len(password) > maxPassword {
+		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Wrong name or password.")
+	}
+	addr := clientAddress(r, s.TrustedProxies)
+	if wait := s.throttle.wait(addr, name); wait > 0 {
 		return nil, throttled{wait}
 	}
 	u, err := s.Service.FindUserByName(r.Context(), name)
-	if err != nil || !CheckPassword(u.PasswordHash, password) {
-		if err != nil {
-			// Spend the same time as a real check, so that timing does not tell which
-			// names exist.
-			CheckPassword(dummyHash, password)
-		}
-		s.throttle.fail(key)
-		logger(r).Warn("sign-in failed", "user", name)
+	hash := dummyHash // an unknown name costs a real check, so timing does not tell which names exist
+	if err == nil {
+		hash = u.PasswordHash
+	} else if latchkey.ErrorCode(err) != latchkey.ENOTFOUND {
+		return nil, err
+	}
+	var ok bool
+	if err := s.hashes.run(r.Context(), func() { ok = CheckPassword(hash, password) }); err != nil {
+		return nil, err
+	}
+	if u == nil || !ok {
+		s.throttle.fail(addr, name)
+		logger(r).Warn("sign-in failed", slog.String("user", name), slog.String("address", addr))
 		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Wrong name or password.")
 	}
-	s.throttle.reset(key)
+	s.throttle.succeed(addr, name)
 	return u, nil
 }
 
@@ -292,66 +305,4 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, TokenResponse{Token: *t, Secret: plain})
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// throttle slows down guessing: after 5 failed sign-ins for one name from one address,
-// each further try waits longer, doubling from 30 s up to 15 min. In memory: a restart
-// forgets, which is acceptable for a single server; replicas will share it in the store.
-type throttle struct {
-	mu    sync.Mutex
-	fails map[string]*attempts
-	now   func() time.Time
-}
-
-type attempts struct {
-	n     int
-	until time.Time
-}
-
-func newThrottle() *throttle {
-	return &throttle{fails: map[string]*attempts{}, now: time.Now}
-}
-
-const freeFailures = 5
-
-func (t *throttle) wait(key string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a := t.fails[key]
-	if a == nil {
-		return 0
-	}
-	return max(a.until.Sub(t.now()), 0)
-}
-
-func (t *throttle) fail(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.fails) > 100000 {
-		t.fails = map[string]*attempts{} // bounded memory under a flood
-	}
-	a := t.fails[key]
-	if a == nil {
-		a = &attempts{}
-		t.fails[key] = a
-	}
-	a.n++
-	if a.n >= freeFailures {
-		d := 30 * time.Second << min(a.n-freeFailures, 5)
-		a.until = t.now().Add(min(d, 15*time.Minute))
-	}
-}
-
-func (t *throttle) reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.fails, key)
 }

@@ -113,7 +113,7 @@ func list[T any](ctx context.Context, c *Client, path string) ([]T, int, error) 
 
 // CreateSite adds a site.
 func (c *Client) CreateSite(ctx context.Context, s *latchkey.Site) error {
-	return c.do(ctx, "POST", "/api/v1/sites", s, s)
+	return c.do(ctx, "POST", "/api/v1/sites", SiteInput{Name: s.Name, Address: s.Address, TimeZone: s.TimeZone}, s)
 }
 
 // FindSites lists sites.
@@ -134,7 +134,7 @@ func (c *Client) DeleteSite(ctx context.Context, n int64) error {
 
 // CreateDoor adds a door.
 func (c *Client) CreateDoor(ctx context.Context, d *latchkey.Door) error {
-	return c.do(ctx, "POST", "/api/v1/doors", d, d)
+	return c.do(ctx, "POST", "/api/v1/doors", DoorInput{SiteID: d.SiteID, Name: d.Name}, d)
 }
 
 // FindDoors lists doors.
@@ -155,7 +155,7 @@ func (c *Client) DeleteDoor(ctx context.Context, n int64) error {
 
 // CreateLock adds a lock.
 func (c *Client) CreateLock(ctx context.Context, l *latchkey.Lock) error {
-	return c.do(ctx, "POST", "/api/v1/locks", l, l)
+	return c.do(ctx, "POST", "/api/v1/locks", lockInput(l), l)
 }
 
 // FindLocks lists locks.
@@ -192,6 +192,13 @@ func (c *Client) SetLockKey(ctx context.Context, lockID, keyID int64) (*latchkey
 	return &l, c.do(ctx, "PUT", "/api/v1/locks/"+id(lockID)+"/key", KeyIDRequest{KeyID: keyID}, &l)
 }
 
+// RecordRekey records that a lock now takes another key.
+func (c *Client) RecordRekey(ctx context.Context, r latchkey.Rekey) (*latchkey.Lock, error) {
+	var l latchkey.Lock
+	in := RekeyInput{KeyID: r.KeyID, How: r.How, Tests: r.Tests, BothSides: r.BothSides, DoorOpen: r.DoorOpen, Note: r.Note}
+	return &l, c.do(ctx, "POST", "/api/v1/locks/"+id(r.LockID)+"/rekey", in, &l)
+}
+
 // FindLockRecord returns everything recorded about a lock.
 func (c *Client) FindLockRecord(ctx context.Context, n int64) (*latchkey.LockRecord, error) {
 	var r latchkey.LockRecord
@@ -200,7 +207,7 @@ func (c *Client) FindLockRecord(ctx context.Context, n int64) (*latchkey.LockRec
 
 // AddServiceEntry adds to a lock's service log.
 func (c *Client) AddServiceEntry(ctx context.Context, e *latchkey.ServiceEntry) error {
-	return c.do(ctx, "POST", "/api/v1/locks/"+id(e.LockID)+"/service", e, e)
+	return c.do(ctx, "POST", "/api/v1/locks/"+id(e.LockID)+"/service", ServiceEntryInput{Kind: e.Kind, Note: e.Note, WarrantyRelevant: e.WarrantyRelevant}, e)
 }
 
 // AddReceipt keeps a file with a lock's records.
@@ -231,7 +238,7 @@ func (c *Client) FindReceipts(ctx context.Context, lockID int64, withData bool) 
 
 // CreatePerson adds a person.
 func (c *Client) CreatePerson(ctx context.Context, p *latchkey.Person) error {
-	return c.do(ctx, "POST", "/api/v1/people", p, p)
+	return c.do(ctx, "POST", "/api/v1/people", PersonInput{Name: p.Name, Role: p.Role, Phone: p.Phone, Email: p.Email}, p)
 }
 
 // FindPeople lists people.
@@ -252,7 +259,7 @@ func (c *Client) DeletePerson(ctx context.Context, n int64) error {
 
 // CreateKey records a key.
 func (c *Client) CreateKey(ctx context.Context, k *latchkey.Key) error {
-	return c.do(ctx, "POST", "/api/v1/keys", k, k)
+	return c.do(ctx, "POST", "/api/v1/keys", keyInput(k), k)
 }
 
 // FindKeys lists keys.
@@ -269,7 +276,7 @@ func (c *Client) FindKeyByID(ctx context.Context, n int64) (*latchkey.Key, error
 // AddKeyCopy records another copy.
 func (c *Client) AddKeyCopy(ctx context.Context, keyID int64, cp latchkey.KeyCopy) (*latchkey.Key, error) {
 	var k latchkey.Key
-	return &k, c.do(ctx, "POST", "/api/v1/keys/"+id(keyID)+"/copies", cp, &k)
+	return &k, c.do(ctx, "POST", "/api/v1/keys/"+id(keyID)+"/copies", KeyCopyInput{HolderID: cp.HolderID, Location: cp.Location}, &k)
 }
 
 // SetKeyCopyState records where a copy is now.

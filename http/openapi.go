@@ -136,11 +136,17 @@ func schemaOf(schemas map[string]any, t reflect.Type) any {
 		return map[string]any{"type": "object", "additionalProperties": schemaOf(schemas, t.Elem())}
 	case reflect.Struct:
 		name := schemaName(t)
+		if name == "" { // an anonymous struct has no name to register: it stands inline
+			props := map[string]any{}
+			addFields(schemas, t, props)
+			return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+		}
 		if _, done := schemas[name]; !done {
 			schemas[name] = map[string]any{} // placeholder against recursion
 			props := map[string]any{}
 			addFields(schemas, t, props)
-			schemas[name] = map[string]any{"type": "object", "properties": props}
+			// The server refuses fields it does not know; the document says so.
+			schemas[name] = map[string]any{"type": "object", "properties": props, "additionalProperties": false}
 		}
 		return map[string]any{"$ref": "#/components/schemas/" + name}
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -37,11 +37,17 @@ type Server struct {
 	SecureCookies bool
 	// Catalog gives the web UI model names, key drawings, warranty and record sheets.
 	Catalog Catalog
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client, for
+	// sign-in throttling; without them the header is ignored.
+	TrustedProxies []netip.Prefix
+	// PasswordChecks bounds the password hashes run at once (DefaultPasswordChecks when 0).
+	PasswordChecks int
 
 	ln         net.Listener
 	srv        *http.Server
 	routes     []route
 	throttle   *throttle
+	hashes     *hashGate
 	metrics    *metrics
 	principals principalCache
 	assets     map[string]asset
@@ -64,6 +70,7 @@ func (s *Server) Open() error {
 		s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s.throttle = newThrottle()
+	s.hashes = newHashGate(s.PasswordChecks)
 	s.metrics = newMetrics()
 	s.stopping = make(chan struct{})
 	ln, err := net.Listen("tcp", s.Addr)
@@ -110,6 +117,9 @@ func (s *Server) Handler() http.Handler {
 	if s.throttle == nil {
 		s.throttle = newThrottle()
 	}
+	if s.hashes == nil {
+		s.hashes = newHashGate(s.PasswordChecks)
+	}
 	if s.metrics == nil {
 		s.metrics = newMetrics()
 	}
@@ -144,7 +154,34 @@ func (s *Server) Handler() http.Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "Cross-site request refused; use Latchkey from its own pages or with an API token."))
 	}))
-	return s.requestID(csrf.Handler(mux))
+	return s.requestID(s.securityHeaders(csrf.Handler(mux)))
+}
+
+// pageCSP is the content security policy of every response unless a handler narrows it:
+// Latchkey's own scripts and styles only, no framing, forms that post only to Latchkey.
+const pageCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+	"object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
+// securityHeaders sets, on every response, the headers that keep a browser from
+// sniffing types, framing pages, leaking a one-time link through the Referer, or caching
+// records; a handler may replace them (assets are cached for good, the record sheet has
+// a policy of its own).
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		h.Set("Cache-Control", "no-store")
+		if s.SecureCookies || r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -246,17 +283,4 @@ func (s *Server) instrument(rt route, next http.Handler) http.Handler {
 		s.metrics.requests.WithLabelValues(name, strconv.Itoa(rec.status)).Inc()
 		s.metrics.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 	})
-}
-
-// maxBody bounds a JSON request body.
-const maxBody = 1 << 20
-
-// decode reads a JSON body, refusing unknown fields, with a message a person can act on.
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return latchkey.Errorf(latchkey.EINVALID, "The request body is not valid JSON for this route (%v); see /api/v1/openapi.json.", err)
-	}
-	return nil
 }

@@ -224,6 +224,7 @@ var routePermissions = map[string]latchkey.Permission{
 	"GET /api/v1/locks/{id}": latchkey.PermRead, "GET /api/v1/locks/{id}/record": latchkey.PermRead,
 	"PATCH /api/v1/locks/{id}": latchkey.PermWrite, "PUT /api/v1/locks/{id}/key": latchkey.PermWrite,
 	"DELETE /api/v1/locks/{id}": latchkey.PermWrite, "POST /api/v1/locks/{id}/service": latchkey.PermWrite,
+	"POST /api/v1/locks/{id}/rekey":    latchkey.PermWrite,
 	"POST /api/v1/locks/{id}/receipts": latchkey.PermWrite, "GET /api/v1/locks/{id}/receipts": latchkey.PermRead,
 	"GET /api/v1/locks/{id}/receipts/{receipt}": latchkey.PermRead,
 	"GET /api/v1/people":                        latchkey.PermRead, "POST /api/v1/people": latchkey.PermWrite,
@@ -333,13 +334,16 @@ func TestRouteTable(t *testing.T) {
 	owner.must("POST", "/api/v1/sites", map[string]any{"name": "Oak", "time_zone": "UTC"}, nil, 201)
 }
 
-// Five wrong passwords, then sign-in waits (429 with Retry-After), even with the right one.
+// Five wrong passwords, then sign-in waits (429 with Retry-After), even with the right
+// one; the other axes of throttle.go are tested on its own clock.
 func TestLoginThrottle(t *testing.T) {
 	s, _ := MustOpenServer(t, "sqlite")
 	setup(t, s.URL())
 	c := newClient(t, s.URL())
 	var body lkhttp.ErrorBody
 	for i := range 5 {
+		// Without a trusted proxy, X-Forwarded-For (anyone can send it) changes nothing.
+		c.hdr["X-Forwarded-For"] = fmt.Sprintf("203.0.113.%d", i)
 		if got := c.do("POST", "/api/v1/login", lkhttp.Credentials{Name: "ana", Password: "wrong password " + fmt.Sprint(i)}, &body); got != 401 {
 			t.Fatalf("wrong password %d: %d", i, got)
 		}
@@ -379,6 +383,11 @@ func TestOpenAPIDocument(t *testing.T) {
 		}
 	}
 	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for name := range schemas {
+		if name == "" || strings.ContainsAny(name, "[]*./ ") {
+			t.Errorf("schema named %q", name)
+		}
+	}
 	for _, want := range []string{"Lock", "Code", "ListLock", "NewCodeRequest", "ErrorBody"} {
 		if schemas[want] == nil {
 			t.Errorf("schema %s missing", want)

@@ -107,9 +107,6 @@ func (s *Server) base(r *http.Request, nav string) base {
 // render writes a page; status is 200 unless the page reports an error.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
 	w.WriteHeader(status)
 	if err := s.pages[name].ExecuteTemplate(w, "layout", data); err != nil {
 		logger(r).Error("render", "page", name, "error", err.Error())
@@ -193,9 +190,22 @@ func (s *Server) uiAuthorize(rt uiRoute, next http.HandlerFunc) http.HandlerFunc
 	}
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: a path of this server, written
+// plainly. Browsers drop tabs and line breaks from URLs and read a backslash as a slash,
+// so "/\t/evil.example" and "/\\evil.example" lead to another site: anything but
+// printable ASCII without backslashes, or anything a URL parser reads as having a host,
+// is refused in favour of the dashboard.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if len(next) < 1 || len(next) > 2000 || next[0] != '/' || (len(next) > 1 && next[1] == '/') {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next
@@ -204,17 +214,19 @@ func safeNext(next string) string {
 type loginPage struct {
 	base
 	Name string
+	Next string // where to go once signed in
 }
 
 func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, 200, "login", loginPage{base: s.base(r, "")})
+	s.render(w, r, 200, "login", loginPage{base: s.base(r, ""), Next: safeNext(r.URL.Query().Get("next"))})
 }
 
 func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	name := r.PostFormValue("name")
+	next := safeNext(r.PostFormValue("next"))
 	u, err := s.signIn(r, name, r.PostFormValue("password"))
 	if err != nil {
-		page := loginPage{base: s.base(r, ""), Name: name}
+		page := loginPage{base: s.base(r, ""), Name: name, Next: next}
 		page.Error = latchkey.ErrorMessage(err)
 		if t, ok := err.(throttled); ok {
 			page.Error = "Too many failed sign-ins; wait " + t.retry.Round(time.Second).String() + " and try again."
@@ -226,7 +238,7 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (s *Server) pageSetup(w http.ResponseWriter, r *http.Request) {
@@ -382,9 +394,8 @@ func or(s, alt string) string {
 }
 
 func formID(r *http.Request, name string) (int64, error) {
-	v := r.PostFormValue(name)
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id < 1 {
+	id, ok := canonicalNumber(r.PostFormValue(name), 1)
+	if !ok {
 		return 0, latchkey.Errorf(latchkey.EINVALID, "Choose a %s.", strings.TrimSuffix(name, "_id"))
 	}
 	return id, nil
@@ -526,6 +537,9 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, 200, "lock", page)
 }
 
+// sheetCSP is the record sheet's policy: nothing but its own inline style and images.
+const sheetCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+
 func (s *Server) pageSheet(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -538,6 +552,9 @@ func (s *Server) pageSheet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// The sheet is a document to print, standing alone: its style is inline, and it runs
+	// no script at all.
+	w.Header().Set("Content-Security-Policy", sheetCSP)
 	if err := s.Catalog.Sheet(w, rec); err != nil {
 		logger(r).Error("sheet", "error", err.Error())
 	}
@@ -643,8 +660,8 @@ func (s *Server) pageAddCode(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		r.ParseForm()
 		for _, v := range r.PostForm["lock_id"] {
-			id, perr := strconv.ParseInt(v, 10, 64)
-			if perr != nil {
+			id, ok := canonicalNumber(v, 1)
+			if !ok {
 				err = latchkey.Errorf(latchkey.EINVALID, "Choose the locks from the list.")
 			}
 			lockIDs = append(lockIDs, id)

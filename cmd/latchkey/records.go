@@ -483,8 +483,53 @@ procedure runs on it until it is identified.`,
 			})
 		}),
 	}
-	cmd.AddCommand(add, ls, show, set, rm)
+	cmd.AddCommand(add, ls, show, set, rm, m.lockRekeyCommand())
 	cmd.AddCommand(m.lockRecordCommands()...)
+	return cmd
+}
+
+// lockRekeyCommand records a rekey: the one act that clears a lost key's exposure.
+func (m *Main) lockRekeyCommand() *cobra.Command {
+	var r latchkey.Rekey
+	var replaced bool
+	cmd := &cobra.Command{
+		Use:   "rekey ID --key KEY --tests 3 --both-sides --door-open",
+		Short: "Record that a lock was rekeyed (or its cylinder replaced) and takes another key",
+		Long: `Record that a lock's cylinder now takes another key: its SmartKey cylinder was
+rekeyed, or the cylinder replaced (--replaced). Record the new key first (latchkey key
+add). Make before break: try the new key three times from outside and from inside with
+the door open, and say so with --tests, --both-sides and --door-open; the record is
+refused until then. A lost key's exposure is cleared, and the old key, if no other lock
+takes it, is retired with its copies marked to be returned.`,
+		Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("lock", args[0])
+			if err != nil {
+				return err
+			}
+			r.LockID = id
+			if replaced {
+				r.How = latchkey.CylinderReplaced
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				l, err := s.RecordRekey(ctx, r)
+				if err != nil {
+					return err
+				}
+				return m.emit(l, func(w io.Writer) {
+					fmt.Fprintf(w, "Recorded: lock %d (%s) now takes key %d; status %s.\n", l.ID, l.Name, l.KeyID, l.Status)
+				})
+			})
+		}),
+	}
+	f := cmd.Flags()
+	f.Int64Var(&r.KeyID, "key", 0, "the key the lock takes now (required)")
+	f.BoolVar(&replaced, "replaced", false, "the cylinder was replaced rather than rekeyed")
+	f.IntVar(&r.Tests, "tests", 0, "how many times the new key worked, from each side")
+	f.BoolVar(&r.BothSides, "both-sides", false, "the new key was tried from outside and from inside")
+	f.BoolVar(&r.DoorOpen, "door-open", false, "the tries were made with the door open")
+	f.StringVar(&r.Note, "note", "", "what else to record (who did it, what was seen)")
+	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ func (m *Main) NewServer(svc *latchkey.Service, addr string, log *slog.Logger) *
 func (m *Main) serveCommand() *cobra.Command {
 	var addr, logFormat, logLevel string
 	var secure bool
+	var proxies []string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the web UI and the API on the data directory (--data) or PostgreSQL (--db)",
@@ -56,6 +58,10 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 			if err != nil {
 				return err
 			}
+			trusted, err := parseProxies(proxies)
+			if err != nil {
+				return err
+			}
 			slog.SetDefault(log)
 			ctx := cmd.Context()
 			svc, closeStore, err := m.records(ctx)
@@ -63,7 +69,7 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 				return err
 			}
 			srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
-			srv.SecureCookies = secure
+			srv.SecureCookies, srv.TrustedProxies = secure, trusted
 			if err := srv.Open(); err != nil {
 				closeStore()
 				return err
@@ -87,7 +93,26 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "text or json")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.Flags().BoolVar(&secure, "secure-cookies", false, "mark cookies Secure (behind a TLS proxy)")
+	cmd.Flags().StringSliceVar(&proxies, "trusted-proxy", nil, "a reverse proxy's address or network (CIDR) whose X-Forwarded-For names the client; repeat for several")
 	return cmd
+}
+
+// parseProxies reads --trusted-proxy values: addresses or networks.
+func parseProxies(values []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, usagef("--trusted-proxy %q is neither an address (10.0.0.2) nor a network (10.0.0.0/8)", v)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // readPassword reads a password from standard input: one line.

@@ -42,7 +42,7 @@ type Writer struct {
 	done    chan struct{}
 	once    sync.Once
 
-	waiting, batches, changes atomic.Int64
+	waiting, batches, changes, mixed atomic.Int64
 }
 
 // Stats counts a writer's work.
@@ -50,11 +50,12 @@ type Stats struct {
 	Waiting int64 // changes handed to Update and not yet taken by the writer
 	Batches int64 // transactions run
 	Changes int64 // changes run in them
+	Mixed   int64 // transactions in which some changes failed and others were kept
 }
 
 // Stats returns what the writer has done so far.
 func (w *Writer) Stats() Stats {
-	return Stats{Waiting: w.waiting.Load(), Batches: w.batches.Load(), Changes: w.changes.Load()}
+	return Stats{Waiting: w.waiting.Load(), Batches: w.batches.Load(), Changes: w.changes.Load(), Mixed: w.mixed.Load()}
 }
 
 type request struct {
@@ -155,6 +156,15 @@ func (w *Writer) commit(batch []*request) {
 			answer(w.format(err))
 			return
 		}
+	}
+	kept := 0
+	for _, err := range results {
+		if err == nil {
+			kept++
+		}
+	}
+	if kept > 0 && kept < len(batch) {
+		w.mixed.Add(1)
 	}
 	answer(w.format(tx.Commit()))
 }

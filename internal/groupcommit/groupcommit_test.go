@@ -70,8 +70,12 @@ func TestBatchKeepsFailuresApart(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	rs[4].ctx = cancelled
-	writerOver(f).commit(rs)
+	w := writerOver(f)
+	w.commit(rs)
 	got := results(rs)
+	if st := w.Stats(); st.Batches != 1 || st.Changes != 5 || st.Mixed != 1 {
+		t.Errorf("stats %+v, want one mixed batch of five changes", st)
+	}
 	if got[0] != nil || got[3] != nil {
 		t.Errorf("successes answered %v, %v", got[0], got[3])
 	}
@@ -87,6 +91,10 @@ func TestBatchKeepsFailuresApart(t *testing.T) {
 	want := "savepoint release savepoint rollback to savepoint rollback to savepoint release"
 	if strings.Join(f.ops, " ") != want || !f.committed {
 		t.Errorf("ops %q (committed %v), want %q then one commit", strings.Join(f.ops, " "), f.committed, want)
+	}
+	w.commit(requests(ok, ok))
+	if st := w.Stats(); st.Batches != 2 || st.Mixed != 1 {
+		t.Errorf("after a batch of successes only: stats %+v, want it not counted as mixed", st)
 	}
 }
 

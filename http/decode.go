@@ -1,0 +1,98 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/latchkey/latchkey"
+)
+
+// maxBody bounds a JSON request body.
+const maxBody = 1 << 20
+
+// decode reads a request's JSON body into v strictly: one JSON object of valid UTF-8, at
+// most maxBody bytes, with only the fields v has, each of its type, and nothing after
+// it. Every refusal is invalid and names what was wrong, so that a client can fix it.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return latchkey.Errorf(latchkey.EINVALID, "The request body is larger than %d KiB; send less.", maxBody>>10)
+		}
+		return latchkey.Errorf(latchkey.EINVALID, "The request body could not be read; send it again.")
+	}
+	return decodeJSON(body, v)
+}
+
+// decodeJSON is decode's work on a body already read.
+func decodeJSON(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return latchkey.Errorf(latchkey.EINVALID, "The request body is not valid UTF-8 text; send JSON in UTF-8.")
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return latchkey.Errorf(latchkey.EINVALID, "The request body must be a JSON object ({...}); see /api/v1/openapi.json for this route's fields.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return latchkey.Errorf(latchkey.EINVALID, "The request body has more after its JSON object; send exactly one object.")
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a message that names the field and what it
+// should be, without Go's type names.
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var date *time.ParseError
+	switch {
+	case errors.As(err, &syntax):
+		return latchkey.Errorf(latchkey.EINVALID, "The request body is not valid JSON (at byte %d); check quotes, commas and brackets.", syntax.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return latchkey.Errorf(latchkey.EINVALID, "The request body ends in the middle of its JSON; send the whole object.")
+	case errors.As(err, &date):
+		return latchkey.Errorf(latchkey.EINVALID, "A date and time is written in RFC 3339, such as 2025-03-01T00:00:00Z; %q is not.", date.Value)
+	case errors.As(err, &typ):
+		field := "The body"
+		if typ.Field != "" {
+			field = fmt.Sprintf("Field %q", typ.Field)
+		}
+		want := jsonKind(typ.Type.Kind().String())
+		if want == "a number" && strings.HasPrefix(typ.Value, "number") {
+			return latchkey.Errorf(latchkey.EINVALID, "%s must be a whole number in range; %s is not.", field, strings.TrimPrefix(typ.Value, "number "))
+		}
+		return latchkey.Errorf(latchkey.EINVALID, "%s must be %s, not a JSON %s.", field, want, typ.Value)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return latchkey.Errorf(latchkey.EINVALID, "Unknown field %s: this route does not take it (ids, statuses and device state are the server's); see /api/v1/openapi.json.", name)
+	}
+	return latchkey.Errorf(latchkey.EINVALID, "The request body does not fit this route: %s; see /api/v1/openapi.json.", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonKind names a Go kind as JSON calls it.
+func jsonKind(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+		return "a number"
+	case kind == "string":
+		return "a string"
+	case kind == "bool":
+		return "true or false"
+	case kind == "slice", kind == "array":
+		return "a list"
+	}
+	return "an object"
+}
