@@ -27,8 +27,12 @@ type DB struct {
 var _ latchkey.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path and applies any migrations it
-// lacks. synchronous=FULL makes each commit durable before Update returns.
+// lacks. synchronous=FULL makes each commit durable before Update returns. The database
+// file and its -wal and -shm files are readable by their owner alone (mode 0600).
 func Open(ctx context.Context, path string) (*DB, error) {
+	if err := ownerOnly(path); err != nil {
+		return nil, err
+	}
 	dsn := func(extra ...string) string {
 		q := url.Values{}
 		for _, p := range append([]string{"foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)"}, extra...) {
@@ -51,6 +55,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
 	db.read.SetMaxOpenConns(4)
+	// The -wal and -shm files exist now; ones left by an older Latchkey may be broader.
+	if err := ownerOnly(path); err != nil {
+		db.read.Close()
+		write.Close()
+		return nil, err
+	}
 	db.writer = groupcommit.Start(db.beginBatch, FormatError)
 	return db, nil
 }
