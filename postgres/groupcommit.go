@@ -2,13 +2,18 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/groupcommit"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
+
+// auditLockKey is the advisory lock that serialises appends to the audit chain across
+// processes; each batch holds it from its first statement to its end.
+const auditLockKey = 0x4c61_7463_684b_6579 // "LatchKey"
 
 // Update runs fn in a write transaction, shared with the other changes of this process
 // waiting at the same moment (group commit), and returns once its change is durable or
@@ -21,53 +26,114 @@ func (db *DB) Update(ctx context.Context, fn func(latchkey.Tx) error) error {
 // transactions.
 func (db *DB) WriteStats() groupcommit.Stats { return db.writer.Stats() }
 
-// beginBatch starts a shared write transaction for the group-commit writer.
+// beginBatch starts a shared write transaction for the group-commit writer. BEGIN and
+// the audit lock are held, to travel with the batch's first statement.
 func (db *DB) beginBatch() (groupcommit.Batch, error) {
-	tx, err := db.pool.BeginTx(context.Background(), pgx.TxOptions{})
+	conn, err := db.write.Acquire(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	return batch{tx}, nil
+	b := &batch{pooled: conn, pipeline: pipeline{conn: conn.Conn()}}
+	b.records = sqlstore.NewBatchTx(&b.pipeline, dialect{})
+	b.lateFailure = b.records.Forget
+	b.hold(nil, `BEGIN`)
+	b.hold(nil, `SELECT pg_advisory_xact_lock($1)`, int64(auditLockKey))
+	return b, nil
 }
 
-// batch is a shared write transaction. Its statements run on a context of their own:
-// pgx answers a cancelled context by cancelling the statement, which aborts the whole
-// transaction the other callers share.
+// batch is a shared write transaction on one connection; each change runs in a
+// savepoint of it. A change costs one round trip for each statement whose answer it
+// needs: everything else travels with those (see pipeline).
 type batch struct {
-	tx pgx.Tx
+	pipeline
+	pooled  *pgxpool.Conn
+	records *sqlstore.Tx
 }
 
-func (b batch) Savepoint() error {
-	_, err := b.tx.Exec(context.Background(), `SAVEPOINT change`)
-	return err
+func (b *batch) Savepoint() error {
+	if b.broken != nil {
+		return b.broken
+	}
+	b.records.BeginChange()
+	b.current = &change{}
+	b.hold(b.current, `SAVEPOINT change`)
+	return nil
 }
 
-func (b batch) Tx() latchkey.Tx { return &Tx{tx: b} }
+func (b *batch) Tx() latchkey.Tx { return b.records }
 
-func (b batch) EndSavepoint(keep bool) error {
-	end := `RELEASE SAVEPOINT change`
-	if !keep {
-		// After a failed statement PostgreSQL refuses everything until this rollback.
-		if _, err := b.tx.Exec(context.Background(), `ROLLBACK TO SAVEPOINT change`); err != nil {
-			return err
+// EndSavepoint keeps or rolls back the change. A kept change's deferred statements and
+// its RELEASE are held, to travel with the next change's first statement or the commit.
+func (b *batch) EndSavepoint(keep bool, failed func(error)) error {
+	c := b.current
+	b.current = nil
+	b.records.EndChange(keep)
+	switch i := b.savepointHeld(c); {
+	case i >= 0 && (!keep || !b.holdsDeferred(c)):
+		b.held = b.held[:i] // nothing of the change ran, and nothing will
+	case keep:
+		c.failed = failed
+		b.hold(c, `RELEASE SAVEPOINT change`)
+	case b.conn.PgConn().TxStatus() == 'E':
+		b.drop(c)
+		return b.rollBack() // a statement failed: nothing else runs until this
+	default:
+		b.drop(c)
+		b.hold(nil, `ROLLBACK TO SAVEPOINT change`)
+		b.hold(nil, `RELEASE SAVEPOINT change`)
+	}
+	return b.broken
+}
+
+// savepointHeld returns the index in held of change c's SAVEPOINT while it waits to be
+// sent, and -1 once it is sent. Until then nothing of the change ran, and everything
+// held after it is the change's own.
+func (b *batch) savepointHeld(c *change) int {
+	for i, h := range b.held {
+		if h.of == c && !h.deferred {
+			return i
 		}
 	}
-	_, err := b.tx.Exec(context.Background(), end)
+	return -1
+}
+
+// holdsDeferred reports whether change c has deferred statements waiting.
+func (b *batch) holdsDeferred(c *change) bool {
+	for _, h := range b.held {
+		if h.of == c && h.deferred {
+			return true
+		}
+	}
+	return false
+}
+
+// Commit sends what is held with COMMIT, and returns once the commit is durable
+// (synchronous_commit stays on). A batch that never sent a statement, and holds none of
+// a change's, has nothing to commit.
+func (b *batch) Commit() error {
+	if b.sends == 0 && len(b.held) == 2 { // BEGIN and the lock
+		return nil
+	}
+	br, err := b.send(`COMMIT`, nil)
+	if err != nil {
+		return err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() != "COMMIT" {
+		// PostgreSQL answers COMMIT in a failed transaction with ROLLBACK.
+		err = fmt.Errorf("the batch was rolled back at commit (%s)", tag)
+	}
 	return err
 }
 
-func (b batch) Commit() error { return b.tx.Commit(context.Background()) }
-
-func (b batch) Rollback() { _ = b.tx.Rollback(context.Background()) }
-
-func (b batch) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return b.tx.Exec(context.Background(), sql, args...)
-}
-
-func (b batch) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return b.tx.Query(context.Background(), sql, args...)
-}
-
-func (b batch) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
-	return b.tx.QueryRow(context.Background(), sql, args...)
+// Rollback ends the transaction if it is still open, and returns the connection to the
+// pool, which closes a connection left in a broken state.
+func (b *batch) Rollback() {
+	if b.conn.PgConn().TxStatus() != 'I' {
+		_, _ = b.conn.Exec(context.Background(), `ROLLBACK`)
+	}
+	b.pooled.Release()
 }

@@ -11,6 +11,11 @@ import (
 	"github.com/latchkey/latchkey/storetest"
 )
 
+// The store passes the contract suite on a fresh schema of each test's own.
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) latchkey.Store { return MustOpen(t) })
+}
+
 // freshSchema returns a URL of an empty schema of the test's own.
 func freshSchema(t *testing.T) string { return pgtest.FreshSchema(t, "the PostgreSQL store tests") }
 
@@ -26,10 +31,6 @@ func MustOpen(t *testing.T) *postgres.DB {
 		t.Fatal(err)
 	}
 	return db
-}
-
-func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) latchkey.Store { return MustOpen(t) })
 }
 
 // Open refuses a schema that lacks migrations and says what to run.

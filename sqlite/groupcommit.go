@@ -6,6 +6,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/groupcommit"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 // Update runs fn in a write transaction, shared with the other changes waiting at the
@@ -18,50 +19,46 @@ func (db *DB) Update(ctx context.Context, fn func(latchkey.Tx) error) error {
 // transactions.
 func (db *DB) WriteStats() groupcommit.Stats { return db.writer.Stats() }
 
-// beginBatch starts a shared write transaction for the group-commit writer.
+// beginBatch starts a shared write transaction for the group-commit writer. It begins
+// IMMEDIATE, taking SQLite's write lock at once, so that no other process appends to the
+// audit log while the batch runs.
 func (db *DB) beginBatch() (groupcommit.Batch, error) {
 	tx, err := db.write.BeginTx(context.Background(), nil)
 	if err != nil {
 		return nil, err
 	}
-	return batch{tx}, nil
+	return &batch{tx: tx, records: sqlstore.NewBatchTx(querier{tx: tx, detached: true}, dialect{})}, nil
 }
 
-// batch is a shared write transaction. Its statements run on a context of their own:
-// cancelling a caller's statement would interrupt SQLite, which then rolls back the whole
-// transaction.
+// batch is a shared write transaction; each change runs in a savepoint of it. Its
+// statements run on a context of their own (see querier).
 type batch struct {
-	tx *sql.Tx
+	tx      *sql.Tx
+	records *sqlstore.Tx
 }
 
-func (b batch) Savepoint() error {
-	_, err := b.tx.ExecContext(context.Background(), `SAVEPOINT change`)
+func (b *batch) exec(query string) error {
+	_, err := b.tx.ExecContext(context.Background(), query)
 	return err
 }
 
-func (b batch) Tx() latchkey.Tx { return &Tx{tx: b} }
+func (b *batch) Savepoint() error {
+	b.records.BeginChange()
+	return b.exec(`SAVEPOINT change`)
+}
 
-func (b batch) EndSavepoint(keep bool) error {
-	end := `RELEASE change`
-	if !keep {
-		end = `ROLLBACK TO change; RELEASE change`
+func (b *batch) Tx() latchkey.Tx { return b.records }
+
+// EndSavepoint keeps or rolls back the change. SQLite runs every statement at once, so
+// nothing is held back to fail late.
+func (b *batch) EndSavepoint(keep bool, _ func(error)) error {
+	b.records.EndChange(keep)
+	if keep {
+		return b.exec(`RELEASE change`)
 	}
-	_, err := b.tx.ExecContext(context.Background(), end)
-	return err
+	return b.exec(`ROLLBACK TO change; RELEASE change`)
 }
 
-func (b batch) Commit() error { return b.tx.Commit() }
+func (b *batch) Commit() error { return b.tx.Commit() }
 
-func (b batch) Rollback() { _ = b.tx.Rollback() }
-
-func (b batch) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
-	return b.tx.ExecContext(context.Background(), query, args...)
-}
-
-func (b batch) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
-	return b.tx.QueryContext(context.Background(), query, args...)
-}
-
-func (b batch) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
-	return b.tx.QueryRowContext(context.Background(), query, args...)
-}
+func (b *batch) Rollback() { _ = b.tx.Rollback() }

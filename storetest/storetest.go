@@ -101,6 +101,7 @@ func Run(t *testing.T, open Opener) {
 		{"ServiceLogAndReceipts", testServiceLogAndReceipts},
 		{"AccountsAndRoles", testAccountsAndRoles},
 		{"DeviceEvents", testDeviceEvents},
+		{"Agreement", testAgreement},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

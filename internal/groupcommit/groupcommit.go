@@ -26,9 +26,12 @@ type Batch interface {
 	// Savepoint starts the next change; Tx is what the change runs on.
 	Savepoint() error
 	Tx() latchkey.Tx
-	// EndSavepoint keeps the change or rolls back to its savepoint. An error means the
+	// EndSavepoint keeps the change or rolls back to its savepoint. A store may hold a
+	// kept change's last statements back, to send them with the next change's first or
+	// with the commit. Should they fail then, the store rolls that change back alone and
+	// reports their error through failed, before Commit returns. An error means the
 	// transaction cannot go on, and nothing of the batch is kept.
-	EndSavepoint(keep bool) error
+	EndSavepoint(keep bool, failed func(error)) error
 	Commit() error
 	Rollback()
 }
@@ -151,7 +154,7 @@ func (w *Writer) commit(batch []*request) {
 			return
 		}
 		results[i] = runChange(r.change, tx.Tx())
-		if err := tx.EndSavepoint(results[i] == nil); err != nil {
+		if err := tx.EndSavepoint(results[i] == nil, func(err error) { results[i] = w.format(err) }); err != nil {
 			clear(results)
 			answer(w.format(err))
 			return

@@ -13,6 +13,8 @@ import (
 type fakeBatch struct {
 	ops        []string
 	failEndAt  int // the nth EndSavepoint (1-based) fails; 0 never
+	lateAt     int // the nth EndSavepoint's held-back statements fail at commit; 0 never
+	late       func(error)
 	failCommit error
 	ends       int
 	committed  bool
@@ -21,15 +23,21 @@ type fakeBatch struct {
 
 func (f *fakeBatch) Savepoint() error { f.ops = append(f.ops, "savepoint"); return nil }
 func (f *fakeBatch) Tx() latchkey.Tx  { return nil }
-func (f *fakeBatch) EndSavepoint(keep bool) error {
+func (f *fakeBatch) EndSavepoint(keep bool, failed func(error)) error {
 	f.ends++
 	if f.ends == f.failEndAt {
 		return errors.New("disk I/O error")
 	}
 	f.ops = append(f.ops, map[bool]string{true: "release", false: "rollback to"}[keep])
+	if keep && f.ends == f.lateAt {
+		f.late = failed
+	}
 	return nil
 }
 func (f *fakeBatch) Commit() error {
+	if f.late != nil {
+		f.late(errLate) // the held-back statements fail as they reach the database
+	}
 	f.committed = f.failCommit == nil
 	return f.failCommit
 }
@@ -54,6 +62,7 @@ func results(rs []*request) []error {
 var (
 	ok      = func(latchkey.Tx) error { return nil }
 	errBoom = errors.New("errBoom")
+	errLate = errors.New("a held-back statement failed")
 	fails   = func(latchkey.Tx) error { return errBoom }
 	panics  = func(latchkey.Tx) error { panic("a bug") }
 )
@@ -140,5 +149,20 @@ func TestWriterUpdateAndClose(t *testing.T) {
 	w.Close() // twice is harmless
 	if err := w.Update(context.Background(), ok); latchkey.ErrorCode(err) != latchkey.EUNAVAILABLE {
 		t.Fatalf("a change after Close: %v, want unavailable", err)
+	}
+}
+
+// A change whose held-back statements fail late, when the commit sends them, is answered
+// with their error; the changes beside it commit.
+func TestLateFailureFailsOneChange(t *testing.T) {
+	f := &fakeBatch{lateAt: 2}
+	rs := requests(ok, ok, ok)
+	writerOver(f).commit(rs)
+	got := results(rs)
+	if got[0] != nil || got[2] != nil || !errors.Is(got[1], errLate) {
+		t.Errorf("answers %v, want the second change alone to fail with its late error", got)
+	}
+	if !f.committed {
+		t.Error("the batch did not commit")
 	}
 }
