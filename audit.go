@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +13,11 @@ import (
 
 // AuditEntry is one record of the append-only audit log: who did what to which record,
 // when, with the evidence. Entries are chained: each carries the hash of the one before,
-// so that changing or removing any entry breaks every hash after it (SPEC §3.9).
+// so that changing or removing any entry breaks every hash after it (SPEC §3.9). Each is
+// also authenticated (MAC) with a key kept with the vault's keys, never in the store, so
+// that nobody who can write the database can rewrite an entry and recompute the hashes
+// after it; and where the log ends is recorded apart from it (AuditHead), so that
+// cutting entries off its end is seen too.
 type AuditEntry struct {
 	Seq      int64     `json:"seq"` // 1, 2, 3, ... assigned by the store in order
 	At       time.Time `json:"at"`
@@ -23,6 +28,16 @@ type AuditEntry struct {
 	Detail   string    `json:"detail,omitempty"` // JSON evidence; never a secret
 	PrevHash string    `json:"prev_hash"`
 	Hash     string    `json:"hash"`
+	MAC      string    `json:"mac,omitempty"` // "" only on entries written before entries were authenticated
+}
+
+// AuditHead records where the audit log ends: its last entry's sequence number and hash,
+// authenticated like the entries but under its own label, so that no entry's MAC can
+// stand in for a head.
+type AuditHead struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+	MAC  string `json:"mac"`
 }
 
 // Seal sets the entry's sequence number and previous hash from prev (nil for the first
@@ -35,7 +50,7 @@ func (e *AuditEntry) Seal(prev *AuditEntry) {
 	e.Hash = e.computeHash()
 }
 
-// computeHash hashes every field but the hash itself, in a fixed encoding.
+// computeHash hashes every field but the hash and the MAC, in a fixed encoding.
 func (e *AuditEntry) computeHash() string {
 	h := sha256.New()
 	for _, part := range []string{
@@ -48,10 +63,28 @@ func (e *AuditEntry) computeHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// VerifyAudit checks a run of entries in order. prev is the entry just before the run,
-// already verified, or nil when the run starts the log. It returns nil, or an invalid
-// error naming the first entry that does not fit: changed (its hash does not match its
-// content), or out of the chain (removed, reordered, replaced).
+// Labels keep the two kinds of MAC apart: an entry's can never pass for a head's.
+const (
+	auditEntryLabel = "latchkey audit entry\x00"
+	auditHeadLabel  = "latchkey audit head\x00"
+)
+
+func entryMAC(v Vault, e *AuditEntry) string {
+	return hex.EncodeToString(v.MAC([]byte(auditEntryLabel + e.Hash)))
+}
+
+func headMAC(v Vault, seq int64, hash string) string {
+	return hex.EncodeToString(v.MAC([]byte(auditHeadLabel + strconv.FormatInt(seq, 10) + "\x00" + hash)))
+}
+
+func macEqual(a, b string) bool { return hmac.Equal([]byte(a), []byte(b)) }
+
+// VerifyAudit checks the hash chain of a run of entries in order. prev is the entry just
+// before the run, already verified, or nil when the run starts the log. It returns nil,
+// or an invalid error naming the first entry that does not fit: changed (its hash does
+// not match its content), or out of the chain (removed, reordered, replaced). It needs
+// no key, so that a backup can be checked anywhere; Service.VerifyAuditLog checks the
+// MACs and the head too.
 func VerifyAudit(prev *AuditEntry, entries []*AuditEntry) error {
 	for _, e := range entries {
 		wantSeq, wantPrev := int64(1), ""
@@ -72,6 +105,84 @@ func VerifyAudit(prev *AuditEntry, entries []*AuditEntry) error {
 	return nil
 }
 
+// auditVerifier checks the MACs of entries as they come, in order, and then the head.
+// Every entry is authenticated, except, in a log begun before Latchkey authenticated
+// its audit log, the entries an "audit.adopt" entry vouches for (see AdoptAuditLog).
+type auditVerifier struct {
+	vault         Vault
+	last          *AuditEntry
+	authenticated bool  // an authenticated entry was seen: every later one must be too
+	unvouched     int64 // entries without a MAC not yet vouched for by an adopt entry
+}
+
+// adoptAction is the audit action that vouches for the entries before it.
+const adoptAction = "audit.adopt"
+
+// adoptDetail is what an adopt entry records.
+type adoptDetail struct {
+	Unauthenticated int64 `json:"unauthenticated_entries"`
+}
+
+// run checks the next run of entries: their chain, then their MACs.
+func (v *auditVerifier) run(batch []*AuditEntry) error {
+	if err := VerifyAudit(v.last, batch); err != nil {
+		return err
+	}
+	for _, e := range batch {
+		if err := v.next(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *auditVerifier) next(e *AuditEntry) error {
+	v.last = e
+	switch {
+	case e.MAC == "" && v.authenticated:
+		return Errorf(EINVALID, "Audit log broken at entry %d: it carries no authentication, though the entries before it do; the log was rewritten from there.", e.Seq)
+	case e.MAC == "":
+		v.unvouched++
+		return nil // acceptable only if an adopt entry vouches for it later
+	case !macEqual(e.MAC, entryMAC(v.vault, e)):
+		return Errorf(EINVALID, "Audit log broken at entry %d (%s %s): it was not written by this Latchkey (its authentication does not match), so it was rewritten, or the vault key is not the one the log was written with.",
+			e.Seq, e.Action, e.Entity)
+	}
+	if v.unvouched > 0 {
+		var d adoptDetail
+		if e.Action != adoptAction || json.Unmarshal([]byte(e.Detail), &d) != nil || d.Unauthenticated != v.unvouched {
+			return Errorf(EINVALID, "Audit log broken: entries 1 to %d carry no authentication and nothing vouches for them; they were rewritten (or stripped of their authentication).", e.Seq-1)
+		}
+		v.unvouched = 0
+	}
+	v.authenticated = true
+	return nil
+}
+
+func (v *auditVerifier) end(head *AuditHead) error {
+	switch {
+	case v.unvouched > 0:
+		return Errorf(EINVALID, "The audit log is not authenticated: its %d entries carry no authentication, so they were written before Latchkey authenticated its audit log, or someone stripped it. If this database predates that, run 'latchkey audit adopt' once to vouch for them; otherwise restore a backup.", v.unvouched)
+	case head == nil && v.last != nil:
+		return Errorf(EINVALID, "Audit log broken: the record of where it ends is missing; entries may have been cut off its end.")
+	case head == nil:
+		return nil // an empty log
+	case !macEqual(head.MAC, headMAC(v.vault, head.Seq, head.Hash)):
+		return Errorf(EINVALID, "Audit log broken: the record of where it ends was altered.")
+	case v.last == nil:
+		return Errorf(EINVALID, "Audit log broken: it is empty, but it was written up to entry %d; every entry was removed.", head.Seq)
+	case head.Seq > v.last.Seq:
+		return Errorf(EINVALID, "Audit log broken after entry %d: it was written up to entry %d, so entries %d to %d were removed.",
+			v.last.Seq, head.Seq, v.last.Seq+1, head.Seq)
+	case head.Seq < v.last.Seq:
+		return Errorf(EINVALID, "Audit log broken after entry %d: it ends there, but entries %d to %d follow; they were added behind Latchkey's back.",
+			head.Seq, head.Seq+1, v.last.Seq)
+	case head.Hash != v.last.Hash:
+		return Errorf(EINVALID, "Audit log broken at entry %d: it is not the entry written last; the end of the log was replaced.", v.last.Seq)
+	}
+	return nil
+}
+
 // auditDetail encodes evidence for an audit entry.
 func auditDetail(v any) string {
 	if v == nil {
@@ -82,6 +193,119 @@ func auditDetail(v any) string {
 		return `{"error":"unencodable detail"}`
 	}
 	return string(b)
+}
+
+// audit appends an entry to the audit log in tx and moves the log's head to it.
+func (s *Service) audit(ctx context.Context, tx Tx, action, entity string, id int64, detail any) error {
+	prev, err := s.lastAudit(ctx, tx)
+	if err != nil {
+		return err
+	}
+	e := &AuditEntry{At: s.now(), Actor: ActorFromContext(ctx), Action: action, Entity: entity,
+		EntityID: id, Detail: auditDetail(detail)}
+	e.Seal(prev)
+	e.MAC = entryMAC(s.Vault, e)
+	if err := tx.AppendAudit(ctx, e); err != nil {
+		return err
+	}
+	return tx.SetAuditHead(ctx, &AuditHead{Seq: e.Seq, Hash: e.Hash, MAC: headMAC(s.Vault, e.Seq, e.Hash)})
+}
+
+// lastAudit is what the next entry chains onto: the recorded head (one row, read by its
+// key) or, in a log written before heads were recorded, the last entry.
+func (s *Service) lastAudit(ctx context.Context, tx Tx) (*AuditEntry, error) {
+	head, err := tx.FindAuditHead(ctx)
+	if err != nil || head == nil {
+		if err == nil {
+			return tx.LastAudit(ctx)
+		}
+		return nil, err
+	}
+	return &AuditEntry{Seq: head.Seq, Hash: head.Hash}, nil
+}
+
+// VerifyAuditLog reads the whole audit log in order and checks its hash chain, each
+// entry's authentication and the record of where the log ends. It returns the number of
+// entries checked, and an invalid error naming the first break: a changed, removed,
+// reordered or rewritten entry, or entries cut off the end.
+func (s *Service) VerifyAuditLog(ctx context.Context) (n int, err error) {
+	err = s.view(ctx, func(tx Tx) error {
+		v := &auditVerifier{vault: s.Vault}
+		for {
+			after := int64(0)
+			if v.last != nil {
+				after = v.last.Seq
+			}
+			batch, err := tx.FindAudit(ctx, after, 1000)
+			if err != nil {
+				return err
+			}
+			if len(batch) == 0 {
+				break
+			}
+			if err := v.run(batch); err != nil {
+				return err
+			}
+			n += len(batch)
+		}
+		head, err := tx.FindAuditHead(ctx)
+		if err != nil {
+			return err
+		}
+		return v.end(head)
+	})
+	return n, err
+}
+
+// verifyBackupAudit checks a backup's audit log as VerifyAuditLog checks a stored one.
+func (s *Service) verifyBackupAudit(entries []*AuditEntry, head *AuditHead) error {
+	v := &auditVerifier{vault: s.Vault}
+	if err := v.run(entries); err != nil {
+		return err
+	}
+	return v.end(head)
+}
+
+// AdoptAuditLog vouches for an audit log written before Latchkey authenticated its
+// entries: it checks the log's hash chain, then appends an authenticated entry that
+// records how many entries came before it, and the head. It is an owner's deliberate act
+// ('latchkey audit adopt'), never automatic: a log stripped of its authentication looks
+// the same, and only the owner knows whether the database predates authentication.
+func (s *Service) AdoptAuditLog(ctx context.Context) (n int64, err error) {
+	if err := require(ctx, PermAdmin); err != nil {
+		return 0, err
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		var last *AuditEntry
+		for {
+			after := int64(0)
+			if last != nil {
+				after = last.Seq
+			}
+			batch, err := tx.FindAudit(ctx, after, 1000)
+			if err != nil {
+				return err
+			}
+			if len(batch) == 0 {
+				break
+			}
+			if err := VerifyAudit(last, batch); err != nil {
+				return err
+			}
+			for _, e := range batch {
+				if e.MAC != "" {
+					return Errorf(ECONFLICT, "The audit log is authenticated already (entry %d is); there is nothing to adopt.", e.Seq)
+				}
+			}
+			last = batch[len(batch)-1]
+		}
+		if last == nil {
+			return Errorf(ECONFLICT, "The audit log is empty; there is nothing to adopt.")
+		}
+		n = last.Seq
+		return s.audit(ctx, tx, adoptAction, "audit", 0, adoptDetail{Unauthenticated: n})
+	})
+	return n, err
 }
 
 // RecentAudit returns up to limit audit entries, newest first.

@@ -60,8 +60,8 @@ func TestAuditHashCoversEveryField(t *testing.T) {
 	typ := reflect.TypeFor[latchkey.AuditEntry]()
 	for i := range typ.NumField() {
 		field := typ.Field(i)
-		if field.Name == "Hash" {
-			continue // the hash itself: what the others are checked against
+		if field.Name == "Hash" || field.Name == "MAC" {
+			continue // what the others are checked against (storetest.RunAuditAttacks covers the MAC)
 		}
 		t.Run(field.Name, func(t *testing.T) {
 			entries := chain(5)

@@ -10,23 +10,30 @@ import (
 )
 
 // BackupFormat names Latchkey's backup files; BackupVersion is the layout's version.
+// Version 1 kept bittings in the clear among the keys; version 2 keeps them sealed
+// beside the PINs. Both are read.
 const (
 	BackupFormat  = "latchkey-backup"
-	BackupVersion = 1
+	BackupVersion = 2
 )
 
 // Backup is everything Latchkey records, in one portable document: SQLite and
 // PostgreSQL back up to, and restore from, the same format. Codes stay sealed inside;
 // the vault key is not part of it and must be kept (and restored) separately.
 type Backup struct {
-	Format  string       `json:"format"`
-	Version int          `json:"version"`
-	Created time.Time    `json:"created"`
-	Records Records      `json:"records"`
-	Sealed  []SealedPIN  `json:"sealed_pins"`
-	Files   []*Receipt   `json:"receipt_files"` // receipts with their contents
-	Events  []*Event     `json:"events"`        // what the locks reported, oldest first
-	Audit   []AuditEntry `json:"audit"`
+	Format  string      `json:"format"`
+	Version int         `json:"version"`
+	Created time.Time   `json:"created"`
+	Records Records     `json:"records"`
+	Sealed  []SealedPIN `json:"sealed_pins"`
+	// SealedBittings are the keys' bittings as the vault sealed them.
+	SealedBittings []SealedBitting `json:"sealed_bittings,omitempty"`
+	Files          []*Receipt      `json:"receipt_files"` // receipts with their contents
+	Events         []*Event        `json:"events"`        // what the locks reported, oldest first
+	Audit          []AuditEntry    `json:"audit"`
+	// AuditHead is where the audit log ended when the backup was made (absent from logs
+	// written before heads were recorded).
+	AuditHead *AuditHead `json:"audit_head,omitempty"`
 }
 
 // Records are the records as exported: everything but secrets and the audit log.
@@ -49,6 +56,12 @@ type SealedPIN struct {
 	Sealed []byte `json:"sealed"`
 }
 
+// SealedBitting is one key's bitting as the vault sealed it.
+type SealedBitting struct {
+	KeyID  int64  `json:"key_id"`
+	Sealed []byte `json:"sealed"`
+}
+
 // maxBackupBytes bounds a backup file read back (a fleet of thousands of locks and a
 // long audit log fit many times over).
 const maxBackupBytes = 1 << 30
@@ -67,8 +80,8 @@ func ParseBackup(data []byte) (*Backup, error) {
 	switch {
 	case b.Format != BackupFormat:
 		return nil, Errorf(EINVALID, "The file is not a Latchkey backup (format %q).", b.Format)
-	case b.Version != BackupVersion:
-		return nil, Errorf(EINVALID, "The backup is version %d; this Latchkey reads version %d.", b.Version, BackupVersion)
+	case b.Version < 1 || b.Version > BackupVersion:
+		return nil, Errorf(EINVALID, "The backup is version %d; this Latchkey reads versions 1 to %d.", b.Version, BackupVersion)
 	}
 	entries := make([]*AuditEntry, len(b.Audit))
 	for i := range b.Audit {
@@ -86,6 +99,7 @@ func (s *Service) Export(ctx context.Context) (*Records, error) {
 	err := s.view(ctx, func(tx Tx) error {
 		return readRecords(ctx, tx, &r)
 	})
+	withoutBitting(r.Keys...)
 	return &r, err
 }
 
@@ -144,6 +158,17 @@ func (s *Service) Backup(ctx context.Context) (*Backup, error) {
 		for _, c := range b.Records.Codes {
 			b.Sealed = append(b.Sealed, SealedPIN{CodeID: c.ID, Sealed: c.SealedPIN})
 		}
+		for _, k := range b.Records.Keys {
+			sealed := k.SealedBitting
+			if len(sealed) == 0 && k.Bitting != "" { // recorded before bittings were sealed
+				var err error
+				if sealed, err = s.Vault.Seal([]byte(k.Bitting), keyAAD(k.ID)); err != nil {
+					return err
+				}
+			}
+			b.SealedBittings = append(b.SealedBittings, SealedBitting{KeyID: k.ID, Sealed: sealed})
+			k.Bitting = ""
+		}
 		var err error
 		if b.Files, err = tx.FindReceipts(ctx, 0, true); err != nil {
 			return err
@@ -152,6 +177,9 @@ func (s *Service) Backup(ctx context.Context) (*Backup, error) {
 			return err
 		}
 		slices.Reverse(b.Events)
+		if b.AuditHead, err = tx.FindAuditHead(ctx); err != nil {
+			return err
+		}
 		for after := int64(0); ; {
 			batch, err := tx.FindAudit(ctx, after, 1000)
 			if err != nil {
@@ -181,6 +209,40 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 	for _, c := range b.Records.Codes {
 		if _, err := s.Vault.Open(sealed[c.ID], codeAAD(c.ID)); err != nil {
 			return Errorf(EUNAVAILABLE, "Code %d in the backup does not open with this vault key; restore the vault key file the backup was made with (or set LATCHKEY_VAULT_KEY) and try again.", c.ID)
+		}
+	}
+	bittings := map[int64][]byte{}
+	for _, sb := range b.SealedBittings {
+		bittings[sb.KeyID] = sb.Sealed
+	}
+	for _, k := range b.Records.Keys {
+		if sealed, ok := bittings[k.ID]; ok {
+			if _, err := s.Vault.Open(sealed, keyAAD(k.ID)); err != nil {
+				return Errorf(EUNAVAILABLE, "The bitting of key %d in the backup does not open with this vault key; restore the vault key file the backup was made with (or set LATCHKEY_VAULT_KEY) and try again.", k.ID)
+			}
+			k.SealedBitting, k.Bitting = sealed, ""
+			continue
+		}
+		if k.Bitting == "" {
+			return Errorf(EINVALID, "Key %d in the backup has no bitting, sealed or in the clear; the backup is damaged.", k.ID)
+		}
+		var err error // a version 1 backup: seal the bitting on its way in
+		if k.SealedBitting, err = s.Vault.Seal([]byte(k.Bitting), keyAAD(k.ID)); err != nil {
+			return err
+		}
+		k.Bitting = ""
+	}
+	entries := make([]*AuditEntry, len(b.Audit))
+	for i := range b.Audit {
+		entries[i] = &b.Audit[i]
+	}
+	// A version 1 backup predates the authenticated audit log: its hash chain was checked
+	// by ParseBackup, and the restore vouches for its entries (an owner's explicit act,
+	// with a file they chose). Later backups must check out in full.
+	legacy := b.Version < 2 && len(entries) > 0
+	if !legacy {
+		if err := s.verifyBackupAudit(entries, b.AuditHead); err != nil {
+			return Errorf(EINVALID, "The backup's audit log does not check out with this vault key, so the backup was altered or belongs to another vault key: %s", ErrorMessage(err))
 		}
 	}
 	return s.Store.Update(ctx, func(tx Tx) error {
@@ -226,6 +288,11 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 		for _, step := range steps {
 			if err := step(); err != nil {
 				return fmt.Errorf("restore: %w", err)
+			}
+		}
+		if legacy {
+			if err := s.audit(ctx, tx, adoptAction, "audit", 0, adoptDetail{Unauthenticated: int64(len(entries))}); err != nil {
+				return err
 			}
 		}
 		return s.audit(ctx, tx, "store.restore", "store", 0, map[string]any{

@@ -292,9 +292,10 @@ func (s *Service) FindGrants(ctx context.Context, f GrantFilter) (grants []*Gran
 	return grants, err
 }
 
-// ResealCodes opens every code's PIN and seals it again under the vault's current key,
-// in one transaction: after a key rotation, nothing needs the old key any more.
-func (s *Service) ResealCodes(ctx context.Context) (n int, err error) {
+// ResealSecrets opens every code's PIN and every key's bitting and seals them again
+// under the vault's current key, in one transaction: after a key rotation, nothing needs
+// the old key any more. It returns how many secrets it sealed again.
+func (s *Service) ResealSecrets(ctx context.Context) (n int, err error) {
 	err = s.change(ctx, "vault.rotate", "vault", func(tx Tx) (int64, any, error) {
 		for offset := 0; ; offset += 1000 {
 			codes, _, err := tx.FindCodes(ctx, CodeFilter{}, Page{Offset: offset, Limit: 1000})
@@ -315,9 +316,28 @@ func (s *Service) ResealCodes(ctx context.Context) (n int, err error) {
 				n++
 			}
 			if len(codes) < 1000 {
-				return 0, map[string]int{"resealed": n}, nil
+				break
 			}
 		}
+		keys, err := all(func(p Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{}, p) })
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, k := range keys {
+			bitting, err := s.openBitting(k)
+			if err != nil {
+				return 0, nil, err
+			}
+			if k.SealedBitting, err = s.Vault.Seal([]byte(bitting), keyAAD(k.ID)); err != nil {
+				return 0, nil, err
+			}
+			k.Bitting = ""
+			if err := tx.UpdateKey(ctx, k); err != nil {
+				return 0, nil, err
+			}
+			n++
+		}
+		return 0, map[string]int{"resealed": n}, nil
 	})
 	return n, err
 }

@@ -14,15 +14,23 @@ const (
 
 // Key is a mechanical key: a keyway and a bitting (its cut depths, read from the bow to
 // the tip). Copies of it are held by people.
+//
+// A bitting is a secret like a PIN: whoever has it can cut a key that opens the door. It
+// is sealed by the vault at rest, never in the audit log or an export, and shown only by
+// RevealBitting, an audited act that needs the reveal permission. Bitting is set only on
+// its way in (a new key) and out (a reveal).
 type Key struct {
 	ID        int64     `json:"id"`
 	SiteID    int64     `json:"site_id"`
 	Label     string    `json:"label"`
-	Keyway    string    `json:"keyway"`  // "KW1"
-	Bitting   string    `json:"bitting"` // "35242"; validated by package keying
+	Keyway    string    `json:"keyway"`            // "KW1"
+	Bitting   string    `json:"bitting,omitempty"` // "35242"; validated by package keying
 	State     KeyState  `json:"state"`
 	Copies    []KeyCopy `json:"copies,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+
+	// SealedBitting is the bitting as the vault sealed it: all a store keeps of it.
+	SealedBitting []byte `json:"-"`
 }
 
 // CopyState is where one copy of a key is.

@@ -3,6 +3,7 @@ package latchkey
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -29,7 +30,10 @@ func (s *Service) CreateKey(ctx context.Context, k *Key) error {
 	if err != nil {
 		return err
 	}
-	k.Bitting, k.CreatedAt = bitting, s.now()
+	if s.Vault == nil {
+		return Errorf(EUNAVAILABLE, "No vault is open to seal the key's bitting.")
+	}
+	k.Bitting, k.SealedBitting, k.CreatedAt = "", nil, s.now()
 	return s.change(ctx, "key.create", "key", func(tx Tx) (int64, any, error) {
 		if _, err := tx.FindSiteByID(ctx, k.SiteID); err != nil {
 			return 0, nil, err
@@ -37,9 +41,98 @@ func (s *Service) CreateKey(ctx context.Context, k *Key) error {
 		if err := checkHolders(ctx, tx, k.Copies); err != nil {
 			return 0, nil, err
 		}
-		err := tx.CreateKey(ctx, k)
-		return k.ID, keyEvidence(k), err
+		if err := tx.CreateKey(ctx, k); err != nil {
+			return 0, nil, err
+		}
+		var err error
+		if k.SealedBitting, err = s.Vault.Seal([]byte(bitting), keyAAD(k.ID)); err != nil {
+			return 0, nil, fmt.Errorf("seal bitting: %w", err)
+		}
+		return k.ID, keyEvidence(k), tx.UpdateKey(ctx, k)
 	})
+}
+
+// keyAAD binds a sealed bitting to its key's record.
+func keyAAD(id int64) []byte { return []byte("latchkey:key:" + strconv.FormatInt(id, 10)) }
+
+// openBitting opens a key's sealed bitting; a key recorded before bittings were sealed
+// still has it in the clear until SealBittings runs.
+func (s *Service) openBitting(k *Key) (string, error) {
+	if len(k.SealedBitting) == 0 {
+		if k.Bitting != "" {
+			return k.Bitting, nil
+		}
+		return "", Errorf(EINTERNAL, "Key %d (%s) has no bitting recorded.", k.ID, k.Label)
+	}
+	b, err := s.Vault.Open(k.SealedBitting, keyAAD(k.ID))
+	switch {
+	case err == nil:
+		return string(b), nil
+	case ErrorCode(err) == EUNAVAILABLE:
+		return "", err
+	}
+	return "", Errorf(EINTERNAL, "The sealed bitting of key %d (%s) does not open: it was altered, or copied from another key's record. Record the key again.", k.ID, k.Label)
+}
+
+// RevealBitting returns a key's bitting. Revealing is a recorded act, like revealing a
+// code, and needs the same permission: with a bitting anyone can cut the key.
+func (s *Service) RevealBitting(ctx context.Context, keyID int64) (string, error) {
+	if err := require(ctx, PermReveal); err != nil {
+		return "", err
+	}
+	var bitting string
+	err := s.change(ctx, "key.reveal", "key", func(tx Tx) (int64, any, error) {
+		k, err := tx.FindKeyByID(ctx, keyID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if bitting, err = s.openBitting(k); err != nil {
+			return 0, nil, err
+		}
+		return keyID, map[string]any{"label": k.Label}, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return bitting, nil
+}
+
+// SealBittings seals every bitting still kept in the clear (keys recorded before
+// bittings were sealed) and returns how many it sealed; it changes nothing, and writes
+// no audit entry, when there are none.
+func (s *Service) SealBittings(ctx context.Context) (n int, err error) {
+	var unsealed []*Key
+	err = s.view(ctx, func(tx Tx) (err error) {
+		unsealed, err = all(func(p Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{Unsealed: true}, p) })
+		return err
+	})
+	if err != nil || len(unsealed) == 0 {
+		return 0, err
+	}
+	err = s.change(ctx, "key.seal", "key", func(tx Tx) (int64, any, error) {
+		for _, k := range unsealed {
+			sealed, err := s.Vault.Seal([]byte(k.Bitting), keyAAD(k.ID))
+			if err != nil {
+				return 0, nil, err
+			}
+			k.Bitting, k.SealedBitting = "", sealed
+			if err := tx.UpdateKey(ctx, k); err != nil {
+				return 0, nil, err
+			}
+		}
+		return 0, map[string]int{"sealed": len(unsealed)}, nil
+	})
+	return len(unsealed), err
+}
+
+// withoutBitting clears what a reader of a key must not see: the bitting travels only
+// through RevealBitting.
+func withoutBitting(keys ...*Key) {
+	for _, k := range keys {
+		if k != nil {
+			k.Bitting = ""
+		}
+	}
 }
 
 // keyEvidence is what the audit log records of a key: not its bitting, from which a
@@ -65,6 +158,7 @@ func (s *Service) FindKeys(ctx context.Context, f KeyFilter, p Page) (keys []*Ke
 		keys, total, err = tx.FindKeys(ctx, f, p)
 		return err
 	})
+	withoutBitting(keys...)
 	return keys, total, err
 }
 
@@ -74,6 +168,7 @@ func (s *Service) FindKeyByID(ctx context.Context, id int64) (k *Key, err error)
 		k, err = tx.FindKeyByID(ctx, id)
 		return err
 	})
+	withoutBitting(k)
 	return k, err
 }
 
@@ -96,6 +191,7 @@ func (s *Service) AddKeyCopy(ctx context.Context, keyID int64, c KeyCopy) (k *Ke
 		k.Copies = append(k.Copies, c)
 		return keyID, map[string]any{"holder_id": c.HolderID, "location": c.Location}, tx.UpdateKey(ctx, k)
 	})
+	withoutBitting(k)
 	return k, err
 }
 
@@ -134,6 +230,7 @@ func (s *Service) SetKeyCopyState(ctx context.Context, keyID, copyID int64, stat
 		what := fmt.Sprintf("marking copy %d of key %q %s", copyID, k.Label, state)
 		return keyID, detail, keepWayIn(ctx, tx, locks, what, func() error { return tx.UpdateKey(ctx, k) })
 	})
+	withoutBitting(k)
 	return k, err
 }
 
@@ -165,6 +262,7 @@ func (s *Service) SetKeyState(ctx context.Context, keyID int64, state KeyState) 
 		}
 		return 0, nil, Errorf(EINVALID, "A key can be marked lost or retired; it becomes active again only by rekeying.")
 	})
+	withoutBitting(k)
 	return k, err
 }
 

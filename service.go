@@ -63,17 +63,6 @@ func (s *Service) change(ctx context.Context, action, entity string, fn func(Tx)
 	})
 }
 
-func (s *Service) audit(ctx context.Context, tx Tx, action, entity string, id int64, detail any) error {
-	last, err := tx.LastAudit(ctx)
-	if err != nil {
-		return err
-	}
-	e := &AuditEntry{At: s.now(), Actor: ActorFromContext(ctx), Action: action, Entity: entity,
-		EntityID: id, Detail: auditDetail(detail)}
-	e.Seal(last)
-	return tx.AppendAudit(ctx, e)
-}
-
 // CreateSite adds a site.
 func (s *Service) CreateSite(ctx context.Context, site *Site) error {
 	site.Name = strings.TrimSpace(site.Name)
@@ -331,32 +320,6 @@ func (s *Service) DeletePerson(ctx context.Context, id int64) error {
 	})
 }
 
-// VerifyAuditLog reads the whole audit log in order and checks its hash chain. It
-// returns the number of entries checked, and an invalid error naming the first broken
-// entry.
-func (s *Service) VerifyAuditLog(ctx context.Context) (n int, err error) {
-	err = s.view(ctx, func(tx Tx) error {
-		var prev *AuditEntry
-		after := int64(0)
-		for {
-			batch, err := tx.FindAudit(ctx, after, 1000)
-			if err != nil {
-				return err
-			}
-			if len(batch) == 0 {
-				return nil
-			}
-			if err := VerifyAudit(prev, batch); err != nil {
-				return err
-			}
-			n += len(batch)
-			prev = batch[len(batch)-1]
-			after = prev.Seq
-		}
-	})
-	return n, err
-}
-
 // RecordService is what the command line and the HTTP API use of the records; Service
 // implements it over a store, and an HTTP client can implement it over a server.
 type RecordService interface {
@@ -396,6 +359,7 @@ type RecordService interface {
 	ConfirmCode(ctx context.Context, codeID, lockID int64) (*Grant, error)
 	RevokeCode(ctx context.Context, codeID int64) (*Code, error)
 	RevealCode(ctx context.Context, codeID int64) (string, error)
+	RevealBitting(ctx context.Context, keyID int64) (string, error)
 
 	VerifyAuditLog(ctx context.Context) (int, error)
 	Export(ctx context.Context) (*Records, error)

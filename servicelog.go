@@ -174,6 +174,7 @@ func (s *Service) FindLockRecord(ctx context.Context, id int64) (*LockRecord, er
 			if r.Key, err = tx.FindKeyByID(ctx, r.Lock.KeyID); err != nil {
 				return err
 			}
+			withoutBitting(r.Key)
 			for _, c := range r.Key.Copies {
 				if err := person(c.HolderID); err != nil {
 					return err

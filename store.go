@@ -77,13 +77,21 @@ type Tx interface {
 	FindUserByID(ctx context.Context, id int64) (*User, error)
 	FindUserByName(ctx context.Context, name string) (*User, error)
 	FindUsers(ctx context.Context, p Page) ([]*User, int, error)
+	UpdateUser(ctx context.Context, u *User) error // name, role and password hash
+	DeleteUser(ctx context.Context, id int64) error
 
 	CreateSession(ctx context.Context, s *Session) error
-	FindSession(ctx context.Context, id string) (*Session, error)
+	FindSession(ctx context.Context, id string) (*Session, error) // unauthorized when unknown
 	DeleteSession(ctx context.Context, id string) error
+	DeleteSessions(ctx context.Context, f SessionFilter) error
 
 	CreateToken(ctx context.Context, t *Token) error
+	FindTokenByID(ctx context.Context, id int64) (*Token, error)
 	FindTokenByHash(ctx context.Context, hash string) (*Token, error)
+	FindTokens(ctx context.Context, f TokenFilter) ([]*Token, error) // by id
+	UpdateToken(ctx context.Context, t *Token) error                 // its last use
+	DeleteToken(ctx context.Context, id int64) error
+	DeleteTokens(ctx context.Context, userID int64) error // every token of a user
 
 	CreateEvent(ctx context.Context, e *Event) error
 	FindEvents(ctx context.Context, lockID int64, limit int) ([]*Event, error) // newest first; 0: every lock's
@@ -94,6 +102,15 @@ type Tx interface {
 	LastAudit(ctx context.Context) (*AuditEntry, error)
 	// FindAudit returns entries in order from Seq after+1.
 	FindAudit(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
+	// SetAuditHead records where the audit log ends, outside the log's own table.
+	SetAuditHead(ctx context.Context, h *AuditHead) error
+	// FindAuditHead returns the recorded head, or nil and no error when none was recorded.
+	FindAuditHead(ctx context.Context) (*AuditHead, error)
+}
+
+// TokenFilter narrows FindTokens. Nil fields do not filter.
+type TokenFilter struct {
+	UserID *int64
 }
 
 // DoorFilter narrows FindDoors. Nil fields do not filter.
@@ -113,8 +130,9 @@ type LockFilter struct {
 
 // KeyFilter narrows FindKeys. Nil fields do not filter.
 type KeyFilter struct {
-	SiteID *int64
-	State  *KeyState
+	SiteID   *int64
+	State    *KeyState
+	Unsealed bool // only keys whose bitting is still in the clear (recorded before sealing)
 }
 
 // CodeFilter narrows FindCodes. Nil fields do not filter.
@@ -140,10 +158,14 @@ func (p Page) PageLimit() int {
 	return p.Limit
 }
 
-// Vault seals and opens secrets (PIN codes) with authenticated encryption. The
-// additional data binds a ciphertext to its record, so that a sealed PIN copied onto
-// another record does not open.
+// Vault seals and opens secrets (PIN codes, bittings) with authenticated encryption. The
+// additional data binds a ciphertext to its record, so that a sealed secret copied onto
+// another record does not open. It also authenticates the audit log, with a key that,
+// like its own, is never in the store.
 type Vault interface {
 	Seal(plaintext, additional []byte) ([]byte, error)
 	Open(ciphertext, additional []byte) ([]byte, error)
+	// MAC returns a message authentication code of message (HMAC-SHA256) under a key
+	// that stays the same across key rotations.
+	MAC(message []byte) []byte
 }

@@ -49,7 +49,19 @@ type Principal struct {
 	UserID int64    `json:"user_id,omitempty"`
 	Name   string   `json:"name"`
 	Role   UserRole `json:"role"`
+	Via    AuthVia  `json:"via,omitempty"` // how the principal proved who it is
 }
+
+// AuthVia says how a principal authenticated.
+type AuthVia string
+
+// Ways to authenticate. A token acts for its user but may not make more tokens: a stolen
+// token must not be able to outlive its own revocation.
+const (
+	ViaLocal   AuthVia = ""        // the command line on its own data directory, or Latchkey itself
+	ViaSession AuthVia = "session" // a browser signed in with a password
+	ViaToken   AuthVia = "token"   // an API token
+)
 
 const principalKey contextKey = 1
 
@@ -109,20 +121,43 @@ type Session struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
+// SessionFilter narrows DeleteSessions. Nil fields do not filter.
+type SessionFilter struct {
+	UserID        *int64
+	ExpiredBefore *time.Time // sessions that expired before this time
+}
+
 // Token is an API token. Hash is the hash of the token's secret; the secret itself is
 // shown once, when the token is made.
 type Token struct {
-	ID        int64     `json:"id"`
-	UserID    int64     `json:"user_id"`
-	Name      string    `json:"name"`
-	Hash      string    `json:"-"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         int64      `json:"id"`
+	UserID     int64      `json:"user_id"`
+	Name       string     `json:"name"`
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"` // nil: it never expires
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+// Token lifetimes: a token lasts DefaultTokenLife unless its maker chooses another
+// (never expiring, or up to MaxTokenLife).
+const (
+	DefaultTokenLife = 90 * 24 * time.Hour
+	MaxTokenLife     = 5 * 365 * 24 * time.Hour
+	// tokenUseGranularity is how stale a token's last-used time may be: recording every
+	// use would make every read a write.
+	tokenUseGranularity = time.Hour
+)
+
+// Expired reports whether the token has expired at now.
+func (t *Token) Expired(now time.Time) bool {
+	return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)
 }
 
 // CreateUser adds an account. The first account may be created by anyone (first run);
 // later ones only by an owner.
 func (s *Service) CreateUser(ctx context.Context, u *User) error {
-	u.Name = strings.TrimSpace(u.Name)
+	u.ID, u.Name = 0, strings.TrimSpace(u.Name)
 	if err := u.Validate(); err != nil {
 		return err
 	}
@@ -190,9 +225,165 @@ func (s *Service) FindUsers(ctx context.Context, p Page) (users []*User, total i
 	return users, total, err
 }
 
-// CreateSession records a signed-in browser.
+// UserUpdate changes an account. Nil fields stay as they are.
+type UserUpdate struct {
+	Role         *UserRole
+	PasswordHash *string // a new password's hash: ends every session and token of the account
+}
+
+// UpdateUser changes an account's role or password (owners only). The last owner stays
+// an owner, so that someone can always manage the accounts. A new password ends the
+// account's sessions and tokens: whoever knew the old one is out.
+func (s *Service) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (u *User, err error) {
+	err = s.account(ctx, "user.update", id, func(tx Tx, target *User) (any, error) {
+		u = target
+		detail := map[string]any{"name": u.Name}
+		if upd.Role != nil && *upd.Role != u.Role {
+			if u.Role == UserOwner {
+				if err := keepAnOwner(ctx, tx, u.ID); err != nil {
+					return nil, err
+				}
+			}
+			detail["role"], detail["was"] = *upd.Role, u.Role
+			u.Role = *upd.Role
+		}
+		if err := u.Validate(); err != nil {
+			return nil, err
+		}
+		if upd.PasswordHash != nil {
+			if *upd.PasswordHash == "" {
+				return nil, Errorf(EINVALID, "A user needs a password.")
+			}
+			u.PasswordHash = *upd.PasswordHash
+			detail["password"] = "reset; sessions and tokens ended"
+			if err := endAccess(ctx, tx, u.ID); err != nil {
+				return nil, err
+			}
+		}
+		return detail, tx.UpdateUser(ctx, u)
+	})
+	return u, err
+}
+
+// ChangeOwnPassword sets the acting user's own password, after the HTTP layer or the
+// command line has checked the current one. Every other session and every token of the
+// account ends; the caller starts a new session for the browser in hand.
+func (s *Service) ChangeOwnPassword(ctx context.Context, hash string) error {
+	who, ok := PrincipalFromContext(ctx)
+	if !ok || who.UserID == 0 {
+		return Errorf(EUNAUTHORIZED, "Sign in first.")
+	}
+	if who.Via == ViaToken {
+		return Errorf(EFORBIDDEN, "An API token cannot change its account's password; sign in with the password instead.")
+	}
+	if hash == "" {
+		return Errorf(EINVALID, "A user needs a password.")
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.FindUserByID(ctx, who.UserID)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = hash
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := endAccess(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "user.password", "user", u.ID, map[string]any{"name": u.Name})
+	})
+}
+
+// DeleteUser removes an account with its sessions and tokens (owners only); the last
+// owner cannot be removed.
+func (s *Service) DeleteUser(ctx context.Context, id int64) error {
+	return s.account(ctx, "user.delete", id, func(tx Tx, u *User) (any, error) {
+		if u.Role == UserOwner {
+			if err := keepAnOwner(ctx, tx, u.ID); err != nil {
+				return nil, err
+			}
+		}
+		if err := endAccess(ctx, tx, u.ID); err != nil {
+			return nil, err
+		}
+		return map[string]any{"name": u.Name, "role": u.Role}, tx.DeleteUser(ctx, u.ID)
+	})
+}
+
+// RevokeAccess ends every session and token of an account (owners only, or the user
+// themself): "sign me out everywhere", or a stolen device.
+func (s *Service) RevokeAccess(ctx context.Context, id int64) error {
+	who, ok := PrincipalFromContext(ctx)
+	if !ok {
+		return Errorf(EUNAUTHORIZED, "Sign in first.")
+	}
+	if who.UserID != id {
+		if err := require(ctx, PermAdmin); err != nil {
+			return err
+		}
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.FindUserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := endAccess(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "user.revoke", "user", id, map[string]any{"name": u.Name})
+	})
+}
+
+// account runs an owner's change to another account, audited.
+func (s *Service) account(ctx context.Context, action string, id int64, fn func(Tx, *User) (any, error)) error {
+	if err := require(ctx, PermAdmin); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.FindUserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		detail, err := fn(tx, u)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, action, "user", id, detail)
+	})
+}
+
+// keepAnOwner refuses to take away the owner role of the last owner but one (id).
+func keepAnOwner(ctx context.Context, tx Tx, id int64) error {
+	users, err := all(func(p Page) ([]*User, int, error) { return tx.FindUsers(ctx, p) })
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Role == UserOwner && u.ID != id {
+			return nil
+		}
+	}
+	return Errorf(ECONFLICT, "This is the last owner: someone must be able to manage the accounts. Make another account an owner first.")
+}
+
+// endAccess ends every session and token of an account.
+func endAccess(ctx context.Context, tx Tx, userID int64) error {
+	if err := tx.DeleteSessions(ctx, SessionFilter{UserID: &userID}); err != nil {
+		return err
+	}
+	return tx.DeleteTokens(ctx, userID)
+}
+
+// CreateSession records a signed-in browser, and forgets sessions long expired.
 func (s *Service) CreateSession(ctx context.Context, sess *Session) error {
-	return s.Store.Update(ctx, func(tx Tx) error { return tx.CreateSession(ctx, sess) })
+	now := s.now()
+	return s.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.DeleteSessions(ctx, SessionFilter{ExpiredBefore: &now}); err != nil {
+			return err
+		}
+		return tx.CreateSession(ctx, sess)
+	})
 }
 
 // FindSession returns a live session by its hashed id.
@@ -212,39 +403,143 @@ func (s *Service) DeleteSession(ctx context.Context, id string) error {
 	return s.Store.Update(ctx, func(tx Tx) error { return tx.DeleteSession(ctx, id) })
 }
 
-// CreateToken records an API token for the acting user (or, for an owner, any user).
-func (s *Service) CreateToken(ctx context.Context, t *Token) error {
+// NewToken asks for an API token: its name, its user (the acting user when 0), and how
+// long it lasts (DefaultTokenLife when Life is nil; no expiry when *Life is 0).
+type NewToken struct {
+	UserID int64
+	Name   string
+	Hash   string // the hash of the secret the caller made and will show once
+	Life   *time.Duration
+}
+
+// CreateToken records an API token for the acting user (or, for an owner, any user). A
+// token cannot make tokens.
+func (s *Service) CreateToken(ctx context.Context, req NewToken) (*Token, error) {
 	who, ok := PrincipalFromContext(ctx)
 	if !ok {
-		return Errorf(EUNAUTHORIZED, "Sign in first.")
+		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
 	}
-	if t.UserID != who.UserID {
+	if who.Via == ViaToken {
+		return nil, Errorf(EFORBIDDEN, "An API token cannot make tokens; sign in (the settings page) or use 'latchkey token create' on the server's data.")
+	}
+	if req.UserID == 0 {
+		req.UserID = who.UserID
+	}
+	if req.UserID != who.UserID {
 		if err := require(ctx, PermAdmin); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := validateName("Token name", t.Name); err != nil {
-		return err
+	if err := validateName("Token name", req.Name); err != nil {
+		return nil, err
 	}
-	t.CreatedAt = s.now()
+	if req.Hash == "" {
+		return nil, Errorf(EINTERNAL, "A token needs the hash of its secret.")
+	}
+	t := &Token{UserID: req.UserID, Name: strings.TrimSpace(req.Name), Hash: req.Hash, CreatedAt: s.now()}
+	life := DefaultTokenLife
+	if req.Life != nil {
+		life = *req.Life
+	}
+	switch {
+	case life < 0 || life > MaxTokenLife:
+		return nil, Errorf(EINVALID, "A token lasts from 1 day to %d days, or never expires (0).", int(MaxTokenLife.Hours()/24))
+	case life > 0:
+		expires := t.CreatedAt.Add(life)
+		t.ExpiresAt = &expires
+	}
 	// Any signed-in user may make a token for themselves (a viewer's reads only), so this
 	// is not a change to records and needs no write permission.
-	return s.Store.Update(ctx, func(tx Tx) error {
+	err := s.Store.Update(ctx, func(tx Tx) error {
 		if _, err := tx.FindUserByID(ctx, t.UserID); err != nil {
 			return err
 		}
 		if err := tx.CreateToken(ctx, t); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "token.create", "user", t.UserID, map[string]any{"token": t.Name})
-	})
-}
-
-// FindTokenByHash returns the token with the given hashed secret.
-func (s *Service) FindTokenByHash(ctx context.Context, hash string) (t *Token, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
-		t, err = tx.FindTokenByHash(ctx, hash)
-		return err
+		return s.audit(ctx, tx, "token.create", "user", t.UserID, map[string]any{"token": t.Name, "token_id": t.ID, "expires_at": t.ExpiresAt})
 	})
 	return t, err
+}
+
+// FindTokens lists the API tokens of an account (the acting user's own when userID is
+// 0; an owner may list anyone's, and every account's with -1), never their secrets.
+func (s *Service) FindTokens(ctx context.Context, userID int64) (tokens []*Token, err error) {
+	who, ok := PrincipalFromContext(ctx)
+	if !ok {
+		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
+	}
+	if userID == 0 {
+		userID = who.UserID
+	}
+	if userID != who.UserID {
+		if err := require(ctx, PermAdmin); err != nil {
+			return nil, err
+		}
+	}
+	f := TokenFilter{}
+	if userID > 0 {
+		f.UserID = &userID
+	}
+	err = s.Store.View(ctx, func(tx Tx) error {
+		tokens, err = tx.FindTokens(ctx, f)
+		return err
+	})
+	return tokens, err
+}
+
+// RevokeToken deletes an API token: the acting user's own, or, for an owner, anyone's.
+func (s *Service) RevokeToken(ctx context.Context, id int64) (t *Token, err error) {
+	who, ok := PrincipalFromContext(ctx)
+	if !ok {
+		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		if t, err = tx.FindTokenByID(ctx, id); err != nil {
+			return err
+		}
+		if t.UserID != who.UserID {
+			if err := require(ctx, PermAdmin); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteToken(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "token.revoke", "user", t.UserID, map[string]any{"token": t.Name, "token_id": t.ID})
+	})
+	return t, err
+}
+
+// Authenticate returns the principal an API token's secret stands for: its user, unless
+// the token or the account is gone or the token expired. It records when the token was
+// last used, at most once an hour.
+func (s *Service) Authenticate(ctx context.Context, hash string) (Principal, error) {
+	var t *Token
+	var u *User
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		if t, err = tx.FindTokenByHash(ctx, hash); err != nil {
+			return err
+		}
+		u, err = tx.FindUserByID(ctx, t.UserID)
+		return err
+	})
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return Principal{}, Errorf(EUNAUTHORIZED, "The API token is not known (revoked, or never made); make one on the settings page or with 'latchkey token create'.")
+		}
+		return Principal{}, err
+	}
+	now := s.now()
+	if t.Expired(now) {
+		return Principal{}, Errorf(EUNAUTHORIZED, "The API token %q expired on %s; make a new one on the settings page or with 'latchkey token create'.",
+			t.Name, t.ExpiresAt.Format(time.DateOnly))
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= tokenUseGranularity {
+		t.LastUsedAt = &now
+		if err := s.Store.Update(ctx, func(tx Tx) error { return tx.UpdateToken(ctx, t) }); err != nil && ErrorCode(err) != ENOTFOUND {
+			return Principal{}, err
+		}
+	}
+	return Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: ViaToken}, nil
 }

@@ -69,6 +69,12 @@ type RevealResponse struct {
 	PIN string `json:"pin"`
 }
 
+// BittingResponse carries a revealed bitting.
+type BittingResponse struct {
+	ID      int64  `json:"id"`
+	Bitting string `json:"bitting"`
+}
+
 // VerifyResponse reports an intact audit log.
 type VerifyResponse struct {
 	Entries int  `json:"entries"`
@@ -186,7 +192,6 @@ func (s *Server) apiRoutes() []route {
 		{Method: "POST", Pattern: "/api/v1/login", Summary: "Sign in; sets the session cookie", Request: Credentials{}, Response: Me{}, handler: s.handleCredentials(s.signIn)},
 		{Method: "POST", Pattern: "/api/v1/logout", Summary: "Sign out", handler: s.handleLogout},
 		{Method: "GET", Pattern: "/api/v1/me", Summary: "Who is signed in (or whether setup is needed)", Response: Me{}, handler: s.handleMe},
-		{Method: "POST", Pattern: "/api/v1/tokens", Summary: "Make an API token for the signed-in user (its secret is shown once)", Perm: read, Request: TokenRequest{}, Response: TokenResponse{}, handler: s.handleCreateToken},
 
 		{Method: "GET", Pattern: "/api/v1/sites", Summary: "List sites", Perm: read, Response: List[*latchkey.Site]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
 			p, err := page(r)
@@ -332,6 +337,10 @@ func (s *Server) apiRoutes() []route {
 		{Method: "GET", Pattern: "/api/v1/keys/{id}", Summary: "Show a key and its copies", Perm: read, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindKeyByID(r.Context(), id)
 			return http.StatusOK, v, err
+		}))},
+		{Method: "POST", Pattern: "/api/v1/keys/{id}/reveal", Summary: "Reveal a key's bitting (recorded in the audit log)", Perm: reveal, Response: BittingResponse{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			b, err := svc.RevealBitting(r.Context(), id)
+			return http.StatusOK, BittingResponse{ID: id, Bitting: b}, err
 		}))},
 		{Method: "POST", Pattern: "/api/v1/keys/{id}/copies", Summary: "Record another copy of a key", Perm: write, Request: KeyCopyInput{}, Response: key, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			var in KeyCopyInput

@@ -63,32 +63,30 @@ func (s *Server) authorize(rt route, next http.Handler) http.Handler {
 
 // principal identifies the caller, or says how to sign in. A recently checked secret is
 // answered from memory (for principalTTL), which spares every request two lookups;
-// signing out forgets it at once.
+// signing out, revoking a token and changing an account forget it at once.
 func (s *Server) principal(r *http.Request) (latchkey.Principal, error) {
 	ctx := r.Context()
 	var hash string
-	var find func() (int64, error)
+	var find func() (latchkey.Principal, error)
 	if h := r.Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || !strings.HasPrefix(tok, tokenPrefix) {
+		if !ok || !strings.HasPrefix(tok, tokenPrefix) || len(tok) > 200 {
 			return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Send an API token as 'Authorization: Bearer lk_...'.")
 		}
 		hash = hashSecret(tok)
-		find = func() (int64, error) {
-			t, err := s.Service.FindTokenByHash(ctx, hash)
-			if err != nil {
-				return 0, err
-			}
-			return t.UserID, nil
-		}
-	} else if c, err := r.Cookie(SessionCookie); err == nil {
+		find = func() (latchkey.Principal, error) { return s.Service.Authenticate(ctx, hash) }
+	} else if c, err := r.Cookie(SessionCookie); err == nil && len(c.Value) <= 200 {
 		hash = hashSecret(c.Value)
-		find = func() (int64, error) {
+		find = func() (latchkey.Principal, error) {
 			sess, err := s.Service.FindSession(ctx, hash)
 			if err != nil {
-				return 0, err
+				return latchkey.Principal{}, err
 			}
-			return sess.UserID, nil
+			u, err := s.Service.FindUserByID(ctx, sess.UserID)
+			if err != nil {
+				return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "The account is gone; sign in again.")
+			}
+			return latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: latchkey.ViaSession}, nil
 		}
 	} else {
 		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Sign in first (POST /api/v1/login), or send an API token.")
@@ -96,15 +94,10 @@ func (s *Server) principal(r *http.Request) (latchkey.Principal, error) {
 	if p, ok := s.principals.get(hash); ok {
 		return p, nil
 	}
-	userID, err := find()
+	p, err := find()
 	if err != nil {
 		return latchkey.Principal{}, err
 	}
-	u, err := s.Service.FindUserByID(ctx, userID)
-	if err != nil {
-		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "The account is gone; sign in again.")
-	}
-	p := latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}
 	s.principals.put(hash, p)
 	return p, nil
 }
@@ -148,6 +141,17 @@ func (c *principalCache) forget(hash string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.entries, hash)
+}
+
+// forgetUser forgets every remembered secret of an account whose access changed.
+func (c *principalCache) forgetUser(userID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for hash, e := range c.entries {
+		if e.p.UserID == userID {
+			delete(c.entries, hash)
+		}
+	}
 }
 
 // Credentials sign a person in, or set up the first account.
@@ -253,7 +257,7 @@ func (s *Server) handleCredentials(authenticate func(r *http.Request, name, pass
 			writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, Me{Principal: latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role}})
+		writeJSON(w, http.StatusOK, Me{Principal: latchkey.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: latchkey.ViaSession}})
 	}
 }
 
@@ -278,31 +282,4 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, Me{Principal: p})
-}
-
-// TokenRequest names a new API token.
-type TokenRequest struct {
-	Name string `json:"name"`
-}
-
-// TokenResponse carries a new token's secret, shown once.
-type TokenResponse struct {
-	latchkey.Token
-	Secret string `json:"secret"`
-}
-
-func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
-	var req TokenRequest
-	if err := decode(w, r, &req); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	p, _ := latchkey.PrincipalFromContext(r.Context())
-	plain, hash := secret(tokenPrefix)
-	t := &latchkey.Token{UserID: p.UserID, Name: req.Name, Hash: hash}
-	if err := s.Service.CreateToken(r.Context(), t); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, TokenResponse{Token: *t, Secret: plain})
 }

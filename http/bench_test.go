@@ -43,8 +43,8 @@ func benchAPI(b *testing.B, kind, op string) {
 		b.Fatal(err)
 	}
 	plain, tokHash := lkhttp.NewTokenSecret()
-	if err := svc.CreateToken(latchkey.NewContextWithPrincipal(ctx, latchkey.Principal{UserID: owner.ID, Name: "bench", Role: latchkey.UserOwner}),
-		&latchkey.Token{UserID: owner.ID, Name: "bench", Hash: tokHash}); err != nil {
+	if _, err := svc.CreateToken(latchkey.NewContextWithPrincipal(ctx, latchkey.Principal{UserID: owner.ID, Name: "bench", Role: latchkey.UserOwner}),
+		latchkey.NewToken{UserID: owner.ID, Name: "bench", Hash: tokHash}); err != nil {
 		b.Fatal(err)
 	}
 	site := &latchkey.Site{Name: "Bench", TimeZone: "UTC"}

@@ -328,6 +328,13 @@ func (c *Client) RevealCode(ctx context.Context, codeID int64) (string, error) {
 	return r.PIN, c.do(ctx, "POST", "/api/v1/codes/"+id(codeID)+"/reveal", nil, &r)
 }
 
+// RevealBitting returns a key's bitting (recorded in the audit log).
+func (c *Client) RevealBitting(ctx context.Context, keyID int64) (string, error) {
+	var r BittingResponse
+	err := c.do(ctx, "POST", "/api/v1/keys/"+id(keyID)+"/reveal", nil, &r)
+	return r.Bitting, err
+}
+
 // VerifyAuditLog checks the server's audit chain.
 func (c *Client) VerifyAuditLog(ctx context.Context) (int, error) {
 	var v VerifyResponse

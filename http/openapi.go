@@ -20,7 +20,7 @@ var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
 func (s *Server) OpenAPI() map[string]any {
 	routes := s.routes
 	if routes == nil {
-		routes = s.apiRoutes()
+		routes = append(s.apiRoutes(), s.accountRoutes()...)
 	}
 	schemas := map[string]any{}
 	paths := map[string]map[string]any{}

@@ -79,7 +79,7 @@ var uiFuncs = template.FuncMap{
 func parsePages() map[string]*template.Template {
 	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "setup", "dashboard", "lock", "people", "codes", "keys", "audit", "settings", "error"} {
+	for _, name := range []string{"login", "setup", "dashboard", "lock", "people", "codes", "keys", "bitting", "audit", "settings", "error"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -137,7 +137,7 @@ func (s *Server) UIRoutes() []uiRoute { return s.uiRoutes() }
 
 func (s *Server) uiRoutes() []uiRoute {
 	read, write, reveal := latchkey.PermRead, latchkey.PermWrite, latchkey.PermReveal
-	return []uiRoute{
+	return append([]uiRoute{
 		{Method: "GET", Pattern: "/login", Open: true, handler: s.pageLogin},
 		{Method: "POST", Pattern: "/login", Open: true, handler: s.pageLoginPost},
 		{Method: "GET", Pattern: "/login/link/{secret}", Open: true, handler: s.pageLoginLink},
@@ -156,10 +156,9 @@ func (s *Server) uiRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/codes/{id}/reveal", Perm: reveal, handler: s.pageReveal},
 		{Method: "POST", Pattern: "/codes/{id}/confirm", Perm: write, handler: s.pageConfirm},
 		{Method: "GET", Pattern: "/keys", Perm: read, handler: s.pageKeys},
+		{Method: "POST", Pattern: "/keys/{id}/reveal", Perm: reveal, handler: s.pageRevealBitting},
 		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},
-		{Method: "GET", Pattern: "/settings", Perm: read, handler: s.pageSettings},
-		{Method: "POST", Pattern: "/settings/tokens", Perm: read, handler: s.pageAddToken},
-	}
+	}, s.settingsRoutes()...)
 }
 
 // uiAuthorize sends an anonymous visitor to sign in (or to set up, on a fresh server),
@@ -462,7 +461,6 @@ type lockPage struct {
 	Rec          *latchkey.LockRecord
 	Model        string
 	Class, Label string
-	KeySVG       template.HTML
 	People       map[int64]string
 	Codes        []codeLine
 	Warranty     string
@@ -518,10 +516,6 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	if rec.Key != nil {
-		// Our own drawing of a validated bitting, not outside input.
-		page.KeySVG = template.HTML(s.Catalog.KeySVG(rec.Key.Bitting))
-	}
 	for _, g := range rec.Grants {
 		c := rec.Codes[g.CodeID]
 		if c == nil || g.Status == latchkey.GrantRemoved {
@@ -550,6 +544,14 @@ func (s *Server) pageSheet(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.renderError(w, r, err)
 		return
+	}
+	// The sheet prints the key to scale for whoever may see its cuts; that is a reveal,
+	// recorded like any other.
+	if p, _ := latchkey.PrincipalFromContext(r.Context()); rec.Key != nil && p.Role.Allows(latchkey.PermReveal) {
+		if rec.Key.Bitting, err = s.Service.RevealBitting(r.Context(), rec.Key.ID); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	// The sheet is a document to print, standing alone: its style is inline, and it runs
@@ -716,6 +718,44 @@ func (s *Server) pageReveal(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, 200, "error", b)
 }
 
+// pageRevealBitting reveals a key's bitting, with its drawing to scale: with htmx in
+// place of the button; without, on a page of its own.
+func (s *Server) pageRevealBitting(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var bitting string
+	if err == nil {
+		bitting, err = s.Service.RevealBitting(r.Context(), id)
+	}
+	htmx := r.Header.Get("HX-Request") == "true"
+	if err != nil {
+		if htmx {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(statusByCode[latchkey.ErrorCode(err)])
+			template.HTMLEscape(w, []byte(latchkey.ErrorMessage(err)))
+			return
+		}
+		s.renderError(w, r, err)
+		return
+	}
+	// Our own drawing of a validated bitting, not outside input.
+	drawing := template.HTML(s.Catalog.KeySVG(bitting))
+	if htmx {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<span class="pin revealed">`)
+		template.HTMLEscape(w, []byte(bitting))
+		io.WriteString(w, `</span><div class="key">`+string(drawing)+`</div>`)
+		return
+	}
+	s.render(w, r, 200, "bitting", bittingPage{base: s.base(r, "keys"), KeyID: id, Bitting: bitting, Drawing: drawing})
+}
+
+type bittingPage struct {
+	base
+	KeyID   int64
+	Bitting string
+	Drawing template.HTML
+}
+
 func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	var lockID int64
@@ -758,23 +798,4 @@ func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, 200, "audit", auditPage{base: s.base(r, "audit"), Entries: entries})
-}
-
-type settingsPage struct {
-	base
-	NewToken string
-}
-
-func (s *Server) pageSettings(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, 200, "settings", settingsPage{base: s.base(r, "settings")})
-}
-
-func (s *Server) pageAddToken(w http.ResponseWriter, r *http.Request) {
-	p, _ := latchkey.PrincipalFromContext(r.Context())
-	plain, hash := secret(tokenPrefix)
-	if err := s.Service.CreateToken(r.Context(), &latchkey.Token{UserID: p.UserID, Name: r.PostFormValue("name"), Hash: hash}); err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	s.render(w, r, 200, "settings", settingsPage{base: s.base(r, "settings"), NewToken: plain})
 }

@@ -55,7 +55,7 @@ func TestUIRouteTable(t *testing.T) {
 		cookies[role] = c
 	}
 	for _, rt := range ui.UIRoutes() {
-		path := strings.NewReplacer("{id}", "1", "{$}", "").Replace(rt.Pattern)
+		path := strings.NewReplacer("{id}", "999", "{$}", "").Replace(rt.Pattern) // no record has id 999: nothing changes
 		anon := newClient(t, ui.URL())
 		noRedirect(anon.http)
 		req, _ := http.NewRequest(rt.Method, ui.URL()+path, strings.NewReader(url.Values{}.Encode()))
@@ -73,6 +73,9 @@ func TestUIRouteTable(t *testing.T) {
 		}
 		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
 			t.Errorf("%s %s anonymously: %d to %q, want a redirect to /login", rt.Method, rt.Pattern, resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if rt.Pattern == "/settings/signout-everywhere" {
+			continue // it would end the roles' sessions for the routes after it; TestUISettings uses it
 		}
 		for role, c := range cookies {
 			req, _ := http.NewRequest(rt.Method, ui.URL()+path, strings.NewReader(""))
@@ -110,5 +113,56 @@ func TestUIRouteTable(t *testing.T) {
 		if p.Name == "Evil" {
 			t.Fatal("the cross-site post added a person")
 		}
+	}
+}
+
+// The settings page: a token made there is shown once and can be revoked there; an
+// owner manages accounts there; "sign out everywhere" ends every session.
+func TestUISettings(t *testing.T) {
+	s, svc := MustOpenServer(t, "sqlite")
+	_ = s
+	ui := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}}
+	if err := ui.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer ui.Close(context.Background())
+	owner := setup(t, ui.URL())
+	post := func(c *client, path string, form url.Values) string {
+		t.Helper()
+		req, _ := http.NewRequest("POST", ui.URL()+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	page := post(owner, "/settings/tokens", url.Values{"name": {"laptop"}, "expires_in_days": {"30"}})
+	if !strings.Contains(page, "New token, shown once") || !strings.Contains(page, "lk_") {
+		t.Fatalf("the new token is not shown:\n%s", page)
+	}
+	tokens, err := svc.FindTokens(latchkey.NewContextWithPrincipal(context.Background(), latchkey.Principal{UserID: 1, Role: latchkey.UserOwner}), 0)
+	if err != nil || len(tokens) != 1 || tokens[0].ExpiresAt == nil {
+		t.Fatalf("tokens after making one: %+v %v", tokens, err)
+	}
+	page = post(owner, "/settings/tokens/1/revoke", nil)
+	if !strings.Contains(page, "revoked") {
+		t.Fatalf("revoking the token:\n%s", page)
+	}
+	page = post(owner, "/settings/users", url.Values{"name": {"sam"}, "role": {"installer"}, "password": {"a long enough password"}})
+	if !strings.Contains(page, "Account sam added as installer") {
+		t.Fatalf("adding an account:\n%s", page)
+	}
+	page = post(owner, "/settings/users/1/role", url.Values{"role": {"viewer"}})
+	if !strings.Contains(page, "last owner") {
+		t.Fatalf("demoting the last owner was not refused:\n%s", page)
+	}
+	sam := newClient(t, ui.URL())
+	sam.must("POST", "/api/v1/login", lkhttp.Credentials{Name: "sam", Password: "a long enough password"}, nil, 200)
+	post(sam, "/settings/signout-everywhere", nil)
+	if got := sam.do("GET", "/api/v1/locks", nil, nil); got != 401 {
+		t.Fatalf("after signing out everywhere sam still reads: %d", got)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/postgres"
 	"github.com/latchkey/latchkey/postgres/pgtest"
@@ -55,4 +57,29 @@ func TestBadURL(t *testing.T) {
 	if latchkey.ErrorCode(err) != latchkey.EINVALID {
 		t.Fatalf("got %v, want invalid", err)
 	}
+}
+
+// The audit log cut short, rewritten with its hashes recomputed, stripped of its
+// authentication, or its head removed or moved, through SQL behind the store's back:
+// `audit verify` names each (storetest.RunAuditAttacks).
+func TestAuditAttacks(t *testing.T) {
+	storetest.RunAuditAttacks(t, func(t *testing.T) (latchkey.Store, storetest.Attacker) {
+		u := freshSchema(t)
+		if _, err := postgres.Migrate(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+		db, err := postgres.Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := pgx.Connect(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { raw.Close(context.Background()) })
+		return db, storetest.Attacker{
+			Exec:         func(q string) error { _, err := raw.Exec(context.Background(), q); return err },
+			DropTriggers: []string{`DROP TRIGGER audit_append_only ON audit`, `DROP TRIGGER audit_head_kept ON audit_head`},
+		}
+	})
 }

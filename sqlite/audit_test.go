@@ -105,3 +105,21 @@ func TestAuditEveryColumnTamperDetected(t *testing.T) {
 		})
 	}
 }
+
+// The audit log cut short, rewritten with its hashes recomputed, stripped of its
+// authentication, or its head removed or moved, through SQL behind the store's back:
+// `audit verify` names each (storetest.RunAuditAttacks).
+func TestAuditAttacks(t *testing.T) {
+	storetest.RunAuditAttacks(t, func(t *testing.T) (latchkey.Store, storetest.Attacker) {
+		db := MustOpen(t)
+		raw, err := sql.Open("sqlite", db.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { raw.Close() })
+		return db, storetest.Attacker{
+			Exec:         func(q string) error { _, err := raw.Exec(q); return err },
+			DropTriggers: []string{`DROP TRIGGER audit_no_update`, `DROP TRIGGER audit_no_delete`, `DROP TRIGGER audit_head_no_delete`},
+		}
+	})
+}

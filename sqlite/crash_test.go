@@ -37,7 +37,7 @@ func TestCrashChild(t *testing.T) {
 		fmt.Println("open error:", err)
 		os.Exit(2)
 	}
-	s := storetest.NewService(t, db)
+	s := storetest.NewServiceAt(t, db, filepath.Join(filepath.Dir(path), "vault.key"))
 	ctx := latchkey.NewContextWithActor(testCtx(), "child")
 	round := os.Getenv(crashRoundEnv)
 	for i := 0; ; i++ {
@@ -110,7 +110,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		if err := db.IntegrityCheck(testCtx()); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		s := storetest.NewService(t, db)
+		s := storetest.NewServiceAt(t, db, filepath.Join(filepath.Dir(path), "vault.key"))
 		people, total, err := s.FindPeople(testCtx(), latchkey.Page{Limit: 1000})
 		if err != nil {
 			t.Fatal(err)

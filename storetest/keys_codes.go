@@ -20,9 +20,12 @@ func testKeys(t *testing.T, store latchkey.Store) {
 	must(t, s.CreateKey(ctx(), k))
 	got, err := s.FindKeyByID(ctx(), k.ID)
 	must(t, err)
-	if got.Bitting != "35242" || got.Keyway != "KW1" || got.State != latchkey.KeyActive || len(got.Copies) != 2 ||
+	if got.Bitting != "" || got.Keyway != "KW1" || got.State != latchkey.KeyActive || len(got.Copies) != 2 ||
 		got.Copies[0].HolderID != ana.ID || got.Copies[1].Location != "kitchen drawer" || got.Copies[0].ID == 0 {
 		t.Fatalf("key %+v", got)
+	}
+	if b, err := s.RevealBitting(ctx(), k.ID); err != nil || b != "35242" {
+		t.Fatalf("the key's bitting revealed: %q %v", b, err)
 	}
 	k2, err := s.AddKeyCopy(ctx(), k.ID, latchkey.KeyCopy{HolderID: ana.ID})
 	must(t, err)

@@ -4,7 +4,10 @@
 package vault
 
 import (
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -31,6 +34,7 @@ type Vault struct {
 	path    string // "" when the key came from the environment
 	current uint32
 	keys    map[uint32][]byte
+	macKey  []byte // authenticates the audit log; never rotated
 }
 
 var _ latchkey.Vault = (*Vault)(nil)
@@ -39,7 +43,17 @@ var _ latchkey.Vault = (*Vault)(nil)
 // and which one seals new ones.
 type keyFile struct {
 	Current uint32            `json:"current"`
-	Keys    map[uint32]string `json:"keys"` // id: base64 key
+	Keys    map[uint32]string `json:"keys"`              // id: base64 key
+	MACKey  string            `json:"mac_key,omitempty"` // base64; absent from files made before it
+}
+
+// macKeyInfo labels the derivation of the MAC key from an encryption key.
+const macKeyInfo = "latchkey audit log MAC key"
+
+// deriveMACKey derives the audit log's MAC key from an encryption key (HKDF-SHA256), for
+// a key from the environment and for key files made before the MAC key was kept in them.
+func deriveMACKey(key []byte) ([]byte, error) {
+	return hkdf.Key(sha256.New, key, nil, macKeyInfo, 32)
 }
 
 // Open loads the vault key: from LATCHKEY_VAULT_KEY when set, else from the key file at
@@ -51,17 +65,24 @@ func Open(path string) (*Vault, error) {
 		if err != nil || len(key) != chacha20poly1305.KeySize {
 			return nil, latchkey.Errorf(latchkey.EINVALID, "%s must be %d random bytes in base64 (openssl rand -base64 32).", EnvKey, chacha20poly1305.KeySize)
 		}
-		return &Vault{current: 1, keys: map[uint32][]byte{1: key}}, nil
+		mac, err := deriveMACKey(key)
+		if err != nil {
+			return nil, err
+		}
+		return &Vault{current: 1, keys: map[uint32][]byte{1: key}, macKey: mac}, nil
 	}
 	v := &Vault{path: path}
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		key := make([]byte, chacha20poly1305.KeySize)
+		key, mac := make([]byte, chacha20poly1305.KeySize), make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
-		v.current, v.keys = 1, map[uint32][]byte{1: key}
+		if _, err := rand.Read(mac); err != nil {
+			return nil, err
+		}
+		v.current, v.keys, v.macKey = 1, map[uint32][]byte{1: key}, mac
 		return v, v.save()
 	case err != nil:
 		return nil, fmt.Errorf("vault key %s: %w", path, err)
@@ -84,12 +105,23 @@ func Open(path string) (*Vault, error) {
 		}
 		v.keys[id] = key
 	}
-	return v, nil
+	if kf.MACKey != "" {
+		if v.macKey, err = base64.StdEncoding.DecodeString(kf.MACKey); err != nil || len(v.macKey) != 32 {
+			return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "The vault key file %s has a damaged MAC key; restore it from your backup of the data directory.", path)
+		}
+		return v, nil
+	}
+	// A key file from before the audit log was authenticated: derive its MAC key once
+	// and keep it in the file, so that rotating the encryption keys leaves it as it is.
+	if v.macKey, err = deriveMACKey(v.keys[v.current]); err != nil {
+		return nil, err
+	}
+	return v, v.save()
 }
 
 // save writes the key file atomically with mode 0600.
 func (v *Vault) save() error {
-	kf := keyFile{Current: v.current, Keys: map[uint32]string{}}
+	kf := keyFile{Current: v.current, Keys: map[uint32]string{}, MACKey: base64.StdEncoding.EncodeToString(v.macKey)}
 	for id, k := range v.keys {
 		kf.Keys[id] = base64.StdEncoding.EncodeToString(k)
 	}
@@ -158,6 +190,14 @@ func (v *Vault) Open(ciphertext, additional []byte) ([]byte, error) {
 		return nil, latchkey.Errorf(latchkey.EINTERNAL, "sealed secret failed authentication")
 	}
 	return plain, nil
+}
+
+// MAC returns the HMAC-SHA256 of message under the vault's MAC key, which stays the
+// same when the encryption keys rotate (the audit log keeps its old entries).
+func (v *Vault) MAC(message []byte) []byte {
+	m := hmac.New(sha256.New, v.macKey)
+	m.Write(message)
+	return m.Sum(nil)
 }
 
 // Rotate adds a new current key and saves the key file; old keys stay so that existing

@@ -121,3 +121,63 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// The audit log's MAC key is the vault's own: kept in the key file, not derivable from
+// anything in the store, and the same across rotations (old audit entries still verify)
+// and reopenings; a key file from before it existed gets one, kept from then on.
+func TestMACKey(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "vault.key")
+	v, err := vault.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("latchkey audit entry\x00abc")
+	mac := v.MAC(msg)
+	if len(mac) != 32 || bytes.Equal(mac, v.MAC([]byte("other"))) {
+		t.Fatalf("MAC %x", mac)
+	}
+	if err := v.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Retire(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := vault.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again.MAC(msg), mac) {
+		t.Fatal("the MAC changed with a key rotation: old audit entries would no longer verify")
+	}
+	other, err := vault.Open(filepath.Join(t.TempDir(), "vault.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(other.MAC(msg), mac) {
+		t.Fatal("two vaults share a MAC key")
+	}
+
+	// A key file written before the MAC key existed.
+	legacy := filepath.Join(t.TempDir(), "vault.key")
+	if err := os.WriteFile(legacy, []byte(`{"current":1,"keys":{"1":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lv, err := vault.Open(legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := lv.MAC(msg)
+	if b, _ := os.ReadFile(legacy); !bytes.Contains(b, []byte("mac_key")) {
+		t.Fatalf("the legacy key file did not keep its new MAC key: %s", b)
+	}
+	if err := lv.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := lv.Retire(); err != nil {
+		t.Fatal(err)
+	}
+	if lv2, err := vault.Open(legacy); err != nil || !bytes.Equal(lv2.MAC(msg), first) {
+		t.Fatalf("after rotating a legacy vault the MAC changed (%v)", err)
+	}
+}

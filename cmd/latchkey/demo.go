@@ -373,7 +373,10 @@ func placeCode(ctx context.Context, svc *latchkey.Service, driver latchkey.Devic
 func demoToken(ctx context.Context, svc *latchkey.Service, owner *latchkey.User) (string, error) {
 	plain, hash := lkhttp.NewTokenSecret()
 	ctx = latchkey.NewContextWithActor(ctx, "demo")
-	return plain, svc.CreateToken(ctx, &latchkey.Token{UserID: owner.ID, Name: "demo command line", Hash: hash})
+	// The demo's directory is deleted on its next run; its token lasts a day.
+	day := 24 * time.Hour
+	_, err := svc.CreateToken(ctx, latchkey.NewToken{UserID: owner.ID, Name: "demo command line", Hash: hash, Life: &day})
+	return plain, err
 }
 
 // randomPassword makes the demo owner's password: twelve letters and digits, easy to type

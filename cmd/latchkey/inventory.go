@@ -62,9 +62,9 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 					return err
 				}
 				return m.emit(listView[*latchkey.Key]{keys, total}, func(w io.Writer) {
-					table(w, "ID\tSITE\tLABEL\tKEYWAY\tBITTING\tSTATE\tCOPIES", func(tw io.Writer) {
+					table(w, "ID\tSITE\tLABEL\tKEYWAY\tSTATE\tCOPIES", func(tw io.Writer) {
 						for _, k := range keys {
-							fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%d\n", k.ID, k.SiteID, k.Label, k.Keyway, k.Bitting, k.State, len(k.Copies))
+							fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\n", k.ID, k.SiteID, k.Label, k.Keyway, k.State, len(k.Copies))
 						}
 					})
 				})
@@ -158,14 +158,30 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 			}),
 		}
 	}
-	return []*cobra.Command{add, ls, show, copyCmd,
+	reveal := &cobra.Command{
+		Use: "reveal ID", Short: "Show a key's bitting (recorded in the audit log)", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("key", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				b, err := s.RevealBitting(ctx, id)
+				if err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"id": id, "bitting": b}, func(w io.Writer) { fmt.Fprintln(w, b) })
+			})
+		}),
+	}
+	return []*cobra.Command{add, ls, show, reveal, copyCmd,
 		state("lost", "Record that a key was lost: every lock it opens becomes exposed", latchkey.KeyLost),
 		state("retire", "Retire a key no lock uses any more", latchkey.KeyRetired),
 		state("rm", "Remove a key from use (retire it; its record stays)", latchkey.KeyRetired)}
 }
 
 func writeKey(w io.Writer, k *latchkey.Key) {
-	fmt.Fprintf(w, "Key %d: %s, %s %s, %s\n", k.ID, k.Label, k.Keyway, k.Bitting, k.State)
+	fmt.Fprintf(w, "Key %d: %s, %s, %s (its cuts are sealed: latchkey key reveal %d)\n", k.ID, k.Label, k.Keyway, k.State, k.ID)
 	for _, c := range k.Copies {
 		who := "kept at " + c.Location
 		if c.HolderID != 0 {
@@ -408,7 +424,7 @@ finish.`,
 				if err := v.Rotate(); err != nil {
 					return err
 				}
-				n, err := svc.ResealCodes(ctx)
+				n, err := svc.ResealSecrets(ctx)
 				if err != nil {
 					return err
 				}
@@ -417,7 +433,7 @@ finish.`,
 				}
 				_, current := v.KeyIDs()
 				return m.emit(map[string]any{"resealed": n, "key": current}, func(w io.Writer) {
-					fmt.Fprintf(w, "Rotated the vault key (now key %d, in %s) and re-encrypted %d codes.\n", current, filepath.Join(m.dataDir, "vault.key"), n)
+					fmt.Fprintf(w, "Rotated the vault key (now key %d, in %s) and re-encrypted %d secrets (codes and key bittings).\n", current, filepath.Join(m.dataDir, "vault.key"), n)
 				})
 			})
 		}),

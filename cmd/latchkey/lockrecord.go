@@ -135,6 +135,13 @@ func (m *Main) lockRecordCommands() []*cobra.Command {
 				if err != nil {
 					return err
 				}
+				// The sheet prints the key to scale: a reveal, recorded; without the
+				// permission (an installer's token), the sheet goes without the cuts.
+				if rec.Key != nil {
+					if rec.Key.Bitting, err = s.RevealBitting(ctx, rec.Key.ID); err != nil && latchkey.ErrorCode(err) != latchkey.EFORBIDDEN {
+						return err
+					}
+				}
 				var buf bytes.Buffer
 				if err := report.WriteSheet(&buf, m.sheet(rec)); err != nil {
 					return err
@@ -180,7 +187,7 @@ func (m *Main) sheet(rec *latchkey.LockRecord) *report.Sheet {
 			sh.Warranty.Deviations++
 		}
 	}
-	if rec.Key != nil {
+	if rec.Key != nil && rec.Key.Bitting != "" {
 		var svg bytes.Buffer
 		if err := keying.KW1.Draw(&svg, keying.Bitting(rec.Key.Bitting)); err == nil {
 			// The drawing is our own SVG, not outside input.

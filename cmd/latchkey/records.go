@@ -56,6 +56,11 @@ func (m *Main) records(ctx context.Context) (*latchkey.Service, func(), error) {
 		return nil, nil, err
 	}
 	svc := &latchkey.Service{Store: store, Vault: v, Models: rules{m.Catalog}, Clock: latchkey.SystemClock{}}
+	// Keys recorded before bittings were sealed are sealed now, once (a no-op after).
+	if _, err := svc.SealBittings(latchkey.NewContextWithActor(ctx, "latchkey")); err != nil {
+		store.Close()
+		return nil, nil, err
+	}
 	return svc, func() { store.Close() }, nil
 }
 
@@ -696,7 +701,13 @@ func (m *Main) auditCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "The audit log of every change and every reveal"}
 	group(cmd)
 	cmd.AddCommand(&cobra.Command{
-		Use: "verify", Short: "Check the audit log's hash chain and name the first broken entry", Args: cobra.NoArgs,
+		Use:   "verify",
+		Short: "Check the audit log and name the first broken entry",
+		Long: `Check the audit log: its hash chain, each entry's authentication (a MAC under a key
+kept with the vault key, never in the database), and the separate record of where the
+log ends. A changed, removed, reordered or rewritten entry is named, and so are entries
+cut off the end.`,
+		Args: cobra.NoArgs,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
 				n, err := s.VerifyAuditLog(ctx)
@@ -704,7 +715,27 @@ func (m *Main) auditCommand() *cobra.Command {
 					return err
 				}
 				return m.emit(map[string]any{"entries": n, "ok": true}, func(w io.Writer) {
-					fmt.Fprintf(w, "The audit log is intact: %d entries, each chained to the one before.\n", n)
+					fmt.Fprintf(w, "The audit log is intact: %d entries, each chained to the one before and authenticated, ending where it was last written.\n", n)
+				})
+			})
+		}),
+	}, &cobra.Command{
+		Use:   "adopt",
+		Short: "Vouch for an audit log written before Latchkey authenticated its entries",
+		Long: `Vouch for an audit log written by a Latchkey from before its audit entries were
+authenticated: its hash chain is checked, then an authenticated entry records how many
+entries came before it. Run it once, after upgrading, only if you know the database
+predates authentication: 'audit verify' reports a log stripped of its authentication in
+the same words, and adopting such a log would hide the tampering.`,
+		Args: cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			return m.withService(cmd, func(ctx context.Context, s *latchkey.Service) error {
+				n, err := s.AdoptAuditLog(ctx)
+				if err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"adopted": n}, func(w io.Writer) {
+					fmt.Fprintf(w, "Vouched for %d entries written before authentication; every entry from now on is authenticated.\n", n)
 				})
 			})
 		}),

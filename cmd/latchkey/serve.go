@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -125,65 +124,6 @@ func (m *Main) readPassword() (string, error) {
 		return "", latchkey.Errorf(latchkey.EINVALID, "Type the password on standard input, then Enter.")
 	}
 	return strings.TrimRight(line, "\r\n"), nil
-}
-
-func (m *Main) userCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "user", Short: "Accounts of people who use Latchkey (on the local data directory)"}
-	group(cmd)
-	var role string
-	add := &cobra.Command{
-		Use: "add NAME --role owner|manager|installer|viewer", Short: "Add an account; the password is read from standard input",
-		Args: cobra.ExactArgs(1),
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			pw, err := m.readPassword()
-			if err != nil {
-				return err
-			}
-			hash, err := lkhttp.HashPassword(pw)
-			if err != nil {
-				return err
-			}
-			return m.withService(cmd, func(ctx context.Context, s *latchkey.Service) error {
-				u := &latchkey.User{Name: args[0], Role: latchkey.UserRole(role), PasswordHash: hash}
-				if err := s.CreateUser(ctx, u); err != nil {
-					return err
-				}
-				return m.emit(u, func(w io.Writer) { fmt.Fprintf(w, "Added %s %s (user %d).\n", u.Role, u.Name, u.ID) })
-			})
-		}),
-	}
-	add.Flags().StringVar(&role, "role", "viewer", "owner, manager, installer or viewer")
-	cmd.AddCommand(add)
-	return cmd
-}
-
-func (m *Main) tokenCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "API tokens, for the command line and integrations against a server"}
-	group(cmd)
-	var userName string
-	create := &cobra.Command{
-		Use: "create NAME --user USER", Short: "Make an API token for a user (shown once)", Args: cobra.ExactArgs(1),
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			return m.withService(cmd, func(ctx context.Context, s *latchkey.Service) error {
-				u, err := s.FindUserByName(ctx, userName)
-				if err != nil {
-					return err
-				}
-				plain, hash := lkhttp.NewTokenSecret()
-				t := &latchkey.Token{UserID: u.ID, Name: args[0], Hash: hash}
-				if err := s.CreateToken(ctx, t); err != nil {
-					return err
-				}
-				return m.emit(map[string]any{"id": t.ID, "user": u.Name, "token": plain}, func(w io.Writer) {
-					fmt.Fprintf(w, "%s\nUse it with --token or LATCHKEY_TOKEN; it is not shown again.\n", plain)
-				})
-			})
-		}),
-	}
-	create.Flags().StringVar(&userName, "user", "", "the account the token acts as (required)")
-	_ = create.MarkFlagRequired("user")
-	cmd.AddCommand(create)
-	return cmd
 }
 
 // remote returns the API client when --server names one.

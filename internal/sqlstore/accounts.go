@@ -10,9 +10,11 @@ import (
 
 const userColumns = `id, name, role, password_hash, created_at`
 
+const tokenColumns = `id, user_id, name, hash, created_at, expires_at, last_used_at`
+
 var (
 	insertUser  = newInsertion("users", `name, role, password_hash, created_at`)
-	insertToken = newInsertion("tokens", `user_id, name, hash, created_at`)
+	insertToken = newInsertion("tokens", `user_id, name, hash, created_at, expires_at, last_used_at`)
 )
 
 func (tx *Tx) scanUser(row scanner) (*latchkey.User, error) {
@@ -52,6 +54,17 @@ func (tx *Tx) FindUsers(ctx context.Context, p latchkey.Page) ([]*latchkey.User,
 	return list(ctx, tx, "users", userColumns, filter{}, p, tx.scanUser)
 }
 
+// UpdateUser writes an account's name, role and password hash.
+func (tx *Tx) UpdateUser(ctx context.Context, u *latchkey.User) error {
+	return tx.writeOne(ctx, "user", u.ID, `UPDATE users SET name = ?, role = ?, password_hash = ? WHERE id = ?`,
+		keyText(u.Name), u.Role, u.PasswordHash, u.ID)
+}
+
+// DeleteUser removes an account; its sessions and tokens go with it.
+func (tx *Tx) DeleteUser(ctx context.Context, id int64) error {
+	return tx.writeOne(ctx, "user", id, `DELETE FROM users WHERE id = ?`, id)
+}
+
 // CreateSession records a session.
 func (tx *Tx) CreateSession(ctx context.Context, s *latchkey.Session) error {
 	_, err := tx.write(ctx, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
@@ -79,22 +92,75 @@ func (tx *Tx) DeleteSession(ctx context.Context, id string) error {
 	return err
 }
 
+// DeleteSessions removes the sessions a filter selects: a user's, or those expired.
+func (tx *Tx) DeleteSessions(ctx context.Context, f latchkey.SessionFilter) error {
+	var w filter
+	if f.UserID != nil {
+		w.add("user_id = ?", *f.UserID)
+	}
+	if f.ExpiredBefore != nil {
+		w.add("expires_at < ?", *f.ExpiredBefore)
+	}
+	if len(w.conds) == 0 {
+		return latchkey.Errorf(latchkey.EINTERNAL, "Refusing to delete every session at once.")
+	}
+	_, err := tx.write(ctx, `DELETE FROM sessions`+w.where(), w.args...)
+	return err
+}
+
+func (tx *Tx) scanToken(row scanner) (*latchkey.Token, error) {
+	var t latchkey.Token
+	return &t, row.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, tx.time(&t.CreatedAt), tx.nullTime(&t.ExpiresAt), tx.nullTime(&t.LastUsedAt))
+}
+
 // CreateToken records an API token.
 func (tx *Tx) CreateToken(ctx context.Context, t *latchkey.Token) (err error) {
-	t.ID, err = tx.insert(ctx, insertToken, t.ID, t.UserID, t.Name, keyText(t.Hash), t.CreatedAt)
+	t.ID, err = tx.insert(ctx, insertToken, t.ID, t.UserID, t.Name, keyText(t.Hash), t.CreatedAt, t.ExpiresAt, t.LastUsedAt)
 	return err
+}
+
+// FindTokenByID returns a token.
+func (tx *Tx) FindTokenByID(ctx context.Context, id int64) (*latchkey.Token, error) {
+	t, err := tx.scanToken(tx.queryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
+	if err != nil {
+		return nil, tx.notFound(err, "API token", id)
+	}
+	return t, nil
 }
 
 // FindTokenByHash returns a token by the hash of its secret.
 func (tx *Tx) FindTokenByHash(ctx context.Context, hash string) (*latchkey.Token, error) {
-	var t latchkey.Token
-	err := tx.queryRow(ctx, `SELECT id, user_id, name, hash, created_at FROM tokens WHERE hash = ?`, hash).
-		Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, tx.time(&t.CreatedAt))
+	t, err := tx.scanToken(tx.queryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "The API token is not known; make one with 'latchkey token create'.")
+		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "No API token has that secret.")
 	}
 	if err != nil {
 		return nil, tx.fail(err)
 	}
-	return &t, nil
+	return t, nil
+}
+
+// FindTokens lists tokens, by id.
+func (tx *Tx) FindTokens(ctx context.Context, f latchkey.TokenFilter) ([]*latchkey.Token, error) {
+	var w filter
+	if f.UserID != nil {
+		w.add("user_id = ?", *f.UserID)
+	}
+	return queryAll(ctx, tx, `SELECT `+tokenColumns+` FROM tokens`+w.where()+` ORDER BY id`, w.args, tx.scanToken)
+}
+
+// UpdateToken writes when a token was last used.
+func (tx *Tx) UpdateToken(ctx context.Context, t *latchkey.Token) error {
+	return tx.writeOne(ctx, "API token", t.ID, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, t.LastUsedAt, t.ID)
+}
+
+// DeleteToken removes a token.
+func (tx *Tx) DeleteToken(ctx context.Context, id int64) error {
+	return tx.writeOne(ctx, "API token", id, `DELETE FROM tokens WHERE id = ?`, id)
+}
+
+// DeleteTokens removes every token of a user.
+func (tx *Tx) DeleteTokens(ctx context.Context, userID int64) error {
+	_, err := tx.write(ctx, `DELETE FROM tokens WHERE user_id = ?`, userID)
+	return err
 }

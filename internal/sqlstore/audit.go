@@ -8,46 +8,28 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const auditColumns = `seq, at, actor, action, entity, entity_id, detail, prev_hash, hash`
+const auditColumns = `seq, at, actor, action, entity, entity_id, detail, prev_hash, hash, mac`
 
 func (tx *Tx) scanAudit(row scanner) (*latchkey.AuditEntry, error) {
 	var e latchkey.AuditEntry
-	return &e, row.Scan(&e.Seq, tx.time(&e.At), &e.Actor, &e.Action, &e.Entity, &e.EntityID, &e.Detail, &e.PrevHash, &e.Hash)
+	return &e, row.Scan(&e.Seq, tx.time(&e.At), &e.Actor, &e.Action, &e.Entity, &e.EntityID, &e.Detail, &e.PrevHash, &e.Hash, &e.MAC)
 }
 
-// AppendAudit stores a sealed entry. It is the last statement of a change and nothing
-// waits for its answer, so a querier that can defer it sends it when the change ends.
+// AppendAudit stores a sealed entry. Nothing waits for its answer, so a querier that can
+// defer it sends it with the change's next statement or when the change ends.
 func (tx *Tx) AppendAudit(ctx context.Context, e *latchkey.AuditEntry) error {
-	err := tx.writeLater(ctx, `INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.At, e.Actor, e.Action, e.Entity, e.EntityID, e.Detail, e.PrevHash, e.Hash)
-	if err == nil && tx.head != nil {
-		// Its Seq follows the last one's (the contract): it is the newest now.
-		tx.head.set(e)
-	}
-	return err
+	return tx.writeLater(ctx, `INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.At, e.Actor, e.Action, e.Entity, e.EntityID, e.Detail, e.PrevHash, e.Hash, e.MAC)
 }
 
-// LastAudit returns the newest entry, or nil for an empty log. Within a batch it is read
-// once and then remembered.
+// LastAudit returns the newest entry, or nil for an empty log.
 func (tx *Tx) LastAudit(ctx context.Context) (*latchkey.AuditEntry, error) {
-	if d, ok := tx.q.(Deferrer); ok && tx.head != nil && tx.head.known {
-		// The entry remembered may be an earlier change's, not yet sent.
-		if err := d.Settle(); err != nil {
-			return nil, tx.fail(err)
-		}
-	}
-	if e, ok := tx.head.get(); ok {
-		return e, nil
-	}
 	e, err := tx.scanAudit(tx.queryRow(ctx, `SELECT `+auditColumns+` FROM audit ORDER BY seq DESC LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
-		e, err = nil, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, tx.fail(err)
-	}
-	if tx.head != nil {
-		tx.head.set(e)
 	}
 	return e, nil
 }
@@ -57,34 +39,72 @@ func (tx *Tx) FindAudit(ctx context.Context, after int64, limit int) ([]*latchke
 	return queryAll(ctx, tx, `SELECT `+auditColumns+` FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`, []any{after, limit}, tx.scanAudit)
 }
 
-// auditHead remembers the newest audit entry of a transaction that holds the audit lock
-// throughout, as it stands after each statement. A change rolled back to its savepoint
-// takes back what it changed here too.
-type auditHead struct {
-	known bool
-	last  *latchkey.AuditEntry // nil for an empty log
-	// at the start of the current change
-	knownBefore bool
-	lastBefore  *latchkey.AuditEntry
+// SetAuditHead records where the audit log ends: the one row of audit_head. Like the
+// entry it follows, nothing waits for its answer.
+func (tx *Tx) SetAuditHead(ctx context.Context, h *latchkey.AuditHead) error {
+	err := tx.writeLater(ctx, `INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac`, h.Seq, h.Hash, h.MAC)
+	if err == nil && tx.head != nil {
+		tx.head.set(h)
+	}
+	return err
 }
 
-// get returns a copy of the newest entry, and whether it is known.
-func (h *auditHead) get() (*latchkey.AuditEntry, bool) {
+// FindAuditHead returns the recorded head, or nil when none was recorded. Within a batch
+// it is read once and then remembered.
+func (tx *Tx) FindAuditHead(ctx context.Context) (*latchkey.AuditHead, error) {
+	if d, ok := tx.q.(Deferrer); ok && tx.head != nil && tx.head.known {
+		// The head remembered may be an earlier change's, not yet sent.
+		if err := d.Settle(); err != nil {
+			return nil, tx.fail(err)
+		}
+	}
+	if h, ok := tx.head.get(); ok {
+		return h, nil
+	}
+	var h latchkey.AuditHead
+	err := tx.queryRow(ctx, `SELECT seq, hash, mac FROM audit_head WHERE id = 1`).Scan(&h.Seq, &h.Hash, &h.MAC)
+	head := &h
+	if errors.Is(err, sql.ErrNoRows) {
+		head, err = nil, nil
+	}
+	if err != nil {
+		return nil, tx.fail(err)
+	}
+	if tx.head != nil {
+		tx.head.set(head)
+	}
+	return head, nil
+}
+
+// auditHead remembers the audit log's recorded head in a transaction that holds the
+// audit lock throughout, as it stands after each statement. A change rolled back to its
+// savepoint takes back what it changed here too.
+type auditHead struct {
+	known bool
+	last  *latchkey.AuditHead // nil: no head recorded
+	// at the start of the current change
+	knownBefore bool
+	lastBefore  *latchkey.AuditHead
+}
+
+// get returns a copy of the head, and whether it is known.
+func (h *auditHead) get() (*latchkey.AuditHead, bool) {
 	if h == nil || !h.known {
 		return nil, false
 	}
 	if h.last == nil {
 		return nil, true
 	}
-	e := *h.last
-	return &e, true
+	c := *h.last
+	return &c, true
 }
 
-// set records e (nil: the log is empty) as the newest entry.
-func (h *auditHead) set(e *latchkey.AuditEntry) {
+// set records the head (nil: none recorded).
+func (h *auditHead) set(head *latchkey.AuditHead) {
 	h.known, h.last = true, nil
-	if e != nil {
-		c := *e
+	if head != nil {
+		c := *head
 		h.last = &c
 	}
 }

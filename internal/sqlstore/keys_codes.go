@@ -8,16 +8,16 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const keyColumns = `id, site_id, label, keyway, bitting, state, created_at`
+const keyColumns = `id, site_id, label, keyway, bitting, sealed_bitting, state, created_at`
 
 var (
-	insertKey  = newInsertion("keys", `site_id, label, keyway, bitting, state, created_at`)
+	insertKey  = newInsertion("keys", `site_id, label, keyway, bitting, sealed_bitting, state, created_at`)
 	insertCopy = newInsertion("key_copies", `key_id, holder_id, location, state`)
 )
 
 func (tx *Tx) scanKey(row scanner) (*latchkey.Key, error) {
 	var k latchkey.Key
-	return &k, row.Scan(&k.ID, &k.SiteID, &k.Label, &k.Keyway, &k.Bitting, &k.State, tx.time(&k.CreatedAt))
+	return &k, row.Scan(&k.ID, &k.SiteID, &k.Label, &k.Keyway, &k.Bitting, &k.SealedBitting, &k.State, tx.time(&k.CreatedAt))
 }
 
 // copies loads a key's copies.
@@ -60,9 +60,17 @@ func (tx *Tx) saveCopies(ctx context.Context, k *latchkey.Key) error {
 	return nil
 }
 
+// sealedBytes stores a missing sealed secret as an empty blob (the columns are NOT NULL).
+func sealedBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
 // CreateKey inserts a key and its copies.
 func (tx *Tx) CreateKey(ctx context.Context, k *latchkey.Key) (err error) {
-	if k.ID, err = tx.insert(ctx, insertKey, k.ID, k.SiteID, k.Label, k.Keyway, k.Bitting, k.State, k.CreatedAt); err != nil {
+	if k.ID, err = tx.insert(ctx, insertKey, k.ID, k.SiteID, k.Label, k.Keyway, k.Bitting, sealedBytes(k.SealedBitting), k.State, k.CreatedAt); err != nil {
 		return err
 	}
 	return tx.saveCopies(ctx, k)
@@ -86,6 +94,9 @@ func (tx *Tx) FindKeys(ctx context.Context, f latchkey.KeyFilter, p latchkey.Pag
 	if f.State != nil {
 		w.add("state = ?", *f.State)
 	}
+	if f.Unsealed {
+		w.add("length(sealed_bitting) = 0")
+	}
 	keys, total, err := list(ctx, tx, "keys", keyColumns, w, p, tx.scanKey)
 	if err != nil {
 		return nil, 0, err
@@ -100,8 +111,8 @@ func (tx *Tx) FindKeys(ctx context.Context, f latchkey.KeyFilter, p latchkey.Pag
 
 // UpdateKey writes a key and its copies.
 func (tx *Tx) UpdateKey(ctx context.Context, k *latchkey.Key) error {
-	if err := tx.writeOne(ctx, "key", k.ID, `UPDATE keys SET label = ?, keyway = ?, bitting = ?, state = ? WHERE id = ?`,
-		k.Label, k.Keyway, k.Bitting, k.State, k.ID); err != nil {
+	if err := tx.writeOne(ctx, "key", k.ID, `UPDATE keys SET label = ?, keyway = ?, bitting = ?, sealed_bitting = ?, state = ? WHERE id = ?`,
+		k.Label, k.Keyway, k.Bitting, sealedBytes(k.SealedBitting), k.State, k.ID); err != nil {
 		return err
 	}
 	return tx.saveCopies(ctx, k)
@@ -131,10 +142,7 @@ func codeArgs(c *latchkey.Code) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sealed := c.SealedPIN
-	if sealed == nil {
-		sealed = []byte{}
-	}
+	sealed := sealedBytes(c.SealedPIN)
 	return []any{c.PersonID, c.Label, sealed, string(schedule), c.UseLimit, c.OneTime, c.Revoked}, nil
 }
 

@@ -60,11 +60,11 @@ func TestInsertion(t *testing.T) {
 	}
 }
 
-// The newest audit entry remembered in a batch follows each change: kept, or taken back
-// with a change rolled back, and forgotten after a late failure.
+// The audit head remembered in a batch follows each change: kept, or taken back with a
+// change rolled back, and forgotten after a late failure.
 func TestAuditHead(t *testing.T) {
 	tx := &Tx{d: textDialect{}, head: &auditHead{}}
-	first, second := &latchkey.AuditEntry{Seq: 1}, &latchkey.AuditEntry{Seq: 2}
+	first, second := &latchkey.AuditHead{Seq: 1}, &latchkey.AuditHead{Seq: 2}
 	tx.BeginChange()
 	tx.head.set(first)
 	tx.EndChange(true)
@@ -72,17 +72,17 @@ func TestAuditHead(t *testing.T) {
 	tx.head.set(second)
 	tx.EndChange(false)
 	if e, ok := tx.head.get(); !ok || e.Seq != 1 {
-		t.Fatalf("after a rolled-back change: %+v, %v; want entry 1", e, ok)
+		t.Fatalf("after a rolled-back change: %+v, %v; want the head at entry 1", e, ok)
 	}
 	e, _ := tx.head.get()
 	e.Seq = 99 // a copy: the caller may not change what is remembered
 	if e, _ := tx.head.get(); e.Seq != 1 {
-		t.Fatalf("the remembered entry was changed through a copy: %+v", e)
+		t.Fatalf("the remembered head was changed through a copy: %+v", e)
 	}
 	tx.BeginChange()
 	tx.Forget()
 	tx.EndChange(false)
 	if _, ok := tx.head.get(); ok {
-		t.Fatal("an entry is remembered after Forget and a rolled-back change")
+		t.Fatal("a head is remembered after Forget and a rolled-back change")
 	}
 }
