@@ -88,6 +88,21 @@ func require(ctx context.Context, p Permission) error {
 	return nil
 }
 
+// requireSelfOrAdmin returns who is acting, refusing unless they act on their own
+// account (userID 0 means their own) or may manage accounts.
+func requireSelfOrAdmin(ctx context.Context, userID int64) (Principal, error) {
+	who, ok := PrincipalFromContext(ctx)
+	if !ok {
+		return Principal{}, Errorf(EUNAUTHORIZED, "Sign in first.")
+	}
+	if userID != 0 && userID != who.UserID {
+		if err := require(ctx, PermAdmin); err != nil {
+			return Principal{}, err
+		}
+	}
+	return who, nil
+}
+
 // User is an account in Latchkey.
 type User struct {
 	ID           int64     `json:"id"`
@@ -314,14 +329,8 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 // RevokeAccess ends every session and token of an account (owners only, or the user
 // themself): "sign me out everywhere", or a stolen device.
 func (s *Service) RevokeAccess(ctx context.Context, id int64) error {
-	who, ok := PrincipalFromContext(ctx)
-	if !ok {
-		return Errorf(EUNAUTHORIZED, "Sign in first.")
-	}
-	if who.UserID != id {
-		if err := require(ctx, PermAdmin); err != nil {
-			return err
-		}
+	if _, err := requireSelfOrAdmin(ctx, id); err != nil {
+		return err
 	}
 	return s.Store.Update(ctx, func(tx Tx) error {
 		u, err := tx.FindUserByID(ctx, id)
@@ -415,20 +424,15 @@ type NewToken struct {
 // CreateToken records an API token for the acting user (or, for an owner, any user). A
 // token cannot make tokens.
 func (s *Service) CreateToken(ctx context.Context, req NewToken) (*Token, error) {
-	who, ok := PrincipalFromContext(ctx)
-	if !ok {
-		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
+	who, err := requireSelfOrAdmin(ctx, req.UserID)
+	if err != nil {
+		return nil, err
 	}
 	if who.Via == ViaToken {
 		return nil, Errorf(EFORBIDDEN, "An API token cannot make tokens; sign in (the settings page) or use 'latchkey token create' on the server's data.")
 	}
 	if req.UserID == 0 {
 		req.UserID = who.UserID
-	}
-	if req.UserID != who.UserID {
-		if err := require(ctx, PermAdmin); err != nil {
-			return nil, err
-		}
 	}
 	if err := validateName("Token name", req.Name); err != nil {
 		return nil, err
@@ -443,14 +447,14 @@ func (s *Service) CreateToken(ctx context.Context, req NewToken) (*Token, error)
 	}
 	switch {
 	case life < 0 || life > MaxTokenLife:
-		return nil, Errorf(EINVALID, "A token lasts from 1 day to %d days, or never expires (0).", int(MaxTokenLife.Hours()/24))
+		return nil, Errorf(EINVALID, "A token lasts at most %d days, or never expires (0 days).", int(MaxTokenLife.Hours()/24))
 	case life > 0:
 		expires := t.CreatedAt.Add(life)
 		t.ExpiresAt = &expires
 	}
 	// Any signed-in user may make a token for themselves (a viewer's reads only), so this
 	// is not a change to records and needs no write permission.
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	err = s.Store.Update(ctx, func(tx Tx) error {
 		if _, err := tx.FindUserByID(ctx, t.UserID); err != nil {
 			return err
 		}
@@ -465,17 +469,12 @@ func (s *Service) CreateToken(ctx context.Context, req NewToken) (*Token, error)
 // FindTokens lists the API tokens of an account (the acting user's own when userID is
 // 0; an owner may list anyone's, and every account's with -1), never their secrets.
 func (s *Service) FindTokens(ctx context.Context, userID int64) (tokens []*Token, err error) {
-	who, ok := PrincipalFromContext(ctx)
-	if !ok {
-		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
+	who, err := requireSelfOrAdmin(ctx, userID)
+	if err != nil {
+		return nil, err
 	}
 	if userID == 0 {
 		userID = who.UserID
-	}
-	if userID != who.UserID {
-		if err := require(ctx, PermAdmin); err != nil {
-			return nil, err
-		}
 	}
 	f := TokenFilter{}
 	if userID > 0 {
@@ -490,18 +489,16 @@ func (s *Service) FindTokens(ctx context.Context, userID int64) (tokens []*Token
 
 // RevokeToken deletes an API token: the acting user's own, or, for an owner, anyone's.
 func (s *Service) RevokeToken(ctx context.Context, id int64) (t *Token, err error) {
-	who, ok := PrincipalFromContext(ctx)
-	if !ok {
-		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
+	if _, err := requireSelfOrAdmin(ctx, 0); err != nil {
+		return nil, err
 	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		if t, err = tx.FindTokenByID(ctx, id); err != nil {
 			return err
 		}
-		if t.UserID != who.UserID {
-			if err := require(ctx, PermAdmin); err != nil {
-				return err
-			}
+		if _, err := requireSelfOrAdmin(ctx, t.UserID); err != nil {
+			// Someone else's token: as if there were none, so that ids tell nothing.
+			return Errorf(ENOTFOUND, "No API token with id %d.", id)
 		}
 		if err := tx.DeleteToken(ctx, id); err != nil {
 			return err

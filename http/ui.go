@@ -695,27 +695,34 @@ func (s *Server) pageReveal(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		pin, err = s.Service.RevealCode(r.Context(), id)
 	}
-	if err != nil {
-		if r.Header.Get("HX-Request") == "true" {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(statusByCode[latchkey.ErrorCode(err)])
-			template.HTMLEscape(w, []byte(latchkey.ErrorMessage(err)))
-			return
-		}
-		s.renderError(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	if r.Header.Get("HX-Request") == "true" {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, `<span class="pin revealed">`)
-		template.HTMLEscape(w, []byte(pin))
-		io.WriteString(w, `</span>`)
+	if s.revealFragment(w, r, err, pin, "") || err != nil {
 		return
 	}
 	b := s.base(r, "codes")
 	b.Flash = "Code " + strconv.FormatInt(id, 10) + ": " + pin + " (this reveal is recorded in the audit log)"
 	s.render(w, r, 200, "error", b)
+}
+
+// revealFragment answers a reveal asked for by htmx with the secret (and extra, our own
+// markup) in place of the button, or the error's message; it reports whether it
+// answered. A reveal that failed without htmx gets the error page here too.
+func (s *Server) revealFragment(w http.ResponseWriter, r *http.Request, err error, secret string, extra template.HTML) bool {
+	if r.Header.Get("HX-Request") != "true" {
+		if err != nil {
+			s.renderError(w, r, err)
+		}
+		return false
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err != nil {
+		w.WriteHeader(statusByCode[latchkey.ErrorCode(err)])
+		template.HTMLEscape(w, []byte(latchkey.ErrorMessage(err)))
+		return true
+	}
+	io.WriteString(w, `<span class="pin revealed">`)
+	template.HTMLEscape(w, []byte(secret))
+	io.WriteString(w, `</span>`+string(extra))
+	return true
 }
 
 // pageRevealBitting reveals a key's bitting, with its drawing to scale: with htmx in
@@ -726,24 +733,12 @@ func (s *Server) pageRevealBitting(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		bitting, err = s.Service.RevealBitting(r.Context(), id)
 	}
-	htmx := r.Header.Get("HX-Request") == "true"
-	if err != nil {
-		if htmx {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(statusByCode[latchkey.ErrorCode(err)])
-			template.HTMLEscape(w, []byte(latchkey.ErrorMessage(err)))
-			return
-		}
-		s.renderError(w, r, err)
-		return
+	var drawing template.HTML
+	if err == nil {
+		// Our own drawing of a validated bitting, not outside input.
+		drawing = template.HTML(`<div class="key">` + s.Catalog.KeySVG(bitting) + `</div>`)
 	}
-	// Our own drawing of a validated bitting, not outside input.
-	drawing := template.HTML(s.Catalog.KeySVG(bitting))
-	if htmx {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, `<span class="pin revealed">`)
-		template.HTMLEscape(w, []byte(bitting))
-		io.WriteString(w, `</span><div class="key">`+string(drawing)+`</div>`)
+	if s.revealFragment(w, r, err, bitting, drawing) || err != nil {
 		return
 	}
 	s.render(w, r, 200, "bitting", bittingPage{base: s.base(r, "keys"), KeyID: id, Bitting: bitting, Drawing: drawing})
