@@ -88,7 +88,7 @@ func (tx *Tx) writeLater(ctx context.Context, query string, args ...any) error {
 }
 
 // insertion is an INSERT into a table in its two forms: the database numbers the new
-// row, or the row keeps the id it has (a restore).
+// row and returns its id, or the row comes with its id.
 type insertion struct {
 	table            string
 	numbered, withID string
@@ -100,31 +100,34 @@ func newInsertion(table, columns string) insertion {
 	return insertion{
 		table:    table,
 		numbered: `INSERT INTO ` + table + ` (` + columns + `) VALUES (` + marks + `) RETURNING id`,
-		withID:   `INSERT INTO ` + table + ` (id, ` + columns + `) VALUES (?, ` + marks + `) RETURNING id`,
+		withID:   `INSERT INTO ` + table + ` (id, ` + columns + `) VALUES (?, ` + marks + `)`,
 	}
 }
 
-// insert inserts a row and returns its id: id itself when it is not 0, after which the
-// database's own numbering is moved past it.
+// insert inserts a row and returns its id: id itself when it is not 0 (a restore). A
+// querier that numbers rows itself gives the id, and the insert is deferred; otherwise
+// the database numbers the row after the largest id in the table, as SQLite does.
 func (tx *Tx) insert(ctx context.Context, ins insertion, id int64, args ...any) (int64, error) {
 	if err := tx.writable(); err != nil {
 		return 0, err
 	}
-	query := ins.numbered
+	if n, ok := tx.q.(Numberer); ok {
+		if id == 0 {
+			var err error
+			if id, err = n.NextID(ctx, ins.table); err != nil {
+				return 0, tx.fail(err)
+			}
+		} else {
+			n.UsedID(ins.table, id)
+		}
+		return id, tx.writeLater(ctx, ins.withID, append([]any{id}, args...)...)
+	}
 	if id != 0 {
-		query, args = ins.withID, append([]any{id}, args...)
+		_, err := tx.write(ctx, ins.withID, append([]any{id}, args...)...)
+		return id, err
 	}
-	var got int64
-	if err := tx.queryRow(ctx, query, args...).Scan(&got); err != nil {
-		return 0, tx.fail(err)
-	}
-	if id == 0 {
-		return got, nil
-	}
-	if after, afterArgs := tx.d.AfterExplicitID(ins.table, id); after != "" {
-		return got, tx.writeLater(ctx, after, afterArgs...)
-	}
-	return got, nil
+	err := tx.queryRow(ctx, ins.numbered, args...).Scan(&id)
+	return id, tx.fail(err)
 }
 
 // filter is the WHERE clause of a list, built from the fields a caller set.
