@@ -120,14 +120,21 @@ func (tx *Tx) insert(ctx context.Context, ins insertion, id int64, args ...any) 
 		} else {
 			n.UsedID(ins.table, id)
 		}
-		return id, tx.writeLater(ctx, ins.withID, append([]any{id}, args...)...)
+		if err := tx.writeLater(ctx, ins.withID, append([]any{id}, args...)...); err != nil {
+			return 0, err
+		}
+		return id, nil
 	}
 	if id != 0 {
-		_, err := tx.write(ctx, ins.withID, append([]any{id}, args...)...)
-		return id, err
+		if _, err := tx.write(ctx, ins.withID, append([]any{id}, args...)...); err != nil {
+			return 0, err
+		}
+		return id, nil
 	}
-	err := tx.queryRow(ctx, ins.numbered, args...).Scan(&id)
-	return id, tx.fail(err)
+	if err := tx.queryRow(ctx, ins.numbered, args...).Scan(&id); err != nil {
+		return 0, tx.fail(err)
+	}
+	return id, nil
 }
 
 // filter is the WHERE clause of a list, built from the fields a caller set.
