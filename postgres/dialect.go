@@ -13,8 +13,8 @@ import (
 	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
-// dialect is PostgreSQL's side of the shared SQL layer: $n placeholders, TIMESTAMPTZ
-// and BOOLEAN.
+// dialect is PostgreSQL's side of the shared SQL layer: $n placeholders, TIMESTAMPTZ,
+// BOOLEAN, and sequences that must be moved past an explicit id.
 type dialect struct{}
 
 var _ sqlstore.Dialect = dialect{}
@@ -56,6 +56,13 @@ func (dialect) DecodeTime(src any) (time.Time, error) {
 
 // Bool passes a boolean as it is, for a BOOLEAN column.
 func (dialect) Bool(b bool) any { return b }
+
+// AfterExplicitID moves the table's id sequence to the explicit id, unless it is past it
+// already: a restore into a store with later rows must not move it back.
+func (dialect) AfterExplicitID(table string, id int64) (string, []any) {
+	return `SELECT setval(seq, GREATEST(?, COALESCE(pg_sequence_last_value(seq), 0)))
+		FROM (SELECT pg_get_serial_sequence(?, 'id')::regclass AS seq) AS s`, []any{id, table}
+}
 
 // faults are the SQLSTATEs Latchkey tells apart.
 var faults = map[string]sqlstore.Fault{

@@ -33,9 +33,9 @@ func (db *DB) beginBatch() (groupcommit.Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &batch{pooled: conn, pipeline: pipeline{conn: conn.Conn()}, ids: map[string]*ids{}}
-	b.records = sqlstore.NewBatchTx(b, dialect{})
-	b.lateFailure = func(c *change) { b.records.LateFailure(c.n) }
+	b := &batch{pooled: conn, pipeline: pipeline{conn: conn.Conn()}}
+	b.records = sqlstore.NewBatchTx(&b.pipeline, dialect{})
+	b.lateFailure = b.records.Forget
 	b.hold(nil, `BEGIN`)
 	b.hold(nil, `SELECT pg_advisory_xact_lock($1)`, int64(auditLockKey))
 	return b, nil
@@ -43,25 +43,19 @@ func (db *DB) beginBatch() (groupcommit.Batch, error) {
 
 // batch is a shared write transaction on one connection; each change runs in a
 // savepoint of it. A change costs one round trip for each statement whose answer it
-// needs (a read, an update that must find its row): everything else travels with those
-// (see pipeline), inserts too, for the batch numbers new rows itself (see ids).
+// needs: everything else travels with those (see pipeline).
 type batch struct {
 	pipeline
 	pooled  *pgxpool.Conn
 	records *sqlstore.Tx
-	ids     map[string]*ids // by table
 }
-
-var (
-	_ sqlstore.Deferrer = (*batch)(nil)
-	_ sqlstore.Numberer = (*batch)(nil)
-)
 
 func (b *batch) Savepoint() error {
 	if b.broken != nil {
 		return b.broken
 	}
-	b.current = &change{n: b.records.BeginChange()}
+	b.records.BeginChange()
+	b.current = &change{}
 	b.hold(b.current, `SAVEPOINT change`)
 	return nil
 }
@@ -73,13 +67,6 @@ func (b *batch) Tx() latchkey.Tx { return b.records }
 func (b *batch) EndSavepoint(keep bool, failed func(error)) error {
 	c := b.current
 	b.current = nil
-	aborted := b.conn.PgConn().TxStatus() == 'E'
-	if keep && aborted {
-		// The change returned no error, but one of its statements failed: nothing of
-		// it can be kept.
-		failed(errAborted)
-		keep = false
-	}
 	b.records.EndChange(keep)
 	switch i := b.savepointHeld(c); {
 	case i >= 0 && (!keep || !b.holdsDeferred(c)):
@@ -87,9 +74,9 @@ func (b *batch) EndSavepoint(keep bool, failed func(error)) error {
 	case keep:
 		c.failed = failed
 		b.hold(c, `RELEASE SAVEPOINT change`)
-	case aborted:
+	case b.conn.PgConn().TxStatus() == 'E':
 		b.drop(c)
-		return b.rollBack() // nothing else runs until this
+		return b.rollBack() // a statement failed: nothing else runs until this
 	default:
 		b.drop(c)
 		b.hold(nil, `ROLLBACK TO SAVEPOINT change`)
@@ -127,7 +114,6 @@ func (b *batch) Commit() error {
 	if b.sends == 0 && len(b.held) == 2 { // BEGIN and the lock
 		return nil
 	}
-	b.holdSequences()
 	br, err := b.send(`COMMIT`, nil)
 	if err != nil {
 		return err

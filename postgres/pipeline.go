@@ -11,9 +11,10 @@ import (
 
 // pipeline runs a batch's statements on its connection so that the ones nobody waits
 // for cost no round trip of their own: BEGIN, the audit lock, savepoints and their
-// release, and the statements a change defers (its inserts, its audit entry) are held,
-// and sent in one pipelined round trip with the next statement whose answer is needed,
-// or with the commit.
+// release, and the statements a change defers (its audit entry) are held, and sent in
+// one pipelined round trip with the next statement whose answer is needed. A kept
+// change's deferred statements and RELEASE thus travel with the next change's first
+// statement, or with the commit.
 //
 // Every statement runs on a context of its own: pgx answers a cancelled context by
 // cancelling the statement, which would abort the transaction the batch's callers share.
@@ -26,12 +27,11 @@ type pipeline struct {
 	// (BEGIN, the lock, a savepoint) failed.
 	broken error
 	// lateFailure is told when a kept change's deferred statement fails.
-	lateFailure func(*change)
+	lateFailure func()
 }
 
 // change is one change of a batch, as far as its held statements are concerned.
 type change struct {
-	n      int         // its number in the batch, as package sqlstore counts them
 	failed func(error) // how to report a late failure, once the change is kept
 }
 
@@ -61,6 +61,16 @@ func (p *pipeline) Defer(query string, args ...any) {
 	p.held = append(p.held, heldStatement{query: query, args: args, of: p.current, deferred: true})
 }
 
+// Settle sends what earlier changes held back, if anything.
+func (p *pipeline) Settle() error {
+	for _, h := range p.held {
+		if h.deferred && h.of != p.current {
+			return p.flush()
+		}
+	}
+	return nil
+}
+
 // drop forgets the held statements of change c.
 func (p *pipeline) drop(c *change) {
 	p.held = dropped(p.held, c)
@@ -77,8 +87,8 @@ func dropped(held []heldStatement, c *change) []heldStatement {
 	return kept
 }
 
-// send sends the held statements and then query in one round trip, and reads the held
-// statements' answers. The results it returns stand at query's
+// send sends the held statements and then query (none when it is "") in one round trip,
+// and reads the held statements' answers. The results it returns stand at query's
 // answer; the caller reads it and closes them.
 //
 // Should a kept change's deferred statement fail, that change alone is rolled back to
@@ -121,7 +131,7 @@ func (p *pipeline) send(query string, args []any) (pgx.BatchResults, error) {
 			return nil, err // the running change's own failure: it answers for it
 		default:
 			h.of.failed(err)
-			p.lateFailure(h.of)
+			p.lateFailure()
 			if err := p.rollBack(); err != nil {
 				return nil, err
 			}
@@ -145,13 +155,15 @@ func (p *pipeline) rollBack() error {
 	return err
 }
 
-// batchOf returns the pgx batch of held statements followed by query.
+// batchOf returns the pgx batch of held statements followed by query, if any.
 func batchOf(held []heldStatement, query string, args []any) *pgx.Batch {
 	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(held)+1)}
 	for _, h := range held {
 		b.Queue(h.query, h.args...)
 	}
-	b.Queue(query, args...)
+	if query != "" {
+		b.Queue(query, args...)
+	}
 	return b
 }
 
@@ -164,6 +176,15 @@ func readHeld(br pgx.BatchResults, held []heldStatement) (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+// flush sends the held statements alone.
+func (p *pipeline) flush() error {
+	br, err := p.send("", nil)
+	if err != nil {
+		return err
+	}
+	return br.Close()
 }
 
 // Exec runs a statement and returns how many rows it changed.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/postgres"
@@ -55,63 +54,5 @@ func TestBadURL(t *testing.T) {
 	_, err := postgres.Open(context.Background(), "postgres://%zz")
 	if latchkey.ErrorCode(err) != latchkey.EINVALID {
 		t.Fatalf("got %v, want invalid", err)
-	}
-}
-
-// A change that swallows the failure of one of its statements and returns nil is not
-// reported kept: PostgreSQL aborted it. It is rolled back alone; the change after it in
-// the same transaction is kept.
-func TestSwallowedFailureNotKept(t *testing.T) {
-	db := MustOpen(t)
-	defer db.Close()
-	ctx := latchkey.NewContextWithActor(context.Background(), "tester")
-	s := storetest.NewService(t, db)
-	site := &latchkey.Site{Name: "Home", TimeZone: "UTC"}
-	if err := s.CreateSite(ctx, site); err != nil {
-		t.Fatal(err)
-	}
-	front, back := &latchkey.Door{SiteID: site.ID, Name: "Front"}, &latchkey.Door{SiteID: site.ID, Name: "Back"}
-	for _, d := range []*latchkey.Door{front, back} {
-		if err := s.CreateDoor(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	swallow := func(tx latchkey.Tx) error {
-		if err := tx.CreatePerson(ctx, &latchkey.Person{Name: "Ghost", Role: latchkey.RoleGuest}); err != nil {
-			return err
-		}
-		_ = tx.UpdateDoor(ctx, &latchkey.Door{ID: back.ID, SiteID: site.ID, Name: "Front"}) // a duplicate, ignored
-		return nil
-	}
-	// Hold the writer, then queue the two changes in order behind it.
-	running, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		held <- db.Update(ctx, func(latchkey.Tx) error { close(running); <-release; return nil })
-	}()
-	<-running
-	results := make(chan error, 2)
-	for i, fn := range []func() error{
-		func() error { return db.Update(ctx, swallow) },
-		func() error { return s.CreatePerson(ctx, &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}) },
-	} {
-		go func() { results <- fn() }()
-		for db.WriteStats().Waiting <= int64(i) {
-			time.Sleep(100 * time.Microsecond)
-		}
-		time.Sleep(time.Millisecond) // from counted to queued on the writer's channel
-	}
-	close(release)
-	if err := <-held; err != nil {
-		t.Fatal(err)
-	}
-	var failures int
-	for range 2 {
-		if err := <-results; err != nil {
-			failures++
-		}
-	}
-	people, _, err := s.FindPeople(ctx, latchkey.Page{})
-	if err != nil || failures != 1 || len(people) != 1 || people[0].Name != "Ana" {
-		t.Fatalf("%d failures, people %v (%v); want the swallowing change alone to fail, and Ana kept", failures, people, err)
 	}
 }

@@ -43,6 +43,10 @@ func (dialect) Bool(b bool) any {
 	return int64(0)
 }
 
+// AfterExplicitID returns nothing to run: SQLite numbers a new row after the largest id
+// in its table, so an explicit id is never given again.
+func (dialect) AfterExplicitID(string, int64) (string, []any) { return "", nil }
+
 // faults are the extended result codes Latchkey tells apart, and then the primary ones.
 var faults = map[int]sqlstore.Fault{
 	sqlite3.SQLITE_CONSTRAINT_UNIQUE:     sqlstore.FaultExists,

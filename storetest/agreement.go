@@ -30,7 +30,6 @@ func testAgreement(t *testing.T, store latchkey.Store) {
 		{"ExplicitIDs", agreeExplicitIDs},
 		{"PlainErrors", agreePlainErrors},
 		{"LateFailureAlone", agreeLateFailureAlone},
-		{"LateFailureChainStays", agreeLateFailureChain},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, store) })
 	}
@@ -385,80 +384,4 @@ func agreeLateFailureAlone(t *testing.T, store latchkey.Store) {
 	}
 	_, err = s.VerifyAuditLog(ctx())
 	must(t, err)
-}
-
-// holdWriter keeps the store's writer busy until release is closed, so that the changes
-// queued meanwhile share one transaction.
-func holdWriter(t *testing.T, store latchkey.Store) (release func()) {
-	t.Helper()
-	running, done := make(chan struct{}), make(chan struct{})
-	holder := make(chan error, 1)
-	go func() {
-		holder <- store.Update(ctx(), func(latchkey.Tx) error {
-			close(running)
-			<-done
-			return nil
-		})
-	}()
-	<-running
-	return func() {
-		close(done)
-		must(t, <-holder)
-	}
-}
-
-// A change that fails late, after the changes behind it in the same transaction sealed
-// their audit entries on its own, takes nothing with it: theirs are sealed again in its
-// place, and the chain stays whole. The changes are queued one after another, so that
-// they run in that order.
-func agreeLateFailureChain(t *testing.T, store latchkey.Store) {
-	stats := store.(interface{ WriteStats() groupcommit.Stats })
-	s := NewService(t, store)
-	site, door := seed(t, s)
-	release := holdWriter(t, store)
-	fails := map[int]bool{0: true, 3: true, 6: true} // the last runs just before the commit
-	results := make([]error, 7)
-	var wg sync.WaitGroup
-	for i := range results {
-		waiting := stats.WriteStats().Waiting
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if fails[i] {
-				results[i] = s.CreateDoor(ctx(), &latchkey.Door{SiteID: site.ID, Name: door.Name})
-			} else {
-				results[i] = s.CreatePerson(ctx(), &latchkey.Person{Name: fmt.Sprintf("Chained %d", i), Role: latchkey.RoleGuest})
-			}
-		}()
-		for deadline := time.Now().Add(30 * time.Second); stats.WriteStats().Waiting == waiting; time.Sleep(100 * time.Microsecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("change %d did not queue", i)
-			}
-		}
-		time.Sleep(time.Millisecond) // from counted to queued on the writer's channel
-	}
-	release()
-	wg.Wait()
-	for i, err := range results {
-		switch {
-		case fails[i] && latchkey.ErrorCode(err) != latchkey.ECONFLICT:
-			t.Errorf("change %d, a duplicate door, returned %v; want a conflict", i, err)
-		case !fails[i] && err != nil:
-			t.Errorf("change %d failed: %v", i, err)
-		}
-	}
-	n, err := s.VerifyAuditLog(ctx())
-	must(t, err)
-	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
-		entries, err := tx.FindAudit(ctx(), int64(n-4), 10)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if e.Action != "person.create" {
-				t.Errorf("entry %d is %s; want the four people alone after the seed", e.Seq, e.Action)
-			}
-		}
-		return nil
-	}))
 }

@@ -26,20 +26,14 @@ type Querier interface {
 
 // Deferrer is a Querier that may hold back a statement whose only answer is success or
 // failure, to send it together with a later one and save a round trip. A deferred
-// statement may be sent after its change has ended, with the next change's statements or
-// with the commit; should it fail then, the store rolls its change back alone, reports
-// the failure as that change's, and calls the Tx's LateFailure.
+// statement may be sent after its change has ended, with the next change's first
+// statement or with the commit; should it fail then, the store rolls its change back and
+// reports the failure as that change's, and calls Forget.
 type Deferrer interface {
 	Defer(query string, args ...any)
-}
-
-// Numberer is a Querier that numbers new rows itself, so that an insert need not wait
-// for the database to say which id it gave: the insert can then be deferred. NextID
-// returns the id of a new row of table; UsedID tells it of a row inserted with an
-// explicit id (a restore), which later ids must not meet.
-type Numberer interface {
-	NextID(ctx context.Context, table string) (int64, error)
-	UsedID(table string, id int64)
+	// Settle sends what earlier changes held back, so that what the Tx remembers of
+	// them is known to stand.
+	Settle() error
 }
 
 // Row is one row of a result.
@@ -56,8 +50,8 @@ type Rows interface {
 }
 
 // Dialect is what differs between the SQL databases: placeholders, how times and
-// booleans are stored, and what the driver's errors mean. Everything else is written
-// once, in this package. (How new rows are numbered is the Querier's: see Numberer.)
+// booleans are stored, how an explicit id is kept from colliding with later ones, and
+// what the driver's errors mean. Everything else is written once, in this package.
 type Dialect interface {
 	// Rebind rewrites a query's ? placeholders into the database's own.
 	Rebind(query string) string
@@ -67,6 +61,10 @@ type Dialect interface {
 	DecodeTime(src any) (time.Time, error)
 	// Bool encodes a boolean as the database stores it.
 	Bool(b bool) any
+	// AfterExplicitID returns the statement (with ? placeholders) to run after a row was
+	// inserted into table with an explicit id, so that rows the database numbers later
+	// do not collide with it; an empty query when nothing needs to run.
+	AfterExplicitID(table string, id int64) (query string, args []any)
 	// Classify says what an error of the driver means; message is set for FaultRefused
 	// only, and holds the refusal our own trigger wrote.
 	Classify(err error) (fault Fault, message string)
@@ -98,13 +96,12 @@ func NewBatchTx(q Querier, d Dialect) *Tx {
 	return &Tx{q: q, d: d, head: &auditHead{}}
 }
 
-// BeginChange marks the start of a change (a savepoint), and returns its number within
-// the batch: what the Tx remembers from here on is kept or dropped with the change.
-func (tx *Tx) BeginChange() int {
-	if tx.head == nil {
-		return 0
+// BeginChange marks the start of a change (a savepoint): what the Tx remembers from
+// here on is kept or dropped with the change.
+func (tx *Tx) BeginChange() {
+	if tx.head != nil {
+		tx.head.begin()
 	}
-	return tx.head.begin()
 }
 
 // EndChange marks the end of a change: kept, or rolled back to its savepoint.
@@ -114,11 +111,10 @@ func (tx *Tx) EndChange(kept bool) {
 	}
 }
 
-// LateFailure tells the Tx that change n, which it saw kept, was rolled back after it
-// ended, when its deferred statements failed (see Deferrer). The audit entries of later
-// changes, sealed on top of change n's and not yet sent, are sealed again in its place.
-func (tx *Tx) LateFailure(n int) {
+// Forget drops what the Tx remembers, after a change it saw kept was rolled back late
+// (see Deferrer).
+func (tx *Tx) Forget() {
 	if tx.head != nil {
-		tx.head.lateFailure(n)
+		*tx.head = auditHead{}
 	}
 }

@@ -88,7 +88,7 @@ func (tx *Tx) writeLater(ctx context.Context, query string, args ...any) error {
 }
 
 // insertion is an INSERT into a table in its two forms: the database numbers the new
-// row and returns its id, or the row comes with its id.
+// row, or the row keeps the id it has (a restore).
 type insertion struct {
 	table            string
 	numbered, withID string
@@ -100,41 +100,33 @@ func newInsertion(table, columns string) insertion {
 	return insertion{
 		table:    table,
 		numbered: `INSERT INTO ` + table + ` (` + columns + `) VALUES (` + marks + `) RETURNING id`,
-		withID:   `INSERT INTO ` + table + ` (id, ` + columns + `) VALUES (?, ` + marks + `)`,
+		withID:   `INSERT INTO ` + table + ` (id, ` + columns + `) VALUES (?, ` + marks + `) RETURNING id`,
 	}
 }
 
-// insert inserts a row and returns its id: id itself when it is not 0 (a restore). A
-// querier that numbers rows itself gives the id, and the insert is deferred; otherwise
-// the database numbers the row after the largest id in the table, as SQLite does.
+// insert inserts a row and returns its id: id itself when it is not 0, after which the
+// database's own numbering is moved past it.
 func (tx *Tx) insert(ctx context.Context, ins insertion, id int64, args ...any) (int64, error) {
 	if err := tx.writable(); err != nil {
 		return 0, err
 	}
-	if n, ok := tx.q.(Numberer); ok {
-		if id == 0 {
-			var err error
-			if id, err = n.NextID(ctx, ins.table); err != nil {
-				return 0, tx.fail(err)
-			}
-		} else {
-			n.UsedID(ins.table, id)
-		}
-		if err := tx.writeLater(ctx, ins.withID, append([]any{id}, args...)...); err != nil {
-			return 0, err
-		}
-		return id, nil
-	}
+	query := ins.numbered
 	if id != 0 {
-		if _, err := tx.write(ctx, ins.withID, append([]any{id}, args...)...); err != nil {
-			return 0, err
-		}
-		return id, nil
+		query, args = ins.withID, append([]any{id}, args...)
 	}
-	if err := tx.queryRow(ctx, ins.numbered, args...).Scan(&id); err != nil {
+	var got int64
+	if err := tx.queryRow(ctx, query, args...).Scan(&got); err != nil {
 		return 0, tx.fail(err)
 	}
-	return id, nil
+	if id == 0 {
+		return got, nil
+	}
+	if after, afterArgs := tx.d.AfterExplicitID(ins.table, id); after != "" {
+		if err := tx.writeLater(ctx, after, afterArgs...); err != nil {
+			return 0, err
+		}
+	}
+	return got, nil
 }
 
 // filter is the WHERE clause of a list, built from the fields a caller set.
