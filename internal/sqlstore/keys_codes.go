@@ -22,13 +22,12 @@ func (tx *Tx) scanKey(row scanner) (*latchkey.Key, error) {
 
 // copies loads a key's copies.
 func (tx *Tx) copies(ctx context.Context, k *latchkey.Key) (err error) {
-	k.Copies = nil
-	copies, err := queryAll(ctx, tx, `SELECT id, holder_id, location, state FROM key_copies WHERE key_id = ? ORDER BY id`, []any{k.ID},
+	k.Copies, err = queryAll(ctx, tx, `SELECT id, holder_id, location, state FROM key_copies WHERE key_id = ? ORDER BY id`, []any{k.ID},
 		func(r scanner) (latchkey.KeyCopy, error) {
 			var c latchkey.KeyCopy
-			return c, r.Scan(&c.ID, idDest{&c.HolderID}, &c.Location, &c.State)
+			err := r.Scan(&c.ID, idDest{&c.HolderID}, &c.Location, &c.State)
+			return c, err
 		})
-	k.Copies = copies
 	return err
 }
 

@@ -122,7 +122,9 @@ func (tx *Tx) insert(ctx context.Context, ins insertion, id int64, args ...any) 
 		return got, nil
 	}
 	if after, afterArgs := tx.d.AfterExplicitID(ins.table, id); after != "" {
-		return got, tx.writeLater(ctx, after, afterArgs...)
+		if err := tx.writeLater(ctx, after, afterArgs...); err != nil {
+			return 0, err
+		}
 	}
 	return got, nil
 }
