@@ -112,6 +112,10 @@ func TestAPIInputRules(t *testing.T) {
 			}
 			st, eb = owner.raw("GET", "/api/v1/locks?door=01", "")
 			wantRefused(t, "?door=01", st, eb, 400, "is not an id")
+			st, eb = owner.raw("POST", "/api/v1/doors", `{"site_id":1,"name":"Front"}`) // door 1's name again
+			if st != 409 || strings.Contains(eb.Error.Message, "doors") || strings.Contains(eb.Error.Message, "site_id") {
+				t.Errorf("a duplicate door: %d %q; want a conflict that names no table or column", st, eb.Error.Message)
+			}
 			st, eb = owner.raw("POST", "/api/v1/locks/1/receipts?name=big.pdf", strings.Repeat("x", 11<<20))
 			if st != 400 || strings.Contains(eb.Error.Message, "10.0 MiB") || !strings.Contains(eb.Error.Message, "larger than 10 MiB") {
 				t.Errorf("an 11 MiB receipt: %d %q", st, eb.Error.Message)
@@ -267,5 +271,52 @@ func TestSignInKeepsNext(t *testing.T) {
 		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != want {
 			t.Errorf("signing in with next=%q: %d to %q, want %q", next, resp.StatusCode, got, want)
 		}
+	}
+}
+
+// Finding 12, on both stores: a key's bitting is a secret like a code. No answer carries
+// it (a key, the list, a lock's record, the export); revealing it needs the reveal
+// permission and is recorded.
+func TestBittingsAreSecret(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			s, svc := MustOpenServer(t, kind)
+			owner := setup(t, s.URL())
+			var k latchkey.Key
+			owner.must("POST", "/api/v1/keys", map[string]any{"site_id": 1, "label": "House key", "bitting": "35242", "copies": []any{map[string]any{"holder_id": 1}}}, &k, 201)
+			owner.must("PUT", "/api/v1/locks/1/key", map[string]any{"key_id": k.ID}, nil, 200)
+			hash, _ := lkhttp.HashPassword("a long enough password")
+			viewer := newClient(t, s.URL())
+			installer := newClient(t, s.URL())
+			for name, c := range map[string]*client{"vera": viewer, "ian": installer} {
+				role := latchkey.UserViewer
+				if name == "ian" {
+					role = latchkey.UserInstaller
+				}
+				if err := svc.CreateUser(latchkey.NewContextWithActor(t.Context(), "ana"), &latchkey.User{Name: name, Role: role, PasswordHash: hash}); err != nil {
+					t.Fatal(err)
+				}
+				c.must("POST", "/api/v1/login", lkhttp.Credentials{Name: name, Password: "a long enough password"}, nil, 200)
+			}
+			for _, c := range []*client{owner, viewer, installer} {
+				for _, path := range []string{"/api/v1/keys", fmt.Sprintf("/api/v1/keys/%d", k.ID), "/api/v1/locks/1/record", "/api/v1/export"} {
+					var raw json.RawMessage
+					c.must("GET", path, nil, &raw, 200)
+					if bytes.Contains(raw, []byte("35242")) || bytes.Contains(raw, []byte(`"bitting"`)) {
+						t.Errorf("GET %s shows the bitting: %s", path, raw)
+					}
+				}
+			}
+			for name, c := range map[string]*client{"viewer": viewer, "installer": installer} {
+				if st, _ := c.raw("POST", fmt.Sprintf("/api/v1/keys/%d/reveal", k.ID), ""); st != 403 {
+					t.Errorf("a %s revealing the bitting: %d, want 403", name, st)
+				}
+			}
+			var rev lkhttp.BittingResponse
+			owner.must("POST", fmt.Sprintf("/api/v1/keys/%d/reveal", k.ID), nil, &rev, 200)
+			if rev.Bitting != "35242" {
+				t.Fatalf("reveal: %+v", rev)
+			}
+		})
 	}
 }
