@@ -212,16 +212,23 @@ func (s *Service) audit(ctx context.Context, tx Tx, action, entity string, id in
 }
 
 // lastAudit is what the next entry chains onto: the recorded head (one row, read by its
-// key) or, in a log written before heads were recorded, the last entry.
+// key) or, in a log written before heads were recorded, the last entry. An authenticated
+// log without its head was cut (the head went with the entries cut off its end): writing
+// on would record a new head over the cut and hide it, so every change is refused until
+// someone looks.
 func (s *Service) lastAudit(ctx context.Context, tx Tx) (*AuditEntry, error) {
 	head, err := tx.FindAuditHead(ctx)
-	if err != nil || head == nil {
-		if err == nil {
-			return tx.LastAudit(ctx)
-		}
+	switch {
+	case err != nil:
 		return nil, err
+	case head != nil:
+		return &AuditEntry{Seq: head.Seq, Hash: head.Hash}, nil
 	}
-	return &AuditEntry{Seq: head.Seq, Hash: head.Hash}, nil
+	last, err := tx.LastAudit(ctx)
+	if err == nil && last != nil && last.MAC != "" {
+		return nil, Errorf(EUNAVAILABLE, "The audit log's record of where it ends is missing, so entries may have been cut off its end; Latchkey records no change until that is looked into. Run 'latchkey audit verify', and restore a backup if the log was tampered with.")
+	}
+	return last, err
 }
 
 // VerifyAuditLog reads the whole audit log in order and checks its hash chain, each

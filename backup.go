@@ -282,6 +282,9 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 						return err
 					}
 				}
+				if b.AuditHead != nil { // checked with the entries above
+					return tx.SetAuditHead(ctx, b.AuditHead)
+				}
 				return nil
 			},
 		}

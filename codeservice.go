@@ -2,9 +2,12 @@ package latchkey
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 // codeAAD binds a sealed PIN to its code record: copied onto another record, it does
@@ -51,7 +54,12 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 	if s.Vault == nil {
 		return nil, "", Errorf(EUNAVAILABLE, "No vault is open to seal the code.")
 	}
-	pin := req.PIN
+	pin, chosen := req.PIN, req.PIN != ""
+	if chosen {
+		if err := s.collisions.allow(ActorFromContext(ctx), s.now()); err != nil && !mayReveal(ctx) {
+			return nil, "", err
+		}
+	}
 	err := s.change(ctx, "code.create", "code", func(tx Tx) (int64, any, error) {
 		if _, err := tx.FindPersonByID(ctx, c.PersonID); err != nil {
 			return 0, nil, err
@@ -90,8 +98,8 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 			}
 		}
 		for _, t := range targets {
-			if err := s.Models.CheckCode(t.lock.ModelID, pin, t.codes); err != nil {
-				return 0, nil, Errorf(ErrorCode(err), "Lock %d (%s): %s", t.lock.ID, t.lock.Name, ErrorMessage(err))
+			if err := s.checkChosenCode(ctx, t.lock, pin, t.codes, chosen); err != nil {
+				return 0, nil, err
 			}
 		}
 		c.CreatedAt = s.now()
@@ -122,11 +130,100 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 		evidence["placed"] = placed
 		return c.ID, evidence, nil
 	})
+	var collision *codeCollision
+	if errors.As(err, &collision) {
+		// Record the refused attempt apart from the change that failed: someone trying
+		// PINs beside other people's codes leaves a trace, and runs out of tries.
+		s.collisions.add(ActorFromContext(ctx), s.now())
+		_ = s.change(ctx, "code.refused", "lock", func(Tx) (int64, any, error) {
+			return collision.lockID, map[string]any{"label": c.Label, "person_id": c.PersonID, "reason": "collides with a code already on the lock"}, nil
+		})
+		return nil, "", collision.err
+	}
 	if err != nil {
 		return nil, "", err
 	}
 	c.PIN = PIN(pin)
 	return &c, pin, nil
+}
+
+// codeCollision is a chosen PIN refused because of the codes already on a lock.
+type codeCollision struct {
+	lockID int64
+	err    error
+}
+
+func (c *codeCollision) Error() string { return c.err.Error() }
+func (c *codeCollision) Unwrap() error { return c.err }
+
+// checkChosenCode checks a PIN under a lock's model rules beside the lock's other codes.
+// Whether a chosen PIN collides with another code tells something of that code, so a
+// refusal for that reason is an oracle of other people's digits. For someone who may not
+// reveal codes it says only that the PIN collides, comes after the PIN passed the rules
+// of its own (so that a PIN refused anyway, too long say, tells nothing), is recorded,
+// and counts against a small allowance (collisionAllowance).
+func (s *Service) checkChosenCode(ctx context.Context, l *Lock, pin string, existing []string, chosen bool) error {
+	on := func(err error) error {
+		return Errorf(ErrorCode(err), "Lock %d (%s): %s", l.ID, l.Name, ErrorMessage(err))
+	}
+	if err := s.Models.CheckCode(l.ModelID, pin, nil); err != nil {
+		return on(err)
+	}
+	err := s.Models.CheckCode(l.ModelID, pin, existing)
+	switch {
+	case err == nil:
+		return nil
+	case !chosen || mayReveal(ctx):
+		return on(err)
+	}
+	return &codeCollision{lockID: l.ID, err: Errorf(EINVALID,
+		"Lock %d (%s): the code collides with one already on the lock (the same digits, the same buttons, or the same first digits). Choose another, or leave the PIN empty to have one generated. Refusals like this are recorded.", l.ID, l.Name)}
+}
+
+// mayReveal reports whether the acting principal may reveal codes.
+func mayReveal(ctx context.Context) bool { return require(ctx, PermReveal) == nil }
+
+// collisionAllowance is how many chosen PINs someone who may not reveal codes may have
+// refused for colliding with other codes, in collisionWindow, before choosing is refused.
+const (
+	collisionAllowance = 5
+	collisionWindow    = time.Hour
+)
+
+// collisions counts, per actor, the chosen PINs refused for colliding with other codes.
+// Its zero value is ready to use.
+type collisions struct {
+	mu   sync.Mutex
+	seen map[string][]time.Time
+}
+
+func (c *collisions) add(actor string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil || len(c.seen) > 10000 {
+		c.seen = map[string][]time.Time{} // bounded; the audit log keeps every refusal anyway
+	}
+	c.seen[actor] = append(c.recent(actor, now), now)
+}
+
+// allow refuses an actor that used up the allowance.
+func (c *collisions) allow(actor string, now time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.recent(actor, now)) >= collisionAllowance {
+		return Errorf(EFORBIDDEN, "%d chosen codes were refused in the last hour for colliding with other codes; leave the PIN empty to have one generated, or ask someone who may reveal codes.", collisionAllowance)
+	}
+	return nil
+}
+
+func (c *collisions) recent(actor string, now time.Time) []time.Time {
+	var kept []time.Time
+	for _, t := range c.seen[actor] {
+		if now.Sub(t) < collisionWindow {
+			kept = append(kept, t)
+		}
+	}
+	return kept
 }
 
 // activeCodes opens the PINs of the codes on a lock that are on it or on their way

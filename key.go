@@ -68,6 +68,9 @@ func (k *Key) Validate() error {
 	default:
 		return Errorf(EINVALID, "Unknown key state %q; use active, lost or retired.", k.State)
 	}
+	if len(k.Copies) > MaxKeyCopies {
+		return Errorf(EINVALID, "A key has at most %d copies recorded; %d were given.", MaxKeyCopies, len(k.Copies))
+	}
 	for _, c := range k.Copies {
 		if err := c.Validate(); err != nil {
 			return err
@@ -88,6 +91,20 @@ func (c *KeyCopy) Validate() error {
 	}
 	return validateText("Location", c.Location, maxLineLen, false)
 }
+
+// hasLostCopy reports whether a copy of the key is lost.
+func (k *Key) hasLostCopy() bool {
+	for _, c := range k.Copies {
+		if c.State == CopyLost {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxKeyCopies bounds the copies recorded of one key: more than a household or a
+// building hands out, and few enough for every page that lists keys.
+const MaxKeyCopies = 100
 
 // HeldByPerson reports whether a person holds a copy of the key.
 func (k *Key) HeldByPerson() bool {

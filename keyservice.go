@@ -189,6 +189,9 @@ func (s *Service) AddKeyCopy(ctx context.Context, keyID int64, c KeyCopy) (k *Ke
 			return 0, nil, err
 		}
 		k.Copies = append(k.Copies, c)
+		if err := k.Validate(); err != nil {
+			return 0, nil, err
+		}
 		return keyID, map[string]any{"holder_id": c.HolderID, "location": c.Location}, tx.UpdateKey(ctx, k)
 	})
 	withoutBitting(k)
@@ -375,6 +378,8 @@ func (s *Service) RecordRekey(ctx context.Context, r Rekey) (l *Lock, err error)
 		switch {
 		case k.State != KeyActive:
 			return 0, nil, Errorf(EINVALID, "Key %d is %s; a lock is rekeyed to an active key.", k.ID, k.State)
+		case k.hasLostCopy():
+			return 0, nil, Errorf(EUNSAFE, "A copy of key %d (%s) is lost, so whoever has it can open any lock the key opens; rekey the lock to a new key (latchkey key add records one).", k.ID, k.Label)
 		case k.SiteID != door.SiteID:
 			return 0, nil, Errorf(EINVALID, "Key %d belongs to another site than lock %d; record the key on the lock's site.", k.ID, l.ID)
 		case k.ID == l.KeyID && l.Status != LockExposed:

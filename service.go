@@ -32,7 +32,8 @@ type Service struct {
 	Models Models
 	Clock  Clock
 
-	live broker // live subscribers to recorded events
+	live       broker     // live subscribers to recorded events
+	collisions collisions // chosen PINs refused beside other codes, per actor
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps
@@ -277,12 +278,17 @@ func (s *Service) FindLockByID(ctx context.Context, id int64) (l *Lock, err erro
 	return l, err
 }
 
-// DeleteLock removes a lock's record.
+// DeleteLock removes a lock's record. An exposed lock keeps its record until its rekey or
+// replacement is recorded: removing it would hide the gap, not close it.
 func (s *Service) DeleteLock(ctx context.Context, id int64) error {
 	return s.change(ctx, "lock.delete", "lock", func(tx Tx) (int64, any, error) {
 		l, err := tx.FindLockByID(ctx, id)
 		if err != nil {
 			return 0, nil, err
+		}
+		switch l.Status {
+		case LockExposed:
+			return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) is exposed: a lost key still opens it. Record its rekey or its replacement first (latchkey lock rekey %d ... [--replaced]); then its record can go.", l.ID, l.Name, l.ID)
 		}
 		return id, l, tx.DeleteLock(ctx, id)
 	})

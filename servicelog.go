@@ -83,8 +83,12 @@ func (s *Service) FindServiceEntries(ctx context.Context, lockID int64) (entries
 	return entries, err
 }
 
-// MaxReceiptBytes is the largest receipt file Latchkey keeps.
-const MaxReceiptBytes = 10 << 20
+// MaxReceiptBytes is the largest receipt file Latchkey keeps, and MaxReceiptsPerLock how
+// many it keeps for one lock: 200 MiB at most, however a lock's files are added.
+const (
+	MaxReceiptBytes    = 10 << 20
+	MaxReceiptsPerLock = 20
+)
 
 // Receipt is a file kept with a lock's records: a receipt, an invoice, a photo of the
 // label. Warranty claims need a dated receipt (facts §5).
@@ -118,12 +122,26 @@ func (s *Service) AddReceipt(ctx context.Context, lockID int64, name string, dat
 		if _, err := tx.FindLockByID(ctx, lockID); err != nil {
 			return 0, nil, err
 		}
+		if kept, err := tx.FindReceipts(ctx, lockID, false); err != nil {
+			return 0, nil, err
+		} else if len(kept) >= MaxReceiptsPerLock {
+			return 0, nil, Errorf(ECONFLICT, "Lock %d keeps %d files already, the most Latchkey keeps for one lock; keep the others elsewhere.", lockID, len(kept))
+		}
 		return lockID, map[string]any{"name": r.Name, "size": r.Size, "sha256": r.SHA256}, tx.CreateReceipt(ctx, r)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// FindReceipt returns one of a lock's kept files with its contents.
+func (s *Service) FindReceipt(ctx context.Context, lockID, id int64) (r *Receipt, err error) {
+	err = s.view(ctx, func(tx Tx) error {
+		r, err = tx.FindReceipt(ctx, lockID, id)
+		return err
+	})
+	return r, err
 }
 
 // FindReceipts lists a lock's receipts, without their contents unless withData.

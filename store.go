@@ -72,6 +72,7 @@ type Tx interface {
 
 	CreateReceipt(ctx context.Context, r *Receipt) error
 	FindReceipts(ctx context.Context, lockID int64, withData bool) ([]*Receipt, error) // 0: every lock's
+	FindReceipt(ctx context.Context, lockID, id int64) (*Receipt, error)               // with its contents
 
 	CreateUser(ctx context.Context, u *User) error
 	FindUserByID(ctx context.Context, id int64) (*User, error)

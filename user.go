@@ -88,15 +88,29 @@ func require(ctx context.Context, p Permission) error {
 	return nil
 }
 
+// requireAccountManager refuses to manage accounts unless the acting principal is an
+// owner who proved it with a password (or the local command line): a stolen token, even
+// an owner's, must not be able to make accounts, reset passwords or end other people's
+// access, which would outlive its own revocation.
+func requireAccountManager(ctx context.Context) error {
+	if err := require(ctx, PermAdmin); err != nil {
+		return err
+	}
+	if who, _ := PrincipalFromContext(ctx); who.Via == ViaToken {
+		return Errorf(EFORBIDDEN, "Accounts are managed after signing in with a password (the settings page), or with 'latchkey user' on the server's data; an API token cannot.")
+	}
+	return nil
+}
+
 // requireSelfOrAdmin returns who is acting, refusing unless they act on their own
-// account (userID 0 means their own) or may manage accounts.
+// account (userID 0 means their own) or manage accounts.
 func requireSelfOrAdmin(ctx context.Context, userID int64) (Principal, error) {
 	who, ok := PrincipalFromContext(ctx)
 	if !ok {
 		return Principal{}, Errorf(EUNAUTHORIZED, "Sign in first.")
 	}
 	if userID != 0 && userID != who.UserID {
-		if err := require(ctx, PermAdmin); err != nil {
+		if err := requireAccountManager(ctx); err != nil {
 			return Principal{}, err
 		}
 	}
@@ -169,10 +183,14 @@ func (t *Token) Expired(now time.Time) bool {
 	return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)
 }
 
+// userName is an account's name as kept: trimmed and in lower case, so that "Ana" and
+// "ana" are one account (and one name to throttle).
+func userName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
 // CreateUser adds an account. The first account may be created by anyone (first run);
 // later ones only by an owner.
 func (s *Service) CreateUser(ctx context.Context, u *User) error {
-	u.ID, u.Name = 0, strings.TrimSpace(u.Name)
+	u.ID, u.Name = 0, userName(u.Name)
 	if err := u.Validate(); err != nil {
 		return err
 	}
@@ -190,7 +208,7 @@ func (s *Service) CreateUser(ctx context.Context, u *User) error {
 				return Errorf(EINVALID, "The first account must be an owner.")
 			}
 			ctx = NewContextWithPrincipal(ctx, Principal{Name: u.Name, Role: UserOwner})
-		} else if err := require(ctx, PermAdmin); err != nil {
+		} else if err := requireAccountManager(ctx); err != nil {
 			return err
 		}
 		if err := tx.CreateUser(ctx, u); err != nil {
@@ -204,7 +222,7 @@ func (s *Service) CreateUser(ctx context.Context, u *User) error {
 // is who is signing in).
 func (s *Service) FindUserByName(ctx context.Context, name string) (u *User, err error) {
 	err = s.Store.View(ctx, func(tx Tx) error {
-		u, err = tx.FindUserByName(ctx, name)
+		u, err = tx.FindUserByName(ctx, userName(name))
 		return err
 	})
 	return u, err
@@ -346,7 +364,7 @@ func (s *Service) RevokeAccess(ctx context.Context, id int64) error {
 
 // account runs an owner's change to another account, audited.
 func (s *Service) account(ctx context.Context, action string, id int64, fn func(Tx, *User) (any, error)) error {
-	if err := require(ctx, PermAdmin); err != nil {
+	if err := requireAccountManager(ctx); err != nil {
 		return err
 	}
 	return s.Store.Update(ctx, func(tx Tx) error {

@@ -482,20 +482,14 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	rs, err := s.Service.FindReceipts(r.Context(), id, true)
+	rc, err := s.Service.FindReceipt(r.Context(), id, rid)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	for _, rc := range rs {
-		if rc.ID == rid {
-			w.Header().Set("Content-Type", rc.ContentType)
-			w.Header().Set("Content-Disposition", `attachment; filename="`+strconv.Quote(rc.Name)[1:len(strconv.Quote(rc.Name))-1]+`"`)
-			// A kept file is the user's own upload: never run as a page of this site.
-			w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-			w.Write(rc.Data)
-			return
-		}
-	}
-	writeError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "Lock %d has no receipt %d.", id, rid))
+	w.Header().Set("Content-Type", rc.ContentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+strconv.Quote(rc.Name)[1:len(strconv.Quote(rc.Name))-1]+`"`)
+	// A kept file is the user's own upload: never run as a page of this site.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.Write(rc.Data)
 }

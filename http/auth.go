@@ -194,7 +194,7 @@ func (s *Server) signIn(r *http.Request, name, password string) (*latchkey.User,
 		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Wrong name or password.")
 	}
 	addr := clientAddress(r, s.TrustedProxies)
-	if wait := s.throttle.wait(addr, name); wait > 0 {
+	if wait := s.throttle.begin(addr, name); wait > 0 {
 		return nil, throttled{wait}
 	}
 	u, err := s.Service.FindUserByName(r.Context(), name)
@@ -202,14 +202,15 @@ func (s *Server) signIn(r *http.Request, name, password string) (*latchkey.User,
 	if err == nil {
 		hash = u.PasswordHash
 	} else if latchkey.ErrorCode(err) != latchkey.ENOTFOUND {
+		s.throttle.undo(addr, name)
 		return nil, err
 	}
 	var ok bool
 	if err := s.hashes.run(r.Context(), func() { ok = CheckPassword(hash, password) }); err != nil {
+		s.throttle.undo(addr, name)
 		return nil, err
 	}
 	if u == nil || !ok {
-		s.throttle.fail(addr, name)
 		logger(r).Warn("sign-in failed", slog.String("user", name), slog.String("address", addr))
 		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "Wrong name or password.")
 	}

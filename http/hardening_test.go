@@ -151,8 +151,11 @@ func TestExposureClearedOnlyByRekey(t *testing.T) {
 			if st := status(); st != latchkey.LockExposed {
 				t.Fatalf("editing the record cleared the exposure: %s", st)
 			}
+			// An exposed lock's record cannot be removed (and made again as if new).
+			st, eb := owner.raw("DELETE", "/api/v1/locks/1", "")
+			wantRefused(t, "removing an exposed lock", st, eb, 422, "is exposed")
 			// A rekey without the new key's tests is refused as unsafe (make before break).
-			st, eb := owner.raw("POST", "/api/v1/locks/1/rekey", fmt.Sprintf(`{"key_id":%d,"tests":1,"both_sides":true,"door_open":true}`, fresh.ID))
+			st, eb = owner.raw("POST", "/api/v1/locks/1/rekey", fmt.Sprintf(`{"key_id":%d,"tests":1,"both_sides":true,"door_open":true}`, fresh.ID))
 			wantRefused(t, "a rekey tried once", st, eb, 422, "must work 3 times")
 			st, eb = owner.raw("POST", "/api/v1/locks/1/rekey", fmt.Sprintf(`{"key_id":%d,"tests":3,"both_sides":false,"door_open":true}`, fresh.ID))
 			wantRefused(t, "a rekey tried from one side", st, eb, 422, "from outside and from inside")
@@ -188,6 +191,16 @@ func TestExposureClearedOnlyByRekey(t *testing.T) {
 			if l.Status != latchkey.LockOK {
 				t.Fatalf("after recording the rekey: %s", l.Status)
 			}
+
+			// A lost copy exposes the lock too, and "rekeying" it to that same key does
+			// not clear it: the lost copy still opens it.
+			owner.must("PUT", fmt.Sprintf("/api/v1/keys/%d/copies/%d/state", fresh.ID, fresh.Copies[0].ID), map[string]any{"state": "lost"}, nil, 200)
+			owner.must("GET", fmt.Sprintf("/api/v1/locks/%d", back.ID), nil, &l, 200)
+			if l.Status != latchkey.LockExposed {
+				t.Fatalf("after a copy of its key was lost: %s", l.Status)
+			}
+			st, eb = owner.raw("POST", fmt.Sprintf("/api/v1/locks/%d/rekey", back.ID), fmt.Sprintf(`{"key_id":%d,"tests":3,"both_sides":true,"door_open":true}`, fresh.ID))
+			wantRefused(t, "rekeying to the key whose copy is lost", st, eb, 422, "is lost")
 		})
 	}
 }

@@ -12,7 +12,9 @@ import (
 )
 
 // handleEvents streams every event recorded from now on as server-sent events, with a
-// comment every 15 s so that proxies keep the connection open.
+// comment every 15 s so that proxies keep the connection open. Before each message the
+// stream checks that the caller's session or token still stands: a stream opened before
+// an account was removed, its token revoked or its role taken down ends then.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	// The server's write timeout is for ordinary responses; a stream lives longer.
@@ -34,9 +36,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-s.stopping:
 			return
 		case <-beat.C:
+			if _, err := s.principal(r); err != nil {
+				return
+			}
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case e, ok := <-events:
 			if !ok {
+				return
+			}
+			if p, err := s.principal(r); err != nil || !p.Role.Allows(latchkey.PermRead) {
 				return
 			}
 			data, _ := json.Marshal(e)

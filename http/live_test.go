@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -118,5 +119,38 @@ func TestLoginLink(t *testing.T) {
 	c, resp = signIn()
 	if got := c.do("GET", "/api/v1/me", nil, nil); resp.StatusCode != 401 || got != 401 {
 		t.Fatalf("a second use of the link: %d, then /me %d; want both 401", resp.StatusCode, got)
+	}
+}
+
+// A stream opened before its account was removed ends there: the next event is not
+// delivered to someone who may no longer read.
+func TestEventStreamEndsWithAccess(t *testing.T) {
+	s, svc := MustOpenServer(t, "sqlite")
+	owner := setup(t, s.URL())
+	owner.must("PATCH", "/api/v1/locks/1", map[string]any{"connection": map[string]any{"driver": "sim", "address": "front"}}, nil, 200)
+	var vera latchkey.User
+	owner.must("POST", "/api/v1/users", map[string]any{"name": "vera", "role": "viewer", "password": "a long enough password"}, &vera, 201)
+	viewer := newClient(t, s.URL())
+	viewer.must("POST", "/api/v1/login", lkhttp.Credentials{Name: "vera", Password: "a long enough password"}, nil, 200)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", s.URL()+"/api/v1/events/stream", nil)
+	resp, err := viewer.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	for range 2 { // the opening comment and its blank line
+		if !lines.Scan() {
+			t.Fatal("the stream did not open")
+		}
+	}
+	owner.must("DELETE", fmt.Sprintf("/api/v1/users/%d", vera.ID), nil, nil, 200)
+	if _, err := svc.RecordDeviceEvent(context.Background(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventUnlocked, Slot: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for lines.Scan() {
+		if strings.HasPrefix(lines.Text(), "data:") {
+			t.Fatalf("a removed account's stream delivered %s", lines.Text())
+		}
 	}
 }

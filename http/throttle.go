@@ -55,10 +55,28 @@ func newThrottle() *throttle {
 	return &throttle{fails: map[string]*attempts{}, known: map[string]time.Time{}, now: time.Now, budget: globalBudget}
 }
 
+// begin returns how long a sign-in as name from addr must wait; when it need not, the
+// try is counted as failed at once, before its password is checked, so that tries sent
+// in parallel cannot all pass the check before any failure is counted. A success, or a
+// try that never got to its check, takes the count back (succeed, undo).
+func (t *throttle) begin(addr, name string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if wait := t.waitLocked(addr, name); wait > 0 {
+		return wait
+	}
+	t.failLocked(addr, name)
+	return 0
+}
+
 // wait returns how long a sign-in as name from addr must wait; zero means it may try.
 func (t *throttle) wait(addr, name string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.waitLocked(addr, name)
+}
+
+func (t *throttle) waitLocked(addr, name string) time.Duration {
 	now := t.now()
 	name = strings.ToLower(name)
 	known := t.isKnown(now, addr, name)
@@ -85,6 +103,10 @@ func (t *throttle) wait(addr, name string) time.Duration {
 func (t *throttle) fail(addr, name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.failLocked(addr, name)
+}
+
+func (t *throttle) failLocked(addr, name string) {
 	now := t.now()
 	name = strings.ToLower(name)
 	t.refill(now)
@@ -94,12 +116,32 @@ func (t *throttle) fail(addr, name string) {
 	t.count(now, "n|"+name, freeSpreadFailure)
 }
 
-// succeed forgets the failures of this name from this address, and remembers the
-// address as one this name signs in from.
+// undo takes back the failure begin counted for a try that never got to its check.
+func (t *throttle) undo(addr, name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.undoLocked(addr, strings.ToLower(name))
+}
+
+func (t *throttle) undoLocked(addr, name string) {
+	t.budget = min(globalBudget, t.budget+1)
+	for key, free := range map[string]int{"p|" + addr + "|" + name: freeFailures, "a|" + addr: freeSpreadFailure, "n|" + name: freeSpreadFailure} {
+		if a := t.fails[key]; a != nil && a.n > 0 {
+			a.n--
+			if a.n < free {
+				a.until = time.Time{}
+			}
+		}
+	}
+}
+
+// succeed takes back the failure begin counted, forgets the failures of this name from
+// this address, and remembers the address as one this name signs in from.
 func (t *throttle) succeed(addr, name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	name = strings.ToLower(name)
+	t.undoLocked(addr, name)
 	delete(t.fails, "p|"+addr+"|"+name)
 	if len(t.known) >= maxThrottleKeys {
 		t.purge(t.now())

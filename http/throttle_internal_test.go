@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -158,5 +160,33 @@ func TestClientAddress(t *testing.T) {
 				t.Fatalf("clientAddress = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// Tries sent in parallel are counted as they begin, before any password is checked: of
+// many at once, only the free ones go through; a success takes its count back.
+func TestThrottleCountsTriesAsTheyBegin(t *testing.T) {
+	th, _ := testThrottle()
+	var wg sync.WaitGroup
+	var through atomic.Int64
+	for range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if th.begin("192.0.2.1", "ana") == 0 {
+				through.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := through.Load(); n != freeFailures {
+		t.Fatalf("%d of 60 parallel tries went through, want %d", n, freeFailures)
+	}
+	th2, _ := testThrottle()
+	for range 20 {
+		if th2.begin("192.0.2.2", "bo") != 0 {
+			t.Fatal("a try waited although every earlier one succeeded")
+		}
+		th2.succeed("192.0.2.2", "bo")
 	}
 }

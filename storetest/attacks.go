@@ -14,6 +14,7 @@ import (
 type Attacker struct {
 	Exec         func(query string) error
 	DropTriggers []string
+	Service      *latchkey.Service // the service the log was written through (set by the suite)
 }
 
 // RunAuditAttacks cuts the audit log short, rewrites an entry with every later hash
@@ -35,6 +36,16 @@ func RunAuditAttacks(t *testing.T, open func(t *testing.T) (latchkey.Store, Atta
 		}, "was altered"},
 		{"HeadRemoved", func(t *testing.T, a Attacker, _ []*latchkey.AuditEntry) {
 			mustExec(t, a, `DELETE FROM audit_head`)
+		}, "is missing"},
+		{"TruncationWithHeadRemovedThenAWrite", func(t *testing.T, a Attacker, _ []*latchkey.AuditEntry) {
+			mustExec(t, a, `DELETE FROM audit WHERE seq > 4`)
+			mustExec(t, a, `DELETE FROM audit_head`)
+			// The next change must not record a new head over the cut.
+			s := a.Service
+			err := s.CreatePerson(ctx(), &latchkey.Person{Name: "Next", Role: latchkey.RoleGuest})
+			if latchkey.ErrorCode(err) != latchkey.EUNAVAILABLE {
+				t.Fatalf("a change on a log cut with its head: %v; want it refused", err)
+			}
 		}, "is missing"},
 		{"EntriesAppended", func(t *testing.T, a Attacker, e []*latchkey.AuditEntry) {
 			forged := *e[5]
@@ -76,6 +87,7 @@ func RunAuditAttacks(t *testing.T, open func(t *testing.T) (latchkey.Store, Atta
 			for _, q := range a.DropTriggers {
 				mustExec(t, a, q)
 			}
+			a.Service = s
 			tt.do(t, a, entries)
 			_, err := s.VerifyAuditLog(ctx())
 			if latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), tt.names) {

@@ -136,3 +136,49 @@ func testAuditAuthenticated(t *testing.T, store latchkey.Store) {
 	// Cutting entries off the end and rewriting them are attacks through SQL, behind
 	// the store's back: the stores' own tests make them (AuditTruncation, AuditRewrite).
 }
+
+// A chosen PIN refused for colliding with another code would tell its chooser something
+// of that code. For someone who may not reveal codes the refusal names no code, is
+// recorded, and comes after the PIN's own rules; a few such refusals use up the choice.
+func testCollisionOracle(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	_, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, PIN: "482913", LockIDs: []int64{l.ID}})
+	must(t, err)
+	installer := as(latchkey.UserInstaller, 7)
+	try := func(pin string) error {
+		_, _, err := s.CreateCode(installer, latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guess"}, PIN: pin, LockIDs: []int64{l.ID}})
+		return err
+	}
+	// Refused on its own rules first: nothing is said of the other codes.
+	err = try("482913999")
+	if msg := latchkey.ErrorMessage(err); latchkey.ErrorCode(err) != latchkey.EINVALID || strings.Contains(msg, "same") || strings.Contains(msg, "collides") {
+		t.Fatalf("a PIN too long: %v", err)
+	}
+	for i := range 5 {
+		err = try("482913")
+		if msg := latchkey.ErrorMessage(err); latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(msg, "collides") || strings.Contains(msg, "no.") {
+			t.Fatalf("try %d: %v; want a refusal that names no code", i, err)
+		}
+	}
+	err = try("731904") // would be accepted, but the allowance is spent
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		entries, err := tx.FindAudit(ctx(), 0, 100)
+		n := 0
+		for _, e := range entries {
+			if e.Action == "code.refused" {
+				n++
+			}
+		}
+		if n != 5 {
+			t.Errorf("%d refusals recorded, want 5", n)
+		}
+		return err
+	}))
+	// Someone who may reveal codes is told which rule refused it, as before.
+	_, _, err = s.CreateCode(as(latchkey.UserManager, 8), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "M"}, PIN: "482913", LockIDs: []int64{l.ID}})
+	if latchkey.ErrorCode(err) != latchkey.EINVALID || strings.Contains(latchkey.ErrorMessage(err), "collides") {
+		t.Fatalf("a manager's duplicate: %v", err)
+	}
+}

@@ -102,6 +102,8 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentFailures", testConcurrentFailures},
 		{"Keys", testKeys},
 		{"BittingsSealed", testBittingsSealed},
+		{"CollisionOracle", testCollisionOracle},
+		{"RecordLimits", testRecordLimits},
 		{"Codes", testCodes},
 		{"NoLockout", testNoLockout},
 		{"WaysIn", testWaysIn},
