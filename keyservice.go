@@ -360,6 +360,7 @@ func (s *Service) RecordRekey(ctx context.Context, r Rekey) (l *Lock, err error)
 		return nil, Errorf(EUNSAFE, "Before the rekey is recorded, the new key must work %d times from outside and from inside, with the door open (recorded: %d, both sides %s, door open %s). Make before break: keep the old key until the new one works every time.",
 			RekeyTests, r.Tests, yesNo(r.BothSides), yesNo(r.DoorOpen))
 	}
+	r.Note = plainLines(r.Note)
 	if err := validateText("Rekey note", r.Note, maxRekeyNoteLen, true); err != nil {
 		return nil, err
 	}

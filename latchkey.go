@@ -26,6 +26,12 @@ const (
 // a larger change would hold the one writer, and every other change, for seconds.
 const MaxLocksPerChange = 500
 
+// plainLines trims text typed in a box of several lines and keeps its line breaks as
+// line feeds alone (browsers send "\r\n").
+func plainLines(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\r\n", "\n")
+}
+
 // validateName checks a person-facing name or label: required, one line of plain text,
 // bounded.
 func validateName(what, s string) error {
@@ -36,9 +42,11 @@ func validateName(what, s string) error {
 }
 
 // validateText checks text typed by a person: valid UTF-8, at most max characters, and
-// no characters that hide or reorder what is shown: control characters (C0 and C1; tabs
-// and line breaks only where multiline), and the bidirectional overrides and isolates
-// that make "txt.exe" look like "exe.txt". Empty text passes.
+// no characters that hide, reorder or rewrite what is shown: control characters (C0 and
+// C1; tabs and line feeds only where multiline, never a carriage return, which lets text
+// overwrite itself on a terminal), line and paragraph separators, and invisible format
+// characters (the bidirectional overrides that make "txt.exe" look like "exe.txt",
+// zero-width spaces that make "a\u200bna" look like "ana"). Empty text passes.
 func validateText(what, s string, max int, multiline bool) error {
 	switch {
 	case !utf8.ValidString(s):
@@ -48,11 +56,13 @@ func validateText(what, s string, max int, multiline bool) error {
 	}
 	for _, r := range s {
 		switch {
-		case multiline && (r == '\n' || r == '\r' || r == '\t'):
-		case unicode.IsControl(r):
-			return Errorf(EINVALID, "%s contains a control character; use plain text.", what)
+		case multiline && (r == '\n' || r == '\t'):
+		case unicode.IsControl(r), unicode.In(r, unicode.Zl, unicode.Zp):
+			return Errorf(EINVALID, "%s contains a control character or a line break where none belongs; use plain text.", what)
 		case unicode.Is(unicode.Bidi_Control, r):
 			return Errorf(EINVALID, "%s contains a character that reorders text (a bidirectional control); use plain text.", what)
+		case unicode.Is(unicode.Cf, r):
+			return Errorf(EINVALID, "%s contains an invisible character (such as a zero-width space); use plain text.", what)
 		}
 	}
 	return nil

@@ -55,3 +55,36 @@ func TestSiteAndPersonValidate(t *testing.T) {
 		t.Errorf("door: %v", err)
 	}
 }
+
+// Text that hides, reorders or rewrites what is shown is refused in names and notes;
+// line feeds and tabs are kept in notes only.
+func TestTextRules(t *testing.T) {
+	for name, tt := range map[string]struct {
+		text  string
+		notes bool // in the notes (several lines) rather than the name
+		ok    bool
+	}{
+		"OK/Name":               {"Front door", false, true},
+		"OK/Accents":            {"Porte d'entrée", false, true},
+		"OK/NotesLines":         {"line one\nline two\tend", true, true},
+		"ErrZeroWidthSpace":     {"A\u200bna", false, false},
+		"ErrRightToLeft":        {"Front\u202edoor", false, false},
+		"ErrLineSeparator":      {"Front\u2028door", false, false},
+		"ErrLineFeedInName":     {"Front\ndoor", false, false},
+		"ErrCarriageReturn":     {"line one\rOVERWRITE", true, false},
+		"ErrC1Control":          {"Front\u0085door", false, false},
+		"ErrParagraphSeparator": {"a\u2029b", true, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := latchkey.Lock{DoorID: 1, Name: "Deadbolt"}
+			if tt.notes {
+				l.Notes = tt.text
+			} else {
+				l.Name = tt.text
+			}
+			if err := l.Validate(); (err == nil) != tt.ok {
+				t.Fatalf("Validate(%q) = %v, want ok=%v", tt.text, err, tt.ok)
+			}
+		})
+	}
+}

@@ -177,7 +177,7 @@ func (s *Service) DeleteDoor(ctx context.Context, id int64) error {
 // and device state are the domain's to derive, and its key is recorded with SetLockKey
 // (which checks the key): a caller's values for them are refused.
 func (s *Service) CreateLock(ctx context.Context, l *Lock) error {
-	l.ID, l.Name = 0, strings.TrimSpace(l.Name)
+	l.ID, l.Name, l.Notes = 0, strings.TrimSpace(l.Name), plainLines(l.Notes)
 	switch {
 	case l.Status != "":
 		return Errorf(EINVALID, "A lock's status is derived from its records (its model, its keys, what it reports); it cannot be set.")
@@ -237,7 +237,7 @@ func (s *Service) UpdateLock(ctx context.Context, id int64, u LockUpdate) (l *Lo
 			dst *string
 		}{{u.Name, &l.Name}, {u.ModelID, &l.ModelID}, {u.SerialNumber, &l.SerialNumber}, {u.Notes, &l.Notes}} {
 			if set.src != nil {
-				*set.dst = strings.TrimSpace(*set.src)
+				*set.dst = plainLines(*set.src)
 			}
 		}
 		if u.HasSmartKey != nil {

@@ -58,7 +58,7 @@ func firstLine(s string) string {
 
 // AddServiceEntry appends to a lock's service log.
 func (s *Service) AddServiceEntry(ctx context.Context, e *ServiceEntry) error {
-	e.ID, e.Note = 0, strings.TrimSpace(e.Note)
+	e.ID, e.Note = 0, plainLines(e.Note)
 	if e.Kind == "" {
 		e.Kind = ServiceNote
 	}

@@ -22,7 +22,7 @@ func (s *Site) Validate() error {
 	if s.TimeZone == "" {
 		return Errorf(EINVALID, "Site time zone is required (an IANA name such as America/Chicago).")
 	}
-	if _, err := time.LoadLocation(s.TimeZone); err != nil {
+	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" {
 		return Errorf(EINVALID, "Site time zone %q is not a known IANA time zone; use a name such as America/Chicago.", s.TimeZone)
 	}
 	return nil

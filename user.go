@@ -83,9 +83,22 @@ func require(ctx context.Context, p Permission) error {
 		return Errorf(EUNAUTHORIZED, "Sign in first.")
 	}
 	if !who.Role.Allows(p) {
-		return Errorf(EFORBIDDEN, "A %s may not %s; ask an owner or a manager.", who.Role, p)
+		return Forbidden(who.Role, p)
 	}
 	return nil
+}
+
+// Forbidden is the refusal of an act a role does not allow, saying who may do it.
+func Forbidden(r UserRole, p Permission) *Error {
+	article := "A"
+	if strings.ContainsRune("aeiou", rune(strings.ToLower(string(r) + "x")[0])) {
+		article = "An"
+	}
+	ask := "an owner or a manager"
+	if !UserManager.Allows(p) {
+		ask = "an owner"
+	}
+	return Errorf(EFORBIDDEN, "%s %s may not %s; ask %s.", article, r, p, ask)
 }
 
 // requireAccountManager refuses to manage accounts unless the acting principal is an

@@ -35,3 +35,20 @@ func TestRolePermissions(t *testing.T) {
 		}
 	}
 }
+
+// A refusal says who may do it, in plain English.
+func TestForbiddenMessage(t *testing.T) {
+	for _, tt := range []struct {
+		role latchkey.UserRole
+		perm latchkey.Permission
+		want string
+	}{
+		{latchkey.UserInstaller, latchkey.PermReveal, "An installer may not reveal codes; ask an owner or a manager."},
+		{latchkey.UserViewer, latchkey.PermWrite, "A viewer may not change records; ask an owner or a manager."},
+		{latchkey.UserManager, latchkey.PermAdmin, "A manager may not manage accounts; ask an owner."},
+	} {
+		if got := latchkey.Forbidden(tt.role, tt.perm).Message; got != tt.want {
+			t.Errorf("Forbidden(%s, %s) = %q, want %q", tt.role, tt.perm, got, tt.want)
+		}
+	}
+}

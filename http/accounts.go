@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -24,8 +25,8 @@ func (req TokenRequest) life() *time.Duration {
 		return nil
 	}
 	d := time.Duration(*req.ExpiresInDays) * 24 * time.Hour
-	if *req.ExpiresInDays < 0 {
-		d = -1 // refused by the domain with the rule in words
+	if *req.ExpiresInDays < 0 || *req.ExpiresInDays > 100*365 {
+		d = -1 // refused by the domain with the rule in words (and no overflow)
 	}
 	return &d
 }
@@ -187,7 +188,7 @@ func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request, req P
 		return latchkey.Errorf(latchkey.EFORBIDDEN, "An API token cannot change its account's password; sign in with the password instead.")
 	}
 	if _, err := s.signIn(r, p.Name, req.Current); err != nil {
-		if latchkey.ErrorCode(err) == latchkey.EUNAUTHORIZED {
+		if latchkey.ErrorCode(err) == latchkey.EUNAUTHORIZED && !errors.As(err, new(throttled)) {
 			return latchkey.Errorf(latchkey.EINVALID, "The current password is not right.")
 		}
 		return err

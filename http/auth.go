@@ -53,7 +53,7 @@ func (s *Server) authorize(rt route, next http.Handler) http.Handler {
 				return
 			}
 			if !p.Role.Allows(rt.Perm) {
-				writeError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "A %s may not %s; ask an owner or a manager.", p.Role, rt.Perm))
+				writeError(w, r, latchkey.Forbidden(p.Role, rt.Perm))
 				return
 			}
 		}

@@ -41,6 +41,9 @@ func decodeJSON(body []byte, v any) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return latchkey.Errorf(latchkey.EINVALID, "The request body must be a JSON object ({...}); see /api/v1/openapi.json for this route's fields.")
 	}
+	if err := checkKeys(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -50,6 +53,55 @@ func decodeJSON(body []byte, v any) error {
 		return latchkey.Errorf(latchkey.EINVALID, "The request body has more after its JSON object; send exactly one object.")
 	}
 	return nil
+}
+
+// checkKeys refuses what encoding/json would quietly accept: a key written twice in one
+// object (the last would win) and a key in another case than the field's ("NAME" would
+// fill name). Every field of the API is lower case.
+func checkKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object, wantKey bool
+		keys            map[string]bool
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // malformed JSON is the decoder's to name
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if key, ok := tok.(string); ok && top != nil && top.object && top.wantKey {
+			switch {
+			case top.keys[key]:
+				return latchkey.Errorf(latchkey.EINVALID, "Field %q is given twice; give each field once.", key)
+			case key != strings.ToLower(key):
+				return latchkey.Errorf(latchkey.EINVALID, "Field %q is not a field of this route: field names are lower case (%q).", key, strings.ToLower(key))
+			}
+			top.keys[key], top.wantKey = true, false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{object: true, wantKey: true, keys: map[string]bool{}})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the object around it, if any, wants its next key.
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].wantKey = true
+		}
+		if len(stack) == 0 {
+			return nil
+		}
+	}
 }
 
 // jsonError turns a decoding error into a message that names the field and what it

@@ -27,6 +27,9 @@ func TestDecodeJSON(t *testing.T) {
 		{"ErrFraction", `{"site_id":1.5}`, `Field "site_id" must be a whole number in range`},
 		{"ErrSyntax", `{"name":"x",}`, "not valid JSON"},
 		{"ErrCut", `{"name":"x"`, "ends in the middle"},
+		{"ErrDuplicateKey", `{"name":"one","name":"two"}`, `Field "name" is given twice`},
+		{"ErrUpperCaseKey", `{"NAME":"x"}`, `field names are lower case`},
+		{"OK/NestedSameKeys", `{"name":"x","site_id":1}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

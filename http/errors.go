@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -43,24 +44,33 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
-// throttled is a refusal to try again too soon.
+// throttled is a refusal to try again too soon: unavailable, with how long to wait.
 type throttled struct {
 	retry time.Duration
 }
 
-func (t throttled) Error() string { return "throttled" }
+func (t throttled) Error() string { return t.Unwrap().Error() }
+
+// Unwrap gives the refusal as Latchkey's error, so that every page and answer shows it.
+func (t throttled) Unwrap() error {
+	return latchkey.Errorf(latchkey.EUNAVAILABLE, "Too many failed sign-ins; wait %s and try again.", t.retry.Round(time.Second))
+}
+
+// statusOf is the HTTP status of an error, setting Retry-After for a refusal to try again
+// too soon.
+func statusOf(w http.ResponseWriter, err error) int {
+	var t throttled
+	if errors.As(err, &t) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(t.retry.Seconds())+1))
+		return http.StatusTooManyRequests
+	}
+	return statusByCode[latchkey.ErrorCode(err)]
+}
 
 // writeError writes err as JSON. Only coded errors' messages reach the client; anything
 // else is logged with the request id and reported as "Internal error."
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code, msg, status := latchkey.ErrorCode(err), latchkey.ErrorMessage(err), 0
-	if t, ok := err.(throttled); ok {
-		code, status = latchkey.EUNAVAILABLE, http.StatusTooManyRequests
-		msg = "Too many failed sign-ins; wait " + t.retry.Round(time.Second).String() + " and try again."
-		w.Header().Set("Retry-After", strconv.Itoa(int(t.retry.Seconds())+1))
-	} else {
-		status = statusByCode[code]
-	}
+	code, msg, status := latchkey.ErrorCode(err), latchkey.ErrorMessage(err), statusOf(w, err)
 	if code == latchkey.EINTERNAL {
 		logger(r).Error("request failed", slog.String("error", err.Error()))
 	}

@@ -85,6 +85,10 @@ func parsePages() map[string]*template.Template {
 	return out
 }
 
+// doneMessages are what a page says after a form posted to it: named in the URL, so
+// that no link can make Latchkey's pages say anything else.
+var doneMessages = map[string]string{"lock": "Lock added.", "logged": "Logged.", "person": "Person added.", "confirmed": "Confirmed."}
+
 // base is what every page shows.
 type base struct {
 	CSS, HTMX, Live string
@@ -96,7 +100,8 @@ type base struct {
 }
 
 func (s *Server) base(r *http.Request, nav string) base {
-	b := base{CSS: s.assets["app.css"].path, HTMX: s.assets["htmx-2.0.7.min.js"].path, Live: s.assets["live.js"].path, Nav: nav, Flash: r.URL.Query().Get("done")}
+	b := base{CSS: s.assets["app.css"].path, HTMX: s.assets["htmx-2.0.7.min.js"].path, Live: s.assets["live.js"].path, Nav: nav,
+		Flash: doneMessages[r.URL.Query().Get("done")]}
 	if p, ok := latchkey.PrincipalFromContext(r.Context()); ok {
 		b.User = &p
 		b.CanWrite, b.CanReveal = p.Role.Allows(latchkey.PermWrite), p.Role.Allows(latchkey.PermReveal)
@@ -182,7 +187,7 @@ func (s *Server) uiAuthorize(rt uiRoute, next http.HandlerFunc) http.HandlerFunc
 			return
 		}
 		if !p.Role.Allows(rt.Perm) {
-			s.renderError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "A %s may not %s; ask an owner or a manager.", p.Role, rt.Perm))
+			s.renderError(w, r, latchkey.Forbidden(p.Role, rt.Perm))
 			return
 		}
 		next(w, r)
@@ -227,10 +232,7 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		page := loginPage{base: s.base(r, ""), Name: name, Next: next}
 		page.Error = latchkey.ErrorMessage(err)
-		if t, ok := err.(throttled); ok {
-			page.Error = "Too many failed sign-ins; wait " + t.retry.Round(time.Second).String() + " and try again."
-		}
-		s.render(w, r, http.StatusUnauthorized, "login", page)
+		s.render(w, r, statusOf(w, err), "login", page)
 		return
 	}
 	if err := s.setSessionCookie(w, r, u); err != nil {
@@ -445,7 +447,7 @@ func (s *Server) pageAddLock(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/?done="+url.QueryEscape("Lock added."), http.StatusSeeOther)
+	http.Redirect(w, r, "/?done=lock", http.StatusSeeOther)
 }
 
 type codeLine struct {
@@ -546,8 +548,11 @@ func (s *Server) pageSheet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The sheet prints the key to scale for whoever may see its cuts; that is a reveal,
-	// recorded like any other.
-	if p, _ := latchkey.PrincipalFromContext(r.Context()); rec.Key != nil && p.Role.Allows(latchkey.PermReveal) {
+	// recorded like any other, and so only when the person opened it from Latchkey's own
+	// pages: a link on another site must not make a reveal in their name.
+	site := r.Header.Get("Sec-Fetch-Site")
+	fromHere := site == "" || site == "same-origin" || site == "none"
+	if p, _ := latchkey.PrincipalFromContext(r.Context()); rec.Key != nil && fromHere && p.Role.Allows(latchkey.PermReveal) {
 		if rec.Key.Bitting, err = s.Service.RevealBitting(r.Context(), rec.Key.ID); err != nil {
 			s.renderError(w, r, err)
 			return
@@ -572,7 +577,7 @@ func (s *Server) pageAddService(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/locks/"+strconv.FormatInt(id, 10)+"?done="+url.QueryEscape("Logged."), http.StatusSeeOther)
+	http.Redirect(w, r, "/locks/"+strconv.FormatInt(id, 10)+"?done=logged", http.StatusSeeOther)
 }
 
 type peoplePage struct {
@@ -598,7 +603,7 @@ func (s *Server) pageAddPerson(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/people?done="+url.QueryEscape(p.Name+" added."), http.StatusSeeOther)
+	http.Redirect(w, r, "/people?done=person", http.StatusSeeOther)
 }
 
 type codeRow struct {
@@ -764,7 +769,7 @@ func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/locks/"+strconv.FormatInt(lockID, 10)+"?done="+url.QueryEscape("Confirmed."), http.StatusSeeOther)
+	http.Redirect(w, r, "/locks/"+strconv.FormatInt(lockID, 10)+"?done=confirmed", http.StatusSeeOther)
 }
 
 type keysPage struct {

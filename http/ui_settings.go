@@ -76,7 +76,7 @@ func (s *Server) settings(w http.ResponseWriter, r *http.Request, done string, a
 	page.Flash = done
 	status := http.StatusOK
 	if actErr != nil {
-		page.Flash, page.Error, status = "", latchkey.ErrorMessage(actErr), statusByCode[latchkey.ErrorCode(actErr)]
+		page.Flash, page.Error, status = "", latchkey.ErrorMessage(actErr), statusOf(w, actErr)
 	}
 	var err error
 	if page.Tokens, err = s.Service.FindTokens(r.Context(), 0); err != nil {
@@ -94,7 +94,7 @@ func (s *Server) settings(w http.ResponseWriter, r *http.Request, done string, a
 }
 
 func (s *Server) pageSettings(w http.ResponseWriter, r *http.Request) {
-	s.settings(w, r, r.URL.Query().Get("done"), nil, "")
+	s.settings(w, r, "", nil, "")
 }
 
 // settingsAct runs an act on the record named in the path, and shows the page again.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,6 +61,11 @@ func (m *Main) writeOut(path string, data []byte, what string) error {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return latchkey.Errorf(latchkey.EINVALID, "Cannot write the %s to %s: %v.", what, path, err)
 	}
+	// WriteFile keeps the mode of a file that was there: a backup or sheet written over a
+	// file anyone could read would stay readable.
+	if err := os.Chmod(path, 0o600); err != nil {
+		return latchkey.Errorf(latchkey.EINVALID, "Cannot make %s readable by you only: %v.", path, err)
+	}
 	if m.json {
 		return m.emit(map[string]any{"file": path, "bytes": len(data)}, nil)
 	}
@@ -95,7 +101,7 @@ func writeLocksCSV(w io.Writer, r *latchkey.Records) error {
 		}
 		return t.Format(time.DateOnly)
 	}
-	cw := csv.NewWriter(w)
+	cw := &safeCSV{csv.NewWriter(w)}
 	cw.Write([]string{"lock_id", "site", "door", "lock", "model", "status", "serial_number", "purchased", "installed", "key", "codes_set", "codes_pending", "connection"})
 	for _, l := range r.Locks {
 		d := doors[l.DoorID]
@@ -112,6 +118,20 @@ func writeLocksCSV(w io.Writer, r *latchkey.Records) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// safeCSV writes rows for a spreadsheet: a cell that starts like a formula (=, +, -, @,
+// a tab or a carriage return) is written with a leading apostrophe, so that a name typed
+// into Latchkey is shown as text, never run.
+type safeCSV struct{ *csv.Writer }
+
+func (w *safeCSV) Write(row []string) error {
+	for i, cell := range row {
+		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			row[i] = "'" + cell
+		}
+	}
+	return w.Writer.Write(row)
 }
 
 func (m *Main) backupCommand() *cobra.Command {

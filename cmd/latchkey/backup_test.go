@@ -85,3 +85,29 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Errorf("csv export:\n%s", r.stdout)
 	}
 }
+
+// An export is read by spreadsheets: a name typed like a formula is written as text.
+// Files written over an existing one end up readable by their owner only.
+func TestExportIsSafeToOpen(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"site", "add", "Home"}, {"door", "add", "--site", "1", "Front"},
+		{"lock", "add", "--door", "1", "=HYPERLINK(\"http://evil.example\")", "--model", "916"}} {
+		if r := runCLI(t, "", append(args, "--data", dir)...); r.status != 0 {
+			t.Fatalf("%v: %s", args, r.stderr)
+		}
+	}
+	out := filepath.Join(dir, "locks.csv")
+	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", "export", "--format", "csv", "-o", out, "--data", dir); r.status != 0 {
+		t.Fatalf("export: %s", r.stderr)
+	}
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), `"'=HYPERLINK(""http://evil.example"")"`) {
+		t.Fatalf("the formula was not written as text:\n%s", b)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the export over a 0644 file has mode %v (%v)", fi.Mode().Perm(), err)
+	}
+}
