@@ -18,12 +18,14 @@ const auditLockKey = 0x4c61_7463_684b_6579 // "LatchKey"
 // Update runs fn in a write transaction, shared with the other changes of this process
 // waiting at the same moment (group commit), and returns once its change is durable or
 // has failed. Changes from other processes are serialised by the audit chain's lock.
+// fn may run more than once, in a new transaction each time, when a change before it
+// fails late (see groupcommit.Writer.Update).
 func (db *DB) Update(ctx context.Context, fn func(latchkey.Tx) error) error {
 	return db.writer.Update(ctx, fn)
 }
 
 // WriteStats reports the group-commit writer's work: how many changes shared how many
-// transactions.
+// batches, and how many transactions were given up after a late failure.
 func (db *DB) WriteStats() groupcommit.Stats { return db.writer.Stats() }
 
 // beginBatch starts a shared write transaction for the group-commit writer. BEGIN and
@@ -35,7 +37,6 @@ func (db *DB) beginBatch() (groupcommit.Batch, error) {
 	}
 	b := &batch{pooled: conn, pipeline: pipeline{conn: conn.Conn()}}
 	b.records = sqlstore.NewBatchTx(&b.pipeline, dialect{})
-	b.lateFailure = b.records.Forget
 	b.hold(nil, `BEGIN`)
 	b.hold(nil, `SELECT pg_advisory_xact_lock($1)`, int64(auditLockKey))
 	return b, nil
@@ -67,6 +68,16 @@ func (b *batch) Tx() latchkey.Tx { return b.records }
 func (b *batch) EndSavepoint(keep bool, failed func(error)) error {
 	c := b.current
 	b.current = nil
+	if b.broken != nil {
+		return b.broken
+	}
+	aborted := b.conn.PgConn().TxStatus() == 'E'
+	if keep && aborted {
+		// The change returned no error, but one of its statements failed: nothing of it
+		// can be kept.
+		failed(errAborted)
+		keep = false
+	}
 	b.records.EndChange(keep)
 	switch i := b.savepointHeld(c); {
 	case i >= 0 && (!keep || !b.holdsDeferred(c)):
@@ -74,9 +85,9 @@ func (b *batch) EndSavepoint(keep bool, failed func(error)) error {
 	case keep:
 		c.failed = failed
 		b.hold(c, `RELEASE SAVEPOINT change`)
-	case b.conn.PgConn().TxStatus() == 'E':
+	case aborted:
 		b.drop(c)
-		return b.rollBack() // a statement failed: nothing else runs until this
+		return b.rollBack() // nothing else runs until this
 	default:
 		b.drop(c)
 		b.hold(nil, `ROLLBACK TO SAVEPOINT change`)
