@@ -31,12 +31,17 @@ func (db *DB) WriteStats() groupcommit.Stats { return db.writer.Stats() }
 // beginBatch starts a shared write transaction for the group-commit writer. BEGIN and
 // the audit lock are held, to travel with the batch's first statement.
 func (db *DB) beginBatch() (groupcommit.Batch, error) {
+	// The ids to number anew were left by a batch given up just before: this batch, which
+	// the writer begins next, runs its other changes again. No later batch sees them.
+	renumber := db.renumber
+	db.renumber = nil
 	conn, err := db.write.Acquire(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	b := &batch{pooled: conn, pipeline: pipeline{conn: conn.Conn()}}
-	b.records = sqlstore.NewBatchTx(&b.pipeline, dialect{})
+	b := &batch{db: db, pooled: conn, pipeline: pipeline{conn: conn.Conn()}, ids: map[string]*ids{}, renumber: renumber}
+	b.records = sqlstore.NewBatchTx(b, dialect{})
+	b.lateFailure = b.givenUp
 	b.hold(nil, `BEGIN`)
 	b.hold(nil, `SELECT pg_advisory_xact_lock($1)`, int64(auditLockKey))
 	return b, nil
@@ -44,12 +49,23 @@ func (db *DB) beginBatch() (groupcommit.Batch, error) {
 
 // batch is a shared write transaction on one connection; each change runs in a
 // savepoint of it. A change costs one round trip for each statement whose answer it
-// needs: everything else travels with those (see pipeline).
+// needs (a read, an update that must find its row): everything else travels with those
+// (see pipeline), inserts too, for the batch numbers new rows itself (see ids).
 type batch struct {
 	pipeline
+	db      *DB
 	pooled  *pgxpool.Conn
 	records *sqlstore.Tx
+	ids     map[string]*ids // by table
+
+	numbered []numbered     // the ids the batch gave, and to which change
+	renumber map[rowID]bool // ids a given-up batch gave: a row that comes with one is numbered anew
 }
+
+var (
+	_ sqlstore.Deferrer = (*batch)(nil)
+	_ sqlstore.Numberer = (*batch)(nil)
+)
 
 func (b *batch) Savepoint() error {
 	if b.broken != nil {
@@ -125,6 +141,7 @@ func (b *batch) Commit() error {
 	if b.sends == 0 && len(b.held) == 2 { // BEGIN and the lock
 		return nil
 	}
+	b.holdSequences()
 	br, err := b.send(`COMMIT`, nil)
 	if err != nil {
 		return err

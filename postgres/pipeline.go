@@ -11,9 +11,9 @@ import (
 
 // pipeline runs a batch's statements on its connection so that the ones nobody waits
 // for cost no round trip of their own: BEGIN, the audit lock, savepoints and their
-// release, and the statements a change defers (its audit entry and head) are held, and
-// sent in one pipelined round trip with the next statement whose answer is needed, or
-// with the commit.
+// release, and the statements a change defers (its inserts, its audit entry and head) are
+// held, and sent in one pipelined round trip with the next statement whose answer is
+// needed, or with the commit.
 //
 // Every statement runs on a context of its own: pgx answers a cancelled context by
 // cancelling the statement, which would abort the transaction the batch's callers share.
@@ -25,6 +25,8 @@ type pipeline struct {
 	// broken is set once the transaction cannot go on: a statement of the batch's own
 	// (BEGIN, the lock, a savepoint) failed, or a change failed late.
 	broken error
+	// lateFailure is told when a kept change's deferred statement fails.
+	lateFailure func(*change)
 }
 
 // change is one change of a batch, as far as its held statements are concerned.
@@ -110,6 +112,7 @@ func (p *pipeline) send(query string, args []any) (pgx.BatchResults, error) {
 		p.broken = err
 	case h.of != p.current: // a change that ended: a late failure
 		h.of.failed(err)
+		p.lateFailure(h.of)
 		p.broken = errGivenUp
 		return nil, errGivenUp
 	}

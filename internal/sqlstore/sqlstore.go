@@ -35,6 +35,17 @@ type Deferrer interface {
 	Defer(query string, args ...any)
 }
 
+// Numberer is a Querier that numbers new rows itself, so that an insert need not wait
+// for the database to say which id it gave, and can be deferred.
+type Numberer interface {
+	// NumberRow returns the id of a row about to be inserted into table. id is the id
+	// the row comes with: 0 for a new row, which gets the next id; otherwise its own (a
+	// restore), which it keeps and which later ids do not meet. An id the Numberer gave
+	// in a transaction it gave up (see Deferrer) belongs to no row: a row that comes
+	// with one, as a change run again does, is numbered anew.
+	NumberRow(ctx context.Context, table string, id int64) (int64, error)
+}
+
 // Row is one row of a result.
 type Row interface {
 	Scan(dest ...any) error
