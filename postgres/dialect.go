@@ -57,8 +57,9 @@ func (dialect) DecodeTime(src any) (time.Time, error) {
 // Bool passes a boolean as it is, for a BOOLEAN column.
 func (dialect) Bool(b bool) any { return b }
 
-// AfterExplicitID moves the table's id sequence to the explicit id, unless it is past it
-// already: a restore into a store with later rows must not move it back.
+// AfterExplicitID moves the table's id sequence to id, unless it is past it already: a
+// restore into a store with later rows must not move it back. A batch runs it at commit
+// for each table it inserted into, with the largest id it used (see ids).
 func (dialect) AfterExplicitID(table string, id int64) (string, []any) {
 	return `SELECT setval(seq, GREATEST(?, COALESCE(pg_sequence_last_value(seq), 0)))
 		FROM (SELECT pg_get_serial_sequence(?, 'id')::regclass AS seq) AS s`, []any{id, table}

@@ -18,24 +18,30 @@ const auditLockKey = 0x4c61_7463_684b_6579 // "LatchKey"
 // Update runs fn in a write transaction, shared with the other changes of this process
 // waiting at the same moment (group commit), and returns once its change is durable or
 // has failed. Changes from other processes are serialised by the audit chain's lock.
+// fn may run more than once, in a new transaction each time, when a change before it
+// fails late (see groupcommit.Writer.Update).
 func (db *DB) Update(ctx context.Context, fn func(latchkey.Tx) error) error {
 	return db.writer.Update(ctx, fn)
 }
 
 // WriteStats reports the group-commit writer's work: how many changes shared how many
-// transactions.
+// batches, and how many transactions were given up after a late failure.
 func (db *DB) WriteStats() groupcommit.Stats { return db.writer.Stats() }
 
 // beginBatch starts a shared write transaction for the group-commit writer. BEGIN and
 // the audit lock are held, to travel with the batch's first statement.
 func (db *DB) beginBatch() (groupcommit.Batch, error) {
+	// The ids to number anew were left by a batch given up just before: this batch, which
+	// the writer begins next, runs its other changes again. No later batch sees them.
+	renumber := db.renumber
+	db.renumber = nil
 	conn, err := db.write.Acquire(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	b := &batch{pooled: conn, pipeline: pipeline{conn: conn.Conn()}}
-	b.records = sqlstore.NewBatchTx(&b.pipeline, dialect{})
-	b.lateFailure = b.records.Forget
+	b := &batch{db: db, pooled: conn, pipeline: pipeline{conn: conn.Conn()}, ids: map[string]*ids{}, renumber: renumber}
+	b.records = sqlstore.NewBatchTx(b, dialect{})
+	b.lateFailure = b.givenUp
 	b.hold(nil, `BEGIN`)
 	b.hold(nil, `SELECT pg_advisory_xact_lock($1)`, int64(auditLockKey))
 	return b, nil
@@ -43,12 +49,23 @@ func (db *DB) beginBatch() (groupcommit.Batch, error) {
 
 // batch is a shared write transaction on one connection; each change runs in a
 // savepoint of it. A change costs one round trip for each statement whose answer it
-// needs: everything else travels with those (see pipeline).
+// needs (a read, an update that must find its row): everything else travels with those
+// (see pipeline), inserts too, for the batch numbers new rows itself (see ids).
 type batch struct {
 	pipeline
+	db      *DB
 	pooled  *pgxpool.Conn
 	records *sqlstore.Tx
+	ids     map[string]*ids // by table
+
+	numbered []numbered     // the ids the batch gave, and to which change
+	renumber map[rowID]bool // ids a given-up batch gave: a row that comes with one is numbered anew
 }
+
+var (
+	_ sqlstore.Deferrer = (*batch)(nil)
+	_ sqlstore.Numberer = (*batch)(nil)
+)
 
 func (b *batch) Savepoint() error {
 	if b.broken != nil {
@@ -67,6 +84,16 @@ func (b *batch) Tx() latchkey.Tx { return b.records }
 func (b *batch) EndSavepoint(keep bool, failed func(error)) error {
 	c := b.current
 	b.current = nil
+	if b.broken != nil {
+		return b.broken
+	}
+	aborted := b.conn.PgConn().TxStatus() == 'E'
+	if keep && aborted {
+		// The change returned no error, but one of its statements failed: nothing of it
+		// can be kept.
+		failed(errAborted)
+		keep = false
+	}
 	b.records.EndChange(keep)
 	switch i := b.savepointHeld(c); {
 	case i >= 0 && (!keep || !b.holdsDeferred(c)):
@@ -74,9 +101,9 @@ func (b *batch) EndSavepoint(keep bool, failed func(error)) error {
 	case keep:
 		c.failed = failed
 		b.hold(c, `RELEASE SAVEPOINT change`)
-	case b.conn.PgConn().TxStatus() == 'E':
+	case aborted:
 		b.drop(c)
-		return b.rollBack() // a statement failed: nothing else runs until this
+		return b.rollBack() // nothing else runs until this
 	default:
 		b.drop(c)
 		b.hold(nil, `ROLLBACK TO SAVEPOINT change`)
@@ -114,6 +141,7 @@ func (b *batch) Commit() error {
 	if b.sends == 0 && len(b.held) == 2 { // BEGIN and the lock
 		return nil
 	}
+	b.holdSequences()
 	br, err := b.send(`COMMIT`, nil)
 	if err != nil {
 		return err

@@ -11,10 +11,9 @@ import (
 
 // pipeline runs a batch's statements on its connection so that the ones nobody waits
 // for cost no round trip of their own: BEGIN, the audit lock, savepoints and their
-// release, and the statements a change defers (its audit entry) are held, and sent in
-// one pipelined round trip with the next statement whose answer is needed. A kept
-// change's deferred statements and RELEASE thus travel with the next change's first
-// statement, or with the commit.
+// release, and the statements a change defers (its inserts, its audit entry and head) are
+// held, and sent in one pipelined round trip with the next statement whose answer is
+// needed, or with the commit.
 //
 // Every statement runs on a context of its own: pgx answers a cancelled context by
 // cancelling the statement, which would abort the transaction the batch's callers share.
@@ -24,10 +23,10 @@ type pipeline struct {
 	sends   int     // round trips so far
 	current *change // the change running now
 	// broken is set once the transaction cannot go on: a statement of the batch's own
-	// (BEGIN, the lock, a savepoint) failed.
+	// (BEGIN, the lock, a savepoint) failed, or a change failed late.
 	broken error
 	// lateFailure is told when a kept change's deferred statement fails.
-	lateFailure func()
+	lateFailure func(*change)
 }
 
 // change is one change of a batch, as far as its held statements are concerned.
@@ -61,88 +60,72 @@ func (p *pipeline) Defer(query string, args ...any) {
 	p.held = append(p.held, heldStatement{query: query, args: args, of: p.current, deferred: true})
 }
 
-// Settle sends what earlier changes held back, if anything.
-func (p *pipeline) Settle() error {
-	for _, h := range p.held {
-		if h.deferred && h.of != p.current {
-			return p.flush()
-		}
-	}
-	return nil
-}
-
 // drop forgets the held statements of change c.
 func (p *pipeline) drop(c *change) {
-	p.held = dropped(p.held, c)
-}
-
-// dropped returns held without the statements of change c.
-func dropped(held []heldStatement, c *change) []heldStatement {
-	kept := make([]heldStatement, 0, len(held))
-	for _, h := range held {
+	kept := make([]heldStatement, 0, len(p.held))
+	for _, h := range p.held {
 		if h.of != c {
 			kept = append(kept, h)
 		}
 	}
-	return kept
+	p.held = kept
 }
 
-// send sends the held statements and then query (none when it is "") in one round trip,
-// and reads the held statements' answers. The results it returns stand at query's
-// answer; the caller reads it and closes them.
+// send sends the held statements and then query in one round trip, and reads the held
+// statements' answers. The results it returns stand at query's answer; the caller reads
+// it and closes them.
 //
-// Should a kept change's deferred statement fail, that change alone is rolled back to
-// its savepoint, which its unsent RELEASE left in place, and told; what came after it is
-// sent again.
+// Should a deferred statement of a change that ended fail, the changes after it ran on
+// rows that will not be kept, and their audit entries are sealed on its own. Nothing of
+// that is repaired: the change is told of its failure, and the transaction is given up
+// (package groupcommit runs the other changes again, in a new one).
 func (p *pipeline) send(query string, args []any) (pgx.BatchResults, error) {
-	for {
-		switch {
-		case p.broken != nil:
-			return nil, p.broken
-		case p.conn.PgConn().TxStatus() == 'E':
-			// The running change's statement failed; it answers for that, and nothing
-			// more runs until it is rolled back.
-			return nil, errAborted
-		}
-		held := p.held
-		p.held = nil
-		br := p.conn.SendBatch(context.Background(), batchOf(held, query, args))
-		i, err := readHeld(br, held)
-		if err == nil {
-			p.sends++
-			return br, nil
-		}
-		br.Close()
-		var pre pgx.ErrPreprocessingBatch
-		if errors.As(err, &pre) {
-			// Nothing ran. Only a statement the shared layer got wrong fails here.
-			p.held = held
-			if pre.SQL() != query {
-				p.broken = err
-			}
-			return nil, err
-		}
-		p.sends++
-		switch h := held[i]; {
-		case !h.deferred:
-			p.broken = err
-			return nil, err
-		case h.of == p.current:
-			return nil, err // the running change's own failure: it answers for it
-		default:
-			h.of.failed(err)
-			p.lateFailure()
-			if err := p.rollBack(); err != nil {
-				return nil, err
-			}
-			p.held = dropped(held[i+1:], h.of)
-		}
+	switch {
+	case p.broken != nil:
+		return nil, p.broken
+	case p.conn.PgConn().TxStatus() == 'E':
+		// The running change's statement failed; it answers for that, and nothing more
+		// runs until it is rolled back.
+		return nil, errAborted
 	}
+	held := p.held
+	p.held = nil
+	br := p.conn.SendBatch(context.Background(), batchOf(held, query, args))
+	i, err := readHeld(br, held)
+	if err == nil {
+		p.sends++
+		return br, nil
+	}
+	br.Close()
+	var pre pgx.ErrPreprocessingBatch
+	if errors.As(err, &pre) {
+		// Nothing ran. Only a statement the shared layer got wrong fails here.
+		p.held = held
+		if pre.SQL() != query {
+			p.broken = err
+		}
+		return nil, err
+	}
+	p.sends++
+	switch h := held[i]; {
+	case !h.deferred:
+		p.broken = err
+	case h.of != p.current: // a change that ended: a late failure
+		h.of.failed(err)
+		p.lateFailure(h.of)
+		p.broken = errGivenUp
+		return nil, errGivenUp
+	}
+	return nil, err // the running change's own failure: it answers for it
 }
 
-// errAborted refuses a statement after the change's earlier one failed, as PostgreSQL
-// would.
-var errAborted = errors.New("an earlier statement of the change failed; it must be rolled back")
+var (
+	// errAborted refuses a statement after the change's earlier one failed, as
+	// PostgreSQL would.
+	errAborted = errors.New("an earlier statement of the change failed; it must be rolled back")
+	// errGivenUp refuses every statement after a late failure.
+	errGivenUp = errors.New("a change of the batch failed after it ended; the transaction is given up, and its other changes run again")
+)
 
 // rollBack rolls the failed transaction back to its innermost savepoint, and releases
 // it. It runs by the simple protocol: in a failed transaction PostgreSQL refuses to
@@ -155,15 +138,13 @@ func (p *pipeline) rollBack() error {
 	return err
 }
 
-// batchOf returns the pgx batch of held statements followed by query, if any.
+// batchOf returns the pgx batch of held statements followed by query.
 func batchOf(held []heldStatement, query string, args []any) *pgx.Batch {
 	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(held)+1)}
 	for _, h := range held {
 		b.Queue(h.query, h.args...)
 	}
-	if query != "" {
-		b.Queue(query, args...)
-	}
+	b.Queue(query, args...)
 	return b
 }
 
@@ -176,15 +157,6 @@ func readHeld(br pgx.BatchResults, held []heldStatement) (int, error) {
 		}
 	}
 	return 0, nil
-}
-
-// flush sends the held statements alone.
-func (p *pipeline) flush() error {
-	br, err := p.send("", nil)
-	if err != nil {
-		return err
-	}
-	return br.Close()
 }
 
 // Exec runs a statement and returns how many rows it changed.

@@ -26,6 +26,9 @@ type DB struct {
 	read   *pgxpool.Pool // sessions that are read-only by default
 	write  *pgxpool.Pool
 	writer *groupcommit.Writer // runs every change (group commit)
+	// renumber is what a batch given up after a late failure leaves to the one that runs
+	// its other changes again (see batch.givenUp); only the writer touches it.
+	renumber map[rowID]bool
 }
 
 var _ latchkey.Store = (*DB)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -82,4 +83,65 @@ func TestAuditAttacks(t *testing.T) {
 			DropTriggers: []string{`DROP TRIGGER audit_append_only ON audit`, `DROP TRIGGER audit_head_kept ON audit_head`},
 		}
 	})
+}
+
+// A change that swallows the failure of one of its statements and returns nil is not
+// reported kept: PostgreSQL aborted it. It is rolled back alone, and the transaction is
+// not given up: the change after it in the same transaction is kept, and runs once.
+func TestSwallowedFailureNotKept(t *testing.T) {
+	db := MustOpen(t)
+	defer db.Close()
+	ctx := latchkey.NewContextWithActor(context.Background(), "tester")
+	s := storetest.NewService(t, db)
+	site := &latchkey.Site{Name: "Home", TimeZone: "UTC"}
+	if err := s.CreateSite(ctx, site); err != nil {
+		t.Fatal(err)
+	}
+	front, back := &latchkey.Door{SiteID: site.ID, Name: "Front"}, &latchkey.Door{SiteID: site.ID, Name: "Back"}
+	for _, d := range []*latchkey.Door{front, back} {
+		if err := s.CreateDoor(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swallow := func(tx latchkey.Tx) error {
+		if err := tx.CreatePerson(ctx, &latchkey.Person{Name: "Ghost", Role: latchkey.RoleGuest}); err != nil {
+			return err
+		}
+		_ = tx.UpdateDoor(ctx, &latchkey.Door{ID: back.ID, SiteID: site.ID, Name: "Front"}) // a duplicate, ignored
+		return nil
+	}
+	// Hold the writer, then queue the two changes in order behind it.
+	running, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- db.Update(ctx, func(latchkey.Tx) error { close(running); <-release; return nil })
+	}()
+	<-running
+	before := db.WriteStats()
+	results := make([]chan error, 2)
+	for i, fn := range []func() error{
+		func() error { return db.Update(ctx, swallow) },
+		func() error { return s.CreatePerson(ctx, &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}) },
+	} {
+		results[i] = make(chan error, 1)
+		go func() { results[i] <- fn() }()
+		for db.WriteStats().Waiting <= int64(i) {
+			time.Sleep(100 * time.Microsecond)
+		}
+		time.Sleep(time.Millisecond) // from counted to queued on the writer's channel
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	swallowed, kept := <-results[0], <-results[1]
+	if swallowed == nil || kept != nil {
+		t.Fatalf("the swallowing change returned %v, the next %v; want the first alone to fail", swallowed, kept)
+	}
+	if st := db.WriteStats(); st.Batches-before.Batches != 1 || st.GivenUp != before.GivenUp {
+		t.Fatalf("stats %+v after %+v; want the two changes in one transaction, not given up", st, before)
+	}
+	people, _, err := s.FindPeople(ctx, latchkey.Page{})
+	if err != nil || len(people) != 1 || people[0].Name != "Ana" {
+		t.Fatalf("people %v (%v); want Ana alone", people, err)
+	}
 }

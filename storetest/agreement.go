@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -285,6 +286,29 @@ func agreeExplicitIDs(t *testing.T, store latchkey.Store) {
 	if k.Copies[2].ID <= high+1 {
 		t.Fatalf("a new copy after restored ones has id %d", k.Copies[2].ID)
 	}
+
+	// Within one transaction shared by several changes: a new record before an explicit
+	// id, and one after it, as when a restore shares a batch with new records.
+	people := []*latchkey.Person{{Name: "Numbered before"}, {ID: high + 100, Name: "Explicit"}, {Name: "Numbered after"}}
+	var changes []func() error
+	for _, p := range people {
+		p.Role = latchkey.RoleGuest
+		changes = append(changes, func() error {
+			return store.Update(ctx(), func(tx latchkey.Tx) error { return tx.CreatePerson(ctx(), p) })
+		})
+	}
+	for i, err := range inOneBatch(t, store, changes...) {
+		must(t, err)
+		if people[i].ID == 0 {
+			t.Fatalf("%s was given no id", people[i].Name)
+		}
+	}
+	if people[1].ID != high+100 || people[0].ID <= high+1 || people[0].ID == people[2].ID || people[2].ID <= high+100 {
+		t.Fatalf("in one batch, around explicit id %d, the store numbered new records %d and %d", high+100, people[0].ID, people[2].ID)
+	}
+	if got := create(0); got <= high+100 || got == people[2].ID {
+		t.Fatalf("after a batch with explicit id %d the store numbered a new record %d", high+100, got)
+	}
 }
 
 // A duplicate, a reference to a missing record and a record still referred to are
@@ -384,4 +408,244 @@ func agreeLateFailureAlone(t *testing.T, store latchkey.Store) {
 	}
 	_, err = s.VerifyAuditLog(ctx())
 	must(t, err)
+}
+
+// writeStats returns the store's report of its group commits.
+func writeStats(t *testing.T, store latchkey.Store) interface{ WriteStats() groupcommit.Stats } {
+	t.Helper()
+	stats, ok := store.(interface{ WriteStats() groupcommit.Stats })
+	if !ok {
+		t.Fatalf("%T does not report its group commits (WriteStats)", store)
+	}
+	return stats
+}
+
+// holdWriter keeps the store's writer busy until release is called, so that the
+// changes queued meanwhile share one transaction.
+func holdWriter(t *testing.T, store latchkey.Store) (release func()) {
+	t.Helper()
+	running, done := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- store.Update(ctx(), func(latchkey.Tx) error {
+			close(running)
+			<-done
+			return nil
+		})
+	}()
+	<-running
+	return func() {
+		close(done)
+		must(t, <-holder)
+	}
+}
+
+// inOneBatch calls each of fns, each of which makes one change, in a goroutine of its
+// own, queued one after another behind the busy writer, so that the changes share one
+// transaction in that order; it returns what each returned.
+func inOneBatch(t *testing.T, store latchkey.Store, fns ...func() error) []error {
+	t.Helper()
+	stats := writeStats(t, store)
+	release := holdWriter(t, store)
+	defer func() {
+		if release != nil {
+			release() // so that the store closes
+		}
+	}()
+	waitFor := func(what string, done func(waiting int64) bool) {
+		for deadline := time.Now().Add(30 * time.Second); !done(stats.WriteStats().Waiting); time.Sleep(100 * time.Microsecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d changes waiting", what, stats.WriteStats().Waiting)
+			}
+		}
+	}
+	// The holder's own request counts as waiting until its Update sees it taken.
+	waitFor("the holding change was not taken", func(n int64) bool { return n == 0 })
+	before := stats.WriteStats()
+	results := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = fn()
+		}()
+		waitFor(fmt.Sprintf("change %d did not queue", i), func(n int64) bool { return n > int64(i) })
+		time.Sleep(time.Millisecond) // from counted to queued on the writer's channel
+	}
+	release()
+	release = nil
+	wg.Wait()
+	if after := stats.WriteStats(); after.Batches-before.Batches != 1 || after.Changes-before.Changes != int64(len(fns)) {
+		t.Fatalf("the %d changes ran as %d changes in %d batches; want them in one", len(fns),
+			after.Changes-before.Changes, after.Batches-before.Batches)
+	}
+	return results
+}
+
+// testLateFailureRerun restores a backup into the empty store, then makes changes
+// that share one transaction, one of which fails late. On PostgreSQL a door's INSERT is
+// sent after its change ended, so a name taken by a change before it in the same
+// transaction is found late, after the changes behind it sealed their audit entries on
+// its own; SQLite finds it at once. Either way the failing change is answered with a
+// conflict and takes nothing else with it: every other change is kept once, with the
+// ids it was answered with, after the restored ones, and the audit log verifies.
+func testLateFailureRerun(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	restored := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	site := &latchkey.Site{ID: 500, Name: "Restored site", TimeZone: "UTC", CreatedAt: restored}
+	key := &latchkey.Key{ID: 800, SiteID: site.ID, Label: "Restored key", Keyway: "KW1", Bitting: "12345", State: latchkey.KeyActive, CreatedAt: restored,
+		Copies: []latchkey.KeyCopy{{ID: 900, Location: "Drawer", State: latchkey.CopyHeld}, {ID: 901, Location: "Safe", State: latchkey.CopyHeld}}}
+	must(t, s.Restore(ctx(), &latchkey.Backup{Format: latchkey.BackupFormat, Version: latchkey.BackupVersion, Created: restored,
+		Records: latchkey.Records{
+			Sites:  []*latchkey.Site{site},
+			Doors:  []*latchkey.Door{{ID: 600, SiteID: site.ID, Name: "Restored door"}},
+			People: []*latchkey.Person{{ID: 700, Name: "Restored person", Role: latchkey.RoleOwner}},
+			Keys:   []*latchkey.Key{key},
+		}}))
+	for _, c := range []struct {
+		name     string
+		midBatch bool // a change after the failing one reads, and finds the failure
+	}{{"MidBatch", true}, {"AtCommit", false}} {
+		t.Run(c.name, func(t *testing.T) { lateFailureRerun(t, store, s, c.name, c.midBatch) })
+	}
+}
+
+func lateFailureRerun(t *testing.T, store latchkey.Store, s *latchkey.Service, name string, midBatch bool) {
+	entriesBefore, err := s.VerifyAuditLog(ctx())
+	must(t, err)
+	copiesBefore := keyCopies(t, s, 800)
+	boom := errors.New("boom")
+	var (
+		newKey = &latchkey.Key{SiteID: 500, Label: "New key " + name, Keyway: "KW1", Bitting: "23456", State: latchkey.KeyActive,
+			Copies: []latchkey.KeyCopy{{Location: "Desk", State: latchkey.CopyHeld}}}
+		first  = &latchkey.Door{SiteID: 500, Name: "Side " + name}
+		second = &latchkey.Door{SiteID: 500, Name: "Side " + name} // taken by first
+		third  = &latchkey.Door{SiteID: 500, Name: "Back " + name}
+		people = []*latchkey.Person{{Name: "After 1 " + name}, {Name: "After 2 " + name}}
+	)
+	changes := []func() error{
+		func() error {
+			_, err := s.AddKeyCopy(ctx(), 800, latchkey.KeyCopy{Location: "Hook " + name, State: latchkey.CopyHeld})
+			return err
+		},
+		func() error { return s.CreateKey(ctx(), newKey) },
+		func() error { // fails early, after numbering a person
+			return store.Update(ctx(), func(tx latchkey.Tx) error {
+				if err := tx.CreatePerson(ctx(), &latchkey.Person{Name: "Boom " + name, Role: latchkey.RoleGuest}); err != nil {
+					return err
+				}
+				return boom
+			})
+		},
+		func() error { return s.CreateDoor(ctx(), first) },
+		func() error { return s.CreateDoor(ctx(), second) },
+	}
+	if midBatch {
+		changes = append(changes, func() error { return s.CreateDoor(ctx(), third) })
+	}
+	for _, p := range people {
+		p.Role = latchkey.RoleGuest
+		changes = append(changes, func() error { return s.CreatePerson(ctx(), p) })
+	}
+	results := inOneBatch(t, store, changes...)
+	for i, err := range results {
+		switch {
+		case i == 2 && !errors.Is(err, boom):
+			t.Errorf("the change that fails early returned %v, want its own error", err)
+		case i == 4 && latchkey.ErrorCode(err) != latchkey.ECONFLICT:
+			t.Errorf("the second door of the same name returned %v, want a conflict", err)
+		case i != 2 && i != 4 && err != nil:
+			t.Errorf("change %d failed: %v", i, err)
+		}
+	}
+
+	// Every other change is kept once, with the ids it was answered with, after the
+	// restored ones.
+	doors, _, err := s.FindDoors(ctx(), latchkey.DoorFilter{}, latchkey.Page{Limit: 1000})
+	must(t, err)
+	wantDoors := map[string]int64{first.Name: first.ID}
+	if midBatch {
+		wantDoors[third.Name] = third.ID
+	}
+	for _, d := range doors {
+		if want, ok := wantDoors[d.Name]; ok {
+			if d.ID != want || d.ID <= 600 {
+				t.Errorf("door %q kept as %d, answered as %d; want one, numbered after the restored 600", d.Name, d.ID, want)
+			}
+			delete(wantDoors, d.Name)
+		} else if strings.HasSuffix(d.Name, name) {
+			t.Errorf("door %q (%d) kept again", d.Name, d.ID)
+		}
+	}
+	for n := range wantDoors {
+		t.Errorf("door %q was not kept", n)
+	}
+	all, _, err := s.FindPeople(ctx(), latchkey.Page{Limit: 1000})
+	must(t, err)
+	kept := map[string][]int64{}
+	for _, p := range all {
+		kept[p.Name] = append(kept[p.Name], p.ID)
+	}
+	for _, p := range people {
+		if ids := kept[p.Name]; len(ids) != 1 || ids[0] != p.ID || p.ID <= 700 {
+			t.Errorf("%s kept as %v, answered as %d; want once, numbered after the restored 700", p.Name, ids, p.ID)
+		}
+	}
+	if ids := kept["Boom "+name]; len(ids) != 0 {
+		t.Errorf("the person of the change that failed was kept: %v", ids)
+	}
+	if got := keyCopies(t, s, 800); len(got) != len(copiesBefore)+1 || got[len(got)-1] <= 901 {
+		t.Errorf("the restored key's copies went from %v to %v; want one more, numbered after the restored 901", copiesBefore, got)
+	}
+	keys, _, err := s.FindKeys(ctx(), latchkey.KeyFilter{}, latchkey.Page{Limit: 1000})
+	must(t, err)
+	var found []int64
+	for _, k := range keys {
+		if k.Label == newKey.Label {
+			found = append(found, k.ID)
+			if len(k.Copies) != 1 || k.Copies[0].ID != newKey.Copies[0].ID || k.Copies[0].ID <= 901 {
+				t.Errorf("the new key's copies %+v, answered as %+v; want one, numbered after the restored 901", k.Copies, newKey.Copies)
+			}
+		}
+	}
+	if len(found) != 1 || found[0] != newKey.ID || newKey.ID <= 800 {
+		t.Errorf("the new key kept as %v, answered as %d; want once, numbered after the restored 800", found, newKey.ID)
+	}
+
+	// The audit log verifies, and holds one entry for each kept change, naming what
+	// it was answered with.
+	n, err := s.VerifyAuditLog(ctx())
+	must(t, err)
+	want := map[string]bool{"key 800": true, fmt.Sprintf("key %d", newKey.ID): true, fmt.Sprintf("door %d", first.ID): true,
+		fmt.Sprintf("person %d", people[0].ID): true, fmt.Sprintf("person %d", people[1].ID): true}
+	if midBatch {
+		want[fmt.Sprintf("door %d", third.ID)] = true
+	}
+	if n != entriesBefore+len(want) {
+		t.Errorf("%d audit entries after %d, want %d more", n, entriesBefore, len(want))
+	}
+	entries, err := s.RecentAudit(ctx(), n-entriesBefore)
+	must(t, err)
+	for _, e := range entries {
+		if what := fmt.Sprintf("%s %d", e.Entity, e.EntityID); !want[what] {
+			t.Errorf("audit entry %d names %s, which no kept change was answered with", e.Seq, what)
+		}
+	}
+	// The new key's bitting was sealed for the id it was answered with.
+	if b, err := s.RevealBitting(ctx(), newKey.ID); err != nil || b != "23456" {
+		t.Errorf("the new key's bitting reads back as %q (%v)", b, err)
+	}
+}
+
+// keyCopies returns the ids of a key's copies, in order.
+func keyCopies(t *testing.T, s *latchkey.Service, keyID int64) []int64 {
+	t.Helper()
+	k, err := s.FindKeyByID(ctx(), keyID)
+	must(t, err)
+	var ids []int64
+	for _, c := range k.Copies {
+		ids = append(ids, c.ID)
+	}
+	return ids
 }

@@ -115,6 +115,7 @@ func Run(t *testing.T, open Opener) {
 		{"AccountManagement", testAccountManagement},
 		{"DeviceEvents", testDeviceEvents},
 		{"Agreement", testAgreement},
+		{"LateFailureRerun", testLateFailureRerun},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

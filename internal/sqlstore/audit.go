@@ -51,14 +51,10 @@ func (tx *Tx) SetAuditHead(ctx context.Context, h *latchkey.AuditHead) error {
 }
 
 // FindAuditHead returns the recorded head, or nil when none was recorded. Within a batch
-// it is read once and then remembered.
+// it is read once and then remembered. The head remembered may be an earlier change's,
+// not yet sent (see Deferrer): should that change fail late, the transaction is given
+// up, and nothing sealed on top of its head is kept.
 func (tx *Tx) FindAuditHead(ctx context.Context) (*latchkey.AuditHead, error) {
-	if d, ok := tx.q.(Deferrer); ok && tx.head != nil && tx.head.known {
-		// The head remembered may be an earlier change's, not yet sent.
-		if err := d.Settle(); err != nil {
-			return nil, tx.fail(err)
-		}
-	}
 	if h, ok := tx.head.get(); ok {
 		return h, nil
 	}

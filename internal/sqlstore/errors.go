@@ -30,12 +30,9 @@ const (
 	FaultBusy               // a lock or serialisation conflict; trying again may succeed
 )
 
-// errExists is the refusal of a taken name or id; saveCopies tells it apart.
-var errExists = latchkey.Errorf(latchkey.ECONFLICT, "That already exists; choose another name, or change the one there instead.")
-
 // faultErrors are the errors of the faults that carry no message of their own.
 var faultErrors = map[Fault]*latchkey.Error{
-	FaultExists:       errExists,
+	FaultExists:       latchkey.Errorf(latchkey.ECONFLICT, "That already exists; choose another name, or change the one there instead."),
 	FaultReference:    latchkey.Errorf(latchkey.ECONFLICT, "Other records still refer to it, or it refers to a record that does not exist; remove or fix those first."),
 	FaultStillUsed:    latchkey.Errorf(latchkey.ECONFLICT, "Other records still refer to it; remove those first."),
 	FaultRequired:     latchkey.Errorf(latchkey.EINVALID, "A required value is missing."),

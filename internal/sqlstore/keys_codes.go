@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"github.com/latchkey/latchkey"
 )
@@ -32,7 +31,8 @@ func (tx *Tx) copies(ctx context.Context, k *latchkey.Key) (err error) {
 }
 
 // saveCopies writes a key's copies: new ones (id 0) get an id, known ones are updated,
-// and ones with an id not yet stored (a restore) are inserted with it.
+// and ones with an id not yet stored (a restore) are inserted with it; an id that is
+// another key's copy is a conflict.
 func (tx *Tx) saveCopies(ctx context.Context, k *latchkey.Key) error {
 	for i := range k.Copies {
 		c := &k.Copies[i]
@@ -47,10 +47,6 @@ func (tx *Tx) saveCopies(ctx context.Context, k *latchkey.Key) error {
 			}
 		}
 		id, err := tx.insert(ctx, insertCopy, c.ID, k.ID, nullID(c.HolderID), c.Location, c.State)
-		if errors.Is(err, errExists) {
-			// The id is another key's copy.
-			return latchkey.Errorf(latchkey.ENOTFOUND, "No key copy with id %d on this key.", c.ID)
-		}
 		if err != nil {
 			return err
 		}

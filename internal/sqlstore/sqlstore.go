@@ -26,14 +26,24 @@ type Querier interface {
 
 // Deferrer is a Querier that may hold back a statement whose only answer is success or
 // failure, to send it together with a later one and save a round trip. A deferred
-// statement may be sent after its change has ended, with the next change's first
-// statement or with the commit; should it fail then, the store rolls its change back and
-// reports the failure as that change's, and calls Forget.
+// statement may be sent after its change has ended, with a later change's statements or
+// with the commit. Should it fail then, the store reports the failure as that change's
+// and gives the whole transaction up; package groupcommit runs the other changes again,
+// in a new transaction on a new Tx. Nothing the Tx remembers is repaired: it is dropped
+// with the transaction.
 type Deferrer interface {
 	Defer(query string, args ...any)
-	// Settle sends what earlier changes held back, so that what the Tx remembers of
-	// them is known to stand.
-	Settle() error
+}
+
+// Numberer is a Querier that numbers new rows itself, so that an insert need not wait
+// for the database to say which id it gave, and can be deferred.
+type Numberer interface {
+	// NumberRow returns the id of a row about to be inserted into table. id is the id
+	// the row comes with: 0 for a new row, which gets the next id; otherwise its own (a
+	// restore), which it keeps and which later ids do not meet. An id the Numberer gave
+	// in a transaction it gave up (see Deferrer) belongs to no row: a row that comes
+	// with one, as a change run again does, is numbered anew.
+	NumberRow(ctx context.Context, table string, id int64) (int64, error)
 }
 
 // Row is one row of a result.
@@ -108,13 +118,5 @@ func (tx *Tx) BeginChange() {
 func (tx *Tx) EndChange(kept bool) {
 	if tx.head != nil {
 		tx.head.end(kept)
-	}
-}
-
-// Forget drops what the Tx remembers, after a change it saw kept was rolled back late
-// (see Deferrer).
-func (tx *Tx) Forget() {
-	if tx.head != nil {
-		*tx.head = auditHead{}
 	}
 }

@@ -88,7 +88,7 @@ func (tx *Tx) writeLater(ctx context.Context, query string, args ...any) error {
 }
 
 // insertion is an INSERT into a table in its two forms: the database numbers the new
-// row, or the row keeps the id it has (a restore).
+// row and returns its id, or the row comes with its id.
 type insertion struct {
 	table            string
 	numbered, withID string
@@ -100,33 +100,42 @@ func newInsertion(table, columns string) insertion {
 	return insertion{
 		table:    table,
 		numbered: `INSERT INTO ` + table + ` (` + columns + `) VALUES (` + marks + `) RETURNING id`,
-		withID:   `INSERT INTO ` + table + ` (id, ` + columns + `) VALUES (?, ` + marks + `) RETURNING id`,
+		withID:   `INSERT INTO ` + table + ` (id, ` + columns + `) VALUES (?, ` + marks + `)`,
 	}
 }
 
-// insert inserts a row and returns its id: id itself when it is not 0, after which the
-// database's own numbering is moved past it.
+// insert inserts a row and returns its id: id itself when it is not 0 (a restore). A
+// querier that numbers rows itself gives the id, and the insert is deferred. Otherwise
+// the database numbers the row, and after an explicit id its numbering is moved past it.
 func (tx *Tx) insert(ctx context.Context, ins insertion, id int64, args ...any) (int64, error) {
 	if err := tx.writable(); err != nil {
 		return 0, err
 	}
-	query := ins.numbered
-	if id != 0 {
-		query, args = ins.withID, append([]any{id}, args...)
-	}
-	var got int64
-	if err := tx.queryRow(ctx, query, args...).Scan(&got); err != nil {
-		return 0, tx.fail(err)
+	if n, ok := tx.q.(Numberer); ok {
+		id, err := n.NumberRow(ctx, ins.table, id)
+		if err != nil {
+			return 0, tx.fail(err)
+		}
+		if err := tx.writeLater(ctx, ins.withID, append([]any{id}, args...)...); err != nil {
+			return 0, err
+		}
+		return id, nil
 	}
 	if id == 0 {
-		return got, nil
+		if err := tx.queryRow(ctx, ins.numbered, args...).Scan(&id); err != nil {
+			return 0, tx.fail(err)
+		}
+		return id, nil
+	}
+	if _, err := tx.write(ctx, ins.withID, append([]any{id}, args...)...); err != nil {
+		return 0, err
 	}
 	if after, afterArgs := tx.d.AfterExplicitID(ins.table, id); after != "" {
 		if err := tx.writeLater(ctx, after, afterArgs...); err != nil {
 			return 0, err
 		}
 	}
-	return got, nil
+	return id, nil
 }
 
 // filter is the WHERE clause of a list, built from the fields a caller set.
