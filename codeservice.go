@@ -394,6 +394,7 @@ func (s *Service) FindGrants(ctx context.Context, f GrantFilter) (grants []*Gran
 // the old key any more. It returns how many secrets it sealed again.
 func (s *Service) ResealSecrets(ctx context.Context) (n int, err error) {
 	err = s.change(ctx, "vault.rotate", "vault", func(tx Tx) (int64, any, error) {
+		n = 0 // a change may run more than once
 		for offset := 0; ; offset += 1000 {
 			codes, _, err := tx.FindCodes(ctx, CodeFilter{}, Page{Offset: offset, Limit: 1000})
 			if err != nil {

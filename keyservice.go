@@ -109,8 +109,14 @@ func (s *Service) SealBittings(ctx context.Context) (n int, err error) {
 	if err != nil || len(unsealed) == 0 {
 		return 0, err
 	}
+	// The change reads the keys again: like every change, it may run more than once.
 	err = s.change(ctx, "key.seal", "key", func(tx Tx) (int64, any, error) {
-		for _, k := range unsealed {
+		keys, err := all(func(p Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{Unsealed: true}, p) })
+		if err != nil {
+			return 0, nil, err
+		}
+		n = len(keys)
+		for _, k := range keys {
 			sealed, err := s.Vault.Seal([]byte(k.Bitting), keyAAD(k.ID))
 			if err != nil {
 				return 0, nil, err
@@ -120,9 +126,9 @@ func (s *Service) SealBittings(ctx context.Context) (n int, err error) {
 				return 0, nil, err
 			}
 		}
-		return 0, map[string]int{"sealed": len(unsealed)}, nil
+		return 0, map[string]int{"sealed": n}, nil
 	})
-	return len(unsealed), err
+	return n, err
 }
 
 // withoutBitting clears what a reader of a key must not see: the bitting travels only

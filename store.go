@@ -8,7 +8,10 @@ import "context"
 // sqlite and package postgres; package storetest holds the contract suite both pass.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it if fn returns nil. The
-	// commit is durable when Update returns: a change is never acknowledged before.
+	// commit is durable when Update returns: a change is never acknowledged before. fn
+	// may run more than once (a store that shares transactions runs it again when
+	// another change sharing its transaction failed late), so it reads what it needs in
+	// tx and leaves nothing outside half-changed.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error

@@ -216,18 +216,19 @@ func (s *Service) CreateUser(ctx context.Context, u *User) error {
 		if err != nil {
 			return err
 		}
+		actor := ctx // a change may run more than once: ctx itself stays as the caller gave it
 		if n == 0 {
 			if u.Role != UserOwner {
 				return Errorf(EINVALID, "The first account must be an owner.")
 			}
-			ctx = NewContextWithPrincipal(ctx, Principal{Name: u.Name, Role: UserOwner})
+			actor = NewContextWithPrincipal(ctx, Principal{Name: u.Name, Role: UserOwner})
 		} else if err := requireAccountManager(ctx); err != nil {
 			return err
 		}
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "user.create", "user", u.ID, map[string]any{"name": u.Name, "role": u.Role})
+		return s.audit(actor, tx, "user.create", "user", u.ID, map[string]any{"name": u.Name, "role": u.Role})
 	})
 }
 
