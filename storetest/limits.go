@@ -40,3 +40,17 @@ func testRecordLimits(t *testing.T, store latchkey.Store) {
 	_, err = s.AddKeyCopy(ctx(), k.ID, latchkey.KeyCopy{HolderID: p.ID})
 	wantCode(t, err, latchkey.EINVALID)
 }
+
+// An id is never given twice, even after the record that had it was removed: the audit
+// log's entries about the old record must not seem to be about a new one.
+func testIDsNeverReused(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	first := &latchkey.Person{Name: "First", Role: latchkey.RoleGuest}
+	must(t, s.CreatePerson(ctx(), first))
+	must(t, s.DeletePerson(ctx(), first.ID))
+	next := &latchkey.Person{Name: "Next", Role: latchkey.RoleGuest}
+	must(t, s.CreatePerson(ctx(), next))
+	if next.ID <= first.ID {
+		t.Fatalf("a new person got id %d, after %d was removed; want a new id", next.ID, first.ID)
+	}
+}

@@ -104,6 +104,7 @@ func Run(t *testing.T, open Opener) {
 		{"BittingsSealed", testBittingsSealed},
 		{"CollisionOracle", testCollisionOracle},
 		{"RecordLimits", testRecordLimits},
+		{"IDsNeverReused", testIDsNeverReused},
 		{"Codes", testCodes},
 		{"NoLockout", testNoLockout},
 		{"WaysIn", testWaysIn},
