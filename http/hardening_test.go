@@ -209,13 +209,7 @@ func TestExposureClearedOnlyByRekey(t *testing.T) {
 // framing, leaking the Referer or caching records; the record sheet has a policy of its
 // own, with no script.
 func TestSecurityHeaders(t *testing.T) {
-	s, svc := MustOpenServer(t, "sqlite")
-	ui := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}}
-	if err := ui.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer ui.Close(t.Context())
-	_ = s
+	ui, _ := MustOpenUIServer(t)
 	owner := setup(t, ui.URL())
 	owner.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	for _, path := range []string{"/", "/locks/1", "/locks/1/sheet", "/api/v1/locks", "/api/v1/nonsense", "/healthz", "/login", "/no-such-page", "/api/v1/openapi.json"} {
@@ -244,13 +238,7 @@ func TestSecurityHeaders(t *testing.T) {
 // Finding 11: after signing in a person lands where they were going, and never on
 // another site however the target is written.
 func TestSignInKeepsNext(t *testing.T) {
-	s, svc := MustOpenServer(t, "sqlite")
-	_ = s
-	ui := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}}
-	if err := ui.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer ui.Close(t.Context())
+	ui, _ := MustOpenUIServer(t)
 	setup(t, ui.URL())
 	c := newClient(t, ui.URL())
 	c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -85,12 +85,7 @@ func TestEventStream(t *testing.T) {
 }
 
 func TestLoginLink(t *testing.T) {
-	_, svc := MustOpenServer(t, "sqlite")
-	s := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}}
-	if err := s.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	s, svc := MustOpenUIServer(t)
 	setup(t, s.URL())
 	u, err := svc.FindUserByName(context.Background(), "ana")
 	if err != nil {

@@ -55,12 +55,24 @@ func openStoreTB(t testing.TB, kind string) latchkey.Store {
 	return db
 }
 
-// MustOpenServer starts a server on port 0 over a fresh store.
+// MustOpenServer starts a server on port 0 over a fresh store: the API alone.
 func MustOpenServer(t *testing.T, kind string) (*lkhttp.Server, *latchkey.Service) {
+	t.Helper()
+	return mustOpen(t, kind, nil)
+}
+
+// MustOpenUIServer starts a server with the web UI (over a stand-in catalog) and the API,
+// on a fresh SQLite store.
+func MustOpenUIServer(t *testing.T) (*lkhttp.Server, *latchkey.Service) {
+	t.Helper()
+	return mustOpen(t, "sqlite", fakeCatalog{})
+}
+
+func mustOpen(t *testing.T, kind string, catalog lkhttp.Catalog) (*lkhttp.Server, *latchkey.Service) {
 	t.Helper()
 	svc := storetest.NewService(t, openStore(t, kind))
 	svc.Clock = latchkey.SystemClock{}
-	s := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0"}
+	s := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: catalog}
 	if err := s.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -31,13 +31,7 @@ func (fakeCatalog) Sheet(w io.Writer, rec *latchkey.LockRecord) error {
 // Every page but signing in and setting up sends an anonymous visitor to sign in; each
 // role is refused what it may not do; a cross-site form post is refused.
 func TestUIRouteTable(t *testing.T) {
-	s, svc := MustOpenServer(t, "sqlite")
-	_ = s
-	ui := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}}
-	if err := ui.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer ui.Close(context.Background())
+	ui, svc := MustOpenUIServer(t)
 	setup(t, ui.URL())
 	noRedirect := func(c *http.Client) *http.Client {
 		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -119,13 +113,7 @@ func TestUIRouteTable(t *testing.T) {
 // The settings page: a token made there is shown once and can be revoked there; an
 // owner manages accounts there; "sign out everywhere" ends every session.
 func TestUISettings(t *testing.T) {
-	s, svc := MustOpenServer(t, "sqlite")
-	_ = s
-	ui := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}}
-	if err := ui.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer ui.Close(context.Background())
+	ui, svc := MustOpenUIServer(t)
 	owner := setup(t, ui.URL())
 	post := func(c *client, path string, form url.Values) string {
 		t.Helper()

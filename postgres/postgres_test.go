@@ -25,6 +25,13 @@ func freshSchema(t *testing.T) string { return pgtest.FreshSchema(t, "the Postgr
 // MustOpen migrates a fresh schema and opens it.
 func MustOpen(t *testing.T) *postgres.DB {
 	t.Helper()
+	db, _ := mustOpenURL(t)
+	return db
+}
+
+// mustOpenURL is MustOpen that also returns the schema's URL, for a second connection.
+func mustOpenURL(t *testing.T) (*postgres.DB, string) {
+	t.Helper()
 	u := freshSchema(t)
 	if _, err := postgres.Migrate(context.Background(), u); err != nil {
 		t.Fatal(err)
@@ -33,7 +40,7 @@ func MustOpen(t *testing.T) *postgres.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return db
+	return db, u
 }
 
 // Open refuses a schema that lacks migrations and says what to run.
@@ -65,14 +72,7 @@ func TestBadURL(t *testing.T) {
 // `audit verify` names each (storetest.RunAuditAttacks).
 func TestAuditAttacks(t *testing.T) {
 	storetest.RunAuditAttacks(t, func(t *testing.T) (latchkey.Store, storetest.Attacker) {
-		u := freshSchema(t)
-		if _, err := postgres.Migrate(context.Background(), u); err != nil {
-			t.Fatal(err)
-		}
-		db, err := postgres.Open(context.Background(), u)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db, u := mustOpenURL(t)
 		raw, err := pgx.Connect(context.Background(), u)
 		if err != nil {
 			t.Fatal(err)
