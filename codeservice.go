@@ -76,8 +76,8 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 			if err != nil {
 				return 0, nil, err
 			}
-			if l.ModelID == "" {
-				return 0, nil, Errorf(EINVALID, "Lock %d (%s) is unidentified; identify its model first (latchkey models identify), since code rules differ by model.", l.ID, l.Name)
+			if err := s.checkProgrammable(l); err != nil {
+				return 0, nil, err
 			}
 			codes, slots, err := s.activeCodes(ctx, tx, l.ID)
 			if err != nil {
@@ -145,6 +145,26 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 	}
 	c.PIN = PIN(pin)
 	return &c, pin, nil
+}
+
+// checkProgrammable refuses to put a code on a lock that cannot or must not take one now:
+// one whose model is unknown (code rules differ by model, invariant 4), one with no
+// keypad, one whose battery is low (power first, invariant 5: programming on a weak
+// battery can leave a half-written code), one reset behind Latchkey's back (it is
+// re-provisioned from the records first, invariant 6).
+func (s *Service) checkProgrammable(l *Lock) error {
+	switch {
+	case l.ModelID == "":
+		return Errorf(EINVALID, "Lock %d (%s) is unidentified; identify its model first (latchkey models identify), since code rules differ by model.", l.ID, l.Name)
+	case s.Models.CodeCapacity(l.ModelID) == 0:
+		return Errorf(EINVALID, "Lock %d (%s) has no keypad: it takes no codes. Record its key instead.", l.ID, l.Name)
+	case l.State.LowBattery():
+		return Errorf(EUNSAFE, "Lock %d (%s) reported a low battery (%.1f V): replace its batteries (4×AA alkaline) before any programming, then try again. Power first: a weak battery can leave a code half-written.",
+			l.ID, l.Name, float64(l.State.BatteryMV)/1000)
+	case l.Status == LockQuarantined:
+		return Errorf(EUNSAFE, "Lock %d (%s) was reset behind Latchkey's back and is quarantined: its codes are re-provisioned from the records first. Add the code once it is.", l.ID, l.Name)
+	}
+	return nil
 }
 
 // codeCollision is a chosen PIN refused because of the codes already on a lock.

@@ -70,6 +70,13 @@ type LockState struct {
 	LastSeen  *time.Time `json:"last_seen,omitempty"`
 }
 
+// LowBatteryMV is where a 4×AA pack is low: Kwikset locks warn at 4.8 V (facts §3.9),
+// and Latchkey programs nothing below it.
+const LowBatteryMV = 4800
+
+// LowBattery reports whether the lock last reported a low battery.
+func (s LockState) LowBattery() bool { return s.BatteryMV > 0 && s.BatteryMV <= LowBatteryMV }
+
 // BatteryPercent turns a 4×AA pack's voltage into a rough percentage for people
 // (6.2 V fresh, 4.2 V too low to operate; facts §3.9). 0 means unknown.
 func (s LockState) BatteryPercent() int {

@@ -93,6 +93,11 @@ func (m *Model) Rules() CodeRules {
 	keypad, known := m.Keypad.Get("")
 	r.SameButtons = keypad == KeypadFiveButton || !known
 	r.assumed[RuleSameButtons] = !known
+	// A lock with no keypad takes no code, whatever its memory (facts §3.1): a SmartKey
+	// cylinder or knob, a keypad-less deadbolt.
+	if m.Kind == Mechanical || (known && keypad == KeypadNone) {
+		r.Capacity, r.assumed[RuleCapacity] = 0, false
+	}
 	return r
 }
 

@@ -52,6 +52,8 @@ func TestCheckCode(t *testing.T) {
 		{"ErrCapacityAssumed/909", "909", "835027", full[:4], catalog.RuleCapacity, true},
 		// §3.1: the Convert has no keypad.
 		{"ErrNoCodes/Convert", "914c", "1234", nil, catalog.RuleNoCodes, false},
+		// §3.1: a SmartKey cylinder has no keypad at all.
+		{"ErrNoCodes/SmartKey", "smartkey", "13579", nil, catalog.RuleNoCodes, false},
 		{"OK/Halo", "halo-touchscreen", "73914", []string{"12345", "55555"}, "", false},
 	}
 	for _, tt := range tests {

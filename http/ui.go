@@ -32,6 +32,8 @@ type Catalog interface {
 	Models() []ModelChoice
 	// KeySVG draws a key to scale ("" when the bitting cannot be drawn).
 	KeySVG(bitting string) string
+	// TakesCodes reports whether a model has a keypad that takes user codes.
+	TakesCodes(modelID string) bool
 	// Warranty describes a lock's warranty status in a sentence.
 	Warranty(modelID string, purchased *time.Time) string
 	// Sheet writes a lock's printable record sheet.
@@ -350,7 +352,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		c.Class, c.Label = lockBadge(l.Status)
 		c.Battery = l.State.BatteryPercent()
-		c.LowBattery = l.State.BatteryMV > 0 && l.State.BatteryMV <= 4800
+		c.LowBattery = l.State.LowBattery()
 		switch {
 		case l.Status != latchkey.LockOK:
 			c.Why = "Open the lock's page for what to do."
@@ -464,6 +466,7 @@ type lockPage struct {
 	Model        string
 	Class, Label string
 	People       map[int64]string
+	TakesCodes   bool
 	Codes        []codeLine
 	Warranty     string
 	Kinds        []latchkey.ServiceKind
@@ -510,6 +513,7 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 		Kinds: []latchkey.ServiceKind{latchkey.ServiceNote, latchkey.ServiceBattery, latchkey.ServiceRekey, latchkey.ServiceCodes,
 			latchkey.ServiceReset, latchkey.ServiceRepair, latchkey.ServiceInspection}}
 	page.Class, page.Label = lockBadge(rec.Lock.Status)
+	page.TakesCodes = s.Catalog.TakesCodes(rec.Lock.ModelID)
 	page.Battery = rec.Lock.State.BatteryPercent()
 	for pid, p := range rec.People {
 		page.People[pid] = p.Name

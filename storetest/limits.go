@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/latchkey/latchkey"
@@ -53,4 +54,36 @@ func testIDsNeverReused(t *testing.T, store latchkey.Store) {
 	if next.ID <= first.ID {
 		t.Fatalf("a new person got id %d, after %d was removed; want a new id", next.ID, first.ID)
 	}
+}
+
+// A code goes only on a lock that can and may take one now: not on one with no keypad,
+// not on one with a low battery (power first), not on a quarantined one (invariants 5,
+// 6); the refusals say what to do.
+func testProgrammable(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	try := func(lockID int64) error {
+		_, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, LockIDs: []int64{lockID}})
+		return err
+	}
+	must(t, try(l.ID))
+	knob := &latchkey.Lock{DoorID: l.DoorID, Name: "Knob", ModelID: "smartkey"}
+	must(t, s.CreateLock(ctx(), knob))
+	wantCode(t, try(knob.ID), latchkey.EINVALID)
+
+	_, err := s.UpdateLock(ctx(), l.ID, latchkey.LockUpdate{Connection: &latchkey.Connection{Driver: latchkey.DriverSim, Address: "front"}})
+	must(t, err)
+	_, err = s.RecordDeviceEvent(ctx(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventLowBattery, BatteryMV: 4700})
+	must(t, err)
+	err = try(l.ID)
+	wantCode(t, err, latchkey.EUNSAFE)
+	if !strings.Contains(latchkey.ErrorMessage(err), "replace its batteries") {
+		t.Fatalf("the low-battery refusal: %v", err)
+	}
+	_, err = s.RecordDeviceEvent(ctx(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventLocked, BatteryMV: 6100})
+	must(t, err)
+	must(t, try(l.ID)) // fresh batteries
+	_, err = s.RecordDeviceEvent(ctx(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventResetLocally})
+	must(t, err)
+	wantCode(t, try(l.ID), latchkey.EUNSAFE)
 }

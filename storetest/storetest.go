@@ -57,7 +57,12 @@ func (m models) GenerateCode(modelID string, existing []string) (string, error) 
 	}
 }
 
-func (models) CodeCapacity(string) int { return 3 }
+func (models) CodeCapacity(modelID string) int {
+	if modelID == "smartkey" {
+		return 0 // no keypad
+	}
+	return 3
+}
 
 func (models) CheckBitting(keyway, bitting string) (string, error) {
 	if len(bitting) != 5 || strings.Trim(bitting, "123456") != "" {
@@ -105,6 +110,7 @@ func Run(t *testing.T, open Opener) {
 		{"CollisionOracle", testCollisionOracle},
 		{"RecordLimits", testRecordLimits},
 		{"IDsNeverReused", testIDsNeverReused},
+		{"Programmable", testProgrammable},
 		{"Codes", testCodes},
 		{"NoLockout", testNoLockout},
 		{"WaysIn", testWaysIn},

@@ -92,6 +92,11 @@ func (u uiCatalog) Models() []lkhttp.ModelChoice {
 	return out
 }
 
+// TakesCodes reports whether a model has a keypad that takes user codes.
+func (u uiCatalog) TakesCodes(modelID string) bool {
+	return rules{u.m.Catalog}.CodeCapacity(modelID) > 0
+}
+
 // KeySVG draws a key to scale.
 func (u uiCatalog) KeySVG(bitting string) string {
 	var buf bytes.Buffer
