@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/crypto/chacha20poly1305"
 
@@ -35,6 +36,8 @@ type Vault struct {
 	current uint32
 	keys    map[uint32][]byte
 	macKey  []byte // authenticates the audit log; never rotated
+	// derivedMAC marks a MAC key derived from a key file that had none (made before it).
+	derivedMAC bool
 }
 
 var _ latchkey.Vault = (*Vault)(nil)
@@ -60,7 +63,11 @@ func deriveMACKey(key []byte) ([]byte, error) {
 // path, which is created with a new random key (mode 0600) when it does not exist. A
 // key file readable by others is refused.
 func Open(path string) (*Vault, error) {
-	if env := os.Getenv(EnvKey); env != "" {
+	if env := strings.TrimSpace(os.Getenv(EnvKey)); env != "" {
+		if strings.HasPrefix(env, "{") {
+			// The key file's own content, as LATCHKEY_VAULT_KEY="$(cat vault.key)" gives it.
+			return parseKeyFile([]byte(env), EnvKey)
+		}
 		key, err := base64.StdEncoding.DecodeString(env)
 		if err != nil || len(key) != chacha20poly1305.KeySize {
 			return nil, latchkey.Errorf(latchkey.EINVALID, "%s must be %d random bytes in base64 (openssl rand -base64 32).", EnvKey, chacha20poly1305.KeySize)
@@ -93,30 +100,44 @@ func Open(path string) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault key %s: %w", path, err)
 	}
+	v, err = parseKeyFile(b, "The vault key file "+path)
+	if err != nil {
+		return nil, err
+	}
+	v.path = path
+	if v.derivedMAC {
+		// A key file from before the audit log was authenticated: keep its MAC key in
+		// the file from now on, so that rotating the encryption keys leaves it as it is.
+		return v, v.save()
+	}
+	return v, nil
+}
+
+// parseKeyFile reads a key file's content; what names where it came from, for errors.
+func parseKeyFile(b []byte, what string) (*Vault, error) {
 	var kf keyFile
 	if err := json.Unmarshal(b, &kf); err != nil || kf.Keys[kf.Current] == "" {
-		return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "The vault key file %s is damaged; restore it from your backup of the data directory.", path)
+		return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "%s is damaged; restore it from your backup of the data directory.", what)
 	}
-	v.current, v.keys = kf.Current, map[uint32][]byte{}
+	v := &Vault{current: kf.Current, keys: map[uint32][]byte{}}
 	for id, s := range kf.Keys {
 		key, err := base64.StdEncoding.DecodeString(s)
 		if err != nil || len(key) != chacha20poly1305.KeySize {
-			return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "The vault key file %s has a damaged key %d.", path, id)
+			return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "%s has a damaged key %d.", what, id)
 		}
 		v.keys[id] = key
 	}
 	if kf.MACKey != "" {
+		var err error
 		if v.macKey, err = base64.StdEncoding.DecodeString(kf.MACKey); err != nil || len(v.macKey) != 32 {
-			return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "The vault key file %s has a damaged MAC key; restore it from your backup of the data directory.", path)
+			return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "%s has a damaged MAC key; restore it from your backup of the data directory.", what)
 		}
 		return v, nil
 	}
-	// A key file from before the audit log was authenticated: derive its MAC key once
-	// and keep it in the file, so that rotating the encryption keys leaves it as it is.
-	if v.macKey, err = deriveMACKey(v.keys[v.current]); err != nil {
-		return nil, err
-	}
-	return v, v.save()
+	var err error
+	v.macKey, err = deriveMACKey(v.keys[v.current])
+	v.derivedMAC = true
+	return v, err
 }
 
 // save writes the key file atomically with mode 0600.

@@ -181,3 +181,32 @@ func TestMACKey(t *testing.T) {
 		t.Fatalf("after rotating a legacy vault the MAC changed (%v)", err)
 	}
 }
+
+// LATCHKEY_VAULT_KEY takes the key file's own content too, as "$(cat vault.key)" gives
+// it: codes sealed with the file open with the variable, and the audit MAC is the same.
+func TestEnvKeyFromKeyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vault.key")
+	v, err := vault.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := v.Seal([]byte("482913"), []byte("code:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, _ := os.ReadFile(path)
+	t.Setenv(vault.EnvKey, string(content)+"\n")
+	ev, err := vault.Open(filepath.Join(t.TempDir(), "unused.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := ev.Open(sealed, []byte("code:1")); err != nil || string(plain) != "482913" {
+		t.Fatalf("a code sealed with the file does not open with its content in %s: %v", vault.EnvKey, err)
+	}
+	if !bytes.Equal(ev.MAC([]byte("m")), v.MAC([]byte("m"))) {
+		t.Fatal("the MAC key differs")
+	}
+	if err := ev.Rotate(); latchkey.ErrorCode(err) != latchkey.EINVALID {
+		t.Fatalf("rotating a key from the environment: %v", err)
+	}
+}

@@ -144,6 +144,9 @@ backup: keep a copy of the data directory's vault.key somewhere safe and separat
 the codes in a backup open only with it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
+			if err := m.requireRecords(); err != nil {
+				return err
+			}
 			return m.withService(cmd, func(ctx context.Context, svc *latchkey.Service) error {
 				b, err := svc.Backup(ctx)
 				if err != nil {

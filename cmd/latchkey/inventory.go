@@ -416,6 +416,9 @@ file until every code is re-encrypted, so an interruption loses nothing; run it 
 finish.`,
 		Args: cobra.NoArgs,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
+			if err := m.requireRecords(); err != nil {
+				return err
+			}
 			return m.withService(cmd, func(ctx context.Context, svc *latchkey.Service) error {
 				v, ok := svc.Vault.(*vault.Vault)
 				if !ok {

@@ -71,13 +71,34 @@ func (m *Main) withRecords(cmd *cobra.Command, f func(ctx context.Context, s lat
 	if c, ok := m.remote(); ok {
 		return f(cmd.Context(), c)
 	}
-	if m.storageUnchosen(cmd) {
+	if m.storageUnchosen(cmd) && demoHere() {
 		if demo, ok := discoverDemo(); ok {
 			fmt.Fprintf(m.Stderr, "Working on the demo running at %s (from ./%s); --data chooses local records instead.\n", demo.URL, demoDir)
 			return f(cmd.Context(), lkhttp.NewClient(demo.URL, demo.Token))
 		}
+		fmt.Fprintf(m.Stderr, "The demo in ./%s is not running (start it with 'latchkey demo'); working on the records in %s instead (--data ./%s chooses the demo's).\n",
+			demoDir, m.dataDir, demoDir)
 	}
-	return m.withService(cmd, func(ctx context.Context, s *latchkey.Service) error { return f(ctx, s) })
+	return m.local(cmd, func(ctx context.Context, s *latchkey.Service) error { return f(ctx, s) })
+}
+
+// requireRecords refuses to work on a data directory that holds no records yet, for what
+// only reads them (a backup, a key rotation): making a new, empty one there would succeed
+// at nothing.
+func (m *Main) requireRecords() error {
+	if m.dbURL != "" || m.server != "" {
+		return nil // PostgreSQL holds its own; a server is refused by withService, saying why
+	}
+	if _, err := os.Stat(filepath.Join(m.dataDir, "latchkey.db")); err != nil {
+		return latchkey.Errorf(latchkey.ENOTFOUND, "There are no records in %s (no latchkey.db there); name the data directory with --data or LATCHKEY_DATA.", m.dataDir)
+	}
+	return nil
+}
+
+// demoHere reports whether this directory holds a demo's records.
+func demoHere() bool {
+	_, err := os.Stat(filepath.Join(demoDir, demoMarker))
+	return err == nil
 }
 
 // storageUnchosen reports whether the records' place was left to the defaults: no
@@ -92,11 +113,21 @@ func (m *Main) storageUnchosen(cmd *cobra.Command) bool {
 }
 
 // withService runs f with the local service itself, for what only works next to the data
-// directory (backup, restore, vault rotation, accounts).
+// directory (backup, restore, vault rotation, accounts). In a directory holding a demo it
+// does not guess: the data directory must be named, so that a backup, say, never quietly
+// reads another directory than the one meant.
 func (m *Main) withService(cmd *cobra.Command, f func(ctx context.Context, s *latchkey.Service) error) error {
 	if m.server != "" {
 		return latchkey.Errorf(latchkey.EINVALID, "'%s' works on a local data directory only, next to its vault key; run it where the server's data is, without --server.", cmd.CommandPath())
 	}
+	if m.storageUnchosen(cmd) && demoHere() {
+		return usagef("this directory holds the demo (./%s), and '%s' works on a data directory: name it, --data ./%s for the demo's records or --data DIR for others", demoDir, cmd.CommandPath(), demoDir)
+	}
+	return m.local(cmd, f)
+}
+
+// local runs f with the service over the local data directory (or --db).
+func (m *Main) local(cmd *cobra.Command, f func(ctx context.Context, s *latchkey.Service) error) error {
 	ctx := latchkey.NewContextWithActor(cmd.Context(), "cli:"+localUser())
 	svc, closeFn, err := m.records(ctx)
 	if err != nil {

@@ -178,3 +178,31 @@ func TestLockRecordsCLI(t *testing.T) {
 		t.Errorf("lock show:\n%s", r.stdout)
 	}
 }
+
+// In a directory holding a demo, a command never quietly works on other records: with
+// the demo stopped, a record command says so and what it uses instead; a command that
+// works on a data directory (backup) asks for it to be named; a backup of a data
+// directory with no records is refused rather than made empty.
+func TestDemoDirectoryRule(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	t.Setenv("LATCHKEY_DATA", "")
+	t.Chdir(t.TempDir())
+	if err := os.MkdirAll("latchkey-demo", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("latchkey-demo", "DEMO-DATA-DELETED-ON-EACH-RUN"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", "lock", "ls"); r.status != 0 || !strings.Contains(r.stderr, "is not running") {
+		t.Errorf("lock ls beside a stopped demo: %d %q; want a word that the demo is not running", r.status, r.stderr)
+	}
+	if r := runCLI(t, "", "backup", "b.json"); r.status != 2 || !strings.Contains(r.stderr, "--data ./latchkey-demo") {
+		t.Errorf("backup beside a demo: %d %q; want exit 2 asking for the data directory", r.status, r.stderr)
+	}
+	if r := runCLI(t, "", "backup", "b.json", "--data", filepath.Join(t.TempDir(), "none")); r.status != 1 || !strings.Contains(r.stderr, "no records") {
+		t.Errorf("backup of an empty data directory: %d %q", r.status, r.stderr)
+	}
+	if _, err := os.Stat("b.json"); err == nil {
+		t.Error("a backup file was written")
+	}
+}
