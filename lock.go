@@ -47,6 +47,9 @@ type Lock struct {
 	Status       LockStatus `json:"status"`
 	Connection   Connection `json:"connection"`
 	State        LockState  `json:"state"` // as its devices last reported
+	// Attention is what the lock needs, derived when it is read (never stored or taken
+	// from a client).
+	Attention Attention `json:"attention"`
 }
 
 // Validate reports whether the lock's fields are acceptable.

@@ -88,3 +88,34 @@ func TestTextRules(t *testing.T) {
 		})
 	}
 }
+
+// One rule says what a lock needs, most urgent first; nothing is "ok" beside a problem.
+func TestLockNeeds(t *testing.T) {
+	ok := latchkey.Lock{ModelID: "916", Status: latchkey.LockOK}
+	with := func(f func(*latchkey.Lock)) latchkey.Lock { l := ok; f(&l); return l }
+	tests := []struct {
+		name  string
+		lock  latchkey.Lock
+		facts latchkey.LockFacts
+		level string
+		label string
+	}{
+		{"OK", ok, latchkey.LockFacts{Known: true}, "ok", "ok"},
+		{"Exposed", with(func(l *latchkey.Lock) { l.Status = latchkey.LockExposed; l.State.BatteryMV = 4500 }), latchkey.LockFacts{}, "bad", "exposed: rekey"},
+		{"Quarantined", with(func(l *latchkey.Lock) { l.Status = latchkey.LockQuarantined }), latchkey.LockFacts{}, "bad", "reset: re-provision"},
+		{"Jammed", with(func(l *latchkey.Lock) { l.State.Bolt = "jammed"; l.State.BatteryMV = 4500 }), latchkey.LockFacts{}, "bad", "bolt jammed"},
+		{"LowBattery", with(func(l *latchkey.Lock) { l.State.BatteryMV = 4700 }), latchkey.LockFacts{Known: true, Pending: 2}, "warn", "battery low"},
+		{"Unidentified", latchkey.Lock{Status: latchkey.LockUnidentified}, latchkey.LockFacts{}, "warn", "model unknown"},
+		{"Pending", ok, latchkey.LockFacts{Known: true, Pending: 1}, "warn", "changes pending"},
+		{"NoWayIn", ok, latchkey.LockFacts{Known: true, NoWayIn: true}, "warn", "no way in"},
+		{"FactsUnknown", ok, latchkey.LockFacts{Pending: 3, NoWayIn: true}, "ok", "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.lock.Needs(tt.facts)
+			if got.Level != tt.level || got.Label != tt.label || (tt.level != "ok" && got.Why == "") {
+				t.Fatalf("Needs = %+v, want %s %q with a reason", got, tt.level, tt.label)
+			}
+		})
+	}
+}

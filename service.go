@@ -266,6 +266,9 @@ func (s *Service) FindLocks(ctx context.Context, f LockFilter, p Page) (locks []
 		locks, total, err = tx.FindLocks(ctx, f, p)
 		return err
 	})
+	for _, l := range locks {
+		l.Attention = l.Needs(LockFacts{})
+	}
 	return locks, total, err
 }
 
@@ -275,6 +278,9 @@ func (s *Service) FindLockByID(ctx context.Context, id int64) (l *Lock, err erro
 		l, err = tx.FindLockByID(ctx, id)
 		return err
 	})
+	if l != nil {
+		l.Attention = l.Needs(LockFacts{})
+	}
 	return l, err
 }
 

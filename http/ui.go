@@ -273,24 +273,6 @@ func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// status classes and labels for a lock's badge.
-func lockBadge(st latchkey.LockStatus) (class, label string) {
-	switch st {
-	case latchkey.LockOK:
-		return "ok", "ok"
-	case latchkey.LockUnidentified:
-		return "warn", "model unknown"
-	case latchkey.LockExposed:
-		return "bad", "exposed: rekey"
-	case latchkey.LockNeedsLocksmith:
-		return "bad", "needs a locksmith"
-	case latchkey.LockNeedsSupport:
-		return "bad", "needs support"
-	case latchkey.LockQuarantined:
-		return "bad", "reset: re-provision"
-	}
-	return "warn", string(st)
-}
 
 type lockCard struct {
 	Lock                   *latchkey.Lock
@@ -350,22 +332,13 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		if d := doors[l.DoorID]; d != nil {
 			c.Place = sites[d.SiteID] + " · " + d.Name
 		}
-		c.Class, c.Label = lockBadge(l.Status)
 		c.Battery = l.State.BatteryPercent()
 		c.LowBattery = l.State.LowBattery()
-		switch {
-		case l.Status != latchkey.LockOK:
-			c.Why = "Open the lock's page for what to do."
-		case c.LowBattery:
-			c.Why = "Battery low: replace the batteries (4×AA alkaline) before any programming."
-		case l.State.Bolt == "jammed":
-			c.Why = "The bolt jammed: check the door and the strike."
-		case pending[l.ID] > 0:
-			c.Why = plural(pending[l.ID], "code change waits", "code changes wait") + " for the lock to confirm."
-		case set[l.ID] == 0 && l.KeyID == 0:
-			c.Why = "No way in recorded: add a code or record its key."
-		}
-		if c.Why != "" {
+		// What a lock needs is the domain's rule; the page only tells it whether the
+		// lock has a way in (a confirmed code, or a key, checked fully on its page).
+		need := l.Needs(latchkey.LockFacts{Known: true, Pending: pending[l.ID], NoWayIn: set[l.ID] == 0 && l.KeyID == 0})
+		c.Class, c.Label, c.Why = need.Level, need.Label, need.Why
+		if need.Level != latchkey.AttentionOK {
 			page.Attention = append(page.Attention, c)
 		}
 		page.Locks = append(page.Locks, c)
@@ -381,13 +354,6 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, 200, "dashboard", page)
 }
 
-// plural says "1 thing" or "n things".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
 
 func or(s, alt string) string {
 	if s == "" {
@@ -512,7 +478,7 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 		People: map[int64]string{}, Warranty: s.Catalog.Warranty(rec.Lock.ModelID, rec.Lock.PurchasedAt),
 		Kinds: []latchkey.ServiceKind{latchkey.ServiceNote, latchkey.ServiceBattery, latchkey.ServiceRekey, latchkey.ServiceCodes,
 			latchkey.ServiceReset, latchkey.ServiceRepair, latchkey.ServiceInspection}}
-	page.Class, page.Label = lockBadge(rec.Lock.Status)
+	page.Class, page.Label = rec.Lock.Attention.Level, rec.Lock.Attention.Label
 	page.TakesCodes = s.Catalog.TakesCodes(rec.Lock.ModelID)
 	page.Battery = rec.Lock.State.BatteryPercent()
 	for pid, p := range rec.People {

@@ -80,6 +80,13 @@ func testProgrammable(t *testing.T, store latchkey.Store) {
 	if !strings.Contains(latchkey.ErrorMessage(err), "replace its batteries") {
 		t.Fatalf("the low-battery refusal: %v", err)
 	}
+	// What the lock needs says so wherever it is read (the dashboard, lock ls, the API).
+	if got, _ := s.FindLockByID(ctx(), l.ID); got.Attention.Label != "battery low" {
+		t.Fatalf("a low-battery lock reads as needing %+v", got.Attention)
+	}
+	if locks, _, _ := s.FindLocks(ctx(), latchkey.LockFilter{}, latchkey.Page{}); locks[0].Attention.Label != "battery low" {
+		t.Fatalf("a low-battery lock is listed as needing %+v", locks[0].Attention)
+	}
 	_, err = s.RecordDeviceEvent(ctx(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventLocked, BatteryMV: 6100})
 	must(t, err)
 	must(t, try(l.ID)) // fresh batteries

@@ -422,13 +422,13 @@ procedure runs on it until it is identified.`,
 					return err
 				}
 				return m.emit(listView[*latchkey.Lock]{locks, total}, func(w io.Writer) {
-					table(w, "ID\tDOOR\tNAME\tMODEL\tSTATUS\tCONNECTION", func(tw io.Writer) {
+					table(w, "ID\tDOOR\tNAME\tMODEL\tNEEDS\tCONNECTION", func(tw io.Writer) {
 						for _, l := range locks {
 							conn := "-"
 							if l.Connection.Driver != "" {
 								conn = string(l.Connection.Driver) + ":" + l.Connection.Address
 							}
-							fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", l.ID, l.DoorID, l.Name, or(l.ModelID, "?"), l.Status, conn)
+							fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", l.ID, l.DoorID, l.Name, or(l.ModelID, "?"), or(l.Attention.Label, string(l.Status)), conn)
 						}
 					})
 				})
@@ -586,6 +586,7 @@ func (m *Main) writeLock(w io.Writer, l *latchkey.Lock) {
 	fmt.Fprintf(w, "Lock %d: %s\n", l.ID, l.Name)
 	for _, row := range [][2]string{
 		{"Door", strconv.FormatInt(l.DoorID, 10)}, {"Model", model}, {"Status", string(l.Status)},
+		{"Needs", needsText(l.Attention)}, {"State", stateText(l.State)},
 		{"SmartKey", yesNo(l.HasSmartKey)}, {"Key", keyText(l.KeyID)}, {"Serial", or(l.SerialNumber, "-")},
 		{"Purchased", date(l.PurchasedAt)}, {"Installed", date(l.InstalledAt)},
 		{"Connection", or(strings.TrimSuffix(string(l.Connection.Driver)+":"+l.Connection.Address, ":"), "-")},
@@ -616,6 +617,29 @@ func (m *Main) writeLockRecord(w io.Writer, rec *latchkey.LockRecord) {
 		fmt.Fprintf(w, "  Receipt %d: %s (%s)\n", r.ID, r.Name, r.ContentType)
 	}
 	fmt.Fprintf(w, "  Warranty:   %s. %s\n", sh.Warranty.State, sh.Warranty.Reason)
+}
+
+// needsText says what a lock needs, or that it needs nothing.
+func needsText(a latchkey.Attention) string {
+	switch {
+	case a.Label == "":
+		return "-"
+	case a.Why == "":
+		return a.Label
+	}
+	return a.Label + ": " + a.Why
+}
+
+// stateText is what a lock's devices last reported.
+func stateText(s latchkey.LockState) string {
+	if s.LastSeen == nil {
+		return "not reported (not connected, or not heard from yet)"
+	}
+	text := or(s.Bolt, "bolt unknown")
+	if p := s.BatteryPercent(); p > 0 {
+		text += fmt.Sprintf(", battery %d%% (%.2f V)", p, float64(s.BatteryMV)/1000)
+	}
+	return text + ", last heard " + s.LastSeen.Format("2006-01-02 15:04")
 }
 
 func keyText(id int64) string {

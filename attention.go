@@ -1,0 +1,59 @@
+package latchkey
+
+import "strconv"
+
+// Attention is what a lock needs, if anything: the most urgent thing first. It is the one
+// rule the dashboard, 'latchkey lock ls' and the API share, so that nothing shows "ok"
+// beside a problem.
+type Attention struct {
+	Level string `json:"level"`         // "ok", "warn" or "bad"
+	Label string `json:"label"`         // a few words for a badge: "exposed: rekey"
+	Why   string `json:"why,omitempty"` // what to do, in a sentence
+}
+
+// Attention levels.
+const (
+	AttentionOK   = "ok"
+	AttentionWarn = "warn"
+	AttentionBad  = "bad"
+)
+
+// LockFacts is what Attention needs beyond the lock's own record: its code changes still
+// waiting for the lock, and whether it has a verified way in (invariant 1). Callers that
+// do not know them pass the zero value and learn what the record alone says.
+type LockFacts struct {
+	Known   bool // Pending and NoWayIn were looked up
+	Pending int  // code changes waiting for the lock to confirm
+	NoWayIn bool
+}
+
+// Needs says what the lock needs, from its status, its device state and facts.
+func (l *Lock) Needs(f LockFacts) Attention {
+	switch l.Status {
+	case LockExposed:
+		return Attention{AttentionBad, "exposed: rekey", "A lost key still opens it: rekey it, then record the rekey (latchkey lock rekey)."}
+	case LockQuarantined:
+		return Attention{AttentionBad, "reset: re-provision", "It was reset behind Latchkey's back and may hold none of its codes: put them back before relying on it."}
+	case LockNeedsLocksmith:
+		return Attention{AttentionBad, "needs a locksmith", "Do not force it: call a locksmith."}
+	case LockNeedsSupport:
+		return Attention{AttentionBad, "needs support", "Its electronics misbehave: call Kwikset support."}
+	}
+	switch {
+	case l.State.Bolt == "jammed":
+		return Attention{AttentionBad, "bolt jammed", "The bolt jammed: check the door's alignment and the strike, then lock it again."}
+	case l.State.LowBattery():
+		return Attention{AttentionWarn, "battery low", "Battery low: replace the batteries (4×AA alkaline) before any programming."}
+	case l.Status == LockUnidentified:
+		return Attention{AttentionWarn, "model unknown", "Identify its model (latchkey models identify): code rules and procedures differ by model."}
+	case f.Known && f.Pending > 0:
+		what := "code change waits"
+		if f.Pending > 1 {
+			what = "code changes wait"
+		}
+		return Attention{AttentionWarn, "changes pending", strconv.Itoa(f.Pending) + " " + what + " for the lock to confirm."}
+	case f.Known && f.NoWayIn:
+		return Attention{AttentionWarn, "no way in", "No way in recorded: add a code or record its key."}
+	}
+	return Attention{AttentionOK, "ok", ""}
+}
