@@ -273,7 +273,6 @@ func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-
 type lockCard struct {
 	Lock                   *latchkey.Lock
 	Place, Model           string
@@ -353,7 +352,6 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, 200, "dashboard", page)
 }
-
 
 func or(s, alt string) string {
 	if s == "" {
