@@ -212,6 +212,12 @@ func TestSecurityHeaders(t *testing.T) {
 	ui, _ := MustOpenUIServer(t)
 	owner := setup(t, ui.URL())
 	owner.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if got := owner.do("GET", "/no-such-page", nil, nil); got != 404 || !strings.Contains(owner.last.Get("Content-Type"), "text/html") {
+		t.Errorf("an unknown page: %d %s; want Latchkey's own 404 page", got, owner.last.Get("Content-Type"))
+	}
+	if got := owner.do("GET", "/favicon.ico", nil, nil); got != 301 {
+		t.Errorf("/favicon.ico: %d, want a redirect to the icon", got)
+	}
 	for _, path := range []string{"/", "/locks/1", "/locks/1/sheet", "/api/v1/locks", "/api/v1/nonsense", "/healthz", "/login", "/no-such-page", "/api/v1/openapi.json"} {
 		owner.do("GET", path, nil, nil)
 		h := owner.last

@@ -147,6 +147,18 @@ func (s *Server) Handler() http.Handler {
 			mux.Handle(rt.Method+" "+rt.Pattern, s.uiAuthorize(rt, rt.handler))
 		}
 	}
+	if s.Catalog != nil {
+		// Any other page: the icon browsers ask for, and a page that says what is missing.
+		mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, s.assets["icon.svg"].path, http.StatusMovedPermanently)
+		})
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			if p, err := s.principal(r); err == nil {
+				r = r.WithContext(latchkey.NewContextWithPrincipal(r.Context(), p))
+			}
+			s.renderError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "There is no such page here. The dashboard lists every lock."))
+		})
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "No such API route: %s %s. The routes are listed at /api/v1/openapi.json.", r.Method, r.URL.Path))
 	})

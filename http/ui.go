@@ -54,7 +54,7 @@ type asset struct {
 func loadAssets() map[string]asset {
 	out := map[string]asset{}
 	for name, ct := range map[string]string{"app.css": "text/css; charset=utf-8", "htmx-2.0.7.min.js": "text/javascript; charset=utf-8",
-		"live.js": "text/javascript; charset=utf-8"} {
+		"live.js": "text/javascript; charset=utf-8", "icon.svg": "image/svg+xml"} {
 		data, err := assetFS.ReadFile("assets/" + name)
 		if err != nil {
 			panic("http: missing asset " + name)
@@ -93,7 +93,7 @@ var doneMessages = map[string]string{"lock": "Lock added.", "logged": "Logged.",
 
 // base is what every page shows.
 type base struct {
-	CSS, HTMX, Live string
+	CSS, HTMX, Live, Icon string
 	User            *latchkey.Principal
 	Nav             string
 	Flash, Error    string
@@ -102,7 +102,7 @@ type base struct {
 }
 
 func (s *Server) base(r *http.Request, nav string) base {
-	b := base{CSS: s.assets["app.css"].path, HTMX: s.assets["htmx-2.0.7.min.js"].path, Live: s.assets["live.js"].path, Nav: nav,
+	b := base{CSS: s.assets["app.css"].path, HTMX: s.assets["htmx-2.0.7.min.js"].path, Live: s.assets["live.js"].path, Icon: s.assets["icon.svg"].path, Nav: nav,
 		Flash: doneMessages[r.URL.Query().Get("done")]}
 	if p, ok := latchkey.PrincipalFromContext(r.Context()); ok {
 		b.User = &p
