@@ -94,11 +94,11 @@ var doneMessages = map[string]string{"lock": "Lock added.", "logged": "Logged.",
 // base is what every page shows.
 type base struct {
 	CSS, HTMX, Live, Icon string
-	User            *latchkey.Principal
-	Nav             string
-	Flash, Error    string
-	CanWrite        bool
-	CanReveal       bool
+	User                  *latchkey.Principal
+	Nav                   string
+	Flash, Error          string
+	CanWrite              bool
+	CanReveal             bool
 }
 
 func (s *Server) base(r *http.Request, nav string) base {
