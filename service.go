@@ -374,6 +374,7 @@ type RecordService interface {
 	RevealBitting(ctx context.Context, keyID int64) (string, error)
 
 	VerifyAuditLog(ctx context.Context) (int, error)
+	FindAuditEntries(ctx context.Context, f AuditFilter, p Page) ([]*AuditEntry, int, error)
 	Export(ctx context.Context) (*Records, error)
 
 	FindLockRecord(ctx context.Context, id int64) (*LockRecord, error)

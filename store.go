@@ -106,6 +106,8 @@ type Tx interface {
 	LastAudit(ctx context.Context) (*AuditEntry, error)
 	// FindAudit returns entries in order from Seq after+1.
 	FindAudit(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
+	// FindAuditEntries lists the entries a filter selects, newest first, with the total.
+	FindAuditEntries(ctx context.Context, f AuditFilter, p Page) ([]*AuditEntry, int, error)
 	// SetAuditHead records where the audit log ends, outside the log's own table.
 	SetAuditHead(ctx context.Context, h *AuditHead) error
 	// FindAuditHead returns the recorded head, or nil and no error when none was recorded.

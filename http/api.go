@@ -69,6 +69,23 @@ type RevealResponse struct {
 	PIN string `json:"pin"`
 }
 
+// AuditLine is an audit entry with what it says in words.
+type AuditLine struct {
+	latchkey.AuditEntry
+	Sentence string `json:"sentence"`
+}
+
+// auditFilter reads ?entity=, ?id=, ?action= and ?actor=.
+func auditFilter(r *http.Request) (latchkey.AuditFilter, error) {
+	q := r.URL.Query()
+	f := latchkey.AuditFilter{Entity: q.Get("entity"), Action: q.Get("action"), Actor: q.Get("actor")}
+	id, err := queryID(r, "id")
+	if id != nil {
+		f.EntityID = *id
+	}
+	return f, err
+}
+
 // BittingResponse carries a revealed bitting.
 type BittingResponse struct {
 	ID      int64  `json:"id"`
@@ -459,6 +476,22 @@ func (s *Server) apiRoutes() []route {
 				v = []*latchkey.Event{}
 			}
 			return http.StatusOK, v, err
+		})},
+		{Method: "GET", Pattern: "/api/v1/audit", Summary: "The audit log, newest first, each entry with a sentence (?entity=lock&id=ID&action=code.reveal&actor=NAME)", Perm: read, Response: List[AuditLine]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			p, err := page(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			f, err := auditFilter(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			entries, total, err := svc.FindAuditEntries(r.Context(), f, p)
+			lines := make([]AuditLine, len(entries))
+			for i, e := range entries {
+				lines[i] = AuditLine{AuditEntry: *e, Sentence: e.Sentence()}
+			}
+			return http.StatusOK, listOf(lines, total, p), err
 		})},
 		{Method: "GET", Pattern: "/api/v1/audit/verify", Summary: "Check the audit log's hash chain", Perm: read, Response: VerifyResponse{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
 			n, err := svc.VerifyAuditLog(r.Context())

@@ -335,6 +335,20 @@ func (c *Client) RevealBitting(ctx context.Context, keyID int64) (string, error)
 	return r.Bitting, err
 }
 
+// FindAuditEntries lists the audit log, newest first.
+func (c *Client) FindAuditEntries(ctx context.Context, f latchkey.AuditFilter, p latchkey.Page) ([]*latchkey.AuditEntry, int, error) {
+	var id *int64
+	if f.EntityID != 0 {
+		id = &f.EntityID
+	}
+	lines, total, err := list[AuditLine](ctx, c, "/api/v1/audit"+pageQuery(p, "entity", f.Entity, "id", id, "action", f.Action, "actor", f.Actor))
+	entries := make([]*latchkey.AuditEntry, len(lines))
+	for i := range lines {
+		entries[i] = &lines[i].AuditEntry
+	}
+	return entries, total, err
+}
+
 // VerifyAuditLog checks the server's audit chain.
 func (c *Client) VerifyAuditLog(ctx context.Context) (int, error) {
 	var v VerifyResponse

@@ -249,7 +249,7 @@ var routePermissions = map[string]latchkey.Permission{
 	"POST /api/v1/codes/{id}/confirm": latchkey.PermWrite, "DELETE /api/v1/codes/{id}": latchkey.PermWrite,
 	"POST /api/v1/codes/{id}/reveal": latchkey.PermReveal, "POST /api/v1/keys/{id}/reveal": latchkey.PermReveal,
 	"GET /api/v1/events/stream": latchkey.PermRead, "GET /api/v1/events": latchkey.PermRead,
-	"GET /api/v1/audit/verify": latchkey.PermRead, "GET /api/v1/export": latchkey.PermRead,
+	"GET /api/v1/audit/verify": latchkey.PermRead, "GET /api/v1/audit": latchkey.PermRead, "GET /api/v1/export": latchkey.PermRead,
 
 	"GET /api/v1/tokens": latchkey.PermRead, "DELETE /api/v1/tokens/{id}": latchkey.PermRead,
 	"POST /api/v1/me/password": latchkey.PermRead, "POST /api/v1/me/revoke": latchkey.PermRead,
@@ -423,5 +423,33 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	if props := schemas["Code"].(map[string]any)["properties"].(map[string]any); props["SealedPIN"] != nil || props["sealed_pin"] != nil {
 		t.Error("the Code schema exposes the sealed PIN")
+	}
+}
+
+// The audit log reads as sentences, newest first, filtered by record, action and actor.
+func TestAuditLogAPI(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			s, _ := MustOpenServer(t, kind)
+			owner := setup(t, s.URL())
+			owner.must("POST", "/api/v1/codes/1/reveal", nil, nil, 200)
+			var all, reveals, lock lkhttp.List[lkhttp.AuditLine]
+			owner.must("GET", "/api/v1/audit?limit=3", nil, &all, 200)
+			if all.Total < 7 || len(all.Items) != 3 || all.Items[0].Action != "code.reveal" || all.Items[0].Seq <= all.Items[1].Seq {
+				t.Fatalf("the log, newest first: %+v", all)
+			}
+			owner.must("GET", "/api/v1/audit?action=code.reveal", nil, &reveals, 200)
+			if reveals.Total != 1 || reveals.Items[0].Sentence != "ana revealed code 1 (Ana)" {
+				t.Fatalf("reveals: %+v", reveals)
+			}
+			owner.must("GET", "/api/v1/audit?entity=lock&id=1", nil, &lock, 200)
+			if lock.Total != 1 || lock.Items[0].Sentence != "ana added lock 1 (Deadbolt)" {
+				t.Fatalf("lock 1's entries: %+v", lock)
+			}
+			owner.must("GET", "/api/v1/audit?action=code&actor=nobody", nil, &lock, 200)
+			if lock.Total != 0 {
+				t.Fatalf("nobody's entries: %+v", lock)
+			}
+		})
 	}
 }

@@ -74,6 +74,13 @@ var uiFuncs = template.FuncMap{
 		return t.Format(time.DateOnly)
 	},
 	"when": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"add": func(a ...int) int {
+		n := 0
+		for _, v := range a {
+			n += v
+		}
+		return n
+	},
 }
 
 // pages parses every page with the layout once; a page missing its file is a build
@@ -756,14 +763,58 @@ func (s *Server) pageKeys(w http.ResponseWriter, r *http.Request) {
 
 type auditPage struct {
 	base
-	Entries []*latchkey.AuditEntry
+	Lines        []AuditLine
+	Filter       latchkey.AuditFilter
+	Total        int
+	Prev, Next   string // links to the pages before and after, "" at an end
+	Kinds        []string
+	FilterQuery  string // the filter as a query, for the page links
+	ShownFrom, N int
 }
 
+// auditPageSize is how many entries the audit page shows at a time.
+const auditPageSize = 50
+
 func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) {
-	entries, err := s.Service.RecentAudit(r.Context(), 200)
+	f, err := auditFilter(r)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
-	s.render(w, r, 200, "audit", auditPage{base: s.base(r, "audit"), Entries: entries})
+	p, err := page(r)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	p.Limit = auditPageSize
+	entries, total, err := s.Service.FindAuditEntries(r.Context(), f, p)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	page := auditPage{base: s.base(r, "audit"), Filter: f, Total: total, ShownFrom: p.Offset + 1, N: len(entries),
+		Kinds: []string{"site", "door", "lock", "person", "key", "code", "user", "token", "vault", "audit"}}
+	for _, e := range entries {
+		page.Lines = append(page.Lines, AuditLine{AuditEntry: *e, Sentence: e.Sentence()})
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"entity": f.Entity, "action": f.Action, "actor": f.Actor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.EntityID != 0 {
+		q.Set("id", strconv.FormatInt(f.EntityID, 10))
+	}
+	link := func(offset int) string {
+		q.Set("offset", strconv.Itoa(offset))
+		return "/audit?" + q.Encode()
+	}
+	if p.Offset > 0 {
+		page.Prev = link(max(p.Offset-auditPageSize, 0))
+	}
+	if p.Offset+len(entries) < total {
+		page.Next = link(p.Offset + auditPageSize)
+	}
+	s.render(w, r, 200, "audit", page)
 }

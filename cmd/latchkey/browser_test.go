@@ -19,7 +19,8 @@ import (
 )
 
 // Done when: in real headless Chromium, sign in, add a lock, add a person and a code, see
-// both on the dashboard, reveal the code (and find the reveal in the audit log), sign
+// both on the dashboard, reveal the code (and find the reveal in the audit log, said as a
+// sentence), sign
 // out. Screenshots of the dashboard and of a lock page go to LATCHKEY_SCREENSHOTS (or the
 // test's temporary directory), and the test logs where.
 func TestBrowser(t *testing.T) {
@@ -149,7 +150,7 @@ func TestBrowser(t *testing.T) {
 	if strings.TrimSpace(revealed) != strings.TrimSpace(pin) {
 		t.Errorf("revealed %q, added %q", revealed, pin)
 	}
-	if !strings.Contains(audit, "code.reveal") {
+	if !strings.Contains(audit, "ana revealed code 1 (Ana's code)") {
 		t.Errorf("the reveal is not in the audit log:\n%s", audit)
 	}
 	if !strings.Contains(afterSignOut, "/login") {

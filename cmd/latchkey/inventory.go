@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -86,7 +85,7 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 				if err != nil {
 					return err
 				}
-				return m.emit(k, func(w io.Writer) { writeKey(w, k) })
+				return m.emit(k, func(w io.Writer) { writeKey(w, k, newNames(ctx, s)) })
 			})
 		}),
 	}
@@ -107,7 +106,7 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 				if err != nil {
 					return err
 				}
-				return m.emit(k, func(w io.Writer) { writeKey(w, k) })
+				return m.emit(k, func(w io.Writer) { writeKey(w, k, newNames(ctx, s)) })
 			})
 		}),
 	}
@@ -129,7 +128,7 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 				if err != nil {
 					return err
 				}
-				return m.emit(k, func(w io.Writer) { writeKey(w, k) })
+				return m.emit(k, func(w io.Writer) { writeKey(w, k, newNames(ctx, s)) })
 			})
 		}),
 	}
@@ -180,12 +179,12 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 		state("rm", "Remove a key from use (retire it; its record stays)", latchkey.KeyRetired)}
 }
 
-func writeKey(w io.Writer, k *latchkey.Key) {
+func writeKey(w io.Writer, k *latchkey.Key, n *names) {
 	fmt.Fprintf(w, "Key %d: %s, %s, %s (its cuts are sealed: latchkey key reveal %d)\n", k.ID, k.Label, k.Keyway, k.State, k.ID)
 	for _, c := range k.Copies {
 		who := "kept at " + c.Location
 		if c.HolderID != 0 {
-			who = "held by person " + strconv.FormatInt(c.HolderID, 10)
+			who = "held by " + n.person(c.HolderID)
 		}
 		fmt.Fprintf(w, "  copy %d: %s, %s\n", c.ID, who, c.State)
 	}
@@ -262,10 +261,11 @@ there (--confirmed if you already programmed and tested it at the door).`,
 				if err != nil {
 					return err
 				}
+				n := newNames(ctx, s)
 				return m.emit(listView[*latchkey.Code]{codes, total}, func(w io.Writer) {
 					table(w, "ID\tPERSON\tLABEL\tSCHEDULE\tREVOKED", func(tw io.Writer) {
 						for _, c := range codes {
-							fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", c.ID, c.PersonID, c.Label, or(string(c.Schedule.Kind), "always"), yesNo(c.Revoked))
+							fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", c.ID, n.person(c.PersonID), c.Label, or(string(c.Schedule.Kind), "always"), yesNo(c.Revoked))
 						}
 					})
 				})

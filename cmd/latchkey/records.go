@@ -493,7 +493,7 @@ procedure runs on it until it is identified.`,
 						return err
 					}
 				}
-				return m.emit(l, func(w io.Writer) { m.writeLock(w, l) })
+				return m.emit(l, func(w io.Writer) { m.writeLock(w, l, newNames(ctx, s)) })
 			})
 		}),
 	}
@@ -569,7 +569,7 @@ takes it, is retired with its copies marked to be returned.`,
 	return cmd
 }
 
-func (m *Main) writeLock(w io.Writer, l *latchkey.Lock) {
+func (m *Main) writeLock(w io.Writer, l *latchkey.Lock, n *names) {
 	model := "unidentified: run 'latchkey models identify', then 'latchkey lock set " + strconv.FormatInt(l.ID, 10) + " --model ID'"
 	if l.ModelID != "" {
 		model = l.ModelID
@@ -585,7 +585,7 @@ func (m *Main) writeLock(w io.Writer, l *latchkey.Lock) {
 	}
 	fmt.Fprintf(w, "Lock %d: %s\n", l.ID, l.Name)
 	for _, row := range [][2]string{
-		{"Door", strconv.FormatInt(l.DoorID, 10)}, {"Model", model}, {"Status", string(l.Status)},
+		{"Door", n.door(l.DoorID)}, {"Model", model}, {"Status", string(l.Status)},
 		{"Needs", needsText(l.Attention)}, {"State", stateText(l.State)},
 		{"SmartKey", yesNo(l.HasSmartKey)}, {"Key", keyText(l.KeyID)}, {"Serial", or(l.SerialNumber, "-")},
 		{"Purchased", date(l.PurchasedAt)}, {"Installed", date(l.InstalledAt)},
@@ -598,7 +598,11 @@ func (m *Main) writeLock(w io.Writer, l *latchkey.Lock) {
 
 // writeLockRecord writes a lock with its codes, service log, receipts and warranty.
 func (m *Main) writeLockRecord(w io.Writer, rec *latchkey.LockRecord) {
-	m.writeLock(w, rec.Lock)
+	n := &names{people: map[int64]string{}, doors: map[int64]string{rec.Door.ID: rec.Door.Name}}
+	for id, p := range rec.People {
+		n.people[id] = p.Name
+	}
+	m.writeLock(w, rec.Lock, n)
 	sh := m.sheet(rec)
 	if len(sh.Codes) > 0 {
 		fmt.Fprintln(w, "  Codes:")
@@ -755,6 +759,7 @@ func (m *Main) personCommand() *cobra.Command {
 func (m *Main) auditCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "The audit log of every change and every reveal"}
 	group(cmd)
+	cmd.AddCommand(m.auditLsCommand())
 	cmd.AddCommand(&cobra.Command{
 		Use:   "verify",
 		Short: "Check the audit log and name the first broken entry",
@@ -795,6 +800,55 @@ the same words, and adopting such a log would hide the tampering.`,
 			})
 		}),
 	})
+	return cmd
+}
+
+// auditLsCommand reads the audit log as sentences, newest first.
+func (m *Main) auditLsCommand() *cobra.Command {
+	var f latchkey.AuditFilter
+	var page latchkey.Page
+	var lock, code, key, person int64
+	cmd := &cobra.Command{
+		Use:   "ls [--lock ID | --code ID | --key ID | --person ID] [--action A] [--actor NAME]",
+		Short: "Read the audit log, newest first",
+		Long: `Read the audit log as sentences, newest first: who did what to which record, and
+when. Narrow it to one record (--lock, --code, --key, --person), to an action or a family
+of actions (--action code.reveal, --action code), or to one actor (--actor ana).`,
+		Args: cobra.NoArgs,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			for entity, id := range map[string]int64{"lock": lock, "code": code, "key": key, "person": person} {
+				if id == 0 {
+					continue
+				}
+				if f.Entity != "" {
+					return usagef("name one record: --lock, --code, --key or --person")
+				}
+				f.Entity, f.EntityID = entity, id
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				entries, total, err := s.FindAuditEntries(ctx, f, page)
+				if err != nil {
+					return err
+				}
+				return m.emit(listView[*latchkey.AuditEntry]{entries, total}, func(w io.Writer) {
+					for _, e := range entries {
+						fmt.Fprintf(w, "%6d  %s  %s\n", e.Seq, e.At.Local().Format("2006-01-02 15:04"), e.Sentence())
+					}
+					if len(entries) < total {
+						fmt.Fprintf(w, "(%d of %d entries; --offset and --limit page through them)\n", len(entries), total)
+					}
+				})
+			})
+		}),
+	}
+	fl := cmd.Flags()
+	fl.Int64Var(&lock, "lock", 0, "only this lock's entries")
+	fl.Int64Var(&code, "code", 0, "only this code's entries")
+	fl.Int64Var(&key, "key", 0, "only this key's entries")
+	fl.Int64Var(&person, "person", 0, "only this person's entries")
+	fl.StringVar(&f.Action, "action", "", "only this action (code.reveal) or family (code)")
+	fl.StringVar(&f.Actor, "actor", "", "only what this actor did")
+	pageFlags(cmd, &page)
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/latchkey/latchkey"
 )
@@ -111,4 +112,28 @@ func (h *auditHead) end(kept bool) {
 	if !kept {
 		h.known, h.last = h.knownBefore, h.lastBefore
 	}
+}
+
+// FindAuditEntries lists the entries a filter selects, newest first, with the total.
+func (tx *Tx) FindAuditEntries(ctx context.Context, f latchkey.AuditFilter, p latchkey.Page) ([]*latchkey.AuditEntry, int, error) {
+	var w filter
+	if f.Entity != "" {
+		w.add("entity = ?", f.Entity)
+	}
+	if f.EntityID != 0 {
+		w.add("entity_id = ?", f.EntityID)
+	}
+	if f.Action != "" {
+		w.add("(action = ? OR action LIKE ?)", f.Action, strings.NewReplacer("%", "", "_", "").Replace(f.Action)+".%")
+	}
+	if f.Actor != "" {
+		w.add("actor = ?", f.Actor)
+	}
+	var total int
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM audit`+w.where(), w.args...).Scan(&total); err != nil {
+		return nil, 0, tx.fail(err)
+	}
+	args := append(append([]any{}, w.args...), p.PageLimit(), max(p.Offset, 0))
+	entries, err := queryAll(ctx, tx, `SELECT `+auditColumns+` FROM audit`+w.where()+` ORDER BY seq DESC LIMIT ? OFFSET ?`, args, tx.scanAudit)
+	return entries, total, err
 }
