@@ -42,9 +42,10 @@ func (s *Service) FindAuditEntries(ctx context.Context, f AuditFilter, p Page) (
 
 // auditVerbs says each action in words, with %s for the record it names.
 var auditVerbs = map[string]string{
-	"site.create": "added %s", "site.delete": "removed %s",
-	"door.create": "added %s", "door.delete": "removed %s",
-	"lock.create": "added %s", "lock.update": "changed the record of %s", "lock.delete": "removed %s",
+	"site.create": "added %s", "site.update": "changed %s", "site.delete": "removed %s",
+	"door.create": "added %s", "door.update": "renamed %s", "door.delete": "removed %s",
+	"person.update": "changed the record of %s",
+	"lock.create":   "added %s", "lock.update": "changed the record of %s", "lock.delete": "removed %s",
 	"lock.key": "recorded the key of %s", "lock.rekey": "recorded the rekey of %s",
 	"lock.service": "logged work on %s", "lock.receipt": "kept a file with %s",
 	"person.create": "added %s", "person.delete": "removed %s",

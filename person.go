@@ -33,10 +33,15 @@ func (p *Person) Validate() error {
 	if err := validateText("Email", p.Email, maxEmailLen, false); err != nil {
 		return err
 	}
-	switch p.Role {
+	return p.Role.Validate()
+}
+
+// Validate reports whether r is one of the person roles.
+func (r PersonRole) Validate() error {
+	switch r {
 	case RoleOwner, RoleFamily, RoleTenant, RoleGuest, RoleService:
 		return nil
 	default:
-		return Errorf(EINVALID, "Unknown role %q; use owner, family, tenant, guest or service.", p.Role)
+		return Errorf(EINVALID, "Unknown role %q; use owner, family, tenant, guest or service.", r)
 	}
 }

@@ -339,11 +339,13 @@ type RecordService interface {
 	FindSites(ctx context.Context, p Page) ([]*Site, int, error)
 	FindSiteByID(ctx context.Context, id int64) (*Site, error)
 	DeleteSite(ctx context.Context, id int64) error
+	UpdateSite(ctx context.Context, id int64, u SiteUpdate) (*Site, error)
 
 	CreateDoor(ctx context.Context, d *Door) error
 	FindDoors(ctx context.Context, f DoorFilter, p Page) ([]*Door, int, error)
 	FindDoorByID(ctx context.Context, id int64) (*Door, error)
 	DeleteDoor(ctx context.Context, id int64) error
+	UpdateDoor(ctx context.Context, id int64, name string) (*Door, error)
 
 	CreateLock(ctx context.Context, l *Lock) error
 	FindLocks(ctx context.Context, f LockFilter, p Page) ([]*Lock, int, error)
@@ -355,6 +357,8 @@ type RecordService interface {
 	FindPeople(ctx context.Context, p Page) ([]*Person, int, error)
 	FindPersonByID(ctx context.Context, id int64) (*Person, error)
 	DeletePerson(ctx context.Context, id int64) error
+	UpdatePerson(ctx context.Context, id int64, u PersonUpdate) (*Person, error)
+	RevokePerson(ctx context.Context, personID int64) (*PersonRevocation, error)
 
 	CreateKey(ctx context.Context, k *Key) error
 	FindKeys(ctx context.Context, f KeyFilter, p Page) ([]*Key, int, error)

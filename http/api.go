@@ -223,6 +223,14 @@ func (s *Server) apiRoutes() []route {
 			v, err := svc.FindSiteByID(r.Context(), id)
 			return http.StatusOK, v, err
 		}))},
+		{Method: "PATCH", Pattern: "/api/v1/sites/{id}", Summary: "Change a site's name, address or time zone", Perm: write, Request: SitePatch{}, Response: site, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var in SitePatch
+			if err := decode(nil, r, &in); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.UpdateSite(r.Context(), id, latchkey.SiteUpdate{Name: in.Name, Address: in.Address, TimeZone: in.TimeZone})
+			return http.StatusOK, v, err
+		}))},
 		{Method: "DELETE", Pattern: "/api/v1/sites/{id}", Summary: "Remove a site that has no doors", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteSite(r.Context(), id) }))},
 
 		{Method: "GET", Pattern: "/api/v1/doors", Summary: "List doors (?site=ID)", Perm: read, Response: List[*latchkey.Door]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -240,6 +248,14 @@ func (s *Server) apiRoutes() []route {
 		{Method: "POST", Pattern: "/api/v1/doors", Summary: "Add a door", Perm: write, Request: DoorInput{}, Response: door, handler: handle(created(DoorInput.door, func(r *http.Request, v *latchkey.Door) error { return svc.CreateDoor(r.Context(), v) }))},
 		{Method: "GET", Pattern: "/api/v1/doors/{id}", Summary: "Show a door", Perm: read, Response: door, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindDoorByID(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "PATCH", Pattern: "/api/v1/doors/{id}", Summary: "Rename a door", Perm: write, Request: DoorPatch{}, Response: door, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var in DoorPatch
+			if err := decode(nil, r, &in); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.UpdateDoor(r.Context(), id, in.Name)
 			return http.StatusOK, v, err
 		}))},
 		{Method: "DELETE", Pattern: "/api/v1/doors/{id}", Summary: "Remove a door that has no locks", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteDoor(r.Context(), id) }))},
@@ -334,6 +350,18 @@ func (s *Server) apiRoutes() []route {
 		{Method: "POST", Pattern: "/api/v1/people", Summary: "Add a person", Perm: write, Request: PersonInput{}, Response: person, handler: handle(created(PersonInput.person, func(r *http.Request, v *latchkey.Person) error { return svc.CreatePerson(r.Context(), v) }))},
 		{Method: "GET", Pattern: "/api/v1/people/{id}", Summary: "Show a person", Perm: read, Response: person, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindPersonByID(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "PATCH", Pattern: "/api/v1/people/{id}", Summary: "Change a person's record", Perm: write, Request: PersonPatch{}, Response: person, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var in PersonPatch
+			if err := decode(nil, r, &in); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.UpdatePerson(r.Context(), id, latchkey.PersonUpdate{Name: in.Name, Role: in.Role, Phone: in.Phone, Email: in.Email})
+			return http.StatusOK, v, err
+		}))},
+		{Method: "POST", Pattern: "/api/v1/people/{id}/revoke", Summary: "Revoke every code of a person (each pending until its locks confirm; a lock's last way in stays)", Perm: write, Response: latchkey.PersonRevocation{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.RevokePerson(r.Context(), id)
 			return http.StatusOK, v, err
 		}))},
 		{Method: "DELETE", Pattern: "/api/v1/people/{id}", Summary: "Remove a person", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeletePerson(r.Context(), id) }))},

@@ -132,6 +132,30 @@ func (c *Client) DeleteSite(ctx context.Context, n int64) error {
 	return c.do(ctx, "DELETE", "/api/v1/sites/"+id(n), nil, nil)
 }
 
+// UpdateSite changes a site.
+func (c *Client) UpdateSite(ctx context.Context, n int64, u latchkey.SiteUpdate) (*latchkey.Site, error) {
+	var s latchkey.Site
+	return &s, c.do(ctx, "PATCH", "/api/v1/sites/"+id(n), SitePatch{Name: u.Name, Address: u.Address, TimeZone: u.TimeZone}, &s)
+}
+
+// UpdateDoor renames a door.
+func (c *Client) UpdateDoor(ctx context.Context, n int64, name string) (*latchkey.Door, error) {
+	var d latchkey.Door
+	return &d, c.do(ctx, "PATCH", "/api/v1/doors/"+id(n), DoorPatch{Name: name}, &d)
+}
+
+// UpdatePerson changes a person's record.
+func (c *Client) UpdatePerson(ctx context.Context, n int64, u latchkey.PersonUpdate) (*latchkey.Person, error) {
+	var p latchkey.Person
+	return &p, c.do(ctx, "PATCH", "/api/v1/people/"+id(n), PersonPatch{Name: u.Name, Role: u.Role, Phone: u.Phone, Email: u.Email}, &p)
+}
+
+// RevokePerson revokes every code of a person.
+func (c *Client) RevokePerson(ctx context.Context, n int64) (*latchkey.PersonRevocation, error) {
+	var r latchkey.PersonRevocation
+	return &r, c.do(ctx, "POST", "/api/v1/people/"+id(n)+"/revoke", nil, &r)
+}
+
 // CreateDoor adds a door.
 func (c *Client) CreateDoor(ctx context.Context, d *latchkey.Door) error {
 	return c.do(ctx, "POST", "/api/v1/doors", DoorInput{SiteID: d.SiteID, Name: d.Name}, d)

@@ -111,6 +111,26 @@ type RekeyInput struct {
 	Note      string            `json:"note,omitempty"`
 }
 
+// SitePatch changes a site; absent fields stay.
+type SitePatch struct {
+	Name     *string `json:"name,omitempty"`
+	Address  *string `json:"address,omitempty"`
+	TimeZone *string `json:"time_zone,omitempty"`
+}
+
+// DoorPatch renames a door.
+type DoorPatch struct {
+	Name string `json:"name"`
+}
+
+// PersonPatch changes a person's record; absent fields stay.
+type PersonPatch struct {
+	Name  *string              `json:"name,omitempty"`
+	Role  *latchkey.PersonRole `json:"role,omitempty"`
+	Phone *string              `json:"phone,omitempty"`
+	Email *string              `json:"email,omitempty"`
+}
+
 // ServiceEntryInput adds to a lock's service log; who and when are the server's.
 type ServiceEntryInput struct {
 	Kind             latchkey.ServiceKind `json:"kind,omitempty"` // note when empty

@@ -241,6 +241,8 @@ var routePermissions = map[string]latchkey.Permission{
 	"GET /api/v1/locks/{id}/receipts/{receipt}": latchkey.PermRead,
 	"GET /api/v1/people":                        latchkey.PermRead, "POST /api/v1/people": latchkey.PermWrite,
 	"GET /api/v1/people/{id}": latchkey.PermRead, "DELETE /api/v1/people/{id}": latchkey.PermWrite,
+	"PATCH /api/v1/people/{id}": latchkey.PermWrite, "POST /api/v1/people/{id}/revoke": latchkey.PermWrite,
+	"PATCH /api/v1/sites/{id}": latchkey.PermWrite, "PATCH /api/v1/doors/{id}": latchkey.PermWrite,
 	"GET /api/v1/keys": latchkey.PermRead, "POST /api/v1/keys": latchkey.PermWrite,
 	"GET /api/v1/keys/{id}": latchkey.PermRead, "POST /api/v1/keys/{id}/copies": latchkey.PermWrite,
 	"PUT /api/v1/keys/{id}/copies/{copy}/state": latchkey.PermWrite, "PUT /api/v1/keys/{id}/state": latchkey.PermWrite,

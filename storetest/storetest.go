@@ -123,6 +123,8 @@ func Run(t *testing.T, open Opener) {
 		{"DeviceEvents", testDeviceEvents},
 		{"Agreement", testAgreement},
 		{"LateFailureRerun", testLateFailureRerun},
+		{"Updates", testUpdates},
+		{"RevokePerson", testRevokePerson},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -266,7 +266,7 @@ func (m *Main) siteCommand() *cobra.Command {
 			})
 		}),
 	}
-	cmd.AddCommand(add, ls, show, rm)
+	cmd.AddCommand(add, ls, show, rm, m.siteSetCommand())
 	return cmd
 }
 
@@ -354,7 +354,7 @@ func (m *Main) doorCommand() *cobra.Command {
 			})
 		}),
 	}
-	cmd.AddCommand(add, ls, show, rm)
+	cmd.AddCommand(add, ls, show, rm, m.doorSetCommand())
 	return cmd
 }
 
@@ -676,7 +676,11 @@ func (m *Main) personCommand() *cobra.Command {
 	add := &cobra.Command{
 		Use: "add NAME", Short: "Add a person", Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
-			p.Name, p.Role = args[0], latchkey.PersonRole(role)
+			r, err := personRole(role)
+			if err != nil {
+				return err
+			}
+			p.Name, p.Role = args[0], r
 			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
 				if err := s.CreatePerson(ctx, &p); err != nil {
 					return err
@@ -752,7 +756,7 @@ func (m *Main) personCommand() *cobra.Command {
 			})
 		}),
 	}
-	cmd.AddCommand(add, ls, show, rm)
+	cmd.AddCommand(add, ls, show, rm, m.personSetCommand(), m.personRevokeCommand())
 	return cmd
 }
 

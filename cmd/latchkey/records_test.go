@@ -73,14 +73,35 @@ func TestRecordsCLI(t *testing.T) {
 				{[]string{"lock", "show", "abc"}, "not a lock id"},
 				{[]string{"lock", "show", "99"}, "No lock with id 99"},
 				{[]string{"site", "rm", "1"}, "still has 1 door"},
-				{[]string{"person", "add", "Bo", "--role", "boss"}, "Unknown role"},
 				{[]string{"site", "add", "Oak", "--tz", "Mars/Base"}, "IANA"},
 			} {
 				if r := cli(c.args...); r.status != 1 || !strings.Contains(r.stderr, c.want) {
 					t.Errorf("%v: status %d, stderr %q; want 1 and %q", c.args, r.status, r.stderr, c.want)
 				}
 			}
-			if r := cli("audit", "verify"); r.status != 0 || !strings.Contains(r.stdout, "6 entries") {
+			if r := cli("person", "add", "Bo", "--role", "boss"); r.status != 2 || !strings.Contains(r.stderr, "Unknown role") {
+				t.Errorf("a wrong --role: status %d, %q; want 2, a usage error", r.status, r.stderr)
+			}
+			// Records change in place; a refused change changes nothing.
+			if r := cli("site", "set", "1", "--tz", "Mars/Base"); r.status != 1 || !strings.Contains(r.stderr, "IANA") {
+				t.Errorf("site set --tz Mars/Base: %d %q", r.status, r.stderr)
+			}
+			if r := cli("site", "set", "1"); r.status != 2 || !strings.Contains(r.stderr, "say what to change") {
+				t.Errorf("site set with nothing to change: %d %q", r.status, r.stderr)
+			}
+			for _, s := range [][]string{{"site", "set", "1", "--address", "12 Maple St"}, {"door", "set", "1", "--name", "Front"},
+				{"person", "set", "1", "--phone", "555 0100", "--role", "family"}} {
+				if r := cli(s...); r.status != 0 {
+					t.Fatalf("%v: status %d, %s", s, r.status, r.stderr)
+				}
+			}
+			if r := cli("site", "show", "1"); !strings.Contains(r.stdout, "12 Maple St") || !strings.Contains(r.stdout, "America/Chicago") || !strings.Contains(r.stdout, "Front") {
+				t.Errorf("site show after set: %s", r.stdout)
+			}
+			if r := cli("person", "show", "1"); !strings.Contains(r.stdout, "Ana Ruiz (family), 555 0100") {
+				t.Errorf("person show after set: %s", r.stdout)
+			}
+			if r := cli("audit", "verify"); r.status != 0 || !strings.Contains(r.stdout, "9 entries") {
 				t.Fatalf("audit verify: %d %q %q", r.status, r.stdout, r.stderr)
 			}
 		})
@@ -102,6 +123,10 @@ func TestUnsafeExitStatus(t *testing.T) {
 	r := cli("code", "rm", "1")
 	if r.status != 3 || !strings.Contains(r.stderr, "no way in") || !strings.Contains(r.stderr, "first add and confirm another code") {
 		t.Fatalf("status %d, stderr %q; want 3 and what to do", r.status, r.stderr)
+	}
+	r = cli("person", "revoke", "1")
+	if r.status != 3 || !strings.Contains(r.stdout, "Kept code 1: ") || !strings.Contains(r.stderr, "1 code kept") {
+		t.Fatalf("person revoke keeping the last way in: status %d, %q %q; want 3", r.status, r.stdout, r.stderr)
 	}
 	r = cli("code", "rm", "1", "--json")
 	var body struct {
