@@ -44,11 +44,10 @@ func (s *Service) FindAuditEntries(ctx context.Context, f AuditFilter, p Page) (
 var auditVerbs = map[string]string{
 	"site.create": "added %s", "site.update": "changed %s", "site.delete": "removed %s",
 	"door.create": "added %s", "door.update": "renamed %s", "door.delete": "removed %s",
-	"person.update": "changed the record of %s",
-	"lock.create":   "added %s", "lock.update": "changed the record of %s", "lock.delete": "removed %s",
+	"lock.create": "added %s", "lock.update": "changed the record of %s", "lock.delete": "removed %s",
 	"lock.key": "recorded the key of %s", "lock.rekey": "recorded the rekey of %s",
 	"lock.service": "logged work on %s", "lock.receipt": "kept a file with %s",
-	"person.create": "added %s", "person.delete": "removed %s",
+	"person.create": "added %s", "person.update": "changed the record of %s", "person.delete": "removed %s",
 	"key.create": "recorded %s", "key.lost": "recorded %s as lost", "key.retired": "retired %s",
 	"key.copy.add": "recorded a copy of %s", "key.copy.state": "recorded where a copy of %s is",
 	"key.reveal": "revealed the cuts of %s", "key.seal": "sealed the bittings of the keys",
