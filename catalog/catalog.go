@@ -129,6 +129,10 @@ type Model struct {
 	ZWave               Fact[[]ZWaveID]  `yaml:"zwave" json:"zwave,omitzero"`
 	Zigbee              Fact[[]ZigbeeID] `yaml:"zigbee" json:"zigbee,omitzero"`
 	Matter              Fact[[]MatterID] `yaml:"matter" json:"matter,omitzero"`
+
+	// ZWaveParams are the Z-Wave configuration parameters documented for the model, by
+	// number, with what each does (facts §3.5 40, §3.6 10, §3.7 36, §7 zwave_params).
+	ZWaveParams Fact[map[int]string] `yaml:"zwave_params" json:"zwave_params,omitzero"`
 }
 
 // HasRadio reports whether the model is known to have the named radio.
@@ -335,7 +339,7 @@ func (m *Model) facts() map[string]factMeta {
 		"programming_timeout_s": &m.ProgrammingTimeoutS, "lockout": &m.Lockout,
 		"reset": &m.Reset, "remote_reset": &m.RemoteReset,
 		"device_reset_locally": &m.DeviceResetLocally, "door_handing": &m.DoorHanding,
-		"batteries": &m.Batteries, "auto_lock_s": &m.AutoLockS, "zwave": &m.ZWave,
+		"batteries": &m.Batteries, "auto_lock_s": &m.AutoLockS, "zwave_params": &m.ZWaveParams, "zwave": &m.ZWave,
 		"zigbee": &m.Zigbee, "matter": &m.Matter,
 	}
 }

@@ -265,3 +265,21 @@ func TestWarrantyStatus(t *testing.T) {
 		t.Fatalf("no purchase date: %+v", st)
 	}
 }
+
+// §3.5, §3.6, §3.7, §7 (Z1): the Z-Wave configuration parameters documented per model.
+func TestZWaveParams(t *testing.T) {
+	for id, want := range map[string][]int{"910": {40}, "916": {40}, "888": {36, 40}, "620": {1, 2, 3, 4, 10, 40, 46}} {
+		m := MustModel(t, id)
+		var got []int
+		for p := range m.ZWaveParams.Value {
+			got = append(got, p)
+		}
+		slices.Sort(got)
+		if !m.ZWaveParams.Known || !slices.Equal(got, want) || m.ZWaveParams.Confidence != catalog.DeviceDB {
+			t.Errorf("%s: zwave_params %v (%s), want %v from Z1", id, got, m.ZWaveParams.Confidence, want)
+		}
+	}
+	if m := MustModel(t, "914c"); !m.ZWaveParams.IsZero() {
+		t.Errorf("914c: zwave_params %+v; the facts document none", m.ZWaveParams)
+	}
+}

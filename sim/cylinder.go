@@ -27,7 +27,11 @@ const (
 // The mistakes of §1.3 scramble it; forcing it breaks the rekey mechanism.
 //
 // The plug is modelled as one: a double cylinder (keyed on both sides) shares one
-// bitting and one learn state, and a single cylinder has a thumbturn inside.
+// bitting and one learn state, and a single cylinder has a thumbturn inside. The plug
+// drives a bolt: turned to 90° clockwise it throws the bolt, to 90° counter-clockwise it
+// retracts it, and the bolt stays where it is when the key comes back to vertical (the
+// direction is the twin's choice: door hand is not modelled). A thrown bolt keeps the
+// door from closing.
 type Cylinder struct {
 	w       *World
 	name    string
@@ -43,12 +47,16 @@ type Cylinder struct {
 	angle       int // plug rotation from vertical, degrees, clockwise positive
 	tool        int // 0 out, 1 partly in, 2 fully in
 	learnTurn   int // counter-clockwise degrees turned by a key in learn mode
+	locked      bool
+	doorOpen    bool
 }
 
 // CylinderOptions set up a cylinder twin.
 type CylinderOptions struct {
-	Bitting keying.Bitting // the key it is keyed to
-	Double  bool           // keyed on both sides
+	Bitting  keying.Bitting // the key it is keyed to
+	Double   bool           // keyed on both sides
+	Locked   bool           // the bolt starts thrown
+	DoorOpen bool           // the door starts open
 }
 
 // AddCylinder adds a SmartKey cylinder keyed to opt.Bitting.
@@ -57,7 +65,8 @@ func (w *World) AddCylinder(name string, opt CylinderOptions) (*Cylinder, error)
 	if err := spec.Validate(opt.Bitting); err != nil {
 		return nil, err
 	}
-	c := &Cylinder{w: w, name: name, spec: spec, bitting: opt.Bitting, double: opt.Double, state: CylinderOperate}
+	c := &Cylinder{w: w, name: name, spec: spec, bitting: opt.Bitting, double: opt.Double, state: CylinderOperate,
+		locked: opt.Locked, doorOpen: opt.DoorOpen}
 	if err := w.add(name, c); err != nil {
 		return nil, err
 	}
@@ -146,6 +155,9 @@ func (c *Cylinder) InsertTool(full bool) error {
 	default:
 		c.state, c.learnTurn = CylinderLearn, 0
 		c.log(KindState, "learn mode: racks released; remove the tool and the working key, insert the new key fully and turn it 180° counter-clockwise")
+		if !c.doorOpen {
+			c.log(KindState, "the door is closed: a mistake now leaves no key that opens it from outside (facts §1.2: keep the door open)")
+		}
 	}
 	return nil
 }
@@ -201,6 +213,44 @@ func (c *Cylinder) Turn(deg int, cw bool, force bool) error {
 	}
 	c.angle = next
 	c.log(KindKey, "key %s turned %d° %s (now %d°)", c.key, deg, dir, c.angle)
+	c.moveBolt("key")
+	return nil
+}
+
+// moveBolt throws the bolt when the plug reaches 90° clockwise and retracts it at 90°
+// counter-clockwise.
+func (c *Cylinder) moveBolt(by string) {
+	switch {
+	case c.angle >= 90 && !c.locked:
+		c.locked = true
+		c.log(KindBolt, "thrown by the %s", by)
+	case c.angle <= -90 && c.locked:
+		c.locked = false
+		c.log(KindBolt, "retracted by the %s", by)
+	}
+}
+
+// ThumbTurn turns the inside thumbturn of a single cylinder: it throws a retracted bolt
+// and retracts a thrown one, whatever state the plug's racks are in.
+func (c *Cylinder) ThumbTurn() error {
+	switch {
+	case c.double:
+		return c.refuse("a double cylinder has a keyway inside, not a thumbturn")
+	case c.key != "" && c.angle != 0:
+		return c.refuse("the key in the plug holds the cam at %d°", c.angle)
+	}
+	c.locked = !c.locked
+	c.log(KindBolt, "%s by the thumbturn", map[bool]string{true: "thrown", false: "retracted"}[c.locked])
+	return nil
+}
+
+// SetDoor opens or closes the door. A thrown bolt keeps it from closing.
+func (c *Cylinder) SetDoor(open bool) error {
+	if !open && c.doorOpen && c.locked {
+		return c.refuse("the bolt is thrown: the door cannot close")
+	}
+	c.doorOpen = open
+	c.log(KindAction, "door %s", map[bool]string{true: "opened", false: "closed"}[open])
 	return nil
 }
 
@@ -222,6 +272,7 @@ func (c *Cylinder) turnLearning(deg int, cw bool, dir string) error {
 		c.bitting, c.state, c.angle, c.learnTurn = c.key, CylinderOperate, -90, 0
 		c.log(KindState, "learned key %s; the old key no longer works", c.bitting)
 	}
+	c.moveBolt("key")
 	return nil
 }
 
@@ -244,7 +295,7 @@ func (c *Cylinder) Recover(b keying.Bitting) error {
 
 // Fields lists the names Field answers to.
 func (c *Cylinder) Fields() []string {
-	return []string{"state", "bitting", "key", "angle", "tool", "rekey"}
+	return []string{"state", "bitting", "key", "angle", "tool", "rekey", "bolt", "door"}
 }
 
 // Field reads one piece of observable state.
@@ -268,6 +319,10 @@ func (c *Cylinder) Field(name string) (string, bool) {
 			return "broken", true
 		}
 		return "ok", true
+	case "bolt":
+		return map[bool]string{true: "locked", false: "unlocked"}[c.locked], true
+	case "door":
+		return map[bool]string{true: "open", false: "closed"}[c.doorOpen], true
 	}
 	return "", false
 }

@@ -314,7 +314,7 @@ func (l *Lock) programMastercodeSession(p *programming, code string) {
 		if code == "999999" {
 			l.clearAll()
 			l.endProgramming(true, "all user codes deleted")
-			l.emit(Report{Event: latchkey.EventAllCodesDeleted, Source: latchkey.SourceKeypad, Detail: "alarm 32"})
+			l.emit(Report{Event: latchkey.EventAllCodesDeleted, Source: latchkey.SourceKeypad, Detail: l.alarmText(32)})
 			return
 		}
 		p.first, p.step = code, 2

@@ -40,6 +40,10 @@ type DIP struct {
 	LED      bool `yaml:"led"`       // switch 1: status LED blinks every 6 s
 	AutoLock bool `yaml:"auto_lock"` // switch 2: relock 30 s after unlocking
 	Audio    bool `yaml:"audio"`     // switch 3: beeps are heard only when on
+	// Switch4 is not used on the 909/910 keypads, turns on SecureScreen on the 916 (K4,
+	// M2), and is "Invert" on the Convert: set it when the status LED reports the
+	// opposite state (K5, facts §3.6).
+	Switch4 bool `yaml:"switch4"`
 }
 
 // LockOptions set up an electronic lock twin.
@@ -62,6 +66,10 @@ type LockOptions struct {
 	TornWrites bool
 	Misaligned bool
 	Locked     bool // the bolt starts thrown
+	// HandingReversed installs a Convert so that it takes the bolt's states the wrong
+	// way round: its status LED, and what it reports, show the opposite of the bolt
+	// until DIP switch 4 (Invert) is set (facts §3.6, K5). Convert only.
+	HandingReversed bool
 }
 
 // slot is one user-code position.
@@ -90,6 +98,8 @@ type Lock struct {
 	mv        int
 	lowSent   int // highest alarm sent: 0, 167, 168
 	dip       DIP
+	autoAfter time.Duration // relock time set over Z-Wave (parameter 36); 0: the model's
+	reversed  bool          // Convert installed with its handing the wrong way round
 
 	bolt        string // locked, unlocked, jammed
 	moving      bool
@@ -170,6 +180,12 @@ func (w *World) AddLock(name string, opt LockOptions) (*Lock, error) {
 	}
 	if opt.DIP != nil {
 		l.dip = *opt.DIP
+	}
+	if opt.HandingReversed {
+		if m.Family != "convert" {
+			return nil, latchkey.Errorf(latchkey.EINVALID, "Only the Convert has the Invert switch for a reversed handing (facts §3.6, K5); the %s does door handing itself.", m.ID)
+		}
+		l.reversed = true
 	}
 	if l.handingWait == 0 {
 		l.handingWait = 5 * time.Second
@@ -437,11 +453,11 @@ func (l *Lock) drain(mv int) {
 	case l.mv <= CriticalBatteryMV && l.lowSent < 168:
 		l.lowSent = 168
 		l.log(KindState, "battery critical (%d mV)", l.mv)
-		l.emit(Report{Event: latchkey.EventLowBattery, Detail: "critical: charge battery now (alarm 168)", BatteryMV: l.mv})
+		l.emit(Report{Event: latchkey.EventLowBattery, Detail: withAlarm("critical: charge battery now", l.alarmText(168)), BatteryMV: l.mv, Alarm: 168})
 	case l.mv <= LowBatteryMV && l.lowSent < 167:
 		l.lowSent = 167
 		l.log(KindState, "battery low (%d mV)", l.mv)
-		l.emit(Report{Event: latchkey.EventLowBattery, Detail: "low: charge battery soon (alarm 167)", BatteryMV: l.mv})
+		l.emit(Report{Event: latchkey.EventLowBattery, Detail: withAlarm("low: charge battery soon", l.alarmText(167)), BatteryMV: l.mv, Alarm: 167})
 	}
 	if l.mv <= DeadBatteryMV {
 		l.log(KindState, "battery too low to operate (%d mV): the lock no longer responds", l.mv)
@@ -477,7 +493,7 @@ func (l *Lock) drive(lock bool, source latchkey.EventSource, slot int) {
 			l.bolt = "jammed"
 			l.log(KindBolt, "jammed while %s", map[bool]string{true: "locking", false: "unlocking"}[lock])
 			l.feedback("jam")
-			l.emit(Report{Event: latchkey.EventJammed, Source: source, Detail: "alarm 9"})
+			l.emit(Report{Event: latchkey.EventJammed, Source: source, Detail: l.alarmText(9), Alarm: 9})
 			l.drain(cost * 2)
 			return
 		}
@@ -523,19 +539,48 @@ func (l *Lock) armAutoLock() {
 		l.log(KindState, "auto-lock skipped: no user code is stored (facts §3.7)")
 		return
 	}
-	after := 30 * time.Second
-	if opts, ok := l.model.AutoLockS.Get(nil); ok && len(opts) > 0 {
-		after = time.Duration(opts[0]) * time.Second
-	}
-	l.autoTimer = l.w.Clock.AfterFunc(after, func() { l.drive(true, latchkey.SourceAuto, 0) })
+	l.autoTimer = l.w.Clock.AfterFunc(l.relockAfter(), func() { l.drive(true, latchkey.SourceAuto, 0) })
 }
 
-// emit sends an unsolicited report to the lock's hub, if it has one and can reach it.
+// relockAfter is the auto-lock time: set over Z-Wave (888 parameter 36), else the
+// model's first (shortest) documented time, else 30 s (facts §3.7).
+func (l *Lock) relockAfter() time.Duration {
+	if l.autoAfter > 0 {
+		return l.autoAfter
+	}
+	if opts, ok := l.model.AutoLockS.Get(nil); ok && len(opts) > 0 {
+		return time.Duration(opts[0]) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// emit sends an unsolicited report to the lock's hub, if it has one and can reach it. A
+// Z-Wave lock's report carries its Kwikset alarm type (facts §3.11).
 func (l *Lock) emit(r Report) {
 	if l.net == nil || !l.powered() || l.w.Now().Before(l.radioDown) {
 		return
 	}
+	if r.Alarm == 0 {
+		r.Alarm = zwaveAlarm(r)
+	}
+	if l.radio != catalog.RadioZWave {
+		r.Alarm = 0
+	}
+	if (r.Event == latchkey.EventLocked || r.Event == latchkey.EventUnlocked) && l.inverted() {
+		// The Convert reports what it believes, which a reversed handing turns round.
+		r.Event = map[latchkey.EventKind]latchkey.EventKind{latchkey.EventLocked: latchkey.EventUnlocked, latchkey.EventUnlocked: latchkey.EventLocked}[r.Event]
+		r.Alarm = zwaveAlarm(r)
+	}
 	l.net.hub.reply(l, l.net.addr, r)
+}
+
+// alarmText names a Z-Wave alarm number in a report's detail; other radios do not send
+// these numbers.
+func (l *Lock) alarmText(n int) string {
+	if l.radio != catalog.RadioZWave {
+		return ""
+	}
+	return fmt.Sprintf("alarm %d", n)
 }
 
 // reachable reports whether a frame for addr on hub h gets to this lock.
@@ -560,7 +605,7 @@ func (l *Lock) handle(cmd Command) Report {
 		if cmd.Slot == 0 {
 			l.clearAll()
 			l.log(KindState, "all codes cleared over the radio")
-			l.emit(Report{Event: latchkey.EventAllCodesDeleted, Detail: "alarm 32"})
+			l.emit(Report{Event: latchkey.EventAllCodesDeleted, Detail: l.alarmText(32)})
 			return Report{}
 		}
 		if cmd.Slot < 0 || cmd.Slot > l.capacity() {
@@ -586,7 +631,13 @@ func (l *Lock) handle(cmd Command) Report {
 		l.drive(cmd.Op == OpLock, latchkey.SourceRF, 0)
 		return Report{}
 	case OpGetStatus:
-		return Report{Bolt: l.bolt, BatteryMV: l.mv}
+		return Report{Bolt: l.reportedBolt(), BatteryMV: l.mv}
+	case OpAddCode:
+		return l.addOverRadio(cmd.Code)
+	case OpConfig:
+		return l.configure(cmd.Param, cmd.Value)
+	case OpPing:
+		return Report{}
 	}
 	return Report{Err: "unknown command " + cmd.Op}
 }
@@ -647,8 +698,20 @@ func (l *Lock) SetBattery(mv int) {
 
 // SetDIP sets the DIP switches.
 func (l *Lock) SetDIP(d DIP) {
+	four := l.dip.Switch4 != d.Switch4
 	l.dip = d
-	l.log(KindAction, "DIP switches: LED %v, auto-lock %v, audio %v", d.LED, d.AutoLock, d.Audio)
+	l.log(KindAction, "DIP switches: LED %v, auto-lock %v, audio %v, switch 4 %v", d.LED, d.AutoLock, d.Audio, d.Switch4)
+	if !four {
+		return
+	}
+	switch {
+	case l.model.Family == "convert":
+		l.log(KindState, "switch 4 (Invert): the lock now takes the bolt as %s (status LED %s)", l.reportedBolt(), l.statusLED())
+	case l.model.ID == "916":
+		l.log(KindState, "switch 4 (SecureScreen): recorded; the twin does not model the random digits (facts §3.9)")
+	default:
+		l.log(KindState, "switch 4 has no documented use on the %s: nothing changes (facts §3.9)", l.model.ID)
+	}
 }
 
 // SetDoor opens or closes the door.
@@ -681,7 +744,7 @@ func (l *Lock) ThumbTurn() {
 // Fields lists the names Field answers to.
 func (l *Lock) Fields() []string {
 	return []string{"bolt", "door", "battery", "power", "codes", "slot:N", "mode", "lockout", "mastercode",
-		"progcode", "handing", "paired", "led", "user-codes", "tamper"}
+		"progcode", "handing", "paired", "led", "user-codes", "tamper", "auto-lock", "switch4"}
 }
 
 // Field reads one piece of observable state.
@@ -743,6 +806,13 @@ func (l *Lock) Field(name string) (string, bool) {
 		return map[bool]string{true: "disconnected", false: "ok"}[l.tampered], true
 	case "user-codes":
 		return map[bool]string{true: "disabled", false: "enabled"}[l.disabled], true
+	case "auto-lock":
+		if !l.dip.AutoLock {
+			return "off", true
+		}
+		return l.relockAfter().String(), true
+	case "switch4":
+		return map[bool]string{true: "on", false: "off"}[l.dip.Switch4], true
 	}
 	return "", false
 }
@@ -765,7 +835,7 @@ func (l *Lock) statusLED() string {
 		return "blinking red"
 	case !l.dip.LED:
 		return "off"
-	case l.bolt == "locked":
+	case l.reportedBolt() == "locked":
 		return "blinking amber"
 	default:
 		return "blinking green"
