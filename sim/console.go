@@ -57,7 +57,8 @@ type Console struct {
 	Current string    // the twin commands without a "name:" apply to
 	Out     io.Writer // where show, twins and help print
 
-	mark int // trace assertions look at the entries from here on (set by "mark")
+	mark   int  // trace assertions look at the entries from here on (set by "mark")
+	marked bool // mark was used
 }
 
 // ConsoleHelp lists the commands.
@@ -129,7 +130,7 @@ func (c *Console) Exec(s string) error {
 		if len(l.Args) != 0 {
 			return usage("mark")
 		}
-		c.mark = len(c.W.Trace())
+		c.mark, c.marked = len(c.W.Trace()), true
 		c.W.log("", KindExpect, "mark: trace assertions from here on")
 		return nil
 	case "hub":

@@ -173,7 +173,9 @@ func (c *Cylinder) RemoveTool() error {
 }
 
 // Turn rotates the key by deg degrees, clockwise when cw. A wrong key, or one not fully
-// in, does not turn; with force, trying anyway breaks the rekey function (facts §1.3).
+// in, does not turn. Forcing it anyway, or forcing any key in learn mode, leaves a
+// cylinder that neither the old nor the new key turns, with its rekey function broken
+// (facts §1.3).
 func (c *Cylinder) Turn(deg int, cw bool, force bool) error {
 	if deg <= 0 || deg > 360 {
 		return latchkey.Errorf(latchkey.EINVALID, "Turn by 1 to 360 degrees.")
@@ -186,6 +188,11 @@ func (c *Cylinder) Turn(deg int, cw bool, force bool) error {
 		dir = "counter-clockwise"
 	}
 	if c.state == CylinderLearn {
+		if force {
+			c.forced("a key was forced during the rekey")
+			c.log(KindKey, "key %s forced %s in learn mode: it does not turn", c.key, dir)
+			return latchkey.Errorf(latchkey.ECONFLICT, "The key does not turn: it was forced in learn mode.")
+		}
 		return c.turnLearning(deg, cw, dir)
 	}
 	turns := c.state == CylinderOperate && c.key == c.bitting && c.keyFull
@@ -197,9 +204,8 @@ func (c *Cylinder) Turn(deg int, cw bool, force bool) error {
 		case c.key == c.bitting && !c.keyFull:
 			why = "the key is not fully inserted"
 		}
-		if force && !c.rekeyBroken {
-			c.rekeyBroken = true
-			c.log(KindState, "forced: the rekey function is now broken (facts §1.3)")
+		if force {
+			c.forced("a key was forced")
 		}
 		c.log(KindKey, "key %s does not turn %s: %s", c.key, dir, why)
 		return latchkey.Errorf(latchkey.ECONFLICT, "The key does not turn: %s.", why)
@@ -276,6 +282,19 @@ func (c *Cylinder) turnLearning(deg int, cw bool, dir string) error {
 	return nil
 }
 
+// forced breaks the rekey function and scrambles the cylinder: "a key is forced" is
+// one of the mistakes that leave neither key working, and a forced SmartKey's rekey
+// function is broken (facts §1.3).
+func (c *Cylinder) forced(why string) {
+	if !c.rekeyBroken {
+		c.rekeyBroken = true
+		c.log(KindState, "forced: the rekey function is now broken (facts §1.3)")
+	}
+	if c.state != CylinderScrambled {
+		c.scramble(why + " (facts §1.3)")
+	}
+}
+
 func (c *Cylinder) scramble(why string) {
 	c.state, c.learnTurn = CylinderScrambled, 0
 	c.log(KindState, "scrambled: %s; neither key turns now", why)
@@ -283,7 +302,8 @@ func (c *Cylinder) scramble(why string) {
 
 // Recover is the locksmith's or the reset cradle's way out of a scrambled cylinder: the
 // cylinder is taken out and set to a known key. The cradle procedure itself is
-// unconfirmed (facts §1.3); the twin only records that it was done.
+// unconfirmed (facts §1.3); the twin only records that it was done. A forced cylinder's
+// rekey function stays broken: nothing says the cradle repairs it.
 func (c *Cylinder) Recover(b keying.Bitting) error {
 	if err := c.spec.Validate(b); err != nil {
 		return err

@@ -37,11 +37,30 @@ func TestCylinderScrambles(t *testing.T) {
 	}
 }
 
-// §1.3: once forced, the rekey function is broken; the tool no longer engages.
-func TestCylinderForcedBreaksRekey(t *testing.T) {
-	w := run(t, cyl, "c: insert key 11343", "c: turn 90 cw force", "expect c rekey broken", "c: remove key",
-		"c: insert key 35242", "c: turn 90 cw", "c: insert tool", "expect c state operate")
+// §1.3: a forced key leaves a cylinder that neither the old key nor the new one turns,
+// and once forced its rekey function is broken: after the cradle or a locksmith has
+// recovered it, the tool still does not engage.
+func TestCylinderForcedKeyScrambles(t *testing.T) {
+	w := run(t, cyl, "c: insert key 11343", "c: turn 90 cw force", "expect c rekey broken",
+		"expect c state scrambled", "c: remove key", "mark", "c: insert key 35242", "c: turn 90 cw",
+		"expect seen c key 35242 does not turn", "expect unseen c key 35242 turned", "expect c bolt unlocked",
+		"c: remove key", "c: recover 35242", "c: insert key 35242", "c: turn 90 cw", "c: insert tool",
+		"expect c state operate")
 	mustHave(t, w, "c", "does not engage")
+}
+
+// §1.3: a key forced during the rekey (learn mode) scrambles the cylinder too: neither
+// the old nor the new key works, and the rekey function is broken.
+func TestCylinderForcedInLearnMode(t *testing.T) {
+	learn := []string{"c: insert key 35242", "c: turn 90 cw", "c: insert tool", "c: remove tool", "c: remove key", "c: insert key 46353"}
+	for name, force := range map[string]string{"Clockwise": "c: turn 90 cw force", "LearnTurn": "c: turn 180 ccw force"} {
+		t.Run(name, func(t *testing.T) {
+			run(t, cyl, append(append([]string{}, learn...), force, "expect c state scrambled", "expect c rekey broken",
+				"expect unseen c learned key", "c: remove key", "mark", "c: insert key 46353", "c: turn 90 cw", "c: remove key",
+				"c: insert key 35242", "c: turn 90 cw", "expect seen c key 46353 does not turn",
+				"expect seen c key 35242 does not turn")...)
+		})
+	}
 }
 
 // §1.1, §8: a wrong key or a key not fully in does not turn; keys come out at vertical.

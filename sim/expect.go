@@ -72,7 +72,7 @@ func (c *Console) expectTrace(kind string, args []string) error {
 	}
 	entries := c.W.Trace()[min(c.mark, len(c.W.Trace())):]
 	since := "since the start"
-	if c.mark > 0 {
+	if c.marked {
 		since = "since the mark"
 	}
 	switch kind {

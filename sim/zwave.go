@@ -20,6 +20,12 @@ func zwaveAlarm(r Report) int {
 	case latchkey.EventUnlocked:
 		return map[latchkey.EventSource]int{latchkey.SourceKeypad: 19, latchkey.SourceManual: 22, latchkey.SourceRF: 25}[r.Source]
 	case latchkey.EventJammed:
+		switch r.Source {
+		case latchkey.SourceRF:
+			return 23 // RF lock jammed
+		case latchkey.SourceAuto:
+			return 26 // auto-lock jammed
+		}
 		return 9
 	case latchkey.EventAllCodesDeleted:
 		return 32
