@@ -232,8 +232,12 @@ func Parse(models, sequences, sources []byte) (*Catalog, error) {
 	}
 	for id, s := range c.Sequences {
 		s.ID = id
-		if s.Confidence == "" {
-			s.Confidence = c.bestClass(s.Sources)
+		best := c.bestClass(s.Sources)
+		switch {
+		case s.Confidence == "":
+			s.Confidence = best
+		case s.Confidence.rank() > best.rank():
+			return nil, fmt.Errorf("sequence %s: confidence %q is above its best source's class %q", id, s.Confidence, best)
 		}
 	}
 	if err := c.index(); err != nil {
@@ -267,7 +271,9 @@ func (c *Catalog) index() error {
 					return fmt.Errorf("model %s, %s: unknown source tag %q", m.ID, field, tag)
 				}
 			}
-			f.setConfidence(c.bestClass(f.sources()))
+			if err := f.setConfidence(c.bestClass(f.sources())); err != nil {
+				return fmt.Errorf("model %s, %s: %w", m.ID, field, err)
+			}
 		}
 		for _, f := range []Fact[string]{m.Reset, m.Rekey} {
 			if id, _ := f.Get(""); id != "" && c.Sequences[id] == nil {
@@ -312,17 +318,26 @@ func (c *Catalog) bestClass(tags []string) Confidence {
 // factMeta is what index needs of a Fact of any type.
 type factMeta interface {
 	sources() []string
-	setConfidence(Confidence)
+	setConfidence(Confidence) error
 }
 
 func (f *Fact[T]) sources() []string { return f.Sources }
 
-// setConfidence fills in a known fact's confidence from its sources unless the data set
-// it (for example "secondary, quoting Kwikset").
-func (f *Fact[T]) setConfidence(c Confidence) {
-	if f.Known && f.Confidence == "" {
-		f.Confidence = c
+// setConfidence fills in a known fact's confidence from its sources' best class. The
+// data may set a lower one (for example "secondary, quoting Kwikset"), never a higher
+// one: the facts page takes confidence from the sources' classes.
+func (f *Fact[T]) setConfidence(c Confidence) error {
+	if !f.Known {
+		return nil
 	}
+	if f.Confidence == "" {
+		f.Confidence = c
+		return nil
+	}
+	if f.Confidence.rank() > c.rank() {
+		return fmt.Errorf("confidence %q is above its best source's class %q", f.Confidence, c)
+	}
+	return nil
 }
 
 // facts lists the model's facts by field name, for checks that apply to all of them.
