@@ -87,3 +87,14 @@ func TestCylinderRecover(t *testing.T) {
 		"c: remove tool", "c: recover 52413", "expect c state operate", "c: insert key 52413", "c: turn 90 cw",
 		"expect c angle 90")
 }
+
+// §2, §1.4: depth 7 and KW10 (6-cut) keys are UNCONFIRMED for SmartKey; the twin takes
+// the conservative side and refuses them at the keyway (docs/simulator.md's table).
+func TestCylinderRefusesDepth7AndKW10(t *testing.T) {
+	w := run(t, cyl, "c: insert key 35247", "expect c key none", "c: insert key 352424", "expect c key none")
+	mustHave(t, w, "c", "key 35247 is not a KW1 key", "depth 7")
+	mustHave(t, w, "c", "key 352424 is not a KW1 key", "KW10")
+	if _, err := runErr("  - {name: c, cylinder: {bitting: \"35247\"}}\n"); err == nil {
+		t.Fatal("a cylinder keyed to depth 7 was built")
+	}
+}
