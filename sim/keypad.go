@@ -669,9 +669,10 @@ func (l *Lock) Pair() error {
 	if !l.powered() {
 		return latchkey.Errorf(latchkey.EUNAVAILABLE, "The lock has no power.")
 	}
-	if l.net != nil {
+	if l.net != nil && l.net.hub.members[l.net.addr] != nil {
 		return nil
 	}
+	// Not paired, or deleted in the app while it could not be told: pair afresh.
 	h := l.w.Hub(l.radio)
 	l.net = &membership{hub: h, addr: h.join(l)}
 	h.log("paired %s", l.name)

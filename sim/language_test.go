@@ -90,6 +90,10 @@ func TestDeleteInApp(t *testing.T) {
 	run(t, halo, append([]string{"hub wifi delete l", "advance 1s", "expect l paired no", "expect hub wifi member:l absent"},
 		append(reset, "advance 10s", "expect hub wifi members 0", "expect unseen l ghost")...)...)
 	run(t, halo, append(reset, "expect hub wifi member:l l ghost", "hub wifi delete l", "expect hub wifi members 0")...)
+	// Deleted while it could not be told (no battery), the lock still thinks it is paired;
+	// pairing it again works.
+	run(t, halo, "l: battery out", "hub wifi delete l", "advance 1s", "l: battery in", "expect l paired wifi l",
+		"expect hub wifi members 0", "l: pair", "expect hub wifi member:l l")
 	if _, err := runErr(lock916, "hub zwave delete l"); latchkey.ErrorCode(err) != latchkey.EINVALID {
 		t.Fatalf("delete on Z-Wave: %v", err)
 	}
