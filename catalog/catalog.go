@@ -129,6 +129,10 @@ type Model struct {
 	ZWave               Fact[[]ZWaveID]  `yaml:"zwave" json:"zwave,omitzero"`
 	Zigbee              Fact[[]ZigbeeID] `yaml:"zigbee" json:"zigbee,omitzero"`
 	Matter              Fact[[]MatterID] `yaml:"matter" json:"matter,omitzero"`
+
+	// ZWaveParams are the Z-Wave configuration parameters documented for the model, by
+	// number, with what each does (facts §3.5 40, §3.6 10, §3.7 36, §7 zwave_params).
+	ZWaveParams Fact[map[int]string] `yaml:"zwave_params" json:"zwave_params,omitzero"`
 }
 
 // HasRadio reports whether the model is known to have the named radio.
@@ -228,8 +232,12 @@ func Parse(models, sequences, sources []byte) (*Catalog, error) {
 	}
 	for id, s := range c.Sequences {
 		s.ID = id
-		if s.Confidence == "" {
-			s.Confidence = c.bestClass(s.Sources)
+		best := c.bestClass(s.Sources)
+		switch {
+		case s.Confidence == "":
+			s.Confidence = best
+		case s.Confidence.rank() > best.rank():
+			return nil, fmt.Errorf("sequence %s: confidence %q is above its best source's class %q", id, s.Confidence, best)
 		}
 	}
 	if err := c.index(); err != nil {
@@ -263,7 +271,9 @@ func (c *Catalog) index() error {
 					return fmt.Errorf("model %s, %s: unknown source tag %q", m.ID, field, tag)
 				}
 			}
-			f.setConfidence(c.bestClass(f.sources()))
+			if err := f.setConfidence(c.bestClass(f.sources())); err != nil {
+				return fmt.Errorf("model %s, %s: %w", m.ID, field, err)
+			}
 		}
 		for _, f := range []Fact[string]{m.Reset, m.Rekey} {
 			if id, _ := f.Get(""); id != "" && c.Sequences[id] == nil {
@@ -308,17 +318,26 @@ func (c *Catalog) bestClass(tags []string) Confidence {
 // factMeta is what index needs of a Fact of any type.
 type factMeta interface {
 	sources() []string
-	setConfidence(Confidence)
+	setConfidence(Confidence) error
 }
 
 func (f *Fact[T]) sources() []string { return f.Sources }
 
-// setConfidence fills in a known fact's confidence from its sources unless the data set
-// it (for example "secondary, quoting Kwikset").
-func (f *Fact[T]) setConfidence(c Confidence) {
-	if f.Known && f.Confidence == "" {
-		f.Confidence = c
+// setConfidence fills in a known fact's confidence from its sources' best class. The
+// data may set a lower one (for example "secondary, quoting Kwikset"), never a higher
+// one: the facts page takes confidence from the sources' classes.
+func (f *Fact[T]) setConfidence(c Confidence) error {
+	if !f.Known {
+		return nil
 	}
+	if f.Confidence == "" {
+		f.Confidence = c
+		return nil
+	}
+	if f.Confidence.rank() > c.rank() {
+		return fmt.Errorf("confidence %q is above its best source's class %q", f.Confidence, c)
+	}
+	return nil
 }
 
 // facts lists the model's facts by field name, for checks that apply to all of them.
@@ -335,7 +354,7 @@ func (m *Model) facts() map[string]factMeta {
 		"programming_timeout_s": &m.ProgrammingTimeoutS, "lockout": &m.Lockout,
 		"reset": &m.Reset, "remote_reset": &m.RemoteReset,
 		"device_reset_locally": &m.DeviceResetLocally, "door_handing": &m.DoorHanding,
-		"batteries": &m.Batteries, "auto_lock_s": &m.AutoLockS, "zwave": &m.ZWave,
+		"batteries": &m.Batteries, "auto_lock_s": &m.AutoLockS, "zwave_params": &m.ZWaveParams, "zwave": &m.ZWave,
 		"zigbee": &m.Zigbee, "matter": &m.Matter,
 	}
 }

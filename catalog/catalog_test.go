@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -263,5 +264,74 @@ func TestWarrantyStatus(t *testing.T) {
 	}
 	if st := c.WarrantyStatus(MustModel(t, "916"), nil, time.Now()); !strings.Contains(st.Reason, "Record the purchase date") {
 		t.Fatalf("no purchase date: %+v", st)
+	}
+}
+
+// §3.5, §3.6, §3.7, §7 (Z1): the Z-Wave configuration parameters documented per model.
+func TestZWaveParams(t *testing.T) {
+	for id, want := range map[string][]int{"910": {40}, "916": {40}, "888": {36, 40}, "620": {1, 2, 3, 4, 10, 40, 46}} {
+		m := MustModel(t, id)
+		var got []int
+		for p := range m.ZWaveParams.Value {
+			got = append(got, p)
+		}
+		slices.Sort(got)
+		if !m.ZWaveParams.Known || !slices.Equal(got, want) || m.ZWaveParams.Confidence != catalog.DeviceDB {
+			t.Errorf("%s: zwave_params %v (%s), want %v from Z1", id, got, m.ZWaveParams.Confidence, want)
+		}
+	}
+	if m := MustModel(t, "914c"); !m.ZWaveParams.IsZero() {
+		t.Errorf("914c: zwave_params %+v; the facts document none", m.ZWaveParams)
+	}
+}
+
+// kwikset-facts "How to read this page": a fact's confidence is the class of its best
+// source. §3.4 A gives the 909's 4-8 digit codes from secondary sources quoting the FAQ
+// (CB, GY), not from the manual (M1): a secondary fact.
+func TestCodeLength909IsSecondary(t *testing.T) {
+	m := MustModel(t, "909")
+	for name, f := range map[string]catalog.Fact[int]{"code_min": m.CodeMin, "code_max": m.CodeMax} {
+		if !f.Known || f.Confidence != catalog.Secondary || slices.Contains(f.Sources, "M1") {
+			t.Errorf("909 %s = %+v; want a secondary fact from CB and GY, not cited to the manual M1", name, f)
+		}
+	}
+}
+
+// §7: every field of the 260 and the 270 is UNCONFIRMED, so none is known; the catalog
+// keeps them unknown (form and keypad included) rather than guessing from the 264.
+func TestModels260And270AllUnconfirmed(t *testing.T) {
+	for _, id := range []string{"260", "270"} {
+		data, err := json.Marshal(MustModel(t, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(data, &fields); err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range fields {
+			if f, ok := v.(map[string]any); ok && f["unconfirmed"] != true {
+				t.Errorf("%s %s is given as known (%v); §7 says every field is unconfirmed", id, name, f)
+			}
+		}
+	}
+}
+
+// A fact cannot claim more confidence than its best source's class; the data may only
+// lower it (for example "secondary, quoting Kwikset").
+func TestParseRejectsOverclaimedConfidence(t *testing.T) {
+	sources := []byte("K1: {class: official, title: t}\nS1: {class: secondary, title: s}\n")
+	seqs := []byte("R1: {name: r, src: [K1], steps: [{do: x}]}\n")
+	_, err := catalog.Parse([]byte(`models: [{id: a, name: A, kind: electronic, keypad: {v: none, src: [S1], conf: official}}]`), seqs, sources)
+	if err == nil || !strings.Contains(err.Error(), `model a, keypad: confidence "official" is above its best source's class "secondary"`) {
+		t.Fatalf("Parse: %v; want the overclaimed confidence refused", err)
+	}
+	_, err = catalog.Parse([]byte(`models: []`), []byte("R1: {name: r, src: [S1], conf: official, steps: [{do: x}]}\n"), sources)
+	if err == nil || !strings.Contains(err.Error(), `sequence R1: confidence "official" is above`) {
+		t.Fatalf("Parse: %v; want the overclaimed sequence refused", err)
+	}
+	c, err := catalog.Parse([]byte(`models: [{id: a, name: A, kind: electronic, keypad: {v: none, src: [K1], conf: secondary}}]`), seqs, sources)
+	if err != nil || c.Models[0].Keypad.Confidence != catalog.Secondary {
+		t.Fatalf("Parse: %v; a lowered confidence stays", err)
 	}
 }

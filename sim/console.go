@@ -56,22 +56,33 @@ type Console struct {
 	W       *World
 	Current string    // the twin commands without a "name:" apply to
 	Out     io.Writer // where show, twins and help print
+
+	mark   int  // trace assertions look at the entries from here on (set by "mark")
+	marked bool // mark was used
 }
 
 // ConsoleHelp lists the commands.
 const ConsoleHelp = `Commands (prefix a twin's name and a colon, or pick one with 'use NAME'):
   advance DURATION            move virtual time (30s, 2m, 1h30m)
-  use NAME | twins | show [NAME] | help
+  use NAME | twins | show [NAME | hub RADIO] | help
   expect NAME FIELD VALUE     fail unless the twin's field reads VALUE
+  expect hub RADIO FIELD VALUE          mode, members, member:TWIN, alarms, alarms:TWIN, alarm:N
+  mark                        trace assertions look only at what happens from here on
+  expect seen|unseen WHO TEXT           an entry of WHO (a twin, RADIO-hub or *) containing TEXT
+  expect order WHO TEXT then WHO TEXT [then ...]   such entries, in this order
   hub RADIO mode inclusion|exclusion|permit-join|idle [DURATION]
   hub RADIO set-code|clear-code|get-code TWIN SLOT [CODE]
   hub RADIO lock|unlock|status TWIN     hub RADIO members
+  hub wifi|ble add-code TWIN CODE       the lock picks the lowest free slot
+  hub zwave config TWIN PARAMETER VALUE   hub zwave remove-failed TWIN|NODE
+  hub wifi|ble|matter delete TWIN       delete the lock in the app (or the fabric)
 SmartKey cylinder:
   insert key BITTING [partly] [inside|outside]   remove key
   insert tool [partly]   remove tool   turn DEGREES cw|ccw [force]   recover BITTING
+  door open|closed   thumbturn
 Electronic lock:
   press KEYS...  (digits, lock, kwikset, program)   hold program   release program
-  battery out|in|MILLIVOLTS   dip led|auto-lock|audio on|off   door open|closed
+  battery out|in|MILLIVOLTS   dip led|auto-lock|audio|4 on|off   door open|closed
   thumbturn   button a   pair   misalign on|off
   fault write | fault stuck-bolt on|off | fault radio-drop DURATION | fault reset-behind-hub
   fault tamper`
@@ -115,6 +126,13 @@ func (c *Console) Exec(s string) error {
 		return c.show(l)
 	case "expect":
 		return c.expect(l.Args)
+	case "mark":
+		if len(l.Args) != 0 {
+			return usage("mark")
+		}
+		c.mark, c.marked = len(c.W.Trace()), true
+		c.W.log("", KindExpect, "mark: trace assertions from here on")
+		return nil
 	case "hub":
 		return c.hub(l.Args)
 	}
@@ -169,6 +187,22 @@ func describeTwin(t Twin) string {
 }
 
 func (c *Console) show(l Line) error {
+	if len(l.Args) > 0 && l.Args[0] == "hub" {
+		h, err := c.hubArg(l.Args[1:])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out(), "%s hub at %s\n", h.radio, clockText(c.W.Elapsed()))
+		fields := []string{"mode", "members", "alarms"}
+		for _, m := range h.Members() {
+			fields = append(fields, "member:"+m.Address)
+		}
+		for _, f := range fields {
+			v, _ := h.Field(f)
+			fmt.Fprintf(c.out(), "  %-11s %s\n", f, v)
+		}
+		return nil
+	}
 	name := c.Current
 	if len(l.Args) > 0 {
 		name = l.Args[0]
@@ -187,6 +221,14 @@ func (c *Console) show(l Line) error {
 }
 
 func (c *Console) expect(args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "hub":
+			return c.expectHub(args[1:])
+		case "seen", "unseen", "order":
+			return c.expectTrace(args[0], args[1:])
+		}
+	}
 	if len(args) < 3 {
 		return usage("expect NAME FIELD VALUE")
 	}
@@ -206,16 +248,25 @@ func (c *Console) expect(args []string) error {
 	return nil
 }
 
+// hubArg returns the hub a command's first argument names.
+func (c *Console) hubArg(args []string) (*Hub, error) {
+	if len(args) == 0 {
+		return nil, usage("hub RADIO ...")
+	}
+	if !slices.Contains(Radios, args[0]) {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "Unknown radio %q; use zwave, zigbee, wifi, ble or matter.", args[0])
+	}
+	return c.W.Hub(args[0]), nil
+}
+
 func (c *Console) hub(args []string) error {
 	if len(args) < 2 {
 		return usage("hub RADIO VERB ...")
 	}
-	switch args[0] {
-	case "zwave", "zigbee", "wifi", "ble", "matter":
-	default:
-		return latchkey.Errorf(latchkey.EINVALID, "Unknown radio %q; use zwave, zigbee, wifi, ble or matter.", args[0])
+	h, err := c.hubArg(args)
+	if err != nil {
+		return err
 	}
-	h := c.W.Hub(args[0])
 	verb, rest := args[1], args[2:]
 	switch verb {
 	case "mode":
@@ -244,12 +295,43 @@ func (c *Console) hub(args []string) error {
 	if len(rest) < 1 {
 		return usage("hub RADIO " + verb + " TWIN ...")
 	}
-	addr, ok := h.addressOf(rest[0])
+	addr, ok := h.lookup(rest[0], verb == "remove-failed")
 	if !ok {
 		return latchkey.Errorf(latchkey.ENOTFOUND, "The %s hub has no member %q; pair it first.", args[0], rest[0])
 	}
 	cmd := Command{}
 	switch verb {
+	case "remove-failed":
+		if len(rest) != 1 {
+			return usage("hub zwave remove-failed TWIN|NODE")
+		}
+		return h.RemoveFailed(addr)
+	case "delete":
+		if len(rest) != 1 {
+			return usage("hub wifi|ble|matter delete TWIN")
+		}
+		return h.Delete(addr)
+	case "add-code":
+		if len(rest) != 2 {
+			return usage("hub wifi|ble add-code TWIN CODE")
+		}
+		if h.radio != "wifi" && h.radio != "ble" {
+			return latchkey.Errorf(latchkey.EINVALID, "Only the Kwikset app (wifi, ble) lets the lock choose the slot; the %s hub names it: use set-code.", h.radio)
+		}
+		cmd.Op, cmd.Code = OpAddCode, rest[1]
+	case "config":
+		if len(rest) != 3 {
+			return usage("hub zwave config TWIN PARAMETER VALUE")
+		}
+		if h.radio != "zwave" {
+			return latchkey.Errorf(latchkey.EINVALID, "Configuration parameters are Z-Wave's; the %s hub has none.", h.radio)
+		}
+		p, errP := strconv.Atoi(rest[1])
+		v, errV := strconv.Atoi(rest[2])
+		if errP != nil || errV != nil || p < 1 || p > 255 || v < -128 || v > 65535 {
+			return latchkey.Errorf(latchkey.EINVALID, "A Z-Wave parameter is a number from 1 to 255 and its value a whole number, not %q and %q.", rest[1], rest[2])
+		}
+		cmd.Op, cmd.Param, cmd.Value = OpConfig, p, v
 	case "set-code", "clear-code", "get-code":
 		want := 2
 		if verb == "set-code" {
@@ -272,6 +354,9 @@ func (c *Console) hub(args []string) error {
 		return latchkey.Errorf(latchkey.EINVALID, "Unknown hub command %q.", verb)
 	}
 	h.Send(addr, cmd, func(r Report) {
+		if cmd.Op == OpAddCode && r.Err == "" && r.Slot > 0 {
+			h.log("#%d the lock chose slot %d", r.CommandID, r.Slot)
+		}
 		if r.Status != "" {
 			h.log("#%d slot %d is %s", r.CommandID, r.Slot, r.Status)
 		}
@@ -280,16 +365,6 @@ func (c *Console) hub(args []string) error {
 		}
 	})
 	return nil
-}
-
-// addressOf finds a twin's address on the hub, ghosts included.
-func (h *Hub) addressOf(twin string) (string, bool) {
-	for addr, m := range h.members {
-		if m.Twin == twin {
-			return addr, true
-		}
-	}
-	return "", false
 }
 
 func durationArg(args []string, i int) (time.Duration, error) {
@@ -319,6 +394,10 @@ func onOff(args []string, i int) (bool, error) {
 func execCylinder(c *Cylinder, l Line) error {
 	a := l.Args
 	switch {
+	case l.Verb == "door" && len(a) == 1 && (a[0] == "open" || a[0] == "closed"):
+		return c.SetDoor(a[0] == "open")
+	case l.Verb == "thumbturn" && len(a) == 0:
+		return c.ThumbTurn()
 	case l.Verb == "insert" && len(a) >= 1 && a[0] == "tool":
 		return c.InsertTool(!slices.Contains(a[1:], "partly"))
 	case l.Verb == "insert" && len(a) >= 2 && a[0] == "key":
@@ -382,7 +461,7 @@ func execLock(t *Lock, l Line) error {
 		return nil
 	case "dip":
 		if len(a) != 2 {
-			return usage("dip led|auto-lock|audio on|off")
+			return usage("dip led|auto-lock|audio|4 on|off (or switches 1 to 4 by number)")
 		}
 		on, err := onOff(a, 1)
 		if err != nil {
@@ -390,14 +469,16 @@ func execLock(t *Lock, l Line) error {
 		}
 		d := t.dip
 		switch a[0] {
-		case "led":
+		case "led", "1":
 			d.LED = on
-		case "auto-lock":
+		case "auto-lock", "2":
 			d.AutoLock = on
-		case "audio":
+		case "audio", "3":
 			d.Audio = on
+		case "4", "invert", "secure-screen":
+			d.Switch4 = on
 		default:
-			return usage("dip led|auto-lock|audio on|off")
+			return usage("dip led|auto-lock|audio|4 on|off (or switches 1 to 4 by number)")
 		}
 		t.SetDIP(d)
 		return nil

@@ -27,7 +27,11 @@ const (
 // The mistakes of §1.3 scramble it; forcing it breaks the rekey mechanism.
 //
 // The plug is modelled as one: a double cylinder (keyed on both sides) shares one
-// bitting and one learn state, and a single cylinder has a thumbturn inside.
+// bitting and one learn state, and a single cylinder has a thumbturn inside. The plug
+// drives a bolt: turned to 90° clockwise it throws the bolt, to 90° counter-clockwise it
+// retracts it, and the bolt stays where it is when the key comes back to vertical (the
+// direction is the twin's choice: door hand is not modelled). A thrown bolt keeps the
+// door from closing.
 type Cylinder struct {
 	w       *World
 	name    string
@@ -43,12 +47,16 @@ type Cylinder struct {
 	angle       int // plug rotation from vertical, degrees, clockwise positive
 	tool        int // 0 out, 1 partly in, 2 fully in
 	learnTurn   int // counter-clockwise degrees turned by a key in learn mode
+	locked      bool
+	doorOpen    bool
 }
 
 // CylinderOptions set up a cylinder twin.
 type CylinderOptions struct {
-	Bitting keying.Bitting // the key it is keyed to
-	Double  bool           // keyed on both sides
+	Bitting  keying.Bitting // the key it is keyed to
+	Double   bool           // keyed on both sides
+	Locked   bool           // the bolt starts thrown
+	DoorOpen bool           // the door starts open
 }
 
 // AddCylinder adds a SmartKey cylinder keyed to opt.Bitting.
@@ -57,7 +65,8 @@ func (w *World) AddCylinder(name string, opt CylinderOptions) (*Cylinder, error)
 	if err := spec.Validate(opt.Bitting); err != nil {
 		return nil, err
 	}
-	c := &Cylinder{w: w, name: name, spec: spec, bitting: opt.Bitting, double: opt.Double, state: CylinderOperate}
+	c := &Cylinder{w: w, name: name, spec: spec, bitting: opt.Bitting, double: opt.Double, state: CylinderOperate,
+		locked: opt.Locked, doorOpen: opt.DoorOpen}
 	if err := w.add(name, c); err != nil {
 		return nil, err
 	}
@@ -146,6 +155,9 @@ func (c *Cylinder) InsertTool(full bool) error {
 	default:
 		c.state, c.learnTurn = CylinderLearn, 0
 		c.log(KindState, "learn mode: racks released; remove the tool and the working key, insert the new key fully and turn it 180° counter-clockwise")
+		if !c.doorOpen {
+			c.log(KindState, "the door is closed: a mistake now leaves no key that opens it from outside (facts §1.2: keep the door open)")
+		}
 	}
 	return nil
 }
@@ -161,7 +173,9 @@ func (c *Cylinder) RemoveTool() error {
 }
 
 // Turn rotates the key by deg degrees, clockwise when cw. A wrong key, or one not fully
-// in, does not turn; with force, trying anyway breaks the rekey function (facts §1.3).
+// in, does not turn. Forcing it anyway, or forcing any key in learn mode, leaves a
+// cylinder that neither the old nor the new key turns, with its rekey function broken
+// (facts §1.3).
 func (c *Cylinder) Turn(deg int, cw bool, force bool) error {
 	if deg <= 0 || deg > 360 {
 		return latchkey.Errorf(latchkey.EINVALID, "Turn by 1 to 360 degrees.")
@@ -174,6 +188,11 @@ func (c *Cylinder) Turn(deg int, cw bool, force bool) error {
 		dir = "counter-clockwise"
 	}
 	if c.state == CylinderLearn {
+		if force {
+			c.forced("a key was forced during the rekey")
+			c.log(KindKey, "key %s forced %s in learn mode: it does not turn", c.key, dir)
+			return latchkey.Errorf(latchkey.ECONFLICT, "The key does not turn: it was forced in learn mode.")
+		}
 		return c.turnLearning(deg, cw, dir)
 	}
 	turns := c.state == CylinderOperate && c.key == c.bitting && c.keyFull
@@ -185,9 +204,8 @@ func (c *Cylinder) Turn(deg int, cw bool, force bool) error {
 		case c.key == c.bitting && !c.keyFull:
 			why = "the key is not fully inserted"
 		}
-		if force && !c.rekeyBroken {
-			c.rekeyBroken = true
-			c.log(KindState, "forced: the rekey function is now broken (facts §1.3)")
+		if force {
+			c.forced("a key was forced")
 		}
 		c.log(KindKey, "key %s does not turn %s: %s", c.key, dir, why)
 		return latchkey.Errorf(latchkey.ECONFLICT, "The key does not turn: %s.", why)
@@ -201,6 +219,44 @@ func (c *Cylinder) Turn(deg int, cw bool, force bool) error {
 	}
 	c.angle = next
 	c.log(KindKey, "key %s turned %d° %s (now %d°)", c.key, deg, dir, c.angle)
+	c.moveBolt("key")
+	return nil
+}
+
+// moveBolt throws the bolt when the plug reaches 90° clockwise and retracts it at 90°
+// counter-clockwise.
+func (c *Cylinder) moveBolt(by string) {
+	switch {
+	case c.angle >= 90 && !c.locked:
+		c.locked = true
+		c.log(KindBolt, "thrown by the %s", by)
+	case c.angle <= -90 && c.locked:
+		c.locked = false
+		c.log(KindBolt, "retracted by the %s", by)
+	}
+}
+
+// ThumbTurn turns the inside thumbturn of a single cylinder: it throws a retracted bolt
+// and retracts a thrown one, whatever state the plug's racks are in.
+func (c *Cylinder) ThumbTurn() error {
+	switch {
+	case c.double:
+		return c.refuse("a double cylinder has a keyway inside, not a thumbturn")
+	case c.key != "" && c.angle != 0:
+		return c.refuse("the key in the plug holds the cam at %d°", c.angle)
+	}
+	c.locked = !c.locked
+	c.log(KindBolt, "%s by the thumbturn", map[bool]string{true: "thrown", false: "retracted"}[c.locked])
+	return nil
+}
+
+// SetDoor opens or closes the door. A thrown bolt keeps it from closing.
+func (c *Cylinder) SetDoor(open bool) error {
+	if !open && c.doorOpen && c.locked {
+		return c.refuse("the bolt is thrown: the door cannot close")
+	}
+	c.doorOpen = open
+	c.log(KindAction, "door %s", map[bool]string{true: "opened", false: "closed"}[open])
 	return nil
 }
 
@@ -222,7 +278,21 @@ func (c *Cylinder) turnLearning(deg int, cw bool, dir string) error {
 		c.bitting, c.state, c.angle, c.learnTurn = c.key, CylinderOperate, -90, 0
 		c.log(KindState, "learned key %s; the old key no longer works", c.bitting)
 	}
+	c.moveBolt("key")
 	return nil
+}
+
+// forced breaks the rekey function and scrambles the cylinder: "a key is forced" is
+// one of the mistakes that leave neither key working, and a forced SmartKey's rekey
+// function is broken (facts §1.3).
+func (c *Cylinder) forced(why string) {
+	if !c.rekeyBroken {
+		c.rekeyBroken = true
+		c.log(KindState, "forced: the rekey function is now broken (facts §1.3)")
+	}
+	if c.state != CylinderScrambled {
+		c.scramble(why + " (facts §1.3)")
+	}
 }
 
 func (c *Cylinder) scramble(why string) {
@@ -232,7 +302,8 @@ func (c *Cylinder) scramble(why string) {
 
 // Recover is the locksmith's or the reset cradle's way out of a scrambled cylinder: the
 // cylinder is taken out and set to a known key. The cradle procedure itself is
-// unconfirmed (facts §1.3); the twin only records that it was done.
+// unconfirmed (facts §1.3); the twin only records that it was done. A forced cylinder's
+// rekey function stays broken: nothing says the cradle repairs it.
 func (c *Cylinder) Recover(b keying.Bitting) error {
 	if err := c.spec.Validate(b); err != nil {
 		return err
@@ -244,7 +315,7 @@ func (c *Cylinder) Recover(b keying.Bitting) error {
 
 // Fields lists the names Field answers to.
 func (c *Cylinder) Fields() []string {
-	return []string{"state", "bitting", "key", "angle", "tool", "rekey"}
+	return []string{"state", "bitting", "key", "angle", "tool", "rekey", "bolt", "door"}
 }
 
 // Field reads one piece of observable state.
@@ -268,6 +339,10 @@ func (c *Cylinder) Field(name string) (string, bool) {
 			return "broken", true
 		}
 		return "ok", true
+	case "bolt":
+		return map[bool]string{true: "locked", false: "unlocked"}[c.locked], true
+	case "door":
+		return map[bool]string{true: "open", false: "closed"}[c.doorOpen], true
 	}
 	return "", false
 }

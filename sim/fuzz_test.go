@@ -46,7 +46,11 @@ func newConsoleWorld(t testing.TB) *sim.Console {
 func FuzzConsole(f *testing.F) {
 	for _, s := range []string{"c: insert key 35242", "press 135790 lock", "advance 30s", "hub zwave mode inclusion",
 		"button a", "hub zwave set-code l916 1 1234", "l910: press program program 1357 lock", "expect c state operate",
-		"c: turn 90° cw force", ":", "x:", "hub", "dip led maybe", "battery -5", "advance 1000000h", "use nobody"} {
+		"c: turn 90° cw force", ":", "x:", "hub", "dip led maybe", "battery -5", "advance 1000000h", "use nobody",
+		"mark", "expect order c key then l916 press", "expect unseen * jammed", "expect seen zwave-hub send",
+		"expect hub zwave member:l916 absent", "expect hub zwave alarm:9 0", "show hub zwave", "hub zwave remove-failed 2",
+		"hub zwave config l916 40 1", "hub zwave config l916 36 -1", "hub wifi add-code l916 1234", "hub wifi delete l916",
+		"c: door closed", "c: thumbturn", "dip 4 on", "expect hub zigbee alarms:l910 none"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {

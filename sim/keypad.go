@@ -36,6 +36,10 @@ func (l *Lock) Press(key string) error {
 		l.log(KindRefuse, "%s: no response (the exterior assembly is disconnected)", key)
 		return nil
 	}
+	if l.resetting {
+		l.log(KindRefuse, "%s: no response (the lock is resetting)", key)
+		return nil
+	}
 	if left := l.lockedOut.Sub(l.w.Now()); left > 0 {
 		l.log(KindRefuse, "%s ignored: keypad locked out for %s more (facts §3.8)", key, left.Round(time.Second))
 		return nil
@@ -133,7 +137,13 @@ func (l *Lock) wrongCode(why string) {
 		l.emit(Report{Event: latchkey.EventKeypadLockout, Source: latchkey.SourceKeypad, Detail: "keypad attempts exceed code entry limit"})
 		return
 	}
-	l.feedback("wrong")
+	if l.CodeCount() == 0 {
+		// "No user code programmed" has its own alert (facts §3.9: M1, M2). The entry
+		// still counts toward the lockout: an assumption, not documented either way.
+		l.feedback("no-codes")
+	} else {
+		l.feedback("wrong")
+	}
 	l.emit(Report{Event: latchkey.EventWrongCode, Source: latchkey.SourceKeypad})
 }
 
@@ -176,6 +186,10 @@ func (l *Lock) endProgramming(ok bool, format string, args ...any) {
 func (l *Lock) PressProgram() error {
 	if !l.powered() {
 		l.log(KindRefuse, "Program: no response (no power)")
+		return nil
+	}
+	if l.resetting {
+		l.log(KindRefuse, "Program: no response (the lock is resetting)")
 		return nil
 	}
 	l.log(KindAction, "press Program")
@@ -314,7 +328,7 @@ func (l *Lock) programMastercodeSession(p *programming, code string) {
 		if code == "999999" {
 			l.clearAll()
 			l.endProgramming(true, "all user codes deleted")
-			l.emit(Report{Event: latchkey.EventAllCodesDeleted, Source: latchkey.SourceKeypad, Detail: "alarm 32"})
+			l.emit(Report{Event: latchkey.EventAllCodesDeleted, Source: latchkey.SourceKeypad, Detail: l.alarmText(32)})
 			return
 		}
 		p.first, p.step = code, 2
@@ -335,7 +349,15 @@ func (l *Lock) programMastercodeSession(p *programming, code string) {
 // Kwikset (facts §3.4 C: 1 add, 7 add one-time, 2 delete, 6 codes on/off, 4 change the
 // programming code).
 func (l *Lock) programMenu(p *programming, entered string) {
+	if p.menu == menuDeleteTwice {
+		l.programDeleteTwice(p, entered)
+		return
+	}
 	if p.step == 1 {
+		if entered == "" && deletesTwice[l.model.ID] {
+			p.menu, p.step = menuDeleteTwice, 2
+			return
+		}
 		if len(entered) != 1 {
 			l.endProgramming(false, "choose one menu digit: 1, 7, 2, 6 or 4")
 			return
@@ -367,6 +389,27 @@ func (l *Lock) programMenu(p *programming, entered string) {
 			l.endProgramming(true, "programming code changed")
 		}
 	}
+}
+
+// deletesTwice lists the models whose keypad deletes a code as the HC620 does: Program
+// once, Kwikset, the code, Kwikset, the code again, Kwikset (facts §3.4 C, a Kwikset
+// answer scraped by EC).
+var deletesTwice = map[string]bool{"620": true}
+
+// menuDeleteTwice marks the HC620's delete sequence in a menu session.
+const menuDeleteTwice = 'd'
+
+// programDeleteTwice takes the code to delete, then the same code again, and deletes it.
+func (l *Lock) programDeleteTwice(p *programming, code string) {
+	if p.step == 2 {
+		p.first, p.step = code, 3
+		return
+	}
+	if code != p.first {
+		l.endProgramming(false, "the two entries differ")
+		return
+	}
+	l.deleteCode(code)
 }
 
 // HoldProgram presses the Program button and keeps it down until ReleaseProgram. With
@@ -468,10 +511,30 @@ func (l *Lock) InsertBattery() error {
 	return nil
 }
 
+// resetConfirm is a model whose R1 reset confirms late and otherwise than K1's two
+// beeps: the 913 "in 20 seconds, when the LED flashes green and you hear one beep, the
+// lock has been reset" (facts §3.5, quoting the 913 guide).
+var resetConfirm = map[string]struct {
+	after time.Duration
+	beeps int
+}{"913": {20 * time.Second, 1}}
+
 // finishReset completes a reset sequence with the final Program press.
 func (l *Lock) finishReset() {
 	seq := l.resetPending
 	l.resetPending = ""
+	if c, ok := resetConfirm[l.model.ID]; ok && seq != "R2" {
+		// The lock works on the reset until it confirms; it answers nothing meanwhile.
+		l.resetting = true
+		l.log(KindState, "resetting: the %s confirms in about %s", l.model.ID, c.after)
+		l.resetTimer = l.w.Clock.AfterFunc(c.after, func() {
+			l.resetting = false
+			l.flash("green", 1)
+			l.beep(c.beeps, false)
+			l.factoryReset(seq)
+		})
+		return
+	}
 	switch seq {
 	case "R2":
 		l.beep(1, false)
@@ -606,9 +669,10 @@ func (l *Lock) Pair() error {
 	if !l.powered() {
 		return latchkey.Errorf(latchkey.EUNAVAILABLE, "The lock has no power.")
 	}
-	if l.net != nil {
+	if l.net != nil && l.net.hub.members[l.net.addr] != nil {
 		return nil
 	}
+	// Not paired, or deleted in the app while it could not be told: pair afresh.
 	h := l.w.Hub(l.radio)
 	l.net = &membership{hub: h, addr: h.join(l)}
 	h.log("paired %s", l.name)

@@ -40,6 +40,10 @@ type DIP struct {
 	LED      bool `yaml:"led"`       // switch 1: status LED blinks every 6 s
 	AutoLock bool `yaml:"auto_lock"` // switch 2: relock 30 s after unlocking
 	Audio    bool `yaml:"audio"`     // switch 3: beeps are heard only when on
+	// Switch4 is not used on the 909/910 keypads, turns on SecureScreen on the 916 (K4,
+	// M2), and is "Invert" on the Convert: set it when the status LED reports the
+	// opposite state (K5, facts §3.6).
+	Switch4 bool `yaml:"switch4"`
 }
 
 // LockOptions set up an electronic lock twin.
@@ -62,6 +66,10 @@ type LockOptions struct {
 	TornWrites bool
 	Misaligned bool
 	Locked     bool // the bolt starts thrown
+	// HandingReversed installs a Convert so that it takes the bolt's states the wrong
+	// way round: its status LED, and what it reports, show the opposite of the bolt
+	// until DIP switch 4 (Invert) is set (facts §3.6, K5). Convert only.
+	HandingReversed bool
 }
 
 // slot is one user-code position.
@@ -88,8 +96,10 @@ type Lock struct {
 
 	batteryIn bool
 	mv        int
-	lowSent   int // highest alarm sent: 0, 167, 168
+	lowSent   int // highest battery alarm sent: 0, 167, 168, 169
 	dip       DIP
+	autoAfter time.Duration // relock time set over Z-Wave (parameter 36); 0: the model's
+	reversed  bool          // Convert installed with its handing the wrong way round
 
 	bolt        string // locked, unlocked, jammed
 	moving      bool
@@ -111,6 +121,8 @@ type Lock struct {
 	heldTimer    *Timer
 	heldStage    string // "", mastercode-ready, reset-armed
 	resetPending string // reset sequence waiting for the final Program press
+	resetting    bool   // a reset is under way until its late confirmation (913)
+	resetTimer   *Timer // fires the late confirmation
 	bootHeld     bool   // Program was held while the battery went in
 
 	radio      string
@@ -170,6 +182,12 @@ func (w *World) AddLock(name string, opt LockOptions) (*Lock, error) {
 	}
 	if opt.DIP != nil {
 		l.dip = *opt.DIP
+	}
+	if opt.HandingReversed {
+		if m.Family != "convert" {
+			return nil, latchkey.Errorf(latchkey.EINVALID, "Only the Convert has the Invert switch for a reversed handing (facts §3.6, K5); the %s does door handing itself.", m.ID)
+		}
+		l.reversed = true
 	}
 	if l.handingWait == 0 {
 		l.handingWait = 5 * time.Second
@@ -259,11 +277,30 @@ func (l *Lock) store(n int, code string, oneTime bool) error {
 	if check := l.rules.Check(code, others); !check.OK {
 		return check.Err()
 	}
+	// On the Kwikset-button models the programming code cannot equal a user code, so no
+	// user code may be the programming code either (facts §3.3).
+	if l.style == catalog.ProgramMenu && l.progCode != "" && l.same(code, l.progCode) {
+		return latchkey.Errorf(latchkey.EINVALID, "A user code cannot equal the programming code (facts §3.3).")
+	}
 	if l.slots == nil {
 		l.slots = make([]slot, l.capacity())
 	}
 	l.slots[n-1] = slot{code: code, oneTime: oneTime}
 	return nil
+}
+
+// duplicate reports whether code is already stored in a slot other than n, compared as
+// the keypad compares codes (by buttons on a five-button keypad, facts §3.2).
+func (l *Lock) duplicate(n int, code string) bool {
+	if n < 1 || n > l.capacity() {
+		return false
+	}
+	for i, s := range l.slots {
+		if i+1 != n && s.code != "" && l.same(s.code, code) {
+			return true
+		}
+	}
+	return false
 }
 
 // freeSlot returns the lowest empty slot, or 0 when full.
@@ -341,7 +378,8 @@ func (l *Lock) cancelVolatile() {
 	l.progTimer.Stop()
 	l.autoTimer.Stop()
 	l.heldTimer.Stop()
-	l.heldStage, l.resetPending = "", ""
+	l.resetTimer.Stop()
+	l.heldStage, l.resetPending, l.resetting = "", "", false
 }
 
 // Signals (facts §3.9). Keypad models flash LEDs; touchscreens show an X or a checkmark.
@@ -384,6 +422,7 @@ var (
 		"ok":          {led: "green", flashN: 1, beeps: 1},
 		"fail":        {led: "red", flashN: 3, beeps: 3},
 		"wrong":       {led: "red", flashN: 3, beeps: 3},
+		"no-codes":    {led: "red", flashN: 3, beeps: 3},
 		"lockout":     {led: "red", flashN: 15, beeps: 15},
 		"timeout":     {beeps: 2},
 		"low-battery": {led: "red", flashN: 10, beeps: 10},
@@ -395,6 +434,7 @@ var (
 		"ok":          {screen: "checkmark", beeps: 1},
 		"fail":        {screen: "X ×3", beeps: 3},
 		"wrong":       {screen: "X ×1", beeps: 1},
+		"no-codes":    {screen: "X ×3", beeps: 3},
 		"lockout":     {screen: "X ×15", beeps: 15},
 		"timeout":     {screen: "X ×3", beeps: 3},
 		"low-battery": {screen: "checkmark and lock flash together ×5", long: true},
@@ -429,24 +469,54 @@ func (l *Lock) feedback(what string) {
 	}
 }
 
-// drain takes charge out of the battery and sends the low-battery alarms as voltage
-// crosses the thresholds.
+// drain takes charge out of the battery and sends the battery alarms as the voltage
+// crosses their thresholds (facts §3.9): 167 low, 168 critical, and 169 "too low to
+// operate", which the lock sends as it stops, even when the voltage drops straight past
+// the others.
 func (l *Lock) drain(mv int) {
 	l.mv = max(l.mv-mv, 0)
-	switch {
-	case l.mv <= CriticalBatteryMV && l.lowSent < 168:
-		l.lowSent = 168
-		l.log(KindState, "battery critical (%d mV)", l.mv)
-		l.emit(Report{Event: latchkey.EventLowBattery, Detail: "critical: charge battery now (alarm 168)", BatteryMV: l.mv})
-	case l.mv <= LowBatteryMV && l.lowSent < 167:
-		l.lowSent = 167
-		l.log(KindState, "battery low (%d mV)", l.mv)
-		l.emit(Report{Event: latchkey.EventLowBattery, Detail: "low: charge battery soon (alarm 167)", BatteryMV: l.mv})
+	if level := batteryAlarm(l.mv); level > l.lowSent {
+		l.lowSent = level
+		switch level {
+		case 167:
+			l.log(KindState, "battery low (%d mV)", l.mv)
+			l.emit(Report{Event: latchkey.EventLowBattery, Detail: withAlarm("low: charge battery soon", l.alarmText(167)), BatteryMV: l.mv, Alarm: 167})
+		case 168:
+			l.log(KindState, "battery critical (%d mV)", l.mv)
+			l.emit(Report{Event: latchkey.EventLowBattery, Detail: withAlarm("critical: charge battery now", l.alarmText(168)), BatteryMV: l.mv, Alarm: 168})
+		case 169:
+			l.lastGasp(Report{Event: latchkey.EventLowBattery, Detail: withAlarm("too low to operate", l.alarmText(169)), BatteryMV: l.mv, Alarm: 169})
+		}
 	}
 	if l.mv <= DeadBatteryMV {
 		l.log(KindState, "battery too low to operate (%d mV): the lock no longer responds", l.mv)
 		l.cancelVolatile()
 	}
+}
+
+// batteryAlarm is the battery alarm a voltage calls for: 0, 167, 168 or 169.
+func batteryAlarm(mv int) int {
+	switch {
+	case mv <= DeadBatteryMV:
+		return 169
+	case mv <= CriticalBatteryMV:
+		return 168
+	case mv <= LowBatteryMV:
+		return 167
+	}
+	return 0
+}
+
+// lastGasp sends the report a lock sends as its battery gives out: emit would hold it
+// back, since the lock no longer counts as powered.
+func (l *Lock) lastGasp(r Report) {
+	if l.net == nil || !l.batteryIn || l.w.Now().Before(l.radioDown) {
+		return
+	}
+	if l.radio != catalog.RadioZWave {
+		r.Alarm = 0
+	}
+	l.net.hub.reply(l, l.net.addr, r)
 }
 
 // drive runs the bolt motor to lock or unlock it.
@@ -477,7 +547,10 @@ func (l *Lock) drive(lock bool, source latchkey.EventSource, slot int) {
 			l.bolt = "jammed"
 			l.log(KindBolt, "jammed while %s", map[bool]string{true: "locking", false: "unlocking"}[lock])
 			l.feedback("jam")
-			l.emit(Report{Event: latchkey.EventJammed, Source: source, Detail: "alarm 9"})
+			jam := Report{Event: latchkey.EventJammed, Source: source}
+			jam.Alarm = zwaveAlarm(jam)
+			jam.Detail = l.alarmText(jam.Alarm)
+			l.emit(jam)
 			l.drain(cost * 2)
 			return
 		}
@@ -512,30 +585,60 @@ func sourceText(s latchkey.EventSource, slot int) string {
 	return string(s)
 }
 
-// armAutoLock relocks 30 s after an unlock when switch 2 is on, but never when no code
-// is stored (facts §3.7, §8: K4).
+// armAutoLock relocks 30 s after an unlock when switch 2 is on, but never when a lock
+// that takes codes has none stored (facts §3.7, §8: K4). The Convert holds no codes and
+// relocks all the same (K5).
 func (l *Lock) armAutoLock() {
 	l.autoTimer.Stop()
 	if !l.dip.AutoLock {
 		return
 	}
-	if l.CodeCount() == 0 {
+	if l.capacity() > 0 && l.CodeCount() == 0 {
 		l.log(KindState, "auto-lock skipped: no user code is stored (facts §3.7)")
 		return
 	}
-	after := 30 * time.Second
-	if opts, ok := l.model.AutoLockS.Get(nil); ok && len(opts) > 0 {
-		after = time.Duration(opts[0]) * time.Second
-	}
-	l.autoTimer = l.w.Clock.AfterFunc(after, func() { l.drive(true, latchkey.SourceAuto, 0) })
+	l.autoTimer = l.w.Clock.AfterFunc(l.relockAfter(), func() { l.drive(true, latchkey.SourceAuto, 0) })
 }
 
-// emit sends an unsolicited report to the lock's hub, if it has one and can reach it.
+// relockAfter is the auto-lock time: set over Z-Wave (888 parameter 36), else the
+// model's first (shortest) documented time, else 30 s (facts §3.7).
+func (l *Lock) relockAfter() time.Duration {
+	if l.autoAfter > 0 {
+		return l.autoAfter
+	}
+	if opts, ok := l.model.AutoLockS.Get(nil); ok && len(opts) > 0 {
+		return time.Duration(opts[0]) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// emit sends an unsolicited report to the lock's hub, if it has one and can reach it. A
+// Z-Wave lock's report carries its Kwikset alarm type (facts §3.11).
 func (l *Lock) emit(r Report) {
 	if l.net == nil || !l.powered() || l.w.Now().Before(l.radioDown) {
 		return
 	}
+	if r.Alarm == 0 {
+		r.Alarm = zwaveAlarm(r)
+	}
+	if l.radio != catalog.RadioZWave {
+		r.Alarm = 0
+	}
+	if (r.Event == latchkey.EventLocked || r.Event == latchkey.EventUnlocked) && l.inverted() {
+		// The Convert reports what it believes, which a reversed handing turns round.
+		r.Event = map[latchkey.EventKind]latchkey.EventKind{latchkey.EventLocked: latchkey.EventUnlocked, latchkey.EventUnlocked: latchkey.EventLocked}[r.Event]
+		r.Alarm = zwaveAlarm(r)
+	}
 	l.net.hub.reply(l, l.net.addr, r)
+}
+
+// alarmText names a Z-Wave alarm number in a report's detail; other radios do not send
+// these numbers.
+func (l *Lock) alarmText(n int) string {
+	if l.radio != catalog.RadioZWave {
+		return ""
+	}
+	return fmt.Sprintf("alarm %d", n)
 }
 
 // reachable reports whether a frame for addr on hub h gets to this lock.
@@ -547,6 +650,12 @@ func (l *Lock) reachable(h *Hub, addr string) bool {
 func (l *Lock) handle(cmd Command) Report {
 	switch cmd.Op {
 	case OpSetCode:
+		if l.radio == catalog.RadioZWave && l.duplicate(cmd.Slot, cmd.Code) {
+			// A Z-Wave lock answers a duplicate with alarm 113 (0x71), "duplicate PIN code"
+			// (facts §3.2: NZ; SmartThings reads 34 and 113 as duplicates, ST1).
+			l.log(KindState, "slot %d refused over the radio: the code is a duplicate (alarm 113)", cmd.Slot)
+			return Report{Slot: cmd.Slot, Err: "duplicate PIN code (alarm 113, 0x71)", Alarm: 113}
+		}
 		lost, err := l.write(cmd.Slot, cmd.Code, false)
 		if lost {
 			return Report{silent: true}
@@ -560,7 +669,7 @@ func (l *Lock) handle(cmd Command) Report {
 		if cmd.Slot == 0 {
 			l.clearAll()
 			l.log(KindState, "all codes cleared over the radio")
-			l.emit(Report{Event: latchkey.EventAllCodesDeleted, Detail: "alarm 32"})
+			l.emit(Report{Event: latchkey.EventAllCodesDeleted, Detail: l.alarmText(32)})
 			return Report{}
 		}
 		if cmd.Slot < 0 || cmd.Slot > l.capacity() {
@@ -586,7 +695,13 @@ func (l *Lock) handle(cmd Command) Report {
 		l.drive(cmd.Op == OpLock, latchkey.SourceRF, 0)
 		return Report{}
 	case OpGetStatus:
-		return Report{Bolt: l.bolt, BatteryMV: l.mv}
+		return Report{Bolt: l.reportedBolt(), BatteryMV: l.mv}
+	case OpAddCode:
+		return l.addOverRadio(cmd.Code)
+	case OpConfig:
+		return l.configure(cmd.Param, cmd.Value)
+	case OpPing:
+		return Report{}
 	}
 	return Report{Err: "unknown command " + cmd.Op}
 }
@@ -638,17 +753,28 @@ func (l *Lock) DropRadio(d time.Duration) {
 // SetBattery sets the battery voltage, as a fresh or a tired pack would.
 func (l *Lock) SetBattery(mv int) {
 	l.mv = mv
-	if mv > LowBatteryMV {
-		l.lowSent = 0
-	}
+	// A better pack clears the alarms it is above, so that the next fall sends them again.
+	l.lowSent = min(l.lowSent, batteryAlarm(mv))
 	l.log(KindAction, "battery at %d mV", mv)
 	l.drain(0)
 }
 
 // SetDIP sets the DIP switches.
 func (l *Lock) SetDIP(d DIP) {
+	four := l.dip.Switch4 != d.Switch4
 	l.dip = d
-	l.log(KindAction, "DIP switches: LED %v, auto-lock %v, audio %v", d.LED, d.AutoLock, d.Audio)
+	l.log(KindAction, "DIP switches: LED %v, auto-lock %v, audio %v, switch 4 %v", d.LED, d.AutoLock, d.Audio, d.Switch4)
+	if !four {
+		return
+	}
+	switch {
+	case l.model.Family == "convert":
+		l.log(KindState, "switch 4 (Invert): the lock now takes the bolt as %s (status LED %s)", l.reportedBolt(), l.statusLED())
+	case l.model.ID == "916":
+		l.log(KindState, "switch 4 (SecureScreen): recorded; the twin does not model the random digits (facts §3.9)")
+	default:
+		l.log(KindState, "switch 4 has no documented use on the %s: nothing changes (facts §3.9)", l.model.ID)
+	}
 }
 
 // SetDoor opens or closes the door.
@@ -681,7 +807,7 @@ func (l *Lock) ThumbTurn() {
 // Fields lists the names Field answers to.
 func (l *Lock) Fields() []string {
 	return []string{"bolt", "door", "battery", "power", "codes", "slot:N", "mode", "lockout", "mastercode",
-		"progcode", "handing", "paired", "led", "user-codes", "tamper"}
+		"progcode", "handing", "paired", "led", "user-codes", "tamper", "auto-lock", "switch4"}
 }
 
 // Field reads one piece of observable state.
@@ -715,6 +841,8 @@ func (l *Lock) Field(name string) (string, bool) {
 		return strconv.Itoa(l.CodeCount()), true
 	case "mode":
 		switch {
+		case l.resetting:
+			return "resetting", true
 		case l.prog != nil:
 			return "programming", true
 		case l.w.Now().Before(l.lockedOut):
@@ -743,6 +871,13 @@ func (l *Lock) Field(name string) (string, bool) {
 		return map[bool]string{true: "disconnected", false: "ok"}[l.tampered], true
 	case "user-codes":
 		return map[bool]string{true: "disabled", false: "enabled"}[l.disabled], true
+	case "auto-lock":
+		if !l.dip.AutoLock {
+			return "off", true
+		}
+		return l.relockAfter().String(), true
+	case "switch4":
+		return map[bool]string{true: "on", false: "off"}[l.dip.Switch4], true
 	}
 	return "", false
 }
@@ -765,7 +900,7 @@ func (l *Lock) statusLED() string {
 		return "blinking red"
 	case !l.dip.LED:
 		return "off"
-	case l.bolt == "locked":
+	case l.reportedBolt() == "locked":
 		return "blinking amber"
 	default:
 		return "blinking green"

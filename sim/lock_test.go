@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/sim"
 )
 
@@ -274,4 +275,116 @@ func TestMatterPINsWriteOnly(t *testing.T) {
 	if got != "|enabled" {
 		t.Fatalf("Matter get-code answered %q; want the status without the PIN", got)
 	}
+}
+
+// §3.7 (K5): the Convert relocks 30 s after an unlock when its auto-lock switch is on.
+// It holds no codes, so the SmartCode rule "no auto-lock while no code is stored" (K4)
+// does not apply to it; its auto-lock is off by default.
+func TestConvertAutoLocksWithoutCodes(t *testing.T) {
+	const convert = "  - {name: l, lock: {model: 914c, radio: zwave, paired: true, locked: true}}\n"
+	run(t, convert, "expect l auto-lock off", "hub zwave unlock l", "advance 3s", "expect l bolt unlocked",
+		"advance 60s", "expect l bolt unlocked")
+	run(t, convert, "l: dip auto-lock on", "hub zwave unlock l", "advance 3s", "expect l bolt unlocked",
+		"advance 25s", "expect l bolt unlocked", "advance 5s", "expect l bolt locked",
+		"expect unseen l auto-lock skipped", "expect hub zwave alarm:27 1")
+}
+
+// §3.9 (M2, M1): with no user code stored, a code entered shows the "no user code" alert:
+// X ×3 with 3 beeps on the 916's touchscreen (one wrong code is X ×1 with 1 beep), red ×3
+// with 3 beeps on the 909's keypad.
+func TestNoUserCodeAlert(t *testing.T) {
+	run(t, "  - {name: l, lock: {model: \"916\"}}\n", "mark", "l: press 246810 lock",
+		"expect order l wrong code then l X ×3 then l 3 beeps", "expect unseen l X ×1", "expect unseen l 1 beep")
+	run(t, "  - {name: l, lock: {model: \"916\", codes: {1: \"135790\"}}}\n", "mark", "l: press 246810 lock",
+		"expect order l wrong code then l X ×1 then l 1 beep", "expect unseen l X ×3")
+	run(t, "  - {name: l, lock: {model: \"909\"}}\n", "mark", "l: press 246810 lock",
+		"expect order l wrong code then l red ×3 then l 3 beeps")
+}
+
+// §3.9 (Z1, NZ): the battery alarms are 167 low, 168 critical and 169 "too low to
+// operate", each sent once as the voltage falls; a pack that drops straight below the
+// dead-battery voltage (4.2 V, the twin's assumption) still sends 169 as the lock stops.
+func TestBatteryAlarm169(t *testing.T) {
+	run(t, lock916, "l: battery 4700", "advance 1s", "l: battery 4400", "advance 1s", "l: battery 4100", "advance 1s",
+		"l: battery 3900", "advance 1s",
+		"expect hub zwave alarms 167 168 169", "expect seen zwave-hub low_battery: too low to operate (alarm 169)",
+		"expect l power dead")
+	run(t, lock916, "l: battery 4000", "advance 1s", "expect hub zwave alarms 169", "expect l power dead")
+	// A fresh pack clears the alarms; the next fall sends them again.
+	run(t, lock916, "l: battery 4100", "advance 1s", "l: battery out", "l: battery 6200", "l: battery in",
+		"l: battery 4600", "advance 1s", "expect hub zwave alarms 169 167")
+}
+
+// §3.3: a user code may not equal the programming code, whichever is set second: a user
+// code added at the keypad or over the hub is refused when it is the programming code.
+func TestUserCodeMayNotEqualProgrammingCode(t *testing.T) {
+	w := run(t, "  - {name: l, lock: {model: \"264\", programming_code: \"1470\"}}\n",
+		"l: press 1470 kwikset 1 kwikset 1470 kwikset", "expect l codes 0",
+		"l: press 1470 kwikset 1 kwikset 2580 kwikset", "expect l codes 1")
+	mustHave(t, w, "l", "cannot equal the programming code")
+	w = run(t, "  - {name: l, lock: {model: \"620\", radio: zwave, paired: true, programming_code: \"1470\"}}\n",
+		"hub zwave set-code l 1 1470", "advance 3s", "expect l codes 0", "expect seen zwave-hub failed at 2")
+	mustHave(t, w, "zwave-hub", "cannot equal the programming code")
+	if _, err := runErr("  - {name: l, lock: {model: \"955\", programming_code: \"1470\", codes: {1: \"1470\"}}}\n"); latchkey.ErrorCode(err) != latchkey.EINVALID {
+		t.Fatalf("a scenario with a user code equal to the programming code: %v, want refused", err)
+	}
+	// The Mastercode family is different: a Mastercode may also be a user code (§3.3).
+	run(t, "  - {name: l, lock: {model: \"914\", mastercode: \"97531\", codes: {1: \"97531\"}}}\n", "expect l codes 1")
+}
+
+// §3.4 C (EC): the HC620 deletes a code with Program once, Kwikset, the code, Kwikset,
+// the code again, Kwikset. The code is deleted and the door stays locked: typing the
+// code inside the sequence is not an entry at the keypad.
+func TestHC620DeleteSequence(t *testing.T) {
+	const hc620 = "  - {name: l, lock: {model: \"620\", radio: zwave, paired: true, locked: true, codes: {1: \"52963\", 2: \"70415\"}}}\n"
+	run(t, hc620, "l: press program kwikset 52963 kwikset 52963 kwikset", "advance 3s",
+		"expect l codes 1", "expect l slot:1 empty", "expect l bolt locked", "expect unseen l accepted",
+		"expect order l code of slot 1 deleted then l green flash then l long beep", "expect hub zwave alarm:33 1",
+		"l: press 52963", "advance 2s", "expect l bolt locked")
+	// The two entries must match; a code not stored fails with red and three beeps.
+	run(t, hc620, "mark", "l: press program kwikset 52963 kwikset 70415 kwikset", "advance 3s",
+		"expect l codes 2", "expect l bolt locked", "expect seen l 3 beeps")
+	run(t, hc620, "mark", "l: press program kwikset 11111 kwikset 11111 kwikset", "expect l codes 2",
+		"expect seen l red ×3")
+	// The 955's menu still wants a menu digit: Kwikset alone there is a failed entry.
+	run(t, "  - {name: l, lock: {model: \"955\", codes: {1: \"52963\"}}}\n", "l: press program kwikset", "expect l mode normal",
+		"expect seen l choose one menu digit")
+}
+
+// §3.5 (913 guide, SECONDARY): the 913 confirms its reset about 20 s after the second
+// Program press with a green flash and one beep; the R1 models' two beeps come at once.
+func TestReset913ConfirmsAfter20s(t *testing.T) {
+	r1 := []string{"l: battery out", "l: hold program", "l: battery in", "advance 30s", "l: release program", "mark", "l: press program"}
+	run(t, "  - {name: l, lock: {model: \"913\", codes: {1: \"135790\"}}}\n", append(r1,
+		"expect unseen l beep", "advance 19s", "expect unseen l beep", "expect unseen l factory reset",
+		"advance 2s", "expect order l green flash then l 1 beep then l factory reset", "expect unseen l 2 beeps",
+		"expect l codes 0")...)
+	run(t, "  - {name: l, lock: {model: \"916\", codes: {1: \"135790\"}}}\n", append(r1,
+		"expect order l green flash then l 2 beeps then l factory reset", "expect l codes 0")...)
+}
+
+// §3.11 (Z1): a jam is reported by what ran the bolt: 23 "RF lock jammed" for a lock
+// command from the hub, 26 "auto-lock jammed" for the auto-lock, 9 "jammed" otherwise.
+func TestJamAlarmsBySource(t *testing.T) {
+	const misaligned = "  - {name: l, lock: {model: \"916\", radio: zwave, paired: true, misaligned: true, dip: {auto_lock: true, audio: true}, codes: {1: \"135790\"}}}\n"
+	run(t, misaligned, "hub zwave lock l", "advance 5s", "expect l bolt jammed", "expect hub zwave alarms 23",
+		"expect seen zwave-hub jammed (rf): alarm 23")
+	run(t, strings.Replace(misaligned, "misaligned: true", "misaligned: true, locked: true", 1), "l: press 135790", "advance 35s", "expect l bolt jammed", "expect hub zwave alarms 19 26",
+		"expect seen zwave-hub jammed (auto): alarm 26")
+	run(t, misaligned, "l: press lock", "advance 5s", "expect l bolt jammed", "expect hub zwave alarms 9",
+		"expect hub zwave alarm:23 0", "expect hub zwave alarm:26 0")
+}
+
+// §3.2 (NZ, ST1): a duplicate code sent over Z-Wave is answered with alarm 113 (0x71),
+// "duplicate PIN code"; on a five-button keypad a code pressing the same buttons as a
+// stored one is that duplicate (STC, ALM). The slot stays empty.
+func TestDuplicateOverZWaveRaisesAlarm113(t *testing.T) {
+	run(t, lock916, "hub zwave set-code l 2 135790", "advance 3s", "expect l slot:2 empty",
+		"expect hub zwave alarms 113", "expect seen zwave-hub failed at 2: duplicate PIN code (alarm 113, 0x71)")
+	run(t, "  - {name: l, lock: {model: \"910\", radio: zwave, paired: true, codes: {1: \"135790\"}}}\n",
+		"hub zwave set-code l 2 246800", "advance 3s", "expect l slot:2 empty", "expect hub zwave alarm:113 1")
+	// Rewriting a slot with its own code is no duplicate; Zigbee has no alarm numbers.
+	run(t, lock916, "hub zwave set-code l 1 135790", "advance 3s", "expect hub zwave alarm:113 0", "expect unseen zwave-hub failed")
+	run(t, lock910, "hub zigbee set-code l 2 135790", "advance 8s", "expect l slot:2 empty", "expect hub zigbee alarms none",
+		"expect seen zigbee-hub failed at l")
 }

@@ -63,14 +63,24 @@ const (
 	OpLock      = "lock"
 	OpUnlock    = "unlock"
 	OpGetStatus = "get_status" // bolt, battery
+	// OpAddCode sends a code without a slot: the lock stores it in its lowest free slot
+	// and answers with the slot, as the Kwikset app's locks do (facts §3.4 D, MCP).
+	OpAddCode = "add_code" // Code
+	// OpConfig sets a Z-Wave configuration parameter (facts §3.5 40, §3.6 10, §3.7 36).
+	OpConfig = "config" // Param, Value
+	// OpPing is a no-operation frame: the controller's test of whether a node answers
+	// before it removes it as failed (facts §4).
+	OpPing = "ping"
 )
 
 // Command is what a hub sends a lock.
 type Command struct {
-	ID   uint64 `json:"id"`
-	Op   string `json:"op"`
-	Slot int    `json:"slot,omitempty"`
-	Code string `json:"-"` // never traced
+	ID    uint64 `json:"id"`
+	Op    string `json:"op"`
+	Slot  int    `json:"slot,omitempty"`
+	Code  string `json:"-"`               // never traced
+	Param int    `json:"param,omitempty"` // config: the parameter number
+	Value int    `json:"value,omitempty"` // config: the value written
 }
 
 // Report is what a lock sends its hub: the answer to a command (CommandID set), or an
@@ -86,6 +96,9 @@ type Report struct {
 	Bolt      string               `json:"bolt,omitempty"`   // get_status
 	BatteryMV int                  `json:"battery_mv,omitempty"`
 	Detail    string               `json:"detail,omitempty"`
+	// Alarm is the Kwikset Z-Wave alarm type the report carries (facts §3.11, §3.9,
+	// §3.2, §3.8); only Z-Wave locks send these numbers, so it is 0 on other radios.
+	Alarm int `json:"alarm,omitempty"`
 
 	silent bool // the lock sends nothing back (it lost power while handling the command)
 }
@@ -122,6 +135,13 @@ type Hub struct {
 	busyUntil time.Time
 	pending   map[uint64]func(Report)
 	listeners []func(addr string, r Report)
+	alarms    []hubAlarm // every alarm number received, in order
+}
+
+// hubAlarm is an alarm number a hub received, and from which member.
+type hubAlarm struct {
+	addr, twin string
+	n          int
 }
 
 // Hub returns the world's hub for a radio (zwave, zigbee, wifi, ble or matter).
@@ -215,6 +235,9 @@ func (h *Hub) Send(addr string, cmd Command, done func(Report)) uint64 {
 	if cmd.Slot != 0 || cmd.Op == OpSetCode || cmd.Op == OpGetCode {
 		detail += fmt.Sprintf(" slot %d", cmd.Slot)
 	}
+	if cmd.Op == OpConfig {
+		detail += fmt.Sprintf(" parameter %d = %d", cmd.Param, cmd.Value)
+	}
 	// One frame at a time: a frame leaves when the previous one has arrived.
 	depart := h.w.Now()
 	if h.busyUntil.After(depart) {
@@ -257,6 +280,7 @@ func (h *Hub) reply(l *Lock, addr string, r Report) {
 				return
 			}
 			delete(h.pending, r.CommandID)
+			h.noteAlarm(l, addr, r)
 			if r.Err != "" {
 				h.log("#%d failed at %s: %s", r.CommandID, addr, r.Err)
 			} else {
@@ -265,12 +289,20 @@ func (h *Hub) reply(l *Lock, addr string, r Report) {
 			cb(r)
 		} else {
 			h.log("event from %s: %s", addr, describeEvent(r))
+			h.noteAlarm(l, addr, r)
 			h.onEvent(addr, r)
 		}
 		for _, f := range h.listeners {
 			f(addr, r)
 		}
 	})
+}
+
+// noteAlarm records the alarm number a report carries, for scenario assertions.
+func (h *Hub) noteAlarm(l *Lock, addr string, r Report) {
+	if r.Alarm != 0 {
+		h.alarms = append(h.alarms, hubAlarm{addr: addr, twin: l.name, n: r.Alarm})
+	}
 }
 
 // onEvent is the hub's own reaction to an unsolicited report: zwave-js removes a node

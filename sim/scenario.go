@@ -42,8 +42,10 @@ type ScenarioTwin struct {
 
 // ScenarioCylinder declares a SmartKey cylinder.
 type ScenarioCylinder struct {
-	Bitting string `yaml:"bitting"`
-	Double  bool   `yaml:"double"`
+	Bitting  string `yaml:"bitting"`
+	Double   bool   `yaml:"double"`
+	Locked   bool   `yaml:"locked"`    // the bolt starts thrown
+	DoorOpen bool   `yaml:"door_open"` // the door starts open
 }
 
 // ScenarioLock declares an electronic lock.
@@ -59,8 +61,9 @@ type ScenarioLock struct {
 	HandingDelayMs          int            `yaml:"handing_delay_ms"`
 	TornWrites              bool           `yaml:"torn_writes"`
 	Misaligned              bool           `yaml:"misaligned"`
-	Locked                  bool           `yaml:"locked"` // the bolt starts thrown
-	Paired                  bool           `yaml:"paired"` // start joined to its hub
+	Locked                  bool           `yaml:"locked"`           // the bolt starts thrown
+	Paired                  bool           `yaml:"paired"`           // start joined to its hub
+	HandingReversed         bool           `yaml:"handing_reversed"` // a Convert installed the wrong way round
 }
 
 // Limits on a scenario file, so that a mistaken or hostile file is refused quickly.
@@ -113,7 +116,8 @@ func (s *Scenario) Build() (*World, error) {
 	}})
 	for _, t := range s.Twins {
 		if t.Cylinder != nil {
-			if _, err := w.AddCylinder(t.Name, CylinderOptions{Bitting: keying.Bitting(t.Cylinder.Bitting), Double: t.Cylinder.Double}); err != nil {
+			if _, err := w.AddCylinder(t.Name, CylinderOptions{Bitting: keying.Bitting(t.Cylinder.Bitting), Double: t.Cylinder.Double,
+				Locked: t.Cylinder.Locked, DoorOpen: t.Cylinder.DoorOpen}); err != nil {
 				return nil, fmt.Errorf("twin %s: %w", t.Name, err)
 			}
 			continue
@@ -123,6 +127,7 @@ func (s *Scenario) Build() (*World, error) {
 			Model: o.Model, Radio: o.Radio, BatteryMV: o.BatteryMV, DIP: o.DIP, Codes: o.Codes,
 			Mastercode: o.Mastercode, ProgCode: o.ProgrammingCode, SendsDeviceResetLocally: o.SendsDeviceResetLocally,
 			HandingDelay: ms(o.HandingDelayMs), TornWrites: o.TornWrites, Misaligned: o.Misaligned, Locked: o.Locked,
+			HandingReversed: o.HandingReversed,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("twin %s: %w", t.Name, err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -119,8 +120,11 @@ func (w *World) add(name string, t Twin) error {
 	if _, dup := w.twins[name]; dup {
 		return latchkey.Errorf(latchkey.ECONFLICT, "A twin named %q already exists.", name)
 	}
-	if name == "hub" {
-		return latchkey.Errorf(latchkey.EINVALID, "The name hub is reserved for the hubs.")
+	switch {
+	case name == "hub" || strings.HasSuffix(name, "-hub"):
+		return latchkey.Errorf(latchkey.EINVALID, "The name %s is reserved for the hubs.", name)
+	case name == "seen" || name == "unseen" || name == "order" || name == "*":
+		return latchkey.Errorf(latchkey.EINVALID, "The name %s is reserved for trace assertions (expect %s ...).", name, name)
 	}
 	w.twins[name] = t
 	w.names = append(w.names, name)
