@@ -120,3 +120,8 @@ func (s *Service) RevokePerson(ctx context.Context, personID int64) (*PersonRevo
 	}
 	return out, nil
 }
+
+// ProgrammingRefusal says why codes may not be programmed on a lock now (no keypad,
+// unidentified model, low battery, quarantine), or nil when they may: pages offer to
+// add a code only where CreateCode would accept one.
+func (s *Service) ProgrammingRefusal(l *Lock) error { return s.checkProgrammable(l) }

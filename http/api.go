@@ -548,9 +548,5 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", rc.ContentType)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+strconv.Quote(rc.Name)[1:len(strconv.Quote(rc.Name))-1]+`"`)
-	// A kept file is the user's own upload: never run as a page of this site.
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	w.Write(rc.Data)
+	writeReceipt(w, rc)
 }

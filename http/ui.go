@@ -88,7 +88,7 @@ var uiFuncs = template.FuncMap{
 func parsePages() map[string]*template.Template {
 	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "setup", "dashboard", "lock", "people", "codes", "keys", "bitting", "audit", "settings", "error"} {
+	for _, name := range []string{"login", "setup", "dashboard", "lock", "site", "people", "codes", "keys", "bitting", "audit", "settings", "error"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -96,7 +96,9 @@ func parsePages() map[string]*template.Template {
 
 // doneMessages are what a page says after a form posted to it: named in the URL, so
 // that no link can make Latchkey's pages say anything else.
-var doneMessages = map[string]string{"lock": "Lock added.", "logged": "Logged.", "person": "Person added.", "confirmed": "Confirmed."}
+var doneMessages = map[string]string{"lock": "Lock added.", "logged": "Logged.", "person": "Person added.", "confirmed": "Confirmed.",
+	"saved": "Saved.", "removed": "Removed.", "door": "Door added.", "kept": "File kept with the lock's records.",
+	"rekeyed": "Rekey recorded: the lock takes the new key now, and the old key's copies are listed to be returned."}
 
 // base is what every page shows.
 type base struct {
@@ -151,7 +153,7 @@ func (s *Server) UIRoutes() []uiRoute { return s.uiRoutes() }
 
 func (s *Server) uiRoutes() []uiRoute {
 	read, write, reveal := latchkey.PermRead, latchkey.PermWrite, latchkey.PermReveal
-	return append([]uiRoute{
+	routes := []uiRoute{
 		{Method: "GET", Pattern: "/login", Open: true, handler: s.pageLogin},
 		{Method: "POST", Pattern: "/login", Open: true, handler: s.pageLoginPost},
 		{Method: "GET", Pattern: "/login/link/{secret}", Open: true, handler: s.pageLoginLink},
@@ -160,19 +162,18 @@ func (s *Server) uiRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/logout", Open: true, handler: s.pageLogout},
 		{Method: "GET", Pattern: "/{$}", Perm: read, handler: s.pageDashboard},
 		{Method: "POST", Pattern: "/locks", Perm: write, handler: s.pageAddLock},
-		{Method: "GET", Pattern: "/locks/{id}", Perm: read, handler: s.pageLock},
-		{Method: "GET", Pattern: "/locks/{id}/sheet", Perm: read, handler: s.pageSheet},
-		{Method: "POST", Pattern: "/locks/{id}/service", Perm: write, handler: s.pageAddService},
 		{Method: "GET", Pattern: "/people", Perm: read, handler: s.pagePeople},
 		{Method: "POST", Pattern: "/people", Perm: write, handler: s.pageAddPerson},
-		{Method: "GET", Pattern: "/codes", Perm: read, handler: s.pageCodes},
-		{Method: "POST", Pattern: "/codes", Perm: write, handler: s.pageAddCode},
 		{Method: "POST", Pattern: "/codes/{id}/reveal", Perm: reveal, handler: s.pageReveal},
 		{Method: "POST", Pattern: "/codes/{id}/confirm", Perm: write, handler: s.pageConfirm},
 		{Method: "GET", Pattern: "/keys", Perm: read, handler: s.pageKeys},
 		{Method: "POST", Pattern: "/keys/{id}/reveal", Perm: reveal, handler: s.pageRevealBitting},
 		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},
-	}, s.settingsRoutes()...)
+	}
+	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.settingsRoutes()} {
+		routes = append(routes, more...)
+	}
+	return routes
 }
 
 // uiAuthorize sends an anonymous visitor to sign in (or to set up, on a fresh server),
@@ -282,7 +283,8 @@ func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request) {
 
 type lockCard struct {
 	Lock                   *latchkey.Lock
-	Place, Model           string
+	Site                   *latchkey.Site
+	Door, Model            string
 	Class, Label, Why      string
 	CodesSet, CodesPending int
 	Codes                  []string // "Ana's code · Ana"
@@ -307,9 +309,9 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Sites = rec.Sites
-	sites, doors := map[int64]string{}, map[int64]*latchkey.Door{}
+	sites, doors := map[int64]*latchkey.Site{}, map[int64]*latchkey.Door{}
 	for _, st := range rec.Sites {
-		sites[st.ID] = st.Name
+		sites[st.ID] = st
 	}
 	for _, d := range rec.Doors {
 		doors[d.ID] = d
@@ -336,7 +338,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	for _, l := range rec.Locks {
 		c := lockCard{Lock: l, Model: or(s.Catalog.ModelName(l.ModelID), "model not identified"), CodesSet: set[l.ID], CodesPending: pending[l.ID], Codes: onLock[l.ID]}
 		if d := doors[l.DoorID]; d != nil {
-			c.Place = sites[d.SiteID] + " · " + d.Name
+			c.Site, c.Door = sites[d.SiteID], d.Name
 		}
 		c.Battery = l.State.BatteryPercent()
 		c.LowBattery = l.State.LowBattery()
@@ -423,28 +425,6 @@ func (s *Server) pageAddLock(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/?done=lock", http.StatusSeeOther)
 }
 
-type codeLine struct {
-	ID            int64
-	Label, Person string
-	Slot          int
-	Status        string
-	Confirmable   bool
-}
-
-type lockPage struct {
-	base
-	Rec          *latchkey.LockRecord
-	Model        string
-	Class, Label string
-	People       map[int64]string
-	TakesCodes   bool
-	Codes        []codeLine
-	Warranty     string
-	Kinds        []latchkey.ServiceKind
-	Events       []eventLine
-	Battery      int
-}
-
 type eventLine struct {
 	At   time.Time
 	Text string
@@ -466,46 +446,6 @@ func (s *Server) eventLines(ctx context.Context, lockID int64, limit int, people
 		lines = append(lines, eventLine{At: e.At, Text: text})
 	}
 	return lines, nil
-}
-
-func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	rec, err := s.Service.FindLockRecord(r.Context(), id)
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	page := lockPage{base: s.base(r, "dashboard"), Rec: rec, Model: or(s.Catalog.ModelName(rec.Lock.ModelID), "model not identified"),
-		People: map[int64]string{}, Warranty: s.Catalog.Warranty(rec.Lock.ModelID, rec.Lock.PurchasedAt),
-		Kinds: []latchkey.ServiceKind{latchkey.ServiceNote, latchkey.ServiceBattery, latchkey.ServiceRekey, latchkey.ServiceCodes,
-			latchkey.ServiceReset, latchkey.ServiceRepair, latchkey.ServiceInspection}}
-	page.Class, page.Label = rec.Lock.Attention.Level, rec.Lock.Attention.Label
-	page.TakesCodes = s.Catalog.TakesCodes(rec.Lock.ModelID)
-	page.Battery = rec.Lock.State.BatteryPercent()
-	for pid, p := range rec.People {
-		page.People[pid] = p.Name
-	}
-	if page.Events, err = s.eventLines(r.Context(), id, 30, page.People, nil); err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	for _, g := range rec.Grants {
-		c := rec.Codes[g.CodeID]
-		if c == nil || g.Status == latchkey.GrantRemoved {
-			continue
-		}
-		status := string(g.Status)
-		if g.Status == latchkey.GrantRemoving {
-			status = "revocation pending"
-		}
-		page.Codes = append(page.Codes, codeLine{ID: c.ID, Label: c.Label, Person: page.People[c.PersonID], Slot: g.Slot, Status: status,
-			Confirmable: g.Status == latchkey.GrantPending || g.Status == latchkey.GrantRemoving || g.Status == latchkey.GrantFailed})
-	}
-	s.render(w, r, 200, "lock", page)
 }
 
 // sheetCSP is the record sheet's policy: nothing but its own inline style and images.
@@ -579,93 +519,6 @@ func (s *Server) pageAddPerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/people?done=person", http.StatusSeeOther)
-}
-
-type codeRow struct {
-	Label, Person, Valid string
-	Revoked              bool
-	Locks                []codeLock
-}
-
-type codeLock struct {
-	ID           int64
-	Name, Status string
-}
-
-type codesPage struct {
-	base
-	Codes  []codeRow
-	People []*latchkey.Person
-	Locks  []*latchkey.Lock
-	NewPIN string
-}
-
-func (s *Server) codesPage(r *http.Request) (codesPage, error) {
-	page := codesPage{base: s.base(r, "codes")}
-	rec, err := s.Service.Export(r.Context())
-	if err != nil {
-		return page, err
-	}
-	page.People, page.Locks = rec.People, rec.Locks
-	people, locks := map[int64]string{}, map[int64]string{}
-	for _, p := range rec.People {
-		people[p.ID] = p.Name
-	}
-	for _, l := range rec.Locks {
-		locks[l.ID] = l.Name
-	}
-	for _, c := range rec.Codes {
-		row := codeRow{Label: c.Label, Person: people[c.PersonID], Revoked: c.Revoked, Valid: or(string(c.Schedule.Kind), "always")}
-		for _, g := range rec.Grants {
-			if g.CodeID == c.ID {
-				row.Locks = append(row.Locks, codeLock{ID: g.LockID, Name: locks[g.LockID], Status: string(g.Status)})
-			}
-		}
-		page.Codes = append(page.Codes, row)
-	}
-	return page, nil
-}
-
-func (s *Server) pageCodes(w http.ResponseWriter, r *http.Request) {
-	page, err := s.codesPage(r)
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	s.render(w, r, 200, "codes", page)
-}
-
-// pageAddCode adds a code and shows its PIN once, on the page itself (never in a URL).
-func (s *Server) pageAddCode(w http.ResponseWriter, r *http.Request) {
-	personID, err := formID(r, "person_id")
-	var lockIDs []int64
-	if err == nil {
-		r.ParseForm()
-		for _, v := range r.PostForm["lock_id"] {
-			id, ok := canonicalNumber(v, 1)
-			if !ok {
-				err = latchkey.Errorf(latchkey.EINVALID, "Choose the locks from the list.")
-			}
-			lockIDs = append(lockIDs, id)
-		}
-	}
-	var pin string
-	if err == nil {
-		_, pin, err = s.Service.CreateCode(r.Context(), latchkey.NewCode{Code: latchkey.Code{PersonID: personID, Label: r.PostFormValue("label")},
-			PIN: strings.TrimSpace(r.PostFormValue("pin")), LockIDs: lockIDs, Confirmed: r.PostFormValue("confirmed") == "1"})
-	}
-	page, perr := s.codesPage(r)
-	if perr != nil {
-		s.renderError(w, r, perr)
-		return
-	}
-	if err != nil {
-		page.Error = latchkey.ErrorMessage(err)
-		s.render(w, r, statusByCode[latchkey.ErrorCode(err)], "codes", page)
-		return
-	}
-	page.NewPIN = pin
-	s.render(w, r, http.StatusOK, "codes", page)
 }
 
 // pageReveal reveals a code: with htmx, the digits replace the button; without, a page.

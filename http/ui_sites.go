@@ -1,0 +1,129 @@
+package http
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/latchkey/latchkey"
+)
+
+func (s *Server) siteRoutes() []uiRoute {
+	read, write := latchkey.PermRead, latchkey.PermWrite
+	return []uiRoute{
+		{Method: "GET", Pattern: "/sites/{id}", Perm: read, handler: s.pageSite},
+		{Method: "POST", Pattern: "/sites/{id}", Perm: write, handler: s.pageEditSite},
+		{Method: "POST", Pattern: "/sites/{id}/delete", Perm: write, handler: s.pageDeleteSite},
+		{Method: "POST", Pattern: "/sites/{id}/doors", Perm: write, handler: s.pageAddDoor},
+		{Method: "POST", Pattern: "/doors/{id}", Perm: write, handler: s.pageRenameDoor},
+		{Method: "POST", Pattern: "/doors/{id}/delete", Perm: write, handler: s.pageDeleteDoor},
+	}
+}
+
+type doorLine struct {
+	Door  *latchkey.Door
+	Locks []*latchkey.Lock
+}
+
+type sitePage struct {
+	base
+	Site  *latchkey.Site
+	Doors []doorLine
+}
+
+func (s *Server) pageSite(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	page := sitePage{base: s.base(r, "dashboard")}
+	if page.Site, err = s.Service.FindSiteByID(ctx, id); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	doors, _, err := s.Service.FindDoors(ctx, latchkey.DoorFilter{SiteID: &id}, latchkey.Page{Limit: 1000})
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	for _, d := range doors {
+		locks, _, err := s.Service.FindLocks(ctx, latchkey.LockFilter{DoorID: &d.ID}, latchkey.Page{Limit: 100})
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		page.Doors = append(page.Doors, doorLine{Door: d, Locks: locks})
+	}
+	s.render(w, r, 200, "site", page)
+}
+
+func siteBack(w http.ResponseWriter, r *http.Request, siteID int64, done string) {
+	http.Redirect(w, r, "/sites/"+strconv.FormatInt(siteID, 10)+"?done="+done, http.StatusSeeOther)
+}
+
+func (s *Server) pageEditSite(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		name, address, zone := r.PostFormValue("name"), r.PostFormValue("address"), r.PostFormValue("time_zone")
+		_, err = s.Service.UpdateSite(r.Context(), id, latchkey.SiteUpdate{Name: &name, Address: &address, TimeZone: &zone})
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	siteBack(w, r, id, "saved")
+}
+
+func (s *Server) pageDeleteSite(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		err = s.Service.DeleteSite(r.Context(), id)
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/?done=removed", http.StatusSeeOther)
+}
+
+func (s *Server) pageAddDoor(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		err = s.Service.CreateDoor(r.Context(), &latchkey.Door{SiteID: id, Name: r.PostFormValue("name")})
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	siteBack(w, r, id, "door")
+}
+
+func (s *Server) pageRenameDoor(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var d *latchkey.Door
+	if err == nil {
+		d, err = s.Service.UpdateDoor(r.Context(), id, r.PostFormValue("name"))
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	siteBack(w, r, d.SiteID, "saved")
+}
+
+func (s *Server) pageDeleteDoor(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var d *latchkey.Door
+	if err == nil {
+		d, err = s.Service.FindDoorByID(r.Context(), id)
+	}
+	if err == nil {
+		err = s.Service.DeleteDoor(r.Context(), id)
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	siteBack(w, r, d.SiteID, "removed")
+}
