@@ -623,6 +623,8 @@ type auditPage struct {
 	Kinds        []string
 	FilterQuery  string // the filter as a query, for the page links
 	ShownFrom, N int
+	Locks        []*latchkey.Lock   // to choose one lock's entries
+	People       []*latchkey.Person // to choose one person's
 }
 
 // auditPageSize is how many entries the audit page shows at a time.
@@ -630,6 +632,15 @@ const auditPageSize = 50
 
 func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) {
 	f, err := auditFilter(r)
+	if about := r.URL.Query().Get("about"); err == nil && about != "" {
+		// One select chooses the record: "lock:3", "person:2".
+		entity, id, _ := strings.Cut(about, ":")
+		n, ok := canonicalNumber(id, 1)
+		if (entity != "lock" && entity != "person") || !ok {
+			err = latchkey.Errorf(latchkey.EINVALID, "Choose a lock or a person from the list.")
+		}
+		f.Entity, f.EntityID = entity, n
+	}
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -647,6 +658,13 @@ func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	page := auditPage{base: s.base(r, "audit"), Filter: f, Total: total, ShownFrom: p.Offset + 1, N: len(entries),
 		Kinds: []string{"site", "door", "lock", "person", "key", "code", "user", "token", "vault", "audit"}}
+	if page.Locks, _, err = s.Service.FindLocks(r.Context(), latchkey.LockFilter{}, latchkey.Page{Limit: 1000}); err == nil {
+		page.People, _, err = s.Service.FindPeople(r.Context(), latchkey.Page{Limit: 1000})
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
 	for _, e := range entries {
 		page.Lines = append(page.Lines, AuditLine{AuditEntry: *e, Sentence: e.Sentence()})
 	}

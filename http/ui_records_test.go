@@ -254,3 +254,28 @@ func TestUISitePage(t *testing.T) {
 		t.Fatalf("doors: %d", len(doors))
 	}
 }
+
+// The audit page reads as sentences with names, narrowed to one lock or one person.
+func TestUIAuditPage(t *testing.T) {
+	ui, _ := MustOpenUIServer(t)
+	owner := setup(t, ui.URL())
+	_, all := owner.page("/audit")
+	for _, want := range []string{"ana added lock 1 (Deadbolt)", "ana added person 1 (Ana)", `<option value="lock:1"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the audit page does not show %q", want)
+		}
+	}
+	_, lock := owner.page("/audit?about=lock:1")
+	if !strings.Contains(lock, "ana added lock 1 (Deadbolt)") || strings.Contains(lock, "added person") || !strings.Contains(lock, `value="lock:1" selected`) {
+		t.Errorf("narrowed to the lock:\n%s", lock)
+	}
+	_, person := owner.page("/audit?about=person:1")
+	if !strings.Contains(person, "ana added person 1 (Ana)") || strings.Contains(person, "added lock") {
+		t.Errorf("narrowed to the person:\n%s", person)
+	}
+	for _, bad := range []string{"site:1", "lock:x", "lock:0", "lock"} {
+		if status, _ := owner.page("/audit?about=" + url.QueryEscape(bad)); status != 400 {
+			t.Errorf("about=%s: %d, want 400", bad, status)
+		}
+	}
+}
