@@ -18,11 +18,13 @@ import (
 	"github.com/latchkey/latchkey/vault"
 )
 
-// Done when: in real headless Chromium, sign in, add a lock, add a person and a code, see
-// both on the dashboard, reveal the code (and find the reveal in the audit log, said as a
-// sentence), sign
-// out. Screenshots of the dashboard and of a lock page go to LATCHKEY_SCREENSHOTS (or the
-// test's temporary directory), and the test logs where.
+// Done when (issues 5 and 9): in real headless Chromium at a phone's size (390×844), set
+// up, add a lock, a person and a code with a window; see the code and its dates on the
+// person's page; see an unlock live on the dashboard; reveal the code; revoke it from
+// the person's page; edit the lock's serial; mark its key lost and see the lock exposed;
+// read the audit log as sentences; sign out. On every page it visits the test checks
+// that nothing scrolls sideways. Screenshots go to LATCHKEY_SCREENSHOTS (or the test's
+// temporary directory), and the test logs where.
 func TestBrowser(t *testing.T) {
 	chrome := os.Getenv("LATCHKEY_TEST_CHROMIUM")
 	if chrome == "" {
@@ -53,7 +55,7 @@ func TestBrowser(t *testing.T) {
 	base := srv.URL()
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(412, 915), // a phone
+		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(390, 844), // a phone
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()))
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -80,13 +82,22 @@ func TestBrowser(t *testing.T) {
 		}
 		return v
 	}
-	shot := func() []byte {
+	pages := map[string][]byte{}
+	// fits checks that the page does not scroll sideways, and keeps a screenshot of it.
+	fits := func(name string) {
 		t.Helper()
+		widths, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(widths) != 2 || widths[0] > widths[1] {
+			t.Errorf("%s scrolls sideways: scrollWidth, innerWidth = %v", name, widths)
+		}
 		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b
+		pages[name+".png"] = b
 	}
 
 	// A fresh server asks for the owner's account.
@@ -94,7 +105,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(`input[name=name]`, "ana"),
 		chromedp.SendKeys(`input[name=password]`, "correct horse battery"),
 		chromedp.Submit(`form[action="/setup"]`),
-		chromedp.WaitVisible(`#sign-out`))
+		chromedp.WaitVisible(`nav a[href="/people"]`))
+	fits("dashboard-empty")
 	// Add a lock (a new site and door on the way).
 	do(chromedp.SendKeys(`input[name=site_name]`, "Maple Street"),
 		chromedp.SendKeys(`input[name=door]`, "Front door"),
@@ -106,20 +118,28 @@ func TestBrowser(t *testing.T) {
 	do(chromedp.Navigate(base+"/people"),
 		chromedp.SendKeys(`form[action="/people"] input[name=name]`, "Ana Ruiz"),
 		chromedp.Submit(`form[action="/people"]`),
-		chromedp.WaitVisible(`table`))
-	// Add a code for her on the lock; Latchkey generates it and shows it once.
+		chromedp.WaitVisible(`a[href="/people/1"]`))
+	fits("people")
+	// Give her a code for a week in January; Latchkey generates it and shows it once.
 	do(chromedp.Navigate(base+"/codes"),
 		chromedp.SendKeys(`input[name=label]`, "Ana's code"),
 		chromedp.Click(`input[name=lock_id]`),
+		chromedp.Click(`input[name=valid][value=window]`),
+		chromedp.SetValue(`input[name=from]`, "2027-01-04T09:00"),
+		chromedp.SetValue(`input[name=until]`, "2027-01-11T18:00"),
 		chromedp.Click(`input[name=confirmed]`),
-		chromedp.Submit(`form[action="/codes"]`),
+		chromedp.Submit(`form[action="/codes#add"]`),
 		chromedp.WaitVisible(`#new-pin`))
 	pin := get(chromedp.Text(`#new-pin`))
-	// Both on the dashboard.
+	fits("codes")
+	// Her page shows the code with its dates.
+	do(chromedp.Navigate(base+"/people"), chromedp.Click(`a[href="/people/1"]`), chromedp.WaitVisible(`form[action="/codes/1/revoke"]`))
+	personText := get(chromedp.Text(`main`))
+	fits("person")
+	// The dashboard shows the lock and the code, and updates without a reload when the
+	// lock reports an unlock by her code.
 	do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(`.card.lock`))
 	codesText := get(chromedp.Text(`#locks`))
-	dashboard := shot()
-	// The dashboard updates without a reload when the lock reports an unlock by her code.
 	do(chromedp.Poll[chromedp.Void](`document.body.dataset.live === "open"`))
 	bg := latchkey.NewContextWithActor(context.Background(), "test")
 	if _, err := svc.UpdateLock(bg, 1, latchkey.LockUpdate{Connection: &latchkey.Connection{Driver: latchkey.DriverSim, Address: "front"}}); err != nil {
@@ -129,20 +149,50 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	do(chromedp.Poll[chromedp.Void](`document.getElementById("live").innerText.includes("Unlocked by Ana Ruiz's code")`))
+	fits("dashboard")
 	// Reveal the code on the lock's page (htmx swaps the digits in).
-	do(chromedp.Click(`.card.lock a.title`), chromedp.WaitVisible(`button.reveal`))
-	lockPage := shot()
-	do(chromedp.Click(`button.reveal`), chromedp.WaitVisible(`.pin.revealed`))
+	do(chromedp.Click(`.card.lock a.title`), chromedp.WaitVisible(`#codes button.reveal`))
+	do(chromedp.Click(`#codes button.reveal`), chromedp.WaitVisible(`.pin.revealed`))
 	revealed := get(chromedp.Text(`.pin.revealed`))
-	// The reveal is in the audit log.
+	fits("lock-revealed")
+	// Revoke it from her page: it waits for the lock to confirm it is gone.
+	do(chromedp.Navigate(base+"/people/1"), chromedp.Click(`form[action="/codes/1/revoke"] button`), chromedp.WaitVisible(`.flash`))
+	afterRevoke := get(chromedp.Text(`main`))
+	fits("person-revoked")
+	// Edit the lock's serial number.
+	do(chromedp.Navigate(base+"/locks/1"), chromedp.Click(`#edit summary`), chromedp.WaitVisible(`#edit input[name=serial]`),
+		chromedp.SendKeys(`#edit input[name=serial]`, "KW-916-0042"),
+		chromedp.Submit(`#edit form`), chromedp.WaitVisible(`.flash`))
+	record := get(chromedp.Text(`#record`))
+	fits("lock-edited")
+	// Record the lock's key, then mark it lost: the lock is exposed.
+	key := &latchkey.Key{SiteID: 1, Label: "House key", Keyway: "KW1", Bitting: "35242", Copies: []latchkey.KeyCopy{{HolderID: 1, State: latchkey.CopyHeld}}}
+	if err := svc.CreateKey(bg, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetLockKey(bg, 1, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	do(chromedp.Navigate(base+"/keys"), chromedp.Click(`a[href="/keys/1"]`), chromedp.WaitVisible(`form[action="/keys/1/lost"]`),
+		chromedp.Click(`form[action="/keys/1/lost"] button`), chromedp.WaitVisible(`#exposed`))
+	exposed := get(chromedp.Text(`#exposed`))
+	fits("key-lost")
+	// The audit log, as sentences.
 	do(chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(`#audit`))
 	audit := get(chromedp.Text(`#audit`))
-	// Sign out: back to signing in.
-	do(chromedp.Click(`#sign-out`), chromedp.WaitVisible(`form[action="/login"]`))
+	fits("audit")
+	// Sign out (on a phone, from the settings page): back to signing in.
+	do(chromedp.Navigate(base+"/settings"), chromedp.Click(`#sign-out-here`), chromedp.WaitVisible(`form[action="/login"]`))
 	afterSignOut := get(chromedp.Location())
+	fits("login")
 
 	if len(strings.TrimSpace(pin)) < 4 {
 		t.Fatalf("no code shown after adding it: %q", pin)
+	}
+	for _, want := range []string{"Ana's code", "4 Jan 2027 09:00", "11 Jan 2027 18:00"} {
+		if !strings.Contains(personText, want) {
+			t.Errorf("her page does not show %q:\n%s", want, personText)
+		}
 	}
 	if !strings.Contains(codesText, "Deadbolt") || !strings.Contains(codesText, "Ana's code · Ana Ruiz") {
 		t.Errorf("the dashboard does not show the lock and the code:\n%s", codesText)
@@ -150,17 +200,28 @@ func TestBrowser(t *testing.T) {
 	if strings.TrimSpace(revealed) != strings.TrimSpace(pin) {
 		t.Errorf("revealed %q, added %q", revealed, pin)
 	}
-	if !strings.Contains(audit, "ana revealed code 1 (Ana's code)") {
-		t.Errorf("the reveal is not in the audit log:\n%s", audit)
+	if !strings.Contains(afterRevoke, "revoked") {
+		t.Errorf("her page after revoking:\n%s", afterRevoke)
+	}
+	if !strings.Contains(record, "KW-916-0042") {
+		t.Errorf("the lock's record after the edit:\n%s", record)
+	}
+	if !strings.Contains(exposed, "Deadbolt") {
+		t.Errorf("the lost key's page does not list the exposed lock:\n%s", exposed)
+	}
+	for _, want := range []string{"ana revealed code 1 (Ana's code)", "ana revoked code 1 (Ana's code)", "ana changed lock 1 (Deadbolt)"} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("the audit log does not say %q:\n%s", want, audit)
+		}
 	}
 	if !strings.Contains(afterSignOut, "/login") {
 		t.Errorf("after signing out the browser is at %s", afterSignOut)
 	}
-	for name, img := range map[string][]byte{"dashboard.png": dashboard, "lock.png": lockPage} {
+	for name, img := range pages {
 		path := filepath.Join(shots, name)
 		if err := os.WriteFile(path, img, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("screenshot: %s", path)
 	}
+	t.Logf("screenshots: %s", shots)
 }
