@@ -88,7 +88,7 @@ var uiFuncs = template.FuncMap{
 func parsePages() map[string]*template.Template {
 	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "setup", "dashboard", "lock", "people", "codes", "keys", "bitting", "audit", "settings", "error"} {
+	for _, name := range []string{"login", "setup", "dashboard", "lock", "people", "codes", "keys", "bitting", "audit", "settings", "error", "person", "key"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -96,7 +96,9 @@ func parsePages() map[string]*template.Template {
 
 // doneMessages are what a page says after a form posted to it: named in the URL, so
 // that no link can make Latchkey's pages say anything else.
-var doneMessages = map[string]string{"lock": "Lock added.", "logged": "Logged.", "person": "Person added.", "confirmed": "Confirmed."}
+var doneMessages = map[string]string{"lock": "Lock added.", "logged": "Logged.", "person": "Person added.", "confirmed": "Confirmed.",
+	"person-saved": "Saved.", "person-removed": "Person removed.", "code-revoked": "Code revoked: it stays “revocation pending” on each lock until the lock confirms it is gone.",
+	"key-added": "Key added.", "copy-added": "Copy added.", "copy-state": "Copy updated.", "key-lost": "The key is recorded as lost.", "copy-lost": "The copy is recorded as lost."}
 
 // base is what every page shows.
 type base struct {
@@ -172,7 +174,7 @@ func (s *Server) uiRoutes() []uiRoute {
 		{Method: "GET", Pattern: "/keys", Perm: read, handler: s.pageKeys},
 		{Method: "POST", Pattern: "/keys/{id}/reveal", Perm: reveal, handler: s.pageRevealBitting},
 		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},
-	}, s.settingsRoutes()...)
+	}, append(append(s.settingsRoutes(), s.peopleRoutes()...), s.keyRoutes()...)...)
 }
 
 // uiAuthorize sends an anonymous visitor to sign in (or to set up, on a fresh server),
@@ -745,20 +747,6 @@ func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/locks/"+strconv.FormatInt(lockID, 10)+"?done=confirmed", http.StatusSeeOther)
-}
-
-type keysPage struct {
-	base
-	Keys []*latchkey.Key
-}
-
-func (s *Server) pageKeys(w http.ResponseWriter, r *http.Request) {
-	keys, _, err := s.Service.FindKeys(r.Context(), latchkey.KeyFilter{}, latchkey.Page{Limit: 1000})
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	s.render(w, r, 200, "keys", keysPage{base: s.base(r, "keys"), Keys: keys})
 }
 
 type auditPage struct {

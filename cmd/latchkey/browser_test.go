@@ -106,7 +106,7 @@ func TestBrowser(t *testing.T) {
 	do(chromedp.Navigate(base+"/people"),
 		chromedp.SendKeys(`form[action="/people"] input[name=name]`, "Ana Ruiz"),
 		chromedp.Submit(`form[action="/people"]`),
-		chromedp.WaitVisible(`table`))
+		chromedp.WaitVisible(`#people`))
 	// Add a code for her on the lock; Latchkey generates it and shows it once.
 	do(chromedp.Navigate(base+"/codes"),
 		chromedp.SendKeys(`input[name=label]`, "Ana's code"),
