@@ -88,7 +88,7 @@ var uiFuncs = template.FuncMap{
 func parsePages() map[string]*template.Template {
 	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "setup", "dashboard", "lock", "site", "people", "codes", "keys", "bitting", "audit", "settings", "error"} {
+	for _, name := range []string{"login", "setup", "dashboard", "lock", "site", "people", "codes", "keys", "bitting", "audit", "settings", "error", "person", "key"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -98,7 +98,9 @@ func parsePages() map[string]*template.Template {
 // that no link can make Latchkey's pages say anything else.
 var doneMessages = map[string]string{"lock": "Lock added.", "logged": "Logged.", "person": "Person added.", "confirmed": "Confirmed.",
 	"saved": "Saved.", "removed": "Removed.", "door": "Door added.", "kept": "File kept with the lock's records.",
-	"rekeyed": "Rekey recorded: the lock takes the new key now, and the old key's copies are listed to be returned."}
+	"rekeyed": "Rekey recorded: the lock takes the new key now, and the old key's copies are listed to be returned.",
+	"person-saved": "Saved.", "person-removed": "Person removed.", "code-revoked": "Code revoked: it stays “revocation pending” on each lock until the lock confirms it is gone.",
+	"key-added": "Key added.", "copy-added": "Copy added.", "copy-state": "Copy updated.", "key-lost": "The key is recorded as lost.", "copy-lost": "The copy is recorded as lost."}
 
 // base is what every page shows.
 type base struct {
@@ -170,7 +172,7 @@ func (s *Server) uiRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/keys/{id}/reveal", Perm: reveal, handler: s.pageRevealBitting},
 		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},
 	}
-	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.settingsRoutes()} {
+	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.peopleRoutes(), s.keyRoutes(), s.settingsRoutes()} {
 		routes = append(routes, more...)
 	}
 	return routes
@@ -598,20 +600,6 @@ func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/locks/"+strconv.FormatInt(lockID, 10)+"?done=confirmed", http.StatusSeeOther)
-}
-
-type keysPage struct {
-	base
-	Keys []*latchkey.Key
-}
-
-func (s *Server) pageKeys(w http.ResponseWriter, r *http.Request) {
-	keys, _, err := s.Service.FindKeys(r.Context(), latchkey.KeyFilter{}, latchkey.Page{Limit: 1000})
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	s.render(w, r, 200, "keys", keysPage{base: s.base(r, "keys"), Keys: keys})
 }
 
 type auditPage struct {

@@ -1,8 +1,8 @@
 package http
 
 import (
+	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -103,7 +103,7 @@ func (s *Server) codesPage(r *http.Request, form codeForm, checked map[int64]boo
 				}
 			}
 		}
-		row.Valid = validity(c, loc)
+		row.Valid = c.Validity(loc)
 		if gone {
 			page.Gone = append(page.Gone, row)
 		} else {
@@ -111,6 +111,19 @@ func (s *Server) codesPage(r *http.Request, form codeForm, checked map[int64]boo
 		}
 	}
 	return page, nil
+}
+
+// lockZone is the time zone of a lock's site, remembered in seen for the next call.
+func (s *Server) lockZone(ctx context.Context, lockID int64, seen map[int64]*time.Location) (*time.Location, error) {
+	if loc, ok := seen[lockID]; ok {
+		return loc, nil
+	}
+	rec, err := s.Service.FindLockRecord(ctx, lockID)
+	if err != nil {
+		return nil, err
+	}
+	seen[lockID] = siteZone(rec.Site)
+	return seen[lockID], nil
 }
 
 // lockZones is the time zone of each lock's site.
@@ -267,37 +280,3 @@ func formLocalTime(v, what string, loc *time.Location) (time.Time, error) {
 	}
 	return t, nil
 }
-
-// validity says when a code works, with its dates and hours in loc (the time zone of
-// its doors).
-func validity(c *latchkey.Code, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	text := describeSchedule(c.Schedule, loc)
-	switch {
-	case c.OneTime:
-		text += ", once"
-	case c.UseLimit > 0:
-		text += ", " + strconv.Itoa(c.UseLimit) + " uses"
-	}
-	return text
-}
-
-// describeSchedule says when a schedule lets a code work.
-// TODO(merge): replaced by the domain's Schedule description once it lands.
-func describeSchedule(sc latchkey.Schedule, loc *time.Location) string {
-	switch sc.Kind {
-	case latchkey.ScheduleWindow:
-		return "from " + sc.Start.In(loc).Format("Mon 2 Jan 2006 15:04") + " until " + sc.End.In(loc).Format("Mon 2 Jan 2006 15:04") + " (" + loc.String() + ")"
-	case latchkey.ScheduleWeekly:
-		var parts []string
-		for _, h := range sc.Weekly {
-			parts = append(parts, h.Day.String()[:3]+" "+clock(h.From)+"–"+clock(h.Until))
-		}
-		return "weekly: " + strings.Join(parts, ", ")
-	}
-	return "always"
-}
-
-func clock(min int) string { return time.Date(0, 1, 1, 0, min, 0, 0, time.UTC).Format("15:04") }

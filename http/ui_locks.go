@@ -95,7 +95,7 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		line := codeLine{ID: c.ID, Label: c.Label, Person: page.People[c.PersonID], PersonID: c.PersonID, Slot: g.Slot,
-			Status: grantStatusText(g.Status), Valid: validity(c, loc), Revocable: !c.Revoked, RevocationOpen: c.Revoked,
+			Status: grantStatusText(g.Status), Valid: c.Validity(loc), Revocable: !c.Revoked, RevocationOpen: c.Revoked,
 			Confirmable: g.Status == latchkey.GrantPending || g.Status == latchkey.GrantRemoving || g.Status == latchkey.GrantFailed}
 		page.Codes = append(page.Codes, line)
 	}
