@@ -96,11 +96,25 @@ func parsePages() map[string]*template.Template {
 
 // doneMessages are what a page says after a form posted to it: named in the URL, so
 // that no link can make Latchkey's pages say anything else.
-var doneMessages = map[string]string{"lock": "Lock added.", "logged": "Logged.", "person": "Person added.", "confirmed": "Confirmed.",
-	"saved": "Saved.", "removed": "Removed.", "door": "Door added.", "kept": "File kept with the lock's records.",
-	"rekeyed":      "Rekey recorded: the lock takes the new key now, and the old key's copies are listed to be returned.",
-	"person-saved": "Saved.", "person-removed": "Person removed.", "code-revoked": "Code revoked: it stays “revocation pending” on each lock until the lock confirms it is gone.",
-	"key-added": "Key added.", "copy-added": "Copy added.", "copy-state": "Copy updated.", "key-lost": "The key is recorded as lost.", "copy-lost": "The copy is recorded as lost."}
+var doneMessages = map[string]string{
+	"lock":           "Lock added.",
+	"logged":         "Logged.",
+	"person":         "Person added.",
+	"confirmed":      "Confirmed.",
+	"saved":          "Saved.",
+	"removed":        "Removed.",
+	"door":           "Door added.",
+	"kept":           "File kept with the lock's records.",
+	"rekeyed":        "Rekey recorded: the lock takes the new key now, and the old key's copies are listed to be returned.",
+	"person-saved":   "Saved.",
+	"person-removed": "Person removed.",
+	"code-revoked":   "Code revoked: it stays “revocation pending” on each lock until the lock confirms it is gone.",
+	"key-added":      "Key added.",
+	"copy-added":     "Copy added.",
+	"copy-state":     "Copy updated.",
+	"key-lost":       "The key is recorded as lost.",
+	"copy-lost":      "The copy is recorded as lost.",
+}
 
 // base is what every page shows.
 type base struct {
