@@ -1,6 +1,9 @@
 package latchkey
 
-import "strconv"
+import (
+	"context"
+	"strconv"
+)
 
 // Attention is what a lock needs, if anything: the most urgent thing first. It is the one
 // rule the dashboard, 'latchkey lock ls' and the API share, so that nothing shows "ok"
@@ -56,4 +59,70 @@ func (l *Lock) Needs(f LockFacts) Attention {
 		return Attention{AttentionWarn, "no way in", "No way in recorded: add a code or record its key."}
 	}
 	return Attention{AttentionOK, "ok", ""}
+}
+
+// deriveAttention sets each lock's Attention from its record, its code changes waiting
+// for it and its ways in. For a list it reads every grant, code and key once, so that a
+// thousand locks cost a few queries, not thousands.
+func deriveAttention(ctx context.Context, tx Tx, locks []*Lock) error {
+	if len(locks) == 0 {
+		return nil
+	}
+	var f GrantFilter
+	if len(locks) == 1 {
+		f.LockID = &locks[0].ID
+	}
+	grants, err := tx.FindGrants(ctx, f)
+	if err != nil {
+		return err
+	}
+	byLock := map[int64][]*Grant{}
+	for _, g := range grants {
+		byLock[g.LockID] = append(byLock[g.LockID], g)
+	}
+	codes, keys := map[int64]*Code{}, map[int64]*Key{}
+	if len(locks) > 1 {
+		allCodes, err := all(func(p Page) ([]*Code, int, error) { return tx.FindCodes(ctx, CodeFilter{}, p) })
+		if err != nil {
+			return err
+		}
+		for _, c := range allCodes {
+			codes[c.ID] = c
+		}
+		allKeys, err := all(func(p Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{}, p) })
+		if err != nil {
+			return err
+		}
+		for _, k := range allKeys {
+			keys[k.ID] = k
+		}
+	}
+	code := func(id int64) (*Code, error) {
+		if c := codes[id]; c != nil {
+			return c, nil
+		}
+		return tx.FindCodeByID(ctx, id)
+	}
+	key := func(id int64) (*Key, error) {
+		if k := keys[id]; k != nil {
+			return k, nil
+		}
+		return tx.FindKeyByID(ctx, id)
+	}
+	for _, l := range locks {
+		facts := LockFacts{Known: true}
+		for _, g := range byLock[l.ID] {
+			switch g.Status {
+			case GrantPending, GrantRemoving, GrantFailed:
+				facts.Pending++
+			}
+		}
+		ways, err := waysInFrom(l, byLock[l.ID], code, key)
+		if err != nil {
+			return err
+		}
+		facts.NoWayIn = len(ways) == 0
+		l.Attention = l.Needs(facts)
+	}
+	return nil
 }

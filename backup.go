@@ -97,7 +97,10 @@ func ParseBackup(data []byte) (*Backup, error) {
 func (s *Service) Export(ctx context.Context) (*Records, error) {
 	var r Records
 	err := s.view(ctx, func(tx Tx) error {
-		return readRecords(ctx, tx, &r)
+		if err := readRecords(ctx, tx, &r); err != nil {
+			return err
+		}
+		return deriveAttention(ctx, tx, r.Locks)
 	})
 	withoutBitting(r.Keys...)
 	return &r, err

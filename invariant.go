@@ -13,9 +13,19 @@ import (
 // waysIn lists the verified ways into a lock: its cylinder's key, when active and held
 // by a person, and every reliable code the lock has confirmed.
 func waysIn(ctx context.Context, tx Tx, l *Lock) ([]string, error) {
+	grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
+	if err != nil {
+		return nil, err
+	}
+	return waysInFrom(l, grants, func(id int64) (*Code, error) { return tx.FindCodeByID(ctx, id) },
+		func(id int64) (*Key, error) { return tx.FindKeyByID(ctx, id) })
+}
+
+// waysInFrom is waysIn over the lock's grants, reading codes and keys through code and key.
+func waysInFrom(l *Lock, grants []*Grant, code func(int64) (*Code, error), key func(int64) (*Key, error)) ([]string, error) {
 	var ways []string
 	if l.KeyID != 0 {
-		k, err := tx.FindKeyByID(ctx, l.KeyID)
+		k, err := key(l.KeyID)
 		if err != nil {
 			return nil, err
 		}
@@ -23,15 +33,11 @@ func waysIn(ctx context.Context, tx Tx, l *Lock) ([]string, error) {
 			ways = append(ways, fmt.Sprintf("key %q", k.Label))
 		}
 	}
-	grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
-	if err != nil {
-		return nil, err
-	}
 	for _, g := range grants {
-		if g.Status != GrantSet {
+		if g.Status != GrantSet || g.LockID != l.ID {
 			continue
 		}
-		c, err := tx.FindCodeByID(ctx, g.CodeID)
+		c, err := code(g.CodeID)
 		if err != nil {
 			return nil, err
 		}

@@ -263,24 +263,22 @@ func (s *Service) UpdateLock(ctx context.Context, id int64, u LockUpdate) (l *Lo
 // FindLocks lists locks.
 func (s *Service) FindLocks(ctx context.Context, f LockFilter, p Page) (locks []*Lock, total int, err error) {
 	err = s.view(ctx, func(tx Tx) error {
-		locks, total, err = tx.FindLocks(ctx, f, p)
-		return err
+		if locks, total, err = tx.FindLocks(ctx, f, p); err != nil {
+			return err
+		}
+		return deriveAttention(ctx, tx, locks)
 	})
-	for _, l := range locks {
-		l.Attention = l.Needs(LockFacts{})
-	}
 	return locks, total, err
 }
 
 // FindLockByID returns one lock.
 func (s *Service) FindLockByID(ctx context.Context, id int64) (l *Lock, err error) {
 	err = s.view(ctx, func(tx Tx) error {
-		l, err = tx.FindLockByID(ctx, id)
-		return err
+		if l, err = tx.FindLockByID(ctx, id); err != nil {
+			return err
+		}
+		return deriveAttention(ctx, tx, []*Lock{l})
 	})
-	if l != nil {
-		l.Attention = l.Needs(LockFacts{})
-	}
 	return l, err
 }
 

@@ -213,19 +213,9 @@ func (s *Service) FindLockRecord(ctx context.Context, id int64) (*LockRecord, er
 				return err
 			}
 		}
-		facts := LockFacts{Known: true}
-		for _, g := range r.Grants {
-			switch g.Status {
-			case GrantPending, GrantRemoving, GrantFailed:
-				facts.Pending++
-			}
-		}
-		ways, err := waysIn(ctx, tx, r.Lock)
-		if err != nil {
+		if err := deriveAttention(ctx, tx, []*Lock{r.Lock}); err != nil {
 			return err
 		}
-		facts.NoWayIn = len(ways) == 0
-		r.Lock.Attention = r.Lock.Needs(facts)
 		if r.Service, err = tx.FindServiceEntries(ctx, id); err != nil {
 			return err
 		}

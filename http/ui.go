@@ -358,9 +358,8 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		c.Battery = l.State.BatteryPercent()
 		c.LowBattery = l.State.LowBattery()
-		// What a lock needs is the domain's rule; the page only tells it whether the
-		// lock has a way in (a confirmed code, or a key, checked fully on its page).
-		need := l.Needs(latchkey.LockFacts{Known: true, Pending: pending[l.ID], NoWayIn: set[l.ID] == 0 && l.KeyID == 0})
+		// What a lock needs is the domain's rule, derived with the records it read.
+		need := l.Attention
 		c.Class, c.Label, c.Why = need.Level, need.Label, need.Why
 		if need.Level != latchkey.AttentionOK {
 			page.Attention = append(page.Attention, c)

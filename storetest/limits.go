@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"time"
+
 	"fmt"
 	"strings"
 	"testing"
@@ -93,4 +95,50 @@ func testProgrammable(t *testing.T, store latchkey.Store) {
 	_, err = s.RecordDeviceEvent(ctx(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventResetLocally})
 	must(t, err)
 	wantCode(t, try(l.ID), latchkey.EUNSAFE)
+}
+
+// What a lock needs is one rule, and every way of reading a lock derives it from the same
+// facts: the lock alone, the list (lock ls, the API), its record (its page) and the export
+// (the dashboard). A code with a window is no way in; a pending code is a change waiting.
+func testAttentionEverywhere(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	front, p := newLock(t, s, "Front")
+	back, _ := newLock(t, s, "Back")
+	side, _ := newLock(t, s, "Side")
+	start, end := time.Now().Add(time.Hour), time.Now().Add(48*time.Hour)
+	_, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guest",
+		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}}, LockIDs: []int64{front.ID}, Confirmed: true})
+	must(t, err)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, LockIDs: []int64{back.ID}})
+	must(t, err)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Bo"}, LockIDs: []int64{side.ID}, Confirmed: true})
+	must(t, err)
+	want := map[int64]string{front.ID: "no way in", back.ID: "changes pending", side.ID: "ok"}
+
+	listed, _, err := s.FindLocks(ctx(), latchkey.LockFilter{}, latchkey.Page{})
+	must(t, err)
+	exported, err := s.Export(ctx())
+	must(t, err)
+	for _, read := range []struct {
+		how   string
+		locks []*latchkey.Lock
+	}{{"listed", listed}, {"exported", exported.Locks}} {
+		if len(read.locks) != 3 {
+			t.Fatalf("%s: %d locks", read.how, len(read.locks))
+		}
+		for _, l := range read.locks {
+			if l.Attention.Label != want[l.ID] {
+				t.Errorf("%s, lock %s needs %+v, want %q", read.how, l.Name, l.Attention, want[l.ID])
+			}
+		}
+	}
+	for id, label := range want {
+		one, err := s.FindLockByID(ctx(), id)
+		must(t, err)
+		rec, err := s.FindLockRecord(ctx(), id)
+		must(t, err)
+		if one.Attention.Label != label || rec.Lock.Attention.Label != label {
+			t.Errorf("lock %d needs %q read alone and %q in its record, want %q", id, one.Attention.Label, rec.Lock.Attention.Label, label)
+		}
+	}
 }

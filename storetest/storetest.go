@@ -111,6 +111,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordLimits", testRecordLimits},
 		{"IDsNeverReused", testIDsNeverReused},
 		{"Programmable", testProgrammable},
+		{"AttentionEverywhere", testAttentionEverywhere},
 		{"Codes", testCodes},
 		{"NoLockout", testNoLockout},
 		{"WaysIn", testWaysIn},
