@@ -115,7 +115,7 @@ func TestUIKeyPages(t *testing.T) {
 		}
 		mustContain(t, "the key's page", p.body, `<summary>Key lost…</summary>`, `action="/keys/1/lost"`)
 		p = keepPage(uiPostOK(t, owner, "/keys/1/lost", url.Values{}, "/keys/1?done=key-lost"))
-		mustContain(t, "the lost key's page", p.body, "The key is recorded as lost.", `id="exposure"`, `href="/locks/1">Deadbolt</a> <span class="badge bad">exposed</span>`,
+		mustContain(t, "the lost key's page", p.body, "The key is recorded as lost.", `id="exposure"`, `href="/locks/1#rekey">Deadbolt</a> <span class="badge bad">exposed</span>`,
 			"latchkey lock rekey 1 --key NEW_KEY", "rekey the cylinder")
 		if k := key(1); k.State != latchkey.KeyLost {
 			t.Fatalf("the key after marking it lost: %s", k.State)
