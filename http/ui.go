@@ -114,6 +114,7 @@ var doneMessages = map[string]string{
 	"copy-state":     "Copy updated.",
 	"key-lost":       "The key is recorded as lost.",
 	"copy-lost":      "The copy is recorded as lost.",
+	"key-retired":    "The key is retired: it is recorded as opening nothing.",
 }
 
 // base is what every page shows.
@@ -668,6 +669,13 @@ func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, e := range entries {
 		page.Lines = append(page.Lines, AuditLine{AuditEntry: *e, Sentence: e.Sentence()})
+	}
+	if r.URL.Query().Get("verify") == "1" {
+		if n, err := s.Service.VerifyAuditLog(r.Context()); err != nil {
+			page.Error = latchkey.ErrorMessage(err)
+		} else {
+			page.Flash = "The audit log is intact: " + plural(n, "entry", "entries") + " checked, each chained to the one before and authenticated."
+		}
 	}
 	q := url.Values{}
 	for k, v := range map[string]string{"entity": f.Entity, "action": f.Action, "actor": f.Actor} {

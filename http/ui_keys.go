@@ -22,6 +22,7 @@ func (s *Server) keyRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/keys/{id}/copies", Perm: write, handler: s.keyAct(s.addKeyCopy)},
 		{Method: "POST", Pattern: "/keys/{id}/copies/{copy}/state", Perm: write, handler: s.keyAct(s.setKeyCopyState)},
 		{Method: "POST", Pattern: "/keys/{id}/lost", Perm: write, handler: s.keyAct(s.markKeyLost)},
+		{Method: "POST", Pattern: "/keys/{id}/retire", Perm: write, handler: s.keyAct(s.retireKey)},
 	}
 }
 
@@ -301,4 +302,11 @@ func (s *Server) markKeyLost(r *http.Request, id int64) (string, error) {
 	}
 	_, err = s.Service.SetKeyCopyState(r.Context(), id, copyID, latchkey.CopyLost)
 	return "copy-lost", err
+}
+
+// retireKey records that a key opens nothing any more; the domain refuses it while it is
+// a lock's last way in.
+func (s *Server) retireKey(r *http.Request, id int64) (string, error) {
+	_, err := s.Service.SetKeyState(r.Context(), id, latchkey.KeyRetired)
+	return "key-retired", err
 }

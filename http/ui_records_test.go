@@ -279,3 +279,36 @@ func TestUIAuditPage(t *testing.T) {
 		}
 	}
 }
+
+// The audit page checks the chain on request; the settings page offers the export,
+// which a browser's session may download.
+func TestUIAuditVerifyAndExport(t *testing.T) {
+	ui, _ := MustOpenUIServer(t)
+	owner := setup(t, ui.URL())
+	if _, body := owner.page("/audit?verify=1"); !strings.Contains(body, "The audit log is intact") {
+		t.Fatalf("verifying from the audit page:\n%s", body)
+	}
+	if _, body := owner.page("/settings"); !strings.Contains(body, `href="/api/v1/export"`) {
+		t.Fatal("the settings page does not offer the export")
+	}
+	if status, body := owner.page("/api/v1/export"); status != 200 || !strings.Contains(body, `"locks"`) || strings.Contains(body, `"pin"`) {
+		t.Fatalf("the export from a browser session: %d\n%.300s", status, body)
+	}
+}
+
+// A key is retired from its page, unless it is a lock's last way in.
+func TestUIRetireKey(t *testing.T) {
+	ui, svc := MustOpenUIServer(t)
+	owner := setup(t, ui.URL())
+	ctx := ownerCtx()
+	k := &latchkey.Key{SiteID: 1, Label: "Old key", Keyway: "KW1", Bitting: "35242"}
+	if err := svc.CreateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := owner.submit("/keys/1/retire", nil); status != 200 || !strings.Contains(body, "The key is retired") {
+		t.Fatalf("retiring: %d\n%s", status, body)
+	}
+	if got, _ := svc.FindKeyByID(ctx, k.ID); got.State != latchkey.KeyRetired {
+		t.Fatalf("the key is %s", got.State)
+	}
+}
