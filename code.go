@@ -1,6 +1,7 @@
 package latchkey
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -53,6 +54,21 @@ const MaxUseLimit = 10000
 // exists: no schedule and no use limit. Only such codes count as a way in (invariant 1).
 func (c *Code) Reliable() bool {
 	return !c.Revoked && (c.Schedule.Kind == "" || c.Schedule.Kind == ScheduleAlways) && c.UseLimit == 0 && !c.OneTime
+}
+
+// Validity says in words when the code opens the door and how often: its schedule
+// (Schedule.Describe, with a window's dates in loc, the site's time zone, or in UTC when
+// loc is nil), then its use limit: "Mon–Fri 09:00–17:00, up to 5 uses", "always, one use
+// only". Whether the code is revoked is not part of it.
+func (c *Code) Validity(loc *time.Location) string {
+	text := c.Schedule.Describe(loc)
+	switch {
+	case c.OneTime || c.UseLimit == 1:
+		text += ", one use only"
+	case c.UseLimit > 1:
+		text += fmt.Sprintf(", up to %d uses", c.UseLimit)
+	}
+	return text
 }
 
 // GrantStatus is where a code stands on one lock (SPEC §4.5).

@@ -73,3 +73,27 @@ func TestCodeValidate(t *testing.T) {
 		}
 	})
 }
+
+func TestCodeValidity(t *testing.T) {
+	weekdays, err := latchkey.ParseWeekly("mon-fri 09:00-17:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		c    latchkey.Code
+		want string
+	}{
+		{"Always", latchkey.Code{}, "always"},
+		{"OneTime", latchkey.Code{OneTime: true}, "always, one use only"},
+		{"UseLimitOfOne", latchkey.Code{UseLimit: 1}, "always, one use only"},
+		{"UseLimit", latchkey.Code{UseLimit: 5, Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: weekdays}}, "Mon–Fri 09:00–17:00, up to 5 uses"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.c.Validity(nil); got != tt.want {
+				t.Errorf("Validity = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -168,4 +169,152 @@ func parseClock(s string) (int, error) {
 		return 0, Errorf(EINVALID, "%q is not a time of day; write it as HH:MM, from 00:00 to 24:00.", s)
 	}
 	return hh*60 + mm, nil
+}
+
+// Describe says in words when the schedule lets a code open the door, for people to read:
+// "always"; "from 2026-12-04 15:00 until 2026-12-06 11:00 (America/Chicago)"; "Mon–Fri
+// 09:00–17:00; Sat, Sun 10:00–14:00". A window's dates are shown in loc, the time zone of
+// the code's site; nil shows them as stored, in UTC. Weekly hours are the site's
+// wall-clock hours already and are shown as they are.
+func (s Schedule) Describe(loc *time.Location) string {
+	switch s.Kind {
+	case ScheduleWindow:
+		if s.Start == nil || s.End == nil {
+			return "a window with no dates"
+		}
+		if loc == nil {
+			loc = time.UTC
+		}
+		const layout = "2006-01-02 15:04"
+		return fmt.Sprintf("from %s until %s (%s)", s.Start.In(loc).Format(layout), s.End.In(loc).Format(layout), loc)
+	case ScheduleWeekly:
+		var parts []string
+		for _, g := range groupWeekly(s.Weekly) {
+			periods := make([]string, len(g.periods))
+			for i, p := range g.periods {
+				periods[i] = clockText(p.From) + "–" + clockText(p.Until)
+			}
+			days := "every day"
+			if runs := dayRuns(g.days); len(runs) > 0 {
+				texts := make([]string, 0, len(runs))
+				for _, r := range runs {
+					switch {
+					case r.first == r.last:
+						texts = append(texts, shortDayNames[r.first])
+					case (r.first+1)%7 == r.last:
+						texts = append(texts, shortDayNames[r.first], shortDayNames[r.last]) // "Sat, Sun"
+					default:
+						texts = append(texts, shortDayNames[r.first]+"–"+shortDayNames[r.last])
+					}
+				}
+				days = strings.Join(texts, ", ")
+			}
+			parts = append(parts, days+" "+strings.Join(periods, " and "))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return "always"
+}
+
+// FormatWeekly writes weekly hours the way ParseWeekly reads them ("mon-fri
+// 09:00-17:00, sat-sun 10:00-14:00"), days with the same hours grouped, for a form that
+// edits them.
+func FormatWeekly(hours []WeeklyHours) string {
+	var parts []string
+	for _, g := range groupWeekly(hours) {
+		runs := dayRuns(g.days)
+		if len(runs) == 0 {
+			runs = []dayRun{{time.Monday, time.Sunday}} // every day
+		}
+		for _, r := range runs {
+			days := parseDayNames[r.first]
+			if r.last != r.first {
+				days += "-" + parseDayNames[r.last]
+			}
+			for _, p := range g.periods {
+				parts = append(parts, days+" "+clockText(p.From)+"-"+clockText(p.Until))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+var (
+	shortDayNames = [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+	parseDayNames = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+)
+
+// weeklyGroup is the days that share the same periods.
+type weeklyGroup struct {
+	days    [7]bool
+	periods []WeeklyHours // in order of the time of day; Day is that of the first day
+}
+
+// groupWeekly groups the days that have the same hours, in the order the groups first
+// appear in the week from Monday.
+func groupWeekly(hours []WeeklyHours) []*weeklyGroup {
+	var perDay [7][]WeeklyHours
+	for _, h := range hours {
+		if h.Day >= time.Sunday && h.Day <= time.Saturday {
+			perDay[h.Day] = append(perDay[h.Day], h)
+		}
+	}
+	var groups []*weeklyGroup
+	byKey := map[string]*weeklyGroup{}
+	for i := range 7 {
+		d := time.Weekday((i + 1) % 7)
+		ps := perDay[d]
+		if len(ps) == 0 {
+			continue
+		}
+		sort.Slice(ps, func(i, j int) bool {
+			return ps[i].From < ps[j].From || ps[i].From == ps[j].From && ps[i].Until < ps[j].Until
+		})
+		var key strings.Builder
+		for _, p := range ps {
+			fmt.Fprintf(&key, "%d-%d,", p.From, p.Until)
+		}
+		g := byKey[key.String()]
+		if g == nil {
+			g = &weeklyGroup{periods: ps}
+			byKey[key.String()] = g
+			groups = append(groups, g)
+		}
+		g.days[d] = true
+	}
+	return groups
+}
+
+// dayRun is a run of consecutive days, from first to last (which may wrap past Sunday).
+type dayRun struct{ first, last time.Weekday }
+
+// dayRuns splits the chosen days into runs of consecutive days, Monday first, keeping a
+// run over the end of the week whole ("Fri–Mon"). Every day chosen gives no runs.
+func dayRuns(chosen [7]bool) []dayRun {
+	// Start from Monday, or from the first chosen day after one not chosen, so that a run
+	// over the end of the week is not split in two.
+	start := time.Monday
+	for range 7 {
+		if !chosen[(start+6)%7] || !chosen[start] {
+			break
+		}
+		start = (start + 1) % 7
+	}
+	if chosen[start] && chosen[(start+6)%7] {
+		return nil // every day
+	}
+	var runs []dayRun
+	for i := 0; i < 7; i++ {
+		d := (start + time.Weekday(i)) % 7
+		if !chosen[d] {
+			continue
+		}
+		j := i
+		for j+1 < 7 && chosen[(start+time.Weekday(j+1))%7] {
+			j++
+		}
+		runs = append(runs, dayRun{d, (start + time.Weekday(j)) % 7})
+		i = j
+	}
+	return runs
 }

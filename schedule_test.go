@@ -116,3 +116,78 @@ func FuzzParseWeekly(f *testing.F) {
 		}
 	})
 }
+
+func TestScheduleDescribe(t *testing.T) {
+	chicago, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Skipf("no time zone database: %v", err)
+	}
+	start := time.Date(2026, 12, 4, 21, 0, 0, 0, time.UTC) // 15:00 in Chicago (CST)
+	end := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
+	window := latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}
+	weekly := func(text string) latchkey.Schedule {
+		t.Helper()
+		hours, err := latchkey.ParseWeekly(text)
+		if err != nil {
+			t.Fatalf("ParseWeekly(%q): %v", text, err)
+		}
+		return latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: hours}
+	}
+	tests := []struct {
+		name string
+		s    latchkey.Schedule
+		loc  *time.Location
+		want string
+	}{
+		{"Always", latchkey.Schedule{Kind: latchkey.ScheduleAlways}, nil, "always"},
+		{"AlwaysByDefault", latchkey.Schedule{}, chicago, "always"},
+		{"WindowInSiteZone", window, chicago, "from 2026-12-04 15:00 until 2026-12-06 11:00 (America/Chicago)"},
+		{"WindowAsStored", window, nil, "from 2026-12-04 21:00 until 2026-12-06 17:00 (UTC)"},
+		{"Weekdays", weekly("mon-fri 09:00-17:00"), nil, "Mon–Fri 09:00–17:00"},
+		{"WeekdaysInAnyOrder", weekly("fri 09:00-17:00, mon-thu 09:00-17:00"), nil, "Mon–Fri 09:00–17:00"},
+		{"TwoGroups", weekly("mon-fri 09:00-17:00, sat 10:00-14:00"), nil, "Mon–Fri 09:00–17:00; Sat 10:00–14:00"},
+		{"Weekend", weekly("sat-sun 10:00-14:00"), nil, "Sat, Sun 10:00–14:00"},
+		{"OverTheWeekend", weekly("fri-mon 18:00-24:00"), nil, "Fri–Mon 18:00–24:00"},
+		{"SeveralRuns", weekly("mon 08:00-12:00, wed 08:00-12:00, fri 08:00-12:00"), nil, "Mon, Wed, Fri 08:00–12:00"},
+		{"TwoPeriodsADay", weekly("mon-fri 13:00-17:00, mon-fri 08:00-12:00"), nil, "Mon–Fri 08:00–12:00 and 13:00–17:00"},
+		{"EveryDay", weekly("mon-sun 07:00-19:00"), nil, "every day 07:00–19:00"},
+		{"SundayLast", weekly("sun 09:00-10:00, mon 09:00-10:00"), nil, "Sun, Mon 09:00–10:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.s.Describe(tt.loc); got != tt.want {
+				t.Errorf("Describe = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// FormatWeekly writes what ParseWeekly reads back to the same hours.
+func TestFormatWeeklyRoundTrip(t *testing.T) {
+	for _, text := range []string{
+		"mon-fri 09:00-17:00",
+		"mon-fri 08:00-12:00, mon-fri 13:00-17:00, sat 10:00-14:00",
+		"fri-mon 18:00-24:00",
+		"mon 08:00-12:00, wed 08:00-12:00",
+		"mon-sun 00:00-24:00",
+		"sun 09:00-10:00",
+	} {
+		hours, err := latchkey.ParseWeekly(text)
+		if err != nil {
+			t.Fatalf("ParseWeekly(%q): %v", text, err)
+		}
+		formatted := latchkey.FormatWeekly(hours)
+		if formatted != text {
+			t.Errorf("FormatWeekly(ParseWeekly(%q)) = %q", text, formatted)
+		}
+		again, err := latchkey.ParseWeekly(formatted)
+		if err != nil {
+			t.Fatalf("ParseWeekly(%q): %v", formatted, err)
+		}
+		a := latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: hours}.Describe(nil)
+		b := latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: again}.Describe(nil)
+		if a != b {
+			t.Errorf("%q: %q after the round trip, %q before", text, b, a)
+		}
+	}
+}
