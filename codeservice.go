@@ -400,6 +400,20 @@ func (s *Service) FindCodes(ctx context.Context, f CodeFilter, p Page) (codes []
 	return codes, total, err
 }
 
+// FindCodeByID returns a code. Its PIN stays sealed and is returned in no form, sealed
+// or not: RevealCode is the one way to its digits.
+func (s *Service) FindCodeByID(ctx context.Context, id int64) (c *Code, err error) {
+	err = s.view(ctx, func(tx Tx) error {
+		c, err = tx.FindCodeByID(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.SealedPIN, c.PIN = nil, ""
+	return c, nil
+}
+
 // FindGrants lists where codes are placed.
 func (s *Service) FindGrants(ctx context.Context, f GrantFilter) (grants []*Grant, err error) {
 	err = s.view(ctx, func(tx Tx) error {

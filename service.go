@@ -371,6 +371,7 @@ type RecordService interface {
 
 	CreateCode(ctx context.Context, req NewCode) (*Code, string, error)
 	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)
+	FindCodeByID(ctx context.Context, id int64) (*Code, error)
 	FindGrants(ctx context.Context, f GrantFilter) ([]*Grant, error)
 	ConfirmCode(ctx context.Context, codeID, lockID int64) (*Grant, error)
 	RevokeCode(ctx context.Context, codeID int64) (*Code, error)

@@ -443,6 +443,10 @@ func (s *Server) apiRoutes() []route {
 			}
 			return http.StatusCreated, NewCodeResponse{Code: c, PIN: pin}, err
 		})},
+		{Method: "GET", Pattern: "/api/v1/codes/{id}", Summary: "Show a code, never its digits", Perm: read, Response: code, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindCodeByID(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
 		{Method: "GET", Pattern: "/api/v1/codes/{id}/grants", Summary: "Where a code stands on each lock", Perm: read, Response: []latchkey.Grant{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindGrants(r.Context(), latchkey.GrantFilter{CodeID: &id})
 			if v == nil {

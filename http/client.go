@@ -328,6 +328,12 @@ func (c *Client) FindCodes(ctx context.Context, f latchkey.CodeFilter, p latchke
 	return list[*latchkey.Code](ctx, c, "/api/v1/codes"+pageQuery(p, "lock", f.LockID, "person", f.PersonID))
 }
 
+// FindCodeByID returns a code, never its digits.
+func (c *Client) FindCodeByID(ctx context.Context, n int64) (*latchkey.Code, error) {
+	var v latchkey.Code
+	return &v, c.do(ctx, "GET", "/api/v1/codes/"+id(n), nil, &v)
+}
+
 // FindGrants lists where codes stand.
 func (c *Client) FindGrants(ctx context.Context, f latchkey.GrantFilter) ([]*latchkey.Grant, error) {
 	var gs []*latchkey.Grant

@@ -190,6 +190,15 @@ func TestAPI(t *testing.T) {
 			if got := owner.do("DELETE", "/api/v1/codes/1", nil, &body); got != 422 || body.Error.Code != "unsafe" {
 				t.Fatalf("revoke the last code: %d %+v", got, body)
 			}
+			// A code reads back without its digits, in any form.
+			var code map[string]any
+			owner.must("GET", "/api/v1/codes/1", nil, &code, 200)
+			if _, ok := code["pin"]; ok || code["label"] != "Ana" || strings.Contains(fmt.Sprint(code), pin) {
+				t.Fatalf("GET /api/v1/codes/1: %v", code)
+			}
+			if got := owner.do("GET", "/api/v1/codes/99", nil, &body); got != 404 {
+				t.Fatalf("missing code: %d", got)
+			}
 			var rev lkhttp.RevealResponse
 			owner.must("POST", "/api/v1/codes/1/reveal", nil, &rev, 200)
 			if rev.PIN != pin || rev.ID != 1 {
@@ -247,7 +256,7 @@ var routePermissions = map[string]latchkey.Permission{
 	"GET /api/v1/keys/{id}": latchkey.PermRead, "POST /api/v1/keys/{id}/copies": latchkey.PermWrite,
 	"PUT /api/v1/keys/{id}/copies/{copy}/state": latchkey.PermWrite, "PUT /api/v1/keys/{id}/state": latchkey.PermWrite,
 	"GET /api/v1/codes": latchkey.PermRead, "POST /api/v1/codes": latchkey.PermWrite,
-	"GET /api/v1/codes/{id}/grants": latchkey.PermRead, "GET /api/v1/grants": latchkey.PermRead,
+	"GET /api/v1/codes/{id}": latchkey.PermRead, "GET /api/v1/codes/{id}/grants": latchkey.PermRead, "GET /api/v1/grants": latchkey.PermRead,
 	"POST /api/v1/codes/{id}/confirm": latchkey.PermWrite, "DELETE /api/v1/codes/{id}": latchkey.PermWrite,
 	"POST /api/v1/codes/{id}/reveal": latchkey.PermReveal, "POST /api/v1/keys/{id}/reveal": latchkey.PermReveal,
 	"GET /api/v1/events/stream": latchkey.PermRead, "GET /api/v1/events": latchkey.PermRead,

@@ -82,6 +82,14 @@ func testCodes(t *testing.T, store latchkey.Store) {
 		}
 		return err
 	}))
+	// Read back through the service, a code carries neither its PIN nor its sealed form.
+	found, err := s.FindCodeByID(ctx(), c.ID)
+	must(t, err)
+	if found.Label != "Ana's code" || found.PersonID != p.ID || found.PIN != "" || found.SealedPIN != nil {
+		t.Fatalf("FindCodeByID: %+v", found)
+	}
+	_, err = s.FindCodeByID(ctx(), c.ID+100)
+	wantCode(t, err, latchkey.ENOTFOUND)
 	// A generated code, refused duplicates, capacity (the stand-in holds three).
 	_, gen, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guest"}, LockIDs: []int64{l.ID}})
 	must(t, err)
