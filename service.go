@@ -12,7 +12,8 @@ type Models interface {
 	// says how to find the right one otherwise.
 	CheckModel(id string) error
 	// CheckCode checks a PIN under a model's rules beside the lock's other codes; its
-	// error never contains any code.
+	// error never contains any code, and names an existing code by its place in
+	// existing, from 1: "existing code no. 2".
 	CheckCode(modelID, pin string, existing []string) error
 	// GenerateCode returns a new PIN the model accepts beside the existing codes.
 	GenerateCode(modelID string, existing []string) (string, error)
@@ -373,6 +374,7 @@ type RecordService interface {
 	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)
 	FindCodeByID(ctx context.Context, id int64) (*Code, error)
 	FindGrants(ctx context.Context, f GrantFilter) ([]*Grant, error)
+	CheckCode(ctx context.Context, lockID int64, pin string) (*CodeVerdict, error)
 	ConfirmCode(ctx context.Context, codeID, lockID int64) (*Grant, error)
 	RevokeCode(ctx context.Context, codeID int64) (*Code, error)
 	RevealCode(ctx context.Context, codeID int64) (string, error)

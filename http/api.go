@@ -36,6 +36,12 @@ type NewCodeResponse struct {
 	PIN  string         `json:"pin"`
 }
 
+// CheckCodeRequest carries a candidate PIN to check on a lock; it travels in the body,
+// never in the URL, where logs and browser histories would keep it.
+type CheckCodeRequest struct {
+	PIN string `json:"pin"`
+}
+
 // LockPatch changes a lock's record; absent fields stay.
 type LockPatch struct {
 	Name         *string              `json:"name,omitempty"`
@@ -311,6 +317,14 @@ func (s *Server) apiRoutes() []route {
 				return 0, nil, err
 			}
 			v, err := svc.RecordRekey(r.Context(), latchkey.Rekey{LockID: id, KeyID: in.KeyID, How: in.How, Tests: in.Tests, BothSides: in.BothSides, DoorOpen: in.DoorOpen, Note: in.Note})
+			return http.StatusOK, v, err
+		}))},
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/check-code", Summary: "Check a candidate PIN on a lock: its model's rules, a free slot, and collisions with the codes on it (named only to those who may reveal codes; for others a collision is recorded and counts against a small allowance)", Perm: write, Request: CheckCodeRequest{}, Response: latchkey.CodeVerdict{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var req CheckCodeRequest
+			if err := decode(nil, r, &req); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.CheckCode(r.Context(), id, req.PIN)
 			return http.StatusOK, v, err
 		}))},
 		{Method: "DELETE", Pattern: "/api/v1/locks/{id}", Summary: "Remove a lock's record", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteLock(r.Context(), id) }))},

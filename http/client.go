@@ -334,6 +334,15 @@ func (c *Client) FindCodeByID(ctx context.Context, n int64) (*latchkey.Code, err
 	return &v, c.do(ctx, "GET", "/api/v1/codes/"+id(n), nil, &v)
 }
 
+// CheckCode checks a candidate PIN on a lock; the PIN travels in the request's body.
+func (c *Client) CheckCode(ctx context.Context, lockID int64, pin string) (*latchkey.CodeVerdict, error) {
+	var v latchkey.CodeVerdict
+	if err := c.do(ctx, "POST", "/api/v1/locks/"+id(lockID)+"/check-code", CheckCodeRequest{PIN: pin}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // FindGrants lists where codes stand.
 func (c *Client) FindGrants(ctx context.Context, f latchkey.GrantFilter) ([]*latchkey.Grant, error) {
 	var gs []*latchkey.Grant

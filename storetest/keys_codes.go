@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -387,4 +388,106 @@ func testSealedPINBoundToRecord(t *testing.T, store latchkey.Store) {
 	if pin, err := s.RevealCode(ctx(), ana.ID); err != nil || pin != "482913" {
 		t.Fatalf("reveal of the original: %q %v", pin, err)
 	}
+}
+
+// CheckCode answers whether a lock can take a PIN as CreateCode would decide, without
+// a digit of any code; only those who may reveal codes learn which code a PIN collides
+// with, and for the others a collision is recorded and spends the same allowance as a
+// refused chosen PIN.
+func testCheckCode(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	add := func(label, pin string) *latchkey.Code {
+		t.Helper()
+		c, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: label}, PIN: pin, LockIDs: []int64{l.ID}})
+		must(t, err)
+		return c
+	}
+	ana := add("Ana", "482913")
+	check := func(c context.Context, pin string) *latchkey.CodeVerdict {
+		t.Helper()
+		v, err := s.CheckCode(c, l.ID, pin)
+		must(t, err)
+		if text := fmt.Sprintf("%+v", *v); strings.Contains(text, "482913") || strings.Contains(text, "615007") {
+			t.Fatalf("a verdict holds digits: %s", text)
+		}
+		return v
+	}
+	if v := check(ctx(), "730245"); !v.OK || v.Collides || v.Rules != "" || v.Full != "" || v.LockID != l.ID || !strings.Contains(v.Message, "can take the code") {
+		t.Fatalf("a free PIN: %+v", *v)
+	}
+	// Its own rules first; then nothing is said of the other codes.
+	if v := check(ctx(), "48"); v.OK || v.Rules == "" || v.Collides {
+		t.Fatalf("a PIN too short: %+v", *v)
+	}
+	// The owner is told which code it collides with.
+	if v := check(ctx(), "482913"); v.OK || !v.Collides || len(v.With) != 1 || v.With[0].CodeID != ana.ID || v.With[0].Label != "Ana" || !strings.Contains(v.Message, "same") {
+		t.Fatalf("a duplicate, for the owner: %+v", *v)
+	}
+	// A revoked code still opens the lock until the lock confirms: it still collides.
+	add("Spare", "615007")
+	_, err := s.RevokeCode(ctx(), ana.ID)
+	must(t, err)
+	if v := check(ctx(), "482913"); !v.Collides {
+		t.Fatalf("a PIN beside a code whose revocation is pending: %+v", *v)
+	}
+	audit := func() (reveals, checks int) {
+		t.Helper()
+		must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+			entries, err := tx.FindAudit(ctx(), 0, 1000)
+			for _, e := range entries {
+				switch e.Action {
+				case "code.reveal":
+					reveals++
+				case "code.check":
+					checks++
+					if strings.Contains(e.Detail, "615007") {
+						t.Errorf("the audit entry holds the digits: %s", e.Detail)
+					}
+				}
+			}
+			return err
+		}))
+		return reveals, checks
+	}
+	if reveals, checks := audit(); reveals != 0 || checks != 0 {
+		t.Fatalf("the owner's checks recorded %d reveals and %d checks; want none", reveals, checks)
+	}
+	// An installer learns only that the PIN collides; each collision is recorded and
+	// spends the allowance that a refused chosen PIN spends too (five an hour).
+	installer := as(latchkey.UserInstaller, 7)
+	_, _, err = s.CreateCode(installer, latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guess"}, PIN: "615007", LockIDs: []int64{l.ID}})
+	if latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), "collides") {
+		t.Fatalf("an installer's chosen duplicate: %v", err)
+	}
+	if v := check(installer, "730245"); !v.OK {
+		t.Fatalf("a free PIN, for an installer: %+v", *v)
+	}
+	for range 4 {
+		if v := check(installer, "615007"); v.OK || !v.Collides || v.With != nil || strings.Contains(v.Message, "Spare") || !strings.Contains(v.Message, "collides") {
+			t.Fatalf("a collision, for an installer: %+v", *v)
+		}
+	}
+	if reveals, checks := audit(); reveals != 0 || checks != 4 {
+		t.Fatalf("the installer's checks recorded %d reveals and %d checks; want 0 and 4", reveals, checks)
+	}
+	_, err = s.CheckCode(installer, l.ID, "730245")
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	// A viewer adds no code, and checks none.
+	_, err = s.CheckCode(as(latchkey.UserViewer, 8), l.ID, "730245")
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	// A full lock (the stand-in holds three) says so.
+	add("Third", "907153")
+	if v := check(ctx(), "730245"); v.OK || v.Full == "" || v.Collides {
+		t.Fatalf("a full lock: %+v", *v)
+	}
+	// An unidentified lock cannot be checked: its rules are not known.
+	door := &latchkey.Door{SiteID: 1, Name: "Side"}
+	must(t, s.CreateDoor(ctx(), door))
+	knob := &latchkey.Lock{DoorID: door.ID, Name: "Knob"}
+	must(t, s.CreateLock(ctx(), knob))
+	_, err = s.CheckCode(ctx(), knob.ID, "730245")
+	wantCode(t, err, latchkey.EINVALID)
+	_, err = s.CheckCode(ctx(), 999, "730245")
+	wantCode(t, err, latchkey.ENOTFOUND)
 }

@@ -112,6 +112,7 @@ func Run(t *testing.T, open Opener) {
 		{"IDsNeverReused", testIDsNeverReused},
 		{"Programmable", testProgrammable},
 		{"Codes", testCodes},
+		{"CheckCode", testCheckCode},
 		{"NoLockout", testNoLockout},
 		{"WaysIn", testWaysIn},
 		{"SealedPINBoundToRecord", testSealedPINBoundToRecord},

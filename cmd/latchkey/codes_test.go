@@ -1,9 +1,52 @@
 package main_test
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/latchkey/latchkey"
+	main "github.com/latchkey/latchkey/cmd/latchkey"
+	lkhttp "github.com/latchkey/latchkey/http"
+	"github.com/latchkey/latchkey/sqlite"
+	"github.com/latchkey/latchkey/vault"
 )
+
+// serveData serves a data directory's records on a local port, as 'latchkey serve'
+// would, and returns the server's URL and the flags that name the data directory.
+func serveData(t *testing.T) (url string, local []string) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	v, err := vault.Open(filepath.Join(dir, "vault.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &latchkey.Service{Store: db, Vault: v, Models: main.Rules(), Clock: latchkey.SystemClock{}}
+	srv := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0"}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	return srv.URL(), []string{"--data", dir}
+}
+
+// tokenFor makes an account with a role next to the data and returns the flags that
+// work through the server with its token.
+func tokenFor(t *testing.T, url string, local []string, name, role string) []string {
+	t.Helper()
+	if r := runCLI(t, "a long enough password\n", append([]string{"user", "add", name, "--role", role}, local...)...); r.status != 0 {
+		t.Fatal(r.stderr)
+	}
+	var tok struct{ Token string }
+	decode(t, runCLI(t, "", append([]string{"token", "create", "cli", "--user", name, "--json"}, local...)...), &tok)
+	return []string{"--server", url, "--token", tok.Token}
+}
 
 // A code's validity is printed in full: a window's dates in the site's time zone, weekly
 // hours with their days and hours, the use limit, one use only (issue 9, item 3).
@@ -71,6 +114,89 @@ func TestCodeValidityCLI(t *testing.T) {
 		args := append([]string{"code", "add", "--person", "1", "--lock", "1", "X"}, c.args...)
 		if r := cli(args...); r.status != c.status || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("%v: %d %q; want %d and %q", c.args, r.status, r.stderr, c.status, c.want)
+		}
+	}
+}
+
+// 'code check --lock' checks a code against a recorded lock's model and the codes on it,
+// compared sealed in the domain: 0 when the lock can take it, 3 when it breaks a rule or
+// collides, 2 for bad usage. Which code it collides with is said only to someone who may
+// reveal codes (issue 9, item 4).
+func TestCodeCheckLock(t *testing.T) {
+	url, local := serveData(t)
+	owner := tokenFor(t, url, local, "ana", "owner")
+	installer := tokenFor(t, url, local, "ivo", "installer")
+	for _, s := range [][]string{{"site", "add", "Home"}, {"door", "add", "--site", "1", "Front"},
+		{"lock", "add", "--door", "1", "Deadbolt", "--model", "910"}, {"lock", "add", "--door", "1", "Knob"},
+		{"person", "add", "Ana", "--role", "owner"},
+		{"code", "add", "--person", "1", "--lock", "1", "Ana's code", "--pin", "135790", "--confirmed"}} {
+		if r := runCLI(t, "", append(s, local...)...); r.status != 0 {
+			t.Fatalf("%v: %d %s", s, r.status, r.stderr)
+		}
+	}
+	for _, where := range []struct {
+		name  string
+		flags []string
+	}{{"local", local}, {"server", owner}} {
+		cli := func(stdin string, args ...string) result { return runCLI(t, stdin, append(args, where.flags...)...) }
+		for _, c := range []struct {
+			name, code string
+			status     int
+			want       string
+		}{
+			{"OK", "802461", 0, "Lock 1 (Deadbolt) can take the code"},
+			{"ErrDuplicate", "135790", 3, "same as code 1 (Ana's code)"},
+			{"ErrSameButtons", "246809", 3, "same buttons as code 1 (Ana's code)"}, // 1-2 3-4 5-6 7-8 9-0, button for button
+			{"ErrRules", "123456789", 3, "4 to 8 digits"},
+		} {
+			r := cli("", "code", "check", "--lock", "1", c.code)
+			if r.status != c.status || !strings.Contains(r.stdout+r.stderr, c.want) {
+				t.Errorf("%s/%s: %d %q %q; want %d and %q", where.name, c.name, r.status, r.stdout, r.stderr, c.status, c.want)
+			}
+			if strings.Contains(r.stdout+r.stderr, "135790") {
+				t.Errorf("%s/%s: the answer repeats a code", where.name, c.name)
+			}
+		}
+		// From standard input, and as JSON: the verdict, or the refusal as an error.
+		var v latchkey.CodeVerdict
+		r := cli("802461\n", "code", "check", "--lock", "1", "-", "--json")
+		decode(t, r, &v)
+		if r.status != 0 || !v.OK || v.LockID != 1 || v.ModelID != "910" || v.Collides {
+			t.Errorf("%s: --json verdict: %d %s", where.name, r.status, r.stdout)
+		}
+		r = cli("135790\n", "code", "check", "--lock", "1", "-", "--json")
+		var refusal struct {
+			Error struct{ Code, Message string }
+		}
+		decode(t, r, &refusal)
+		if r.status != 3 || refusal.Error.Code != "unsafe" || !strings.Contains(refusal.Error.Message, "code 1") {
+			t.Errorf("%s: --json refusal: %d %s", where.name, r.status, r.stdout)
+		}
+		if r := cli("", "code", "check", "--lock", "2", "8024"); r.status != 1 || !strings.Contains(r.stderr, "unidentified") {
+			t.Errorf("%s: an unidentified lock: %d %q", where.name, r.status, r.stderr)
+		}
+	}
+	// An installer, who may not reveal codes, learns that the code collides, not with
+	// what; the check is recorded.
+	r := runCLI(t, "", append([]string{"code", "check", "--lock", "1", "246809"}, installer...)...)
+	if r.status != 3 || !strings.Contains(r.stderr, "collides with one already on the lock") || strings.Contains(r.stderr, "Ana") || strings.Contains(r.stderr, "code 1") {
+		t.Errorf("an installer's collision: %d %q", r.status, r.stderr)
+	}
+	if r := runCLI(t, "", append([]string{"audit", "ls"}, local...)...); !strings.Contains(r.stdout, "ivo checked a code that collides with another on lock 1 (Deadbolt)") {
+		t.Errorf("the installer's check is not in the audit log:\n%s", r.stdout)
+	}
+	if r := runCLI(t, "", append([]string{"audit", "ls"}, local...)...); r.status != 0 || strings.Contains(r.stdout, "revealed") {
+		t.Errorf("a check was recorded as a reveal: %d\n%s", r.status, r.stdout)
+	}
+	// Bad usage.
+	for _, args := range [][]string{
+		{"code", "check", "1234"},
+		{"code", "check", "--lock", "1", "--model", "910", "1234"},
+		{"code", "check", "--lock", "1", "--existing", "1357", "1234"},
+		{"code", "check", "--lock", "one", "1234"},
+	} {
+		if r := runCLI(t, "", append(args, local...)...); r.status != 2 || !strings.Contains(r.stderr, "--help") {
+			t.Errorf("%v: %d %q; want 2", args, r.status, r.stderr)
 		}
 	}
 }

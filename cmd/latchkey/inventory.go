@@ -211,6 +211,9 @@ the time at the lock's site), or on weekly hours (--weekly "mon-fri 08:00-17:00,
 		Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			req.Code.Label = args[0]
+			if window != "" && week != "" {
+				return usagef("give --window or --weekly, not both: a code is valid in one window, or on weekly hours")
+			}
 			pin, err := m.readCode(pinArg)
 			if err != nil {
 				return err
@@ -255,7 +258,6 @@ the time at the lock's site), or on weekly hours (--weekly "mon-fri 08:00-17:00,
 	f.BoolVar(&req.Code.OneTime, "one-time", false, "valid for one use")
 	_ = add.MarkFlagRequired("person")
 	_ = add.MarkFlagRequired("lock")
-	add.MarkFlagsMutuallyExclusive("window", "weekly")
 
 	var page latchkey.Page
 	var lockID, personID int64
