@@ -50,7 +50,7 @@ var auditVerbs = map[string]string{
 	"person.create": "added %s", "person.update": "changed the record of %s", "person.delete": "removed %s",
 	"key.create": "recorded %s", "key.lost": "recorded %s as lost", "key.retired": "retired %s",
 	"key.copy.add": "recorded a copy of %s", "key.copy.state": "recorded where a copy of %s is",
-	"key.reveal": "revealed the cuts of %s", "key.seal": "sealed the bittings of the keys",
+	"key.reveal": "revealed the cuts of %s", "key.seal": "sealed the bittings of the keys", "key.generate": "generated new bittings clear of the keys of %s",
 	"code.create": "added %s", "code.confirm": "recorded a lock's confirmation of %s",
 	"code.revoke": "revoked %s", "code.reveal": "revealed %s", "code.refused": "was refused a chosen code on %s (it collided with another)", "code.check": "checked a code that collides with another on %s",
 	"user.create": "added the account %s", "user.update": "changed the account %s", "user.delete": "removed the account %s",

@@ -22,6 +22,10 @@ type Models interface {
 	CodeCapacity(modelID string) int
 	// CheckBitting validates a key's bitting for its keyway and returns it normalised.
 	CheckBitting(keyway, bitting string) (string, error)
+	// GenerateBittings returns n new random bittings for the key cylinder of a catalog
+	// model ("" for a SmartKey cylinder), none within one cut of a bitting in avoid and,
+	// with apart, none within one cut of another. Its error never contains a bitting.
+	GenerateBittings(modelID string, n int, apart bool, avoid []string) ([]string, error)
 }
 
 // Service is the one place where Latchkey's rules meet its records: every change is
@@ -379,6 +383,7 @@ type RecordService interface {
 	RevokeCode(ctx context.Context, codeID int64) (*Code, error)
 	RevealCode(ctx context.Context, codeID int64) (string, error)
 	RevealBitting(ctx context.Context, keyID int64) (string, error)
+	GenerateBittings(ctx context.Context, req BittingRequest) (*GeneratedBittings, error)
 
 	VerifyAuditLog(ctx context.Context) (int, error)
 	FindAuditEntries(ctx context.Context, f AuditFilter, p Page) ([]*AuditEntry, int, error)

@@ -42,6 +42,14 @@ type CheckCodeRequest struct {
 	PIN string `json:"pin"`
 }
 
+// BittingsRequest asks for new bittings clear of a site's keys.
+type BittingsRequest struct {
+	ModelID string   `json:"model_id,omitempty"` // the cylinders' catalog model; default SmartKey
+	Count   int      `json:"count,omitempty"`    // default 1
+	Apart   bool     `json:"apart,omitempty"`
+	Avoid   []string `json:"avoid,omitempty"` // more bittings to keep clear of
+}
+
 // LockPatch changes a lock's record; absent fields stay.
 type LockPatch struct {
 	Name         *string              `json:"name,omitempty"`
@@ -235,6 +243,14 @@ func (s *Server) apiRoutes() []route {
 				return 0, nil, err
 			}
 			v, err := svc.UpdateSite(r.Context(), id, latchkey.SiteUpdate{Name: in.Name, Address: in.Address, TimeZone: in.TimeZone})
+			return http.StatusOK, v, err
+		}))},
+		{Method: "POST", Pattern: "/api/v1/sites/{id}/bittings", Summary: "Generate new key bittings clear of every key recorded on the site (recorded in the audit log; at most 3 at a time without the reveal permission)", Perm: write, Request: BittingsRequest{}, Response: latchkey.GeneratedBittings{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var in BittingsRequest
+			if err := decode(nil, r, &in); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.GenerateBittings(r.Context(), latchkey.BittingRequest{SiteID: id, ModelID: in.ModelID, Count: in.Count, Apart: in.Apart, Avoid: in.Avoid})
 			return http.StatusOK, v, err
 		}))},
 		{Method: "DELETE", Pattern: "/api/v1/sites/{id}", Summary: "Remove a site that has no doors", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteSite(r.Context(), id) }))},

@@ -374,6 +374,16 @@ func (c *Client) RevealBitting(ctx context.Context, keyID int64) (string, error)
 	return r.Bitting, err
 }
 
+// GenerateBittings asks the server for new bittings clear of a site's keys.
+func (c *Client) GenerateBittings(ctx context.Context, req latchkey.BittingRequest) (*latchkey.GeneratedBittings, error) {
+	var v latchkey.GeneratedBittings
+	in := BittingsRequest{ModelID: req.ModelID, Count: req.Count, Apart: req.Apart, Avoid: req.Avoid}
+	if err := c.do(ctx, "POST", "/api/v1/sites/"+id(req.SiteID)+"/bittings", in, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // FindAuditEntries lists the audit log, newest first.
 func (c *Client) FindAuditEntries(ctx context.Context, f latchkey.AuditFilter, p latchkey.Page) ([]*latchkey.AuditEntry, int, error) {
 	var id *int64

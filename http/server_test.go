@@ -239,7 +239,8 @@ var routePermissions = map[string]latchkey.Permission{
 
 	"GET /api/v1/sites": latchkey.PermRead, "POST /api/v1/sites": latchkey.PermWrite,
 	"GET /api/v1/sites/{id}": latchkey.PermRead, "DELETE /api/v1/sites/{id}": latchkey.PermWrite,
-	"GET /api/v1/doors": latchkey.PermRead, "POST /api/v1/doors": latchkey.PermWrite,
+	"POST /api/v1/sites/{id}/bittings": latchkey.PermWrite,
+	"GET /api/v1/doors":                latchkey.PermRead, "POST /api/v1/doors": latchkey.PermWrite,
 	"GET /api/v1/doors/{id}": latchkey.PermRead, "DELETE /api/v1/doors/{id}": latchkey.PermWrite,
 	"GET /api/v1/locks": latchkey.PermRead, "POST /api/v1/locks": latchkey.PermWrite,
 	"GET /api/v1/locks/{id}": latchkey.PermRead, "GET /api/v1/locks/{id}/record": latchkey.PermRead,

@@ -491,3 +491,93 @@ func testCheckCode(t *testing.T, store latchkey.Store) {
 	_, err = s.CheckCode(ctx(), 999, "730245")
 	wantCode(t, err, latchkey.ENOTFOUND)
 }
+
+// GenerateBittings keeps clear of every bitting recorded on the site's keys, lost ones
+// included, which it opens sealed and never returns; generating is recorded, without a
+// bitting, and limited for those who may not reveal key cuts.
+func testGenerateBittings(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	home, _ := seed(t, s)
+	cabin := &latchkey.Site{Name: "Cabin", TimeZone: "UTC"}
+	must(t, s.CreateSite(ctx(), cabin))
+	near := func(a, b string) bool {
+		diff := 0
+		for i := range a {
+			if a[i] != b[i] {
+				diff++
+			}
+		}
+		return diff <= 1
+	}
+	gen := func(c context.Context, req latchkey.BittingRequest) []string {
+		t.Helper()
+		g, err := s.GenerateBittings(c, req)
+		must(t, err)
+		if len(g.Bittings) != max(req.Count, 1) || g.SiteID != req.SiteID {
+			t.Fatalf("generated %+v for %+v", g, req)
+		}
+		return g.Bittings
+	}
+	// The stand-in rules take bittings in order: with no key recorded, 11112 comes first.
+	if got := gen(ctx(), latchkey.BittingRequest{SiteID: home.ID}); got[0] != "11112" {
+		t.Fatalf("first bitting on a site with no keys: %v", got)
+	}
+	recorded := []string{"11112", "11121", "35242"}
+	for i, b := range recorded {
+		k := &latchkey.Key{SiteID: home.ID, Label: fmt.Sprintf("Key %d", i), Bitting: b}
+		must(t, s.CreateKey(ctx(), k))
+		if i == 0 {
+			_, err := s.SetKeyState(ctx(), k.ID, latchkey.KeyLost) // a lost key is still out there
+			must(t, err)
+		}
+	}
+	g, err := s.GenerateBittings(ctx(), latchkey.BittingRequest{SiteID: home.ID, Count: 50, Avoid: []string{"11123"}})
+	must(t, err)
+	if g.Avoided != 3 || len(g.Bittings) != 50 {
+		t.Fatalf("generated %+v", g)
+	}
+	for _, b := range g.Bittings {
+		for _, r := range append(recorded, "11123") {
+			if near(b, r) {
+				t.Fatalf("generated %s, within one cut of the avoided %s", b, r)
+			}
+		}
+	}
+	// The home's keys are the home's: another site may use their bittings.
+	if got := gen(ctx(), latchkey.BittingRequest{SiteID: cabin.ID}); got[0] != "11112" {
+		t.Fatalf("the cabin avoided the home's keys: %v", got)
+	}
+	// Recorded, never with a bitting.
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		entries, err := tx.FindAudit(ctx(), 0, 1000)
+		n := 0
+		for _, e := range entries {
+			if e.Action != "key.generate" {
+				continue
+			}
+			n++
+			for _, b := range append(recorded, g.Bittings...) {
+				if strings.Contains(e.Detail, b) {
+					t.Errorf("audit entry %d records a bitting: %s", e.Seq, e.Detail)
+				}
+			}
+		}
+		if n != 3 {
+			t.Errorf("%d key.generate entries, want 3", n)
+		}
+		return err
+	}))
+	// Someone who may not reveal key cuts gets a few at a time; a viewer none.
+	installer := as(latchkey.UserInstaller, 7)
+	if got := gen(installer, latchkey.BittingRequest{SiteID: home.ID, Count: 3}); near(got[0], "11112") {
+		t.Fatalf("an installer's bittings: %v", got)
+	}
+	_, err = s.GenerateBittings(installer, latchkey.BittingRequest{SiteID: home.ID, Count: 4})
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	_, err = s.GenerateBittings(as(latchkey.UserViewer, 8), latchkey.BittingRequest{SiteID: home.ID})
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	_, err = s.GenerateBittings(ctx(), latchkey.BittingRequest{SiteID: 999})
+	wantCode(t, err, latchkey.ENOTFOUND)
+	_, err = s.GenerateBittings(ctx(), latchkey.BittingRequest{SiteID: home.ID, Count: latchkey.MaxGeneratedBittings + 1})
+	wantCode(t, err, latchkey.EINVALID)
+}

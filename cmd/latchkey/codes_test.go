@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -198,5 +199,123 @@ func TestCodeCheckLock(t *testing.T) {
 		if r := runCLI(t, "", append(args, local...)...); r.status != 2 || !strings.Contains(r.stderr, "--help") {
 			t.Errorf("%v: %d %q; want 2", args, r.status, r.stderr)
 		}
+	}
+}
+
+// zeros is a source of randomness that always draws the first choice, so that a
+// generator's answer can be known beforehand.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// withinOneCut reports whether two bittings differ in at most one cut.
+func withinOneCut(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	diff := 0
+	for i := range a {
+		if a[i] != b[i] {
+			diff++
+		}
+	}
+	return diff <= 1
+}
+
+// 'key generate --site' keeps clear of the bittings recorded on the site's keys, which
+// are compared sealed, in the domain (issue 9, item 4).
+func TestKeyGenerateSite(t *testing.T) {
+	url, local := serveData(t)
+	tokenFor(t, url, local, "ana", "owner") // the first account is an owner's
+	installer := tokenFor(t, url, local, "ivo", "installer")
+	for _, s := range [][]string{{"site", "add", "Home"}, {"site", "add", "Cabin"}} {
+		if r := runCLI(t, "", append(s, local...)...); r.status != 0 {
+			t.Fatal(r.stderr)
+		}
+	}
+	// A generator that draws the same bitting every time: the first it gives is then
+	// recorded on the home, and asked again with --site it must give another.
+	first := func(args ...string) string {
+		t.Helper()
+		m := main.NewMain()
+		m.Random = zeros{}
+		var out, errOut strings.Builder
+		m.Stdout, m.Stderr = &out, &errOut
+		if status := m.Run(context.Background(), append(args, local...)); status != 0 {
+			t.Fatalf("%v: %d %s", args, status, errOut.String())
+		}
+		return strings.TrimSpace(out.String())
+	}
+	used := first("key", "generate")
+	if r := runCLI(t, "", append([]string{"key", "add", "--site", "1", "--bitting", used, "Front key"}, local...)...); r.status != 0 {
+		t.Fatal(r.stderr)
+	}
+	if again := first("key", "generate"); again != used {
+		t.Fatalf("the generator without --site gave %s, then %s; the test needs it to repeat itself", used, again)
+	}
+	if got := first("key", "generate", "--site", "1"); got == "" || withinOneCut(got, used) {
+		t.Fatalf("key generate --site 1 gave %q beside the recorded %s", got, used)
+	}
+	if got := first("key", "generate", "--site", "2"); got != used {
+		t.Fatalf("the cabin avoided the home's key: %q", got)
+	}
+	// Many keys, lost ones too, and many bittings.
+	var bs struct{ Bittings []string }
+	decode(t, runCLI(t, "", append([]string{"key", "generate", "--count", "20", "--apart", "--json"}, local...)...), &bs)
+	recorded := append([]string{used}, bs.Bittings...)
+	for i, b := range bs.Bittings {
+		if r := runCLI(t, "", append([]string{"key", "add", "--site", "1", "--bitting", b, "Key"}, local...)...); r.status != 0 {
+			t.Fatal(r.stderr)
+		}
+		if i%5 == 0 {
+			if r := runCLI(t, "", append([]string{"key", "lost", strconv.Itoa(i + 2)}, local...)...); r.status != 0 {
+				t.Fatal(r.stderr)
+			}
+		}
+	}
+	var gen struct {
+		Bittings []string
+		SiteID   int64 `json:"site_id"`
+		Avoided  int   `json:"keys_avoided"`
+	}
+	r := runCLI(t, "", append([]string{"key", "generate", "--site", "1", "--count", "500", "--json"}, local...)...)
+	decode(t, r, &gen)
+	if r.status != 0 || len(gen.Bittings) != 500 || gen.SiteID != 1 || gen.Avoided != 21 {
+		t.Fatalf("key generate --site 1 --count 500: %d %d bittings, %+v", r.status, len(gen.Bittings), gen.Avoided)
+	}
+	for _, b := range gen.Bittings {
+		for _, u := range recorded {
+			if withinOneCut(b, u) {
+				t.Fatalf("generated %s, within one cut of the recorded %s", b, u)
+			}
+		}
+	}
+	if r := runCLI(t, "", append([]string{"key", "generate", "--site", "1"}, local...)...); r.status != 0 || !strings.Contains(r.stderr, "Clear of the 21 keys recorded on site 1") {
+		t.Errorf("key generate --site 1: %d %q", r.status, r.stderr)
+	}
+	// Through the server, as an installer: a few at a time, each request recorded.
+	remote := func(args ...string) result { return runCLI(t, "", append(args, installer...)...) }
+	if r := remote("key", "generate", "--site", "1", "--count", "3"); r.status != 0 || len(strings.Fields(r.stdout)) != 3 {
+		t.Errorf("an installer's three bittings: %d %q %q", r.status, r.stdout, r.stderr)
+	} else {
+		for _, b := range strings.Fields(r.stdout) {
+			for _, u := range recorded {
+				if withinOneCut(b, u) {
+					t.Errorf("generated through the server %s, within one cut of the recorded %s", b, u)
+				}
+			}
+		}
+	}
+	if r := remote("key", "generate", "--site", "1", "--count", "4"); r.status != 1 || !strings.Contains(r.stderr, "at most 3") {
+		t.Errorf("an installer's four bittings: %d %q", r.status, r.stderr)
+	}
+	if r := runCLI(t, "", append([]string{"audit", "ls", "--action", "key.generate"}, local...)...); !strings.Contains(r.stdout, "ivo generated new bittings clear of the keys of site 1 (Home)") {
+		t.Errorf("the installer's generation is not in the audit log:\n%s", r.stdout)
+	}
+	if r := runCLI(t, "", append([]string{"key", "generate", "--site", "9"}, local...)...); r.status != 1 || !strings.Contains(r.stderr, "No site with id 9") {
+		t.Errorf("key generate --site 9: %d %q", r.status, r.stderr)
 	}
 }

@@ -55,7 +55,7 @@ func (m *Main) records(ctx context.Context) (*latchkey.Service, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := &latchkey.Service{Store: store, Vault: v, Models: rules{m.Catalog}, Clock: latchkey.SystemClock{}}
+	svc := &latchkey.Service{Store: store, Vault: v, Models: rules{Catalog: m.Catalog, Random: m.Random}, Clock: latchkey.SystemClock{}}
 	// Keys recorded before bittings were sealed are sealed now, once (a no-op after).
 	if _, err := svc.SealBittings(latchkey.NewContextWithActor(ctx, "latchkey")); err != nil {
 		store.Close()
