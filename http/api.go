@@ -156,6 +156,18 @@ func queryID(r *http.Request, name string) (*int64, error) {
 	return &id, nil
 }
 
+// queryBool reads an optional true/false query value (false when absent).
+func queryBool(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, latchkey.Errorf(latchkey.EINVALID, "?%s=%q is neither true nor false.", name, v)
+	}
+}
+
 // page reads ?offset= and ?limit=.
 func page(r *http.Request) (latchkey.Page, error) {
 	var p latchkey.Page
@@ -343,7 +355,13 @@ func (s *Server) apiRoutes() []route {
 			v, err := svc.CheckCode(r.Context(), id, req.PIN)
 			return http.StatusOK, v, err
 		}))},
-		{Method: "DELETE", Pattern: "/api/v1/locks/{id}", Summary: "Remove a lock's record", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteLock(r.Context(), id) }))},
+		{Method: "DELETE", Pattern: "/api/v1/locks/{id}", Summary: "Remove a lock's record; one with codes on it or a connection is refused as unsafe unless ?force=true", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error {
+			force, err := queryBool(r, "force")
+			if err != nil {
+				return err
+			}
+			return svc.DeleteLock(r.Context(), id, force)
+		}))},
 		{Method: "POST", Pattern: "/api/v1/locks/{id}/service", Summary: "Add to a lock's service log", Perm: write, Request: ServiceEntryInput{}, Response: latchkey.ServiceEntry{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			var in ServiceEntryInput
 			if err := decode(nil, r, &in); err != nil {

@@ -205,9 +205,13 @@ func (c *Client) UpdateLock(ctx context.Context, n int64, u latchkey.LockUpdate)
 	return &l, c.do(ctx, "PATCH", "/api/v1/locks/"+id(n), patch, &l)
 }
 
-// DeleteLock removes a lock.
-func (c *Client) DeleteLock(ctx context.Context, n int64) error {
-	return c.do(ctx, "DELETE", "/api/v1/locks/"+id(n), nil, nil)
+// DeleteLock removes a lock's record; force removes one that has codes or a connection.
+func (c *Client) DeleteLock(ctx context.Context, n int64, force bool) error {
+	path := "/api/v1/locks/" + id(n)
+	if force {
+		path += "?force=true"
+	}
+	return c.do(ctx, "DELETE", path, nil, nil)
 }
 
 // SetLockKey records the key a lock is keyed to.

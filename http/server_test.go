@@ -199,6 +199,13 @@ func TestAPI(t *testing.T) {
 			if got := owner.do("GET", "/api/v1/codes/99", nil, &body); got != 404 {
 				t.Fatalf("missing code: %d", got)
 			}
+			// A lock with a code on it keeps its record unless forced.
+			if got := owner.do("DELETE", "/api/v1/locks/1", nil, &body); got != 422 || body.Error.Code != "unsafe" || !strings.Contains(body.Error.Message, "1 code on it") {
+				t.Fatalf("removing a lock with a code: %d %+v", got, body)
+			}
+			if got := owner.do("DELETE", "/api/v1/locks/1?force=maybe", nil, &body); got != 400 || !strings.Contains(body.Error.Message, "neither true nor false") {
+				t.Fatalf("?force=maybe: %d %+v", got, body)
+			}
 			var rev lkhttp.RevealResponse
 			owner.must("POST", "/api/v1/codes/1/reveal", nil, &rev, 200)
 			if rev.PIN != pin || rev.ID != 1 {

@@ -581,3 +581,62 @@ func testGenerateBittings(t *testing.T, store latchkey.Store) {
 	_, err = s.GenerateBittings(ctx(), latchkey.BittingRequest{SiteID: home.ID, Count: latchkey.MaxGeneratedBittings + 1})
 	wantCode(t, err, latchkey.EINVALID)
 }
+
+// A lock's record goes only when nothing depends on it: one with codes on it or a
+// connection is refused as unsafe, saying what it has, unless forced; an exposed one is
+// refused even forced.
+func testDeleteLock(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	conn := latchkey.Connection{Driver: latchkey.DriverZWaveJS, Address: "7"}
+	_, err := s.UpdateLock(ctx(), l.ID, latchkey.LockUpdate{Connection: &conn})
+	must(t, err)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, PIN: "482913", LockIDs: []int64{l.ID}})
+	must(t, err)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guest"}, PIN: "730245", LockIDs: []int64{l.ID}})
+	must(t, err)
+	err = s.DeleteLock(ctx(), l.ID, false)
+	wantCode(t, err, latchkey.EUNSAFE)
+	for _, want := range []string{"2 codes on it", "connected to zwavejs (address 7)", "--force"} {
+		if !strings.Contains(latchkey.ErrorMessage(err), want) {
+			t.Errorf("refusal %q does not say %q", latchkey.ErrorMessage(err), want)
+		}
+	}
+	if _, err := s.FindLockByID(ctx(), l.ID); err != nil {
+		t.Fatalf("the refused lock is gone: %v", err)
+	}
+	// A connection alone is reason enough.
+	bare, _ := newLock(t, s, "Back")
+	conn8 := latchkey.Connection{Driver: latchkey.DriverZWaveJS, Address: "8"}
+	_, err = s.UpdateLock(ctx(), bare.ID, latchkey.LockUpdate{Connection: &conn8})
+	must(t, err)
+	err = s.DeleteLock(ctx(), bare.ID, false)
+	if wantCode(t, err, latchkey.EUNSAFE); strings.Contains(latchkey.ErrorMessage(err), "on it") || !strings.Contains(latchkey.ErrorMessage(err), "address 8") {
+		t.Errorf("a lock with no codes: %v", err)
+	}
+	// Forced, it goes, and the audit entry says it was forced.
+	must(t, s.DeleteLock(ctx(), l.ID, true))
+	_, err = s.FindLockByID(ctx(), l.ID)
+	wantCode(t, err, latchkey.ENOTFOUND)
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		last, err := tx.LastAudit(ctx())
+		if err == nil && (last.Action != "lock.delete" || !strings.Contains(last.Detail, `"forced":true`) || !strings.Contains(last.Detail, `"codes_on":2`)) {
+			t.Errorf("last audit entry %+v", last)
+		}
+		return err
+	}))
+	// An exposed lock keeps its record, forced or not.
+	k := &latchkey.Key{SiteID: 1, Label: "Back key", Bitting: "35242"}
+	must(t, s.CreateKey(ctx(), k))
+	_, err = s.SetLockKey(ctx(), bare.ID, k.ID)
+	must(t, err)
+	_, err = s.SetKeyState(ctx(), k.ID, latchkey.KeyLost)
+	must(t, err)
+	err = s.DeleteLock(ctx(), bare.ID, true)
+	if wantCode(t, err, latchkey.EUNSAFE); !strings.Contains(latchkey.ErrorMessage(err), "exposed") {
+		t.Errorf("an exposed lock, forced: %v", err)
+	}
+	// A lock with nothing on it goes without force.
+	plain, _ := newLock(t, s, "Shed")
+	must(t, s.DeleteLock(ctx(), plain.ID, false))
+}

@@ -129,6 +129,7 @@ func Run(t *testing.T, open Opener) {
 		{"Sites", testSites},
 		{"Doors", testDoors},
 		{"Locks", testLocks},
+		{"DeleteLock", testDeleteLock},
 		{"People", testPeople},
 		{"Paging", testPaging},
 		{"AuditChain", testAuditChain},
@@ -287,7 +288,7 @@ func testLocks(t *testing.T, store latchkey.Store) {
 	if total != 2 || len(locks) != 2 {
 		t.Fatalf("locks of the site: %d", total)
 	}
-	must(t, s.DeleteLock(ctx(), knob.ID))
+	must(t, s.DeleteLock(ctx(), knob.ID, false))
 	_, err = s.FindLockByID(ctx(), knob.ID)
 	wantCode(t, err, latchkey.ENOTFOUND)
 	wantCode(t, s.DeleteDoor(ctx(), door.ID), latchkey.ECONFLICT)

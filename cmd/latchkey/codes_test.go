@@ -319,3 +319,59 @@ func TestKeyGenerateSite(t *testing.T) {
 		t.Errorf("key generate --site 9: %d %q", r.status, r.stderr)
 	}
 }
+
+// 'lock rm' refuses a lock with codes on it or a connection, saying what it has and how
+// to go on, exit 3; --force removes it; an exposed lock stays even forced (issue 9,
+// item 7).
+func TestLockRm(t *testing.T) {
+	url, local := serveData(t)
+	owner := tokenFor(t, url, local, "ana", "owner")
+	cli := func(args ...string) result { return runCLI(t, "", append(args, local...)...) }
+	for _, s := range [][]string{{"site", "add", "Home"}, {"door", "add", "--site", "1", "Front"},
+		{"lock", "add", "--door", "1", "Deadbolt", "--model", "916", "--driver", "zwavejs", "--address", "7"},
+		{"lock", "add", "--door", "1", "Back", "--model", "916"}, {"lock", "add", "--door", "1", "Shed", "--model", "916"},
+		{"lock", "add", "--door", "1", "Garage", "--model", "smartkey"},
+		{"person", "add", "Ana", "--role", "owner"},
+		{"code", "add", "--person", "1", "--lock", "1,2", "Ana", "--confirmed"},
+		{"code", "add", "--person", "1", "--lock", "1", "Guest"},
+		{"key", "add", "--site", "1", "--bitting", "35242", "Garage key"}, {"lock", "set", "4", "--key", "1"}, {"key", "lost", "1"}} {
+		if r := cli(s...); r.status != 0 {
+			t.Fatalf("%v: %d %s", s, r.status, r.stderr)
+		}
+	}
+	r := cli("lock", "rm", "1")
+	for _, want := range []string{"refused as unsafe", "Lock 1 (Deadbolt) still has 2 codes on it", "connected to zwavejs (address 7)", "latchkey lock rm 1 --force"} {
+		if r.status != 3 || !strings.Contains(r.stderr, want) {
+			t.Errorf("lock rm 1: %d %q; want 3 and %q", r.status, r.stderr, want)
+		}
+	}
+	if r := cli("lock", "rm", "2"); r.status != 3 || !strings.Contains(r.stderr, "1 code on it") || strings.Contains(r.stderr, "connected") {
+		t.Errorf("lock rm 2 (a code, no connection): %d %q", r.status, r.stderr)
+	}
+	if r := cli("lock", "show", "1"); r.status != 0 {
+		t.Fatalf("the refused lock is gone: %q", r.stderr)
+	}
+	if r := cli("lock", "rm", "4", "--force"); r.status != 3 || !strings.Contains(r.stderr, "exposed") {
+		t.Errorf("lock rm 4 --force (exposed): %d %q", r.status, r.stderr)
+	}
+	if r := cli("lock", "rm", "3"); r.status != 0 || !strings.Contains(r.stdout, "Removed lock 3") {
+		t.Errorf("lock rm 3 (nothing on it): %d %q", r.status, r.stderr)
+	}
+	if r := cli("lock", "rm", "1", "--force"); r.status != 0 {
+		t.Errorf("lock rm 1 --force: %d %q", r.status, r.stderr)
+	}
+	if r := cli("lock", "show", "1"); r.status != 1 {
+		t.Errorf("lock 1 after lock rm --force: %d", r.status)
+	}
+	// Through the server, the same refusal, and --force as ?force=true.
+	remote := func(args ...string) result { return runCLI(t, "", append(args, owner...)...) }
+	if r := remote("lock", "rm", "2"); r.status != 3 || !strings.Contains(r.stderr, "1 code on it") {
+		t.Errorf("lock rm 2 through the server: %d %q", r.status, r.stderr)
+	}
+	if r := remote("lock", "rm", "2", "--force"); r.status != 0 {
+		t.Errorf("lock rm 2 --force through the server: %d %q", r.status, r.stderr)
+	}
+	if r := cli("audit", "ls", "--action", "lock.delete"); strings.Count(r.stdout, "removed lock") != 3 {
+		t.Errorf("audit of the removals:\n%s", r.stdout)
+	}
+}
