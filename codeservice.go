@@ -250,25 +250,183 @@ func (c *collisions) recent(actor string, now time.Time) []time.Time {
 // (pending, set, or revocation pending: a revoked code still opens the lock until the
 // lock confirms), and returns the slots they take.
 func (s *Service) activeCodes(ctx context.Context, tx Tx, lockID int64) (pins []string, slots []int, err error) {
+	placed, err := s.codesOnLock(ctx, tx, lockID)
+	for _, p := range placed {
+		pins, slots = append(pins, p.pin), append(slots, p.slot)
+	}
+	return pins, slots, err
+}
+
+// placedCode is a code on a lock with its PIN opened: it never leaves the domain.
+type placedCode struct {
+	code *Code
+	pin  string
+	slot int
+}
+
+// codesOnLock opens the codes on a lock that are on it or on their way, as activeCodes.
+func (s *Service) codesOnLock(ctx context.Context, tx Tx, lockID int64) ([]placedCode, error) {
 	grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &lockID})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	var placed []placedCode
 	for _, g := range grants {
 		if g.Status == GrantRemoved || g.Status == GrantFailed {
 			continue
 		}
 		c, err := tx.FindCodeByID(ctx, g.CodeID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		pin, err := s.openPIN(c)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		pins, slots = append(pins, pin), append(slots, g.Slot)
+		placed = append(placed, placedCode{c, pin, g.Slot})
 	}
-	return pins, slots, nil
+	return placed, nil
+}
+
+// CodeVerdict is the answer to whether a candidate PIN may go on a recorded lock. It
+// holds no digits, of the candidate or of any other code.
+type CodeVerdict struct {
+	LockID   int64  `json:"lock_id"`
+	LockName string `json:"lock_name"`
+	ModelID  string `json:"model_id"`
+	// OK says the lock can take the PIN: it follows the model's rules, the lock has a
+	// free slot, and it collides with no code on the lock.
+	OK bool `json:"ok"`
+	// Rules says why the model's own rules refuse the PIN (length, digits, forbidden
+	// first digits); empty when they do not.
+	Rules string `json:"rules,omitempty"`
+	// Full says why the lock takes no more codes; empty when it has a free slot.
+	Full string `json:"full,omitempty"`
+	// Collides says the PIN collides with a code on the lock (the same digits, the same
+	// buttons on a five-button keypad, the same first digits). It is checked only for a
+	// PIN that follows the rules of its own.
+	Collides bool `json:"collides"`
+	// With names the codes it collides with, only for a caller who may reveal codes.
+	With []CodeCollision `json:"with,omitempty"`
+	// Message is the verdict in sentences, with what to do.
+	Message string `json:"message"`
+}
+
+// CodeCollision is a code on the lock that a candidate PIN collides with, and why.
+type CodeCollision struct {
+	CodeID int64  `json:"code_id"`
+	Label  string `json:"label"`
+	Reason string `json:"reason"`
+}
+
+// CheckCode checks a candidate PIN for a recorded lock as CreateCode would check it:
+// under the lock's model rules, for a free slot, and against the codes on the lock
+// (pending, set, or revocation pending). Their PINs are opened here only, and nothing of
+// them leaves; checking is not revealing and is not recorded as a reveal.
+//
+// Whether a PIN collides tells something of another code. For a caller who may not
+// reveal codes the verdict says only that it collides, is given only for a PIN that
+// passed the rules of its own, and a collision is recorded (code.check) and counts
+// against the same allowance as a chosen PIN that CreateCode refused; once it is spent,
+// checking is refused (EFORBIDDEN). A caller who may reveal codes is told which codes it
+// collides with, by id and label. Checking needs the permission to change records: it
+// is a step to adding a code. An unidentified lock cannot be checked (EINVALID).
+func (s *Service) CheckCode(ctx context.Context, lockID int64, pin string) (*CodeVerdict, error) {
+	if err := require(ctx, PermWrite); err != nil {
+		return nil, err
+	}
+	reveal := mayReveal(ctx)
+	if !reveal {
+		if err := s.collisions.allow(ActorFromContext(ctx), s.now()); err != nil {
+			return nil, err
+		}
+	}
+	var v *CodeVerdict
+	err := s.view(ctx, func(tx Tx) error {
+		l, err := tx.FindLockByID(ctx, lockID)
+		if err != nil {
+			return err
+		}
+		if l.ModelID == "" {
+			return Errorf(EINVALID, "Lock %d (%s) is unidentified; identify its model first (latchkey models identify), since code rules differ by model.", l.ID, l.Name)
+		}
+		placed, err := s.codesOnLock(ctx, tx, l.ID)
+		if err != nil {
+			return err
+		}
+		v = s.judgeCode(l, pin, placed, reveal)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v.Collides && !reveal {
+		// As for a chosen PIN refused beside other codes: a trace, and fewer tries left.
+		s.collisions.add(ActorFromContext(ctx), s.now())
+		if err := s.change(ctx, "code.check", "lock", func(Tx) (int64, any, error) {
+			return v.LockID, map[string]any{"name": v.LockName, "reason": "the checked code collides with a code already on the lock"}, nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// countOf says "1 code" or "3 codes".
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// judgeCode gives the verdict on a PIN for a lock beside the codes placed on it.
+func (s *Service) judgeCode(l *Lock, pin string, placed []placedCode, reveal bool) *CodeVerdict {
+	v := &CodeVerdict{LockID: l.ID, LockName: l.Name, ModelID: l.ModelID}
+	if err := s.Models.CheckCode(l.ModelID, pin, nil); err != nil {
+		v.Rules = ErrorMessage(err)
+	}
+	if capacity := s.Models.CodeCapacity(l.ModelID); capacity > 0 && len(placed) >= capacity {
+		v.Full = fmt.Sprintf("It holds no more codes (%d of %d slots used); revoke one first.", len(placed), capacity)
+	}
+	if v.Rules == "" {
+		// Checked one by one, so that a collision names its code for those who may know.
+		for _, p := range placed {
+			err := s.Models.CheckCode(l.ModelID, pin, []string{p.pin})
+			if err == nil {
+				continue
+			}
+			v.Collides = true
+			if reveal {
+				// Models name an existing code by its place in the list given: here, one.
+				ref := fmt.Sprintf("code %d (%s)", p.code.ID, p.code.Label)
+				v.With = append(v.With, CodeCollision{CodeID: p.code.ID, Label: p.code.Label,
+					Reason: strings.ReplaceAll(ErrorMessage(err), "existing code no. 1", ref)})
+			}
+		}
+	}
+	v.OK = v.Rules == "" && v.Full == "" && !v.Collides
+	var says []string
+	switch {
+	case v.Rules != "":
+		says = append(says, v.Rules)
+	case v.Collides && reveal:
+		for _, c := range v.With {
+			says = append(says, c.Reason)
+		}
+	case v.Collides:
+		says = append(says, "The code collides with one already on the lock (the same digits, the same buttons, or the same first digits); choose another, or have one generated. Checks like this are recorded.")
+	}
+	if v.Full != "" {
+		says = append(says, v.Full)
+	}
+	if v.OK {
+		v.Message = fmt.Sprintf("Lock %d (%s) can take the code: it follows the %s's rules, and collides with none of the %s on the lock.",
+			l.ID, l.Name, l.ModelID, countOf(len(placed), "code"))
+		return v
+	}
+	v.Message = fmt.Sprintf("Lock %d (%s): %s", l.ID, l.Name, strings.Join(says, " "))
+	return v
 }
 
 // checkLockIDs checks the locks a change names: at least one, each once, and no more than
@@ -398,6 +556,20 @@ func (s *Service) FindCodes(ctx context.Context, f CodeFilter, p Page) (codes []
 		return err
 	})
 	return codes, total, err
+}
+
+// FindCodeByID returns a code. Its PIN stays sealed and is returned in no form, sealed
+// or not: RevealCode is the one way to its digits.
+func (s *Service) FindCodeByID(ctx context.Context, id int64) (c *Code, err error) {
+	err = s.view(ctx, func(tx Tx) error {
+		c, err = tx.FindCodeByID(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.SealedPIN, c.PIN = nil, ""
+	return c, nil
 }
 
 // FindGrants lists where codes are placed.

@@ -97,6 +97,81 @@ func (s *Service) RevealBitting(ctx context.Context, keyID int64) (string, error
 	return bitting, nil
 }
 
+// BittingRequest asks for new key bittings for the cylinders of a site.
+type BittingRequest struct {
+	SiteID  int64    `json:"site_id"`
+	ModelID string   `json:"model_id,omitempty"` // the cylinders' catalog model; "" for SmartKey
+	Count   int      `json:"count,omitempty"`    // how many; 0 means one
+	Apart   bool     `json:"apart,omitempty"`    // keep them apart from each other too (keys of different doors)
+	Avoid   []string `json:"avoid,omitempty"`    // more bittings to keep clear of, besides the site's keys
+}
+
+// GeneratedBittings are new bittings clear of a site's keys.
+type GeneratedBittings struct {
+	SiteID   int64    `json:"site_id"`
+	Bittings []string `json:"bittings"`
+	Avoided  int      `json:"avoided"` // how many of the site's recorded keys they keep clear of
+}
+
+// Bounds of GenerateBittings: at most MaxGeneratedBittings at once, and at most
+// bittingsWithoutReveal for a caller who may not reveal bittings.
+const (
+	MaxGeneratedBittings  = 10000
+	bittingsWithoutReveal = 3
+)
+
+// GenerateBittings generates new random bittings none of which is within one cut of a
+// bitting recorded on the site's keys (active, lost or retired: a key once cut may
+// still be out there) or of those the request names. The site's bittings are opened
+// here only and never leave: the answer is new bittings and how many keys they avoid.
+//
+// What is never generated says something of what is recorded, so generation is a
+// recorded act (key.generate, with the count, never a bitting) that needs the
+// permission to change records, and a caller who may not reveal bittings gets at most
+// three at a time, each request leaving its trace.
+func (s *Service) GenerateBittings(ctx context.Context, req BittingRequest) (*GeneratedBittings, error) {
+	if req.Count == 0 {
+		req.Count = 1
+	}
+	if req.Count < 1 || req.Count > MaxGeneratedBittings {
+		return nil, Errorf(EINVALID, "Ask for 1 to %d bittings at once (%d asked).", MaxGeneratedBittings, req.Count)
+	}
+	if req.Count > bittingsWithoutReveal && !mayReveal(ctx) {
+		return nil, Errorf(EFORBIDDEN, "Bittings clear of a site's keys come at most %d at a time to someone who may not reveal key cuts (%d asked); ask for fewer, or ask an owner or a manager.", bittingsWithoutReveal, req.Count)
+	}
+	if len(req.Avoid) > MaxGeneratedBittings {
+		return nil, Errorf(EINVALID, "Give at most %d bittings to avoid.", MaxGeneratedBittings)
+	}
+	out := &GeneratedBittings{SiteID: req.SiteID}
+	err := s.change(ctx, "key.generate", "site", func(tx Tx) (int64, any, error) {
+		site, err := tx.FindSiteByID(ctx, req.SiteID)
+		if err != nil {
+			return 0, nil, err
+		}
+		keys, err := all(func(p Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{SiteID: &site.ID}, p) })
+		if err != nil {
+			return 0, nil, err
+		}
+		avoid := append([]string(nil), req.Avoid...)
+		for _, k := range keys {
+			b, err := s.openBitting(k)
+			if err != nil {
+				return 0, nil, err
+			}
+			avoid = append(avoid, b)
+		}
+		if out.Bittings, err = s.Models.GenerateBittings(req.ModelID, req.Count, req.Apart, avoid); err != nil {
+			return 0, nil, err
+		}
+		out.Avoided = len(keys)
+		return site.ID, map[string]any{"name": site.Name, "count": req.Count, "keys_avoided": len(keys)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SealBittings seals every bitting still kept in the clear (keys recorded before
 // bittings were sealed) and returns how many it sealed; it changes nothing, and writes
 // no audit entry, when there are none.

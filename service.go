@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -12,7 +13,8 @@ type Models interface {
 	// says how to find the right one otherwise.
 	CheckModel(id string) error
 	// CheckCode checks a PIN under a model's rules beside the lock's other codes; its
-	// error never contains any code.
+	// error never contains any code, and names an existing code by its place in
+	// existing, from 1: "existing code no. 2".
 	CheckCode(modelID, pin string, existing []string) error
 	// GenerateCode returns a new PIN the model accepts beside the existing codes.
 	GenerateCode(modelID string, existing []string) (string, error)
@@ -21,6 +23,10 @@ type Models interface {
 	CodeCapacity(modelID string) int
 	// CheckBitting validates a key's bitting for its keyway and returns it normalised.
 	CheckBitting(keyway, bitting string) (string, error)
+	// GenerateBittings returns n new random bittings for the key cylinder of a catalog
+	// model ("" for a SmartKey cylinder), none within one cut of a bitting in avoid and,
+	// with apart, none within one cut of another. Its error never contains a bitting.
+	GenerateBittings(modelID string, n int, apart bool, avoid []string) ([]string, error)
 }
 
 // Service is the one place where Latchkey's rules meet its records: every change is
@@ -283,18 +289,52 @@ func (s *Service) FindLockByID(ctx context.Context, id int64) (l *Lock, err erro
 }
 
 // DeleteLock removes a lock's record. An exposed lock keeps its record until its rekey or
-// replacement is recorded: removing it would hide the gap, not close it.
-func (s *Service) DeleteLock(ctx context.Context, id int64) error {
+// replacement is recorded: removing it would hide the gap, not close it. A lock that
+// still has codes on it (any not confirmed removed) or a connection to a device is
+// refused as unsafe unless force is set: its record is what says which codes still open
+// the door, and what the device it reports through is. Forced, the audit entry says so
+// and what the lock had.
+func (s *Service) DeleteLock(ctx context.Context, id int64, force bool) error {
 	return s.change(ctx, "lock.delete", "lock", func(tx Tx) (int64, any, error) {
 		l, err := tx.FindLockByID(ctx, id)
 		if err != nil {
 			return 0, nil, err
 		}
-		switch l.Status {
-		case LockExposed:
+		if l.Status == LockExposed {
 			return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) is exposed: a lost key still opens it. Record its rekey or its replacement first (latchkey lock rekey %d ... [--replaced]); then its record can go.", l.ID, l.Name, l.ID)
 		}
-		return id, l, tx.DeleteLock(ctx, id)
+		grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
+		if err != nil {
+			return 0, nil, err
+		}
+		codes := 0
+		for _, g := range grants {
+			if g.Status != GrantRemoved {
+				codes++
+			}
+		}
+		var has, todo []string
+		if codes > 0 {
+			has = append(has, "still has "+countOf(codes, "code")+" on it (not confirmed removed)")
+			todo = append(todo, "revoke its codes and confirm each removed at the lock (latchkey code ls --lock "+fmt.Sprint(l.ID)+", latchkey code rm ID)")
+		}
+		if l.Connection.Driver != DriverNone {
+			has = append(has, fmt.Sprintf("is connected to %s (address %s)", l.Connection.Driver, l.Connection.Address))
+			todo = append(todo, "take it off its hub")
+		}
+		if len(has) > 0 && !force {
+			return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) %s: its record is what says which codes still open the door and how it is reached. First %s; or remove the record anyway with --force (latchkey lock rm %d --force).",
+				l.ID, l.Name, strings.Join(has, " and "), strings.Join(todo, ", and "), l.ID)
+		}
+		var detail any = l
+		if len(has) > 0 {
+			detail = struct {
+				*Lock
+				Forced  bool `json:"forced"`
+				CodesOn int  `json:"codes_on"`
+			}{l, true, codes}
+		}
+		return id, detail, tx.DeleteLock(ctx, id)
 	})
 }
 
@@ -349,7 +389,7 @@ type RecordService interface {
 	FindLocks(ctx context.Context, f LockFilter, p Page) ([]*Lock, int, error)
 	FindLockByID(ctx context.Context, id int64) (*Lock, error)
 	UpdateLock(ctx context.Context, id int64, u LockUpdate) (*Lock, error)
-	DeleteLock(ctx context.Context, id int64) error
+	DeleteLock(ctx context.Context, id int64, force bool) error
 
 	CreatePerson(ctx context.Context, p *Person) error
 	FindPeople(ctx context.Context, p Page) ([]*Person, int, error)
@@ -369,11 +409,14 @@ type RecordService interface {
 
 	CreateCode(ctx context.Context, req NewCode) (*Code, string, error)
 	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)
+	FindCodeByID(ctx context.Context, id int64) (*Code, error)
 	FindGrants(ctx context.Context, f GrantFilter) ([]*Grant, error)
+	CheckCode(ctx context.Context, lockID int64, pin string) (*CodeVerdict, error)
 	ConfirmCode(ctx context.Context, codeID, lockID int64) (*Grant, error)
 	RevokeCode(ctx context.Context, codeID int64) (*Code, error)
 	RevealCode(ctx context.Context, codeID int64) (string, error)
 	RevealBitting(ctx context.Context, keyID int64) (string, error)
+	GenerateBittings(ctx context.Context, req BittingRequest) (*GeneratedBittings, error)
 
 	VerifyAuditLog(ctx context.Context) (int, error)
 	FindAuditEntries(ctx context.Context, f AuditFilter, p Page) ([]*AuditEntry, int, error)

@@ -36,6 +36,20 @@ type NewCodeResponse struct {
 	PIN  string         `json:"pin"`
 }
 
+// CheckCodeRequest carries a candidate PIN to check on a lock; it travels in the body,
+// never in the URL, where logs and browser histories would keep it.
+type CheckCodeRequest struct {
+	PIN string `json:"pin"`
+}
+
+// BittingsRequest asks for new bittings clear of a site's keys.
+type BittingsRequest struct {
+	ModelID string   `json:"model_id,omitempty"` // the cylinders' catalog model; default SmartKey
+	Count   int      `json:"count,omitempty"`    // default 1
+	Apart   bool     `json:"apart,omitempty"`
+	Avoid   []string `json:"avoid,omitempty"` // more bittings to keep clear of
+}
+
 // LockPatch changes a lock's record; absent fields stay.
 type LockPatch struct {
 	Name         *string              `json:"name,omitempty"`
@@ -142,6 +156,18 @@ func queryID(r *http.Request, name string) (*int64, error) {
 	return &id, nil
 }
 
+// queryBool reads an optional true/false query value (false when absent).
+func queryBool(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, latchkey.Errorf(latchkey.EINVALID, "?%s=%q is neither true nor false.", name, v)
+	}
+}
+
 // page reads ?offset= and ?limit=.
 func page(r *http.Request) (latchkey.Page, error) {
 	var p latchkey.Page
@@ -231,6 +257,14 @@ func (s *Server) apiRoutes() []route {
 			v, err := svc.UpdateSite(r.Context(), id, latchkey.SiteUpdate{Name: in.Name, Address: in.Address, TimeZone: in.TimeZone})
 			return http.StatusOK, v, err
 		}))},
+		{Method: "POST", Pattern: "/api/v1/sites/{id}/bittings", Summary: "Generate new key bittings clear of every key recorded on the site (recorded in the audit log; at most 3 at a time without the reveal permission)", Perm: write, Request: BittingsRequest{}, Response: latchkey.GeneratedBittings{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var in BittingsRequest
+			if err := decode(nil, r, &in); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.GenerateBittings(r.Context(), latchkey.BittingRequest{SiteID: id, ModelID: in.ModelID, Count: in.Count, Apart: in.Apart, Avoid: in.Avoid})
+			return http.StatusOK, v, err
+		}))},
 		{Method: "DELETE", Pattern: "/api/v1/sites/{id}", Summary: "Remove a site that has no doors", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteSite(r.Context(), id) }))},
 
 		{Method: "GET", Pattern: "/api/v1/doors", Summary: "List doors (?site=ID)", Perm: read, Response: List[*latchkey.Door]{}, handler: handle(func(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -313,7 +347,21 @@ func (s *Server) apiRoutes() []route {
 			v, err := svc.RecordRekey(r.Context(), latchkey.Rekey{LockID: id, KeyID: in.KeyID, How: in.How, Tests: in.Tests, BothSides: in.BothSides, DoorOpen: in.DoorOpen, Note: in.Note})
 			return http.StatusOK, v, err
 		}))},
-		{Method: "DELETE", Pattern: "/api/v1/locks/{id}", Summary: "Remove a lock's record", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error { return svc.DeleteLock(r.Context(), id) }))},
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/check-code", Summary: "Check a candidate PIN on a lock: its model's rules, a free slot, and collisions with the codes on it (named only to those who may reveal codes; for others a collision is recorded and counts against a small allowance)", Perm: write, Request: CheckCodeRequest{}, Response: latchkey.CodeVerdict{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var req CheckCodeRequest
+			if err := decode(nil, r, &req); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.CheckCode(r.Context(), id, req.PIN)
+			return http.StatusOK, v, err
+		}))},
+		{Method: "DELETE", Pattern: "/api/v1/locks/{id}", Summary: "Remove a lock's record; one with codes on it or a connection is refused as unsafe unless ?force=true", Perm: write, handler: handle(deleted(func(r *http.Request, id int64) error {
+			force, err := queryBool(r, "force")
+			if err != nil {
+				return err
+			}
+			return svc.DeleteLock(r.Context(), id, force)
+		}))},
 		{Method: "POST", Pattern: "/api/v1/locks/{id}/service", Summary: "Add to a lock's service log", Perm: write, Request: ServiceEntryInput{}, Response: latchkey.ServiceEntry{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			var in ServiceEntryInput
 			if err := decode(nil, r, &in); err != nil {
@@ -443,6 +491,10 @@ func (s *Server) apiRoutes() []route {
 			}
 			return http.StatusCreated, NewCodeResponse{Code: c, PIN: pin}, err
 		})},
+		{Method: "GET", Pattern: "/api/v1/codes/{id}", Summary: "Show a code, never its digits", Perm: read, Response: code, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindCodeByID(r.Context(), id)
+			return http.StatusOK, v, err
+		}))},
 		{Method: "GET", Pattern: "/api/v1/codes/{id}/grants", Summary: "Where a code stands on each lock", Perm: read, Response: []latchkey.Grant{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.FindGrants(r.Context(), latchkey.GrantFilter{CodeID: &id})
 			if v == nil {

@@ -205,9 +205,13 @@ func (c *Client) UpdateLock(ctx context.Context, n int64, u latchkey.LockUpdate)
 	return &l, c.do(ctx, "PATCH", "/api/v1/locks/"+id(n), patch, &l)
 }
 
-// DeleteLock removes a lock.
-func (c *Client) DeleteLock(ctx context.Context, n int64) error {
-	return c.do(ctx, "DELETE", "/api/v1/locks/"+id(n), nil, nil)
+// DeleteLock removes a lock's record; force removes one that has codes or a connection.
+func (c *Client) DeleteLock(ctx context.Context, n int64, force bool) error {
+	path := "/api/v1/locks/" + id(n)
+	if force {
+		path += "?force=true"
+	}
+	return c.do(ctx, "DELETE", path, nil, nil)
 }
 
 // SetLockKey records the key a lock is keyed to.
@@ -328,6 +332,21 @@ func (c *Client) FindCodes(ctx context.Context, f latchkey.CodeFilter, p latchke
 	return list[*latchkey.Code](ctx, c, "/api/v1/codes"+pageQuery(p, "lock", f.LockID, "person", f.PersonID))
 }
 
+// FindCodeByID returns a code, never its digits.
+func (c *Client) FindCodeByID(ctx context.Context, n int64) (*latchkey.Code, error) {
+	var v latchkey.Code
+	return &v, c.do(ctx, "GET", "/api/v1/codes/"+id(n), nil, &v)
+}
+
+// CheckCode checks a candidate PIN on a lock; the PIN travels in the request's body.
+func (c *Client) CheckCode(ctx context.Context, lockID int64, pin string) (*latchkey.CodeVerdict, error) {
+	var v latchkey.CodeVerdict
+	if err := c.do(ctx, "POST", "/api/v1/locks/"+id(lockID)+"/check-code", CheckCodeRequest{PIN: pin}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // FindGrants lists where codes stand.
 func (c *Client) FindGrants(ctx context.Context, f latchkey.GrantFilter) ([]*latchkey.Grant, error) {
 	var gs []*latchkey.Grant
@@ -357,6 +376,16 @@ func (c *Client) RevealBitting(ctx context.Context, keyID int64) (string, error)
 	var r BittingResponse
 	err := c.do(ctx, "POST", "/api/v1/keys/"+id(keyID)+"/reveal", nil, &r)
 	return r.Bitting, err
+}
+
+// GenerateBittings asks the server for new bittings clear of a site's keys.
+func (c *Client) GenerateBittings(ctx context.Context, req latchkey.BittingRequest) (*latchkey.GeneratedBittings, error) {
+	var v latchkey.GeneratedBittings
+	in := BittingsRequest{ModelID: req.ModelID, Count: req.Count, Apart: req.Apart, Avoid: req.Avoid}
+	if err := c.do(ctx, "POST", "/api/v1/sites/"+id(req.SiteID)+"/bittings", in, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // FindAuditEntries lists the audit log, newest first.

@@ -190,6 +190,22 @@ func TestAPI(t *testing.T) {
 			if got := owner.do("DELETE", "/api/v1/codes/1", nil, &body); got != 422 || body.Error.Code != "unsafe" {
 				t.Fatalf("revoke the last code: %d %+v", got, body)
 			}
+			// A code reads back without its digits, in any form.
+			var code map[string]any
+			owner.must("GET", "/api/v1/codes/1", nil, &code, 200)
+			if _, ok := code["pin"]; ok || code["label"] != "Ana" || strings.Contains(fmt.Sprint(code), pin) {
+				t.Fatalf("GET /api/v1/codes/1: %v", code)
+			}
+			if got := owner.do("GET", "/api/v1/codes/99", nil, &body); got != 404 {
+				t.Fatalf("missing code: %d", got)
+			}
+			// A lock with a code on it keeps its record unless forced.
+			if got := owner.do("DELETE", "/api/v1/locks/1", nil, &body); got != 422 || body.Error.Code != "unsafe" || !strings.Contains(body.Error.Message, "1 code on it") {
+				t.Fatalf("removing a lock with a code: %d %+v", got, body)
+			}
+			if got := owner.do("DELETE", "/api/v1/locks/1?force=maybe", nil, &body); got != 400 || !strings.Contains(body.Error.Message, "neither true nor false") {
+				t.Fatalf("?force=maybe: %d %+v", got, body)
+			}
 			var rev lkhttp.RevealResponse
 			owner.must("POST", "/api/v1/codes/1/reveal", nil, &rev, 200)
 			if rev.PIN != pin || rev.ID != 1 {
@@ -230,13 +246,14 @@ var routePermissions = map[string]latchkey.Permission{
 
 	"GET /api/v1/sites": latchkey.PermRead, "POST /api/v1/sites": latchkey.PermWrite,
 	"GET /api/v1/sites/{id}": latchkey.PermRead, "DELETE /api/v1/sites/{id}": latchkey.PermWrite,
-	"GET /api/v1/doors": latchkey.PermRead, "POST /api/v1/doors": latchkey.PermWrite,
+	"POST /api/v1/sites/{id}/bittings": latchkey.PermWrite,
+	"GET /api/v1/doors":                latchkey.PermRead, "POST /api/v1/doors": latchkey.PermWrite,
 	"GET /api/v1/doors/{id}": latchkey.PermRead, "DELETE /api/v1/doors/{id}": latchkey.PermWrite,
 	"GET /api/v1/locks": latchkey.PermRead, "POST /api/v1/locks": latchkey.PermWrite,
 	"GET /api/v1/locks/{id}": latchkey.PermRead, "GET /api/v1/locks/{id}/record": latchkey.PermRead,
 	"PATCH /api/v1/locks/{id}": latchkey.PermWrite, "PUT /api/v1/locks/{id}/key": latchkey.PermWrite,
 	"DELETE /api/v1/locks/{id}": latchkey.PermWrite, "POST /api/v1/locks/{id}/service": latchkey.PermWrite,
-	"POST /api/v1/locks/{id}/rekey":    latchkey.PermWrite,
+	"POST /api/v1/locks/{id}/rekey": latchkey.PermWrite, "POST /api/v1/locks/{id}/check-code": latchkey.PermWrite,
 	"POST /api/v1/locks/{id}/receipts": latchkey.PermWrite, "GET /api/v1/locks/{id}/receipts": latchkey.PermRead,
 	"GET /api/v1/locks/{id}/receipts/{receipt}": latchkey.PermRead,
 	"GET /api/v1/people":                        latchkey.PermRead, "POST /api/v1/people": latchkey.PermWrite,
@@ -247,7 +264,7 @@ var routePermissions = map[string]latchkey.Permission{
 	"GET /api/v1/keys/{id}": latchkey.PermRead, "POST /api/v1/keys/{id}/copies": latchkey.PermWrite,
 	"PUT /api/v1/keys/{id}/copies/{copy}/state": latchkey.PermWrite, "PUT /api/v1/keys/{id}/state": latchkey.PermWrite,
 	"GET /api/v1/codes": latchkey.PermRead, "POST /api/v1/codes": latchkey.PermWrite,
-	"GET /api/v1/codes/{id}/grants": latchkey.PermRead, "GET /api/v1/grants": latchkey.PermRead,
+	"GET /api/v1/codes/{id}": latchkey.PermRead, "GET /api/v1/codes/{id}/grants": latchkey.PermRead, "GET /api/v1/grants": latchkey.PermRead,
 	"POST /api/v1/codes/{id}/confirm": latchkey.PermWrite, "DELETE /api/v1/codes/{id}": latchkey.PermWrite,
 	"POST /api/v1/codes/{id}/reveal": latchkey.PermReveal, "POST /api/v1/keys/{id}/reveal": latchkey.PermReveal,
 	"GET /api/v1/events/stream": latchkey.PermRead, "GET /api/v1/events": latchkey.PermRead,

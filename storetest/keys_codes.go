@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -82,6 +83,14 @@ func testCodes(t *testing.T, store latchkey.Store) {
 		}
 		return err
 	}))
+	// Read back through the service, a code carries neither its PIN nor its sealed form.
+	found, err := s.FindCodeByID(ctx(), c.ID)
+	must(t, err)
+	if found.Label != "Ana's code" || found.PersonID != p.ID || found.PIN != "" || found.SealedPIN != nil {
+		t.Fatalf("FindCodeByID: %+v", found)
+	}
+	_, err = s.FindCodeByID(ctx(), c.ID+100)
+	wantCode(t, err, latchkey.ENOTFOUND)
 	// A generated code, refused duplicates, capacity (the stand-in holds three).
 	_, gen, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guest"}, LockIDs: []int64{l.ID}})
 	must(t, err)
@@ -379,4 +388,255 @@ func testSealedPINBoundToRecord(t *testing.T, store latchkey.Store) {
 	if pin, err := s.RevealCode(ctx(), ana.ID); err != nil || pin != "482913" {
 		t.Fatalf("reveal of the original: %q %v", pin, err)
 	}
+}
+
+// CheckCode answers whether a lock can take a PIN as CreateCode would decide, without
+// a digit of any code; only those who may reveal codes learn which code a PIN collides
+// with, and for the others a collision is recorded and spends the same allowance as a
+// refused chosen PIN.
+func testCheckCode(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	add := func(label, pin string) *latchkey.Code {
+		t.Helper()
+		c, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: label}, PIN: pin, LockIDs: []int64{l.ID}})
+		must(t, err)
+		return c
+	}
+	ana := add("Ana", "482913")
+	check := func(c context.Context, pin string) *latchkey.CodeVerdict {
+		t.Helper()
+		v, err := s.CheckCode(c, l.ID, pin)
+		must(t, err)
+		if text := fmt.Sprintf("%+v", *v); strings.Contains(text, "482913") || strings.Contains(text, "615007") {
+			t.Fatalf("a verdict holds digits: %s", text)
+		}
+		return v
+	}
+	if v := check(ctx(), "730245"); !v.OK || v.Collides || v.Rules != "" || v.Full != "" || v.LockID != l.ID || !strings.Contains(v.Message, "can take the code") {
+		t.Fatalf("a free PIN: %+v", *v)
+	}
+	// Its own rules first; then nothing is said of the other codes.
+	if v := check(ctx(), "48"); v.OK || v.Rules == "" || v.Collides {
+		t.Fatalf("a PIN too short: %+v", *v)
+	}
+	// The owner is told which code it collides with.
+	if v := check(ctx(), "482913"); v.OK || !v.Collides || len(v.With) != 1 || v.With[0].CodeID != ana.ID || v.With[0].Label != "Ana" || !strings.Contains(v.Message, "same") {
+		t.Fatalf("a duplicate, for the owner: %+v", *v)
+	}
+	// A revoked code still opens the lock until the lock confirms: it still collides.
+	add("Spare", "615007")
+	_, err := s.RevokeCode(ctx(), ana.ID)
+	must(t, err)
+	if v := check(ctx(), "482913"); !v.Collides {
+		t.Fatalf("a PIN beside a code whose revocation is pending: %+v", *v)
+	}
+	audit := func() (reveals, checks int) {
+		t.Helper()
+		must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+			entries, err := tx.FindAudit(ctx(), 0, 1000)
+			for _, e := range entries {
+				switch e.Action {
+				case "code.reveal":
+					reveals++
+				case "code.check":
+					checks++
+					if strings.Contains(e.Detail, "615007") {
+						t.Errorf("the audit entry holds the digits: %s", e.Detail)
+					}
+				}
+			}
+			return err
+		}))
+		return reveals, checks
+	}
+	if reveals, checks := audit(); reveals != 0 || checks != 0 {
+		t.Fatalf("the owner's checks recorded %d reveals and %d checks; want none", reveals, checks)
+	}
+	// An installer learns only that the PIN collides; each collision is recorded and
+	// spends the allowance that a refused chosen PIN spends too (five an hour).
+	installer := as(latchkey.UserInstaller, 7)
+	_, _, err = s.CreateCode(installer, latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guess"}, PIN: "615007", LockIDs: []int64{l.ID}})
+	if latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), "collides") {
+		t.Fatalf("an installer's chosen duplicate: %v", err)
+	}
+	if v := check(installer, "730245"); !v.OK {
+		t.Fatalf("a free PIN, for an installer: %+v", *v)
+	}
+	for range 4 {
+		if v := check(installer, "615007"); v.OK || !v.Collides || v.With != nil || strings.Contains(v.Message, "Spare") || !strings.Contains(v.Message, "collides") {
+			t.Fatalf("a collision, for an installer: %+v", *v)
+		}
+	}
+	if reveals, checks := audit(); reveals != 0 || checks != 4 {
+		t.Fatalf("the installer's checks recorded %d reveals and %d checks; want 0 and 4", reveals, checks)
+	}
+	_, err = s.CheckCode(installer, l.ID, "730245")
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	// A viewer adds no code, and checks none.
+	_, err = s.CheckCode(as(latchkey.UserViewer, 8), l.ID, "730245")
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	// A full lock (the stand-in holds three) says so.
+	add("Third", "907153")
+	if v := check(ctx(), "730245"); v.OK || v.Full == "" || v.Collides {
+		t.Fatalf("a full lock: %+v", *v)
+	}
+	// An unidentified lock cannot be checked: its rules are not known.
+	door := &latchkey.Door{SiteID: 1, Name: "Side"}
+	must(t, s.CreateDoor(ctx(), door))
+	knob := &latchkey.Lock{DoorID: door.ID, Name: "Knob"}
+	must(t, s.CreateLock(ctx(), knob))
+	_, err = s.CheckCode(ctx(), knob.ID, "730245")
+	wantCode(t, err, latchkey.EINVALID)
+	_, err = s.CheckCode(ctx(), 999, "730245")
+	wantCode(t, err, latchkey.ENOTFOUND)
+}
+
+// GenerateBittings keeps clear of every bitting recorded on the site's keys, lost ones
+// included, which it opens sealed and never returns; generating is recorded, without a
+// bitting, and limited for those who may not reveal key cuts.
+func testGenerateBittings(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	home, _ := seed(t, s)
+	cabin := &latchkey.Site{Name: "Cabin", TimeZone: "UTC"}
+	must(t, s.CreateSite(ctx(), cabin))
+	near := func(a, b string) bool {
+		diff := 0
+		for i := range a {
+			if a[i] != b[i] {
+				diff++
+			}
+		}
+		return diff <= 1
+	}
+	gen := func(c context.Context, req latchkey.BittingRequest) []string {
+		t.Helper()
+		g, err := s.GenerateBittings(c, req)
+		must(t, err)
+		if len(g.Bittings) != max(req.Count, 1) || g.SiteID != req.SiteID {
+			t.Fatalf("generated %+v for %+v", g, req)
+		}
+		return g.Bittings
+	}
+	// The stand-in rules take bittings in order: with no key recorded, 11112 comes first.
+	if got := gen(ctx(), latchkey.BittingRequest{SiteID: home.ID}); got[0] != "11112" {
+		t.Fatalf("first bitting on a site with no keys: %v", got)
+	}
+	recorded := []string{"11112", "11121", "35242"}
+	for i, b := range recorded {
+		k := &latchkey.Key{SiteID: home.ID, Label: fmt.Sprintf("Key %d", i), Bitting: b}
+		must(t, s.CreateKey(ctx(), k))
+		if i == 0 {
+			_, err := s.SetKeyState(ctx(), k.ID, latchkey.KeyLost) // a lost key is still out there
+			must(t, err)
+		}
+	}
+	g, err := s.GenerateBittings(ctx(), latchkey.BittingRequest{SiteID: home.ID, Count: 50, Avoid: []string{"11123"}})
+	must(t, err)
+	if g.Avoided != 3 || len(g.Bittings) != 50 {
+		t.Fatalf("generated %+v", g)
+	}
+	for _, b := range g.Bittings {
+		for _, r := range append(recorded, "11123") {
+			if near(b, r) {
+				t.Fatalf("generated %s, within one cut of the avoided %s", b, r)
+			}
+		}
+	}
+	// The home's keys are the home's: another site may use their bittings.
+	if got := gen(ctx(), latchkey.BittingRequest{SiteID: cabin.ID}); got[0] != "11112" {
+		t.Fatalf("the cabin avoided the home's keys: %v", got)
+	}
+	// Recorded, never with a bitting.
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		entries, err := tx.FindAudit(ctx(), 0, 1000)
+		n := 0
+		for _, e := range entries {
+			if e.Action != "key.generate" {
+				continue
+			}
+			n++
+			for _, b := range append(recorded, g.Bittings...) {
+				if strings.Contains(e.Detail, b) {
+					t.Errorf("audit entry %d records a bitting: %s", e.Seq, e.Detail)
+				}
+			}
+		}
+		if n != 3 {
+			t.Errorf("%d key.generate entries, want 3", n)
+		}
+		return err
+	}))
+	// Someone who may not reveal key cuts gets a few at a time; a viewer none.
+	installer := as(latchkey.UserInstaller, 7)
+	if got := gen(installer, latchkey.BittingRequest{SiteID: home.ID, Count: 3}); near(got[0], "11112") {
+		t.Fatalf("an installer's bittings: %v", got)
+	}
+	_, err = s.GenerateBittings(installer, latchkey.BittingRequest{SiteID: home.ID, Count: 4})
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	_, err = s.GenerateBittings(as(latchkey.UserViewer, 8), latchkey.BittingRequest{SiteID: home.ID})
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	_, err = s.GenerateBittings(ctx(), latchkey.BittingRequest{SiteID: 999})
+	wantCode(t, err, latchkey.ENOTFOUND)
+	_, err = s.GenerateBittings(ctx(), latchkey.BittingRequest{SiteID: home.ID, Count: latchkey.MaxGeneratedBittings + 1})
+	wantCode(t, err, latchkey.EINVALID)
+}
+
+// A lock's record goes only when nothing depends on it: one with codes on it or a
+// connection is refused as unsafe, saying what it has, unless forced; an exposed one is
+// refused even forced.
+func testDeleteLock(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := newLock(t, s, "Front")
+	conn := latchkey.Connection{Driver: latchkey.DriverZWaveJS, Address: "7"}
+	_, err := s.UpdateLock(ctx(), l.ID, latchkey.LockUpdate{Connection: &conn})
+	must(t, err)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, PIN: "482913", LockIDs: []int64{l.ID}})
+	must(t, err)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Guest"}, PIN: "730245", LockIDs: []int64{l.ID}})
+	must(t, err)
+	err = s.DeleteLock(ctx(), l.ID, false)
+	wantCode(t, err, latchkey.EUNSAFE)
+	for _, want := range []string{"2 codes on it", "connected to zwavejs (address 7)", "--force"} {
+		if !strings.Contains(latchkey.ErrorMessage(err), want) {
+			t.Errorf("refusal %q does not say %q", latchkey.ErrorMessage(err), want)
+		}
+	}
+	if _, err := s.FindLockByID(ctx(), l.ID); err != nil {
+		t.Fatalf("the refused lock is gone: %v", err)
+	}
+	// A connection alone is reason enough.
+	bare, _ := newLock(t, s, "Back")
+	conn8 := latchkey.Connection{Driver: latchkey.DriverZWaveJS, Address: "8"}
+	_, err = s.UpdateLock(ctx(), bare.ID, latchkey.LockUpdate{Connection: &conn8})
+	must(t, err)
+	err = s.DeleteLock(ctx(), bare.ID, false)
+	if wantCode(t, err, latchkey.EUNSAFE); strings.Contains(latchkey.ErrorMessage(err), "on it") || !strings.Contains(latchkey.ErrorMessage(err), "address 8") {
+		t.Errorf("a lock with no codes: %v", err)
+	}
+	// Forced, it goes, and the audit entry says it was forced.
+	must(t, s.DeleteLock(ctx(), l.ID, true))
+	_, err = s.FindLockByID(ctx(), l.ID)
+	wantCode(t, err, latchkey.ENOTFOUND)
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		last, err := tx.LastAudit(ctx())
+		if err == nil && (last.Action != "lock.delete" || !strings.Contains(last.Detail, `"forced":true`) || !strings.Contains(last.Detail, `"codes_on":2`)) {
+			t.Errorf("last audit entry %+v", last)
+		}
+		return err
+	}))
+	// An exposed lock keeps its record, forced or not.
+	k := &latchkey.Key{SiteID: 1, Label: "Back key", Bitting: "35242"}
+	must(t, s.CreateKey(ctx(), k))
+	_, err = s.SetLockKey(ctx(), bare.ID, k.ID)
+	must(t, err)
+	_, err = s.SetKeyState(ctx(), k.ID, latchkey.KeyLost)
+	must(t, err)
+	err = s.DeleteLock(ctx(), bare.ID, true)
+	if wantCode(t, err, latchkey.EUNSAFE); !strings.Contains(latchkey.ErrorMessage(err), "exposed") {
+		t.Errorf("an exposed lock, forced: %v", err)
+	}
+	// A lock with nothing on it goes without force.
+	plain, _ := newLock(t, s, "Shed")
+	must(t, s.DeleteLock(ctx(), plain.ID, false))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -38,21 +39,50 @@ func (m *Main) readCode(arg string) (string, error) {
 
 func (m *Main) codeCheckCommand() *cobra.Command {
 	var model string
+	var lockID int64
 	var existing []string
 	cmd := &cobra.Command{
-		Use:   "check --model MODEL CODE",
-		Short: "Check a code against the model's rules and the lock's other codes",
+		Use:   "check (--model MODEL [--existing CODE]... | --lock ID) CODE",
+		Short: "Check a code against a model's rules, or against a recorded lock and the codes on it",
 		Long: `Check a code against the model's rules (length, capacity, duplicates, same-button
 collisions on five-button keypads, unique first digits, forbidden prefixes) and the lock's
 other codes. Give CODE as - to type it on standard input instead of the command line.
-The answer never repeats the digits of any code.`,
+The answer never repeats the digits of any code.
+
+With --model, the lock's other codes are the ones given with --existing. With --lock, they
+are the codes recorded on that lock (pending, set, or revocation pending), compared where
+they are kept, sealed: the answer says whether the code collides, and with which code
+(by number and label) only to someone who may reveal codes. For anyone else a collision
+is recorded in the audit log and counts against a small allowance. Exit status 3 when
+the lock cannot take the code.`,
 		Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
-			md, err := m.Catalog.Model(model)
+			onLock := cmd.Flags().Changed("lock")
+			switch {
+			case onLock && cmd.Flags().Changed("model"):
+				return usagef("give --model or --lock, not both: --lock checks under the recorded lock's own model")
+			case onLock && len(existing) > 0:
+				return usagef("--existing goes with --model; with --lock the codes are those recorded on the lock")
+			case !onLock && model == "":
+				return usagef("say what to check the code against: --lock ID (a recorded lock and its codes) or --model MODEL (with --existing CODE for each code on the lock)")
+			}
+			code, err := m.readCode(args[0])
 			if err != nil {
 				return err
 			}
-			code, err := m.readCode(args[0])
+			if onLock {
+				return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+					v, err := s.CheckCode(ctx, lockID, code)
+					if err != nil {
+						return err
+					}
+					if !v.OK {
+						return latchkey.Errorf(latchkey.EUNSAFE, "%s", v.Message)
+					}
+					return m.emit(v, func(w io.Writer) { fmt.Fprintln(w, v.Message) })
+				})
+			}
+			md, err := m.Catalog.Model(model)
 			if err != nil {
 				return err
 			}
@@ -66,9 +96,9 @@ The answer never repeats the digits of any code.`,
 			})
 		}),
 	}
-	cmd.Flags().StringVar(&model, "model", "", "catalog model of the lock (required)")
-	cmd.Flags().StringArrayVar(&existing, "existing", nil, "a code already on the lock (repeat the flag for each)")
-	_ = cmd.MarkFlagRequired("model")
+	cmd.Flags().StringVar(&model, "model", "", "catalog model of the lock")
+	cmd.Flags().Int64Var(&lockID, "lock", 0, "a recorded lock: its model and the codes on it")
+	cmd.Flags().StringArrayVar(&existing, "existing", nil, "with --model: a code already on the lock (repeat the flag for each)")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -14,7 +15,7 @@ func FuzzScheduleFlags(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, window, weekly string) {
-		s, err := scheduleFlags(window, weekly)
+		s, err := scheduleFlags(window, weekly, time.UTC)
 		if err != nil {
 			if latchkey.ErrorCode(err) != latchkey.EINVALID {
 				t.Fatalf("error code %q: %v", latchkey.ErrorCode(err), err)

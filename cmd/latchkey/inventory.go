@@ -202,10 +202,18 @@ func (m *Main) codeInventoryCommands() []*cobra.Command {
 		Long: `Add a code for a person on one or more locks. Without --pin, Latchkey generates one
 under every lock's rules and prints it once. --pin - reads the code from standard input, so
 that it stays out of the shell history. The code waits on each lock until it is confirmed
-there (--confirmed if you already programmed and tested it at the door).`,
+there (--confirmed if you already programmed and tested it at the door).
+
+A code is valid always, or only in a window (--window START,END; times without a zone are
+the time at the lock's site), or on weekly hours (--weekly "mon-fri 08:00-17:00, sat
+10:00-14:00", the site's wall-clock hours), and for a number of uses (--uses N,
+--one-time).`,
 		Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			req.Code.Label = args[0]
+			if window != "" && week != "" {
+				return usagef("give --window or --weekly, not both: a code is valid in one window, or on weekly hours")
+			}
 			pin, err := m.readCode(pinArg)
 			if err != nil {
 				return err
@@ -214,10 +222,17 @@ there (--confirmed if you already programmed and tested it at the door).`,
 				pin = ""
 			}
 			req.PIN = pin
-			if req.Code.Schedule, err = scheduleFlags(window, week); err != nil {
-				return err
-			}
 			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				// A window's times without a zone are read in the time zone of the site
+				// of the (first) lock, as they are shown.
+				var zone *time.Location
+				if len(req.LockIDs) > 0 {
+					zone = newNames(ctx, s).lockZone(req.LockIDs[0])
+				}
+				var err error
+				if req.Code.Schedule, err = scheduleFlags(window, week, zone); err != nil {
+					return err
+				}
 				c, pin, err := s.CreateCode(ctx, req)
 				if err != nil {
 					return err
@@ -237,7 +252,7 @@ there (--confirmed if you already programmed and tested it at the door).`,
 	f.Int64SliceVar(&req.LockIDs, "lock", nil, "the locks to put it on (required)")
 	f.StringVar(&pinArg, "pin", "", "the code to use; - reads it from standard input; default: generate one")
 	f.BoolVar(&req.Confirmed, "confirmed", false, "already programmed and tested at each lock")
-	f.StringVar(&window, "window", "", "valid from START to END only: 2026-12-04T15:00,2026-12-06T11:00 (RFC 3339, or local time)")
+	f.StringVar(&window, "window", "", "valid from START to END only: 2026-12-04T15:00,2026-12-06T11:00 (RFC 3339, or the time at the lock's site)")
 	f.StringVar(&week, "weekly", "", "valid on weekly hours only: \"mon-fri 08:00-17:00\"")
 	f.IntVar(&req.Code.UseLimit, "uses", 0, "how many times it may be used (0: no limit)")
 	f.BoolVar(&req.Code.OneTime, "one-time", false, "valid for one use")
@@ -262,10 +277,20 @@ there (--confirmed if you already programmed and tested it at the door).`,
 					return err
 				}
 				n := newNames(ctx, s)
+				// A window's dates read in the site's time zone: one look-up when every
+				// site shares one, else one per code (the site of its first lock).
+				zone := n.codeZone
+				if loc := n.onlyZone(); loc != nil {
+					zone = func(int64) *time.Location { return loc }
+				}
 				return m.emit(listView[*latchkey.Code]{codes, total}, func(w io.Writer) {
-					table(w, "ID\tPERSON\tLABEL\tSCHEDULE\tREVOKED", func(tw io.Writer) {
+					table(w, "ID\tPERSON\tLABEL\tVALID\tREVOKED", func(tw io.Writer) {
 						for _, c := range codes {
-							fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", c.ID, n.person(c.PersonID), c.Label, or(string(c.Schedule.Kind), "always"), yesNo(c.Revoked))
+							valid := c.Validity(nil)
+							if c.Schedule.Kind == latchkey.ScheduleWindow {
+								valid = c.Validity(zone(c.ID))
+							}
+							fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", c.ID, n.person(c.PersonID), c.Label, valid, yesNo(c.Revoked))
 						}
 					})
 				})
@@ -277,31 +302,34 @@ there (--confirmed if you already programmed and tested it at the door).`,
 	pageFlags(ls, &page)
 
 	show := &cobra.Command{
-		Use: "show ID", Short: "Show where a code stands on each lock", Args: cobra.ExactArgs(1),
+		Use: "show ID", Short: "Show a code: whose it is, when it is valid, and where it stands on each lock", Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			id, err := idArg("code", args[0])
 			if err != nil {
 				return err
 			}
 			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				c, err := s.FindCodeByID(ctx, id)
+				if err != nil {
+					if latchkey.ErrorCode(err) == latchkey.ENOTFOUND {
+						return latchkey.Errorf(latchkey.ENOTFOUND, "No code %d; 'latchkey code ls' lists the codes.", id)
+					}
+					return err
+				}
 				grants, err := s.FindGrants(ctx, latchkey.GrantFilter{CodeID: &id})
 				if err != nil {
 					return err
 				}
-				if len(grants) == 0 {
-					return latchkey.Errorf(latchkey.ENOTFOUND, "No code %d on any lock; 'latchkey code ls' lists the codes.", id)
+				n := newNames(ctx, s)
+				var zone *time.Location
+				if len(grants) > 0 {
+					zone = n.lockZone(grants[0].LockID)
 				}
-				return m.emit(grants, func(w io.Writer) {
-					table(w, "LOCK\tSLOT\tSTATUS\tSINCE", func(tw io.Writer) {
-						for _, g := range grants {
-							status := string(g.Status)
-							if g.Status == latchkey.GrantRemoving {
-								status = "revocation pending"
-							}
-							fmt.Fprintf(tw, "%d\t%d\t%s\t%s\n", g.LockID, g.Slot, status, g.UpdatedAt.Format(time.DateTime))
-						}
-					})
-				})
+				view := codeView{Code: c, Valid: c.Validity(zone), Grants: grants}
+				if view.Grants == nil {
+					view.Grants = []*latchkey.Grant{}
+				}
+				return m.emit(view, func(w io.Writer) { writeCode(w, view, n) })
 			})
 		}),
 	}
@@ -364,8 +392,40 @@ there (--confirmed if you already programmed and tested it at the door).`,
 	return []*cobra.Command{add, ls, show, confirm, rm, reveal}
 }
 
-// scheduleFlags builds a schedule from --window and --weekly.
-func scheduleFlags(window, weekly string) (latchkey.Schedule, error) {
+// codeView is a code with its validity in words and its place on each lock.
+type codeView struct {
+	Code   *latchkey.Code    `json:"code"`
+	Valid  string            `json:"valid"` // Code.Validity, a window's dates in the site's time zone
+	Grants []*latchkey.Grant `json:"grants"`
+}
+
+func writeCode(w io.Writer, v codeView, n *names) {
+	c := v.Code
+	fmt.Fprintf(w, "Code %d: %s, held by %s; its digits are sealed (latchkey code reveal %d)\n", c.ID, c.Label, n.person(c.PersonID), c.ID)
+	for _, row := range [][2]string{
+		{"Valid", v.Valid},
+		{"Added", c.CreatedAt.Format("2006-01-02 15:04")},
+		{"Revoked", yesNo(c.Revoked)},
+	} {
+		fmt.Fprintf(w, "  %-8s %s\n", row[0]+":", row[1])
+	}
+	if len(v.Grants) == 0 {
+		return
+	}
+	table(w, "  LOCK\tSLOT\tSTATUS\tSINCE", func(tw io.Writer) {
+		for _, g := range v.Grants {
+			status := string(g.Status)
+			if g.Status == latchkey.GrantRemoving {
+				status = "revocation pending"
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", n.lock(g.LockID), g.Slot, status, g.UpdatedAt.Format(time.DateTime))
+		}
+	})
+}
+
+// scheduleFlags builds a schedule from --window and --weekly, reading a window's times
+// without a zone in loc (the site's time zone; nil: this computer's).
+func scheduleFlags(window, weekly string, loc *time.Location) (latchkey.Schedule, error) {
 	switch {
 	case window != "" && weekly != "":
 		return latchkey.Schedule{}, latchkey.Errorf(latchkey.EINVALID, "Give --window or --weekly, not both.")
@@ -374,11 +434,11 @@ func scheduleFlags(window, weekly string) (latchkey.Schedule, error) {
 		if !ok {
 			return latchkey.Schedule{}, latchkey.Errorf(latchkey.EINVALID, "--window takes START,END, such as 2026-12-04T15:00,2026-12-06T11:00.")
 		}
-		start, err := parseWhen(from)
+		start, err := parseWhen(from, loc)
 		if err != nil {
 			return latchkey.Schedule{}, err
 		}
-		end, err := parseWhen(until)
+		end, err := parseWhen(until, loc)
 		if err != nil {
 			return latchkey.Schedule{}, err
 		}
@@ -391,18 +451,22 @@ func scheduleFlags(window, weekly string) (latchkey.Schedule, error) {
 	return latchkey.Schedule{Kind: latchkey.ScheduleAlways}, nil
 }
 
-// parseWhen reads RFC 3339, or a local date and time without a zone.
-func parseWhen(s string) (time.Time, error) {
+// parseWhen reads RFC 3339, or a date and time without a zone in loc (nil: this
+// computer's time zone).
+func parseWhen(s string, loc *time.Location) (time.Time, error) {
+	if loc == nil {
+		loc = time.Local
+	}
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, latchkey.Errorf(latchkey.EINVALID, "%q is not a time; write it as 2026-12-04T15:00 (local) or in RFC 3339.", s)
+	return time.Time{}, latchkey.Errorf(latchkey.EINVALID, "%q is not a time; write it as 2026-12-04T15:00 (the time at the lock's site) or in RFC 3339.", s)
 }
 
 func (m *Main) vaultCommand() *cobra.Command {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/catalog"
 	"github.com/latchkey/latchkey/keying"
 )
 
@@ -24,10 +26,13 @@ func (m *Main) keyCommand() *cobra.Command {
 	return cmd
 }
 
-// keySpec returns the bitting spec of a catalog model's cylinder. Depth 7 is allowed only
-// where the catalog confirms the model takes it (facts §2).
-func (m *Main) keySpec(model string) (keying.Spec, error) {
-	md, err := m.Catalog.Model(model)
+// keySpec returns the bitting spec of a catalog model's cylinder.
+func (m *Main) keySpec(model string) (keying.Spec, error) { return cylinderSpec(m.Catalog, model) }
+
+// cylinderSpec returns the bitting spec of a catalog model's cylinder. Depth 7 is allowed
+// only where the catalog confirms the model takes it (facts §2).
+func cylinderSpec(c *catalog.Catalog, model string) (keying.Spec, error) {
+	md, err := c.Model(model)
 	if err != nil {
 		return keying.Spec{}, err
 	}
@@ -82,21 +87,29 @@ func (m *Main) keyCheckCommand() *cobra.Command {
 type generateKeysView struct {
 	Keyway   string   `json:"keyway"`
 	Bittings []string `json:"bittings"`
+	SiteID   int64    `json:"site_id,omitempty"`
+	Avoided  int      `json:"keys_avoided,omitempty"` // with --site: the site's recorded keys kept clear of
 }
 
 func (m *Main) keyGenerateCommand() *cobra.Command {
 	var (
-		model string
-		count int
-		avoid []string
-		apart bool
+		model  string
+		count  int
+		avoid  []string
+		apart  bool
+		siteID int64
 	)
 	cmd := &cobra.Command{
-		Use:   "generate",
+		Use:   "generate [--site ID]",
 		Short: "Generate new random bittings, clear of bittings used before",
 		Long: `Generate new random KW1 bittings with cryptographic randomness. None is within one
 cut of a bitting given with --avoid (keys used before on the site); with --apart, none is
-within one cut of another generated one either (for the keys of different doors).`,
+within one cut of another generated one either (for the keys of different doors).
+
+With --site, none is within one cut of a key recorded on that site either (active, lost
+or retired): their bittings are compared where they are kept, sealed, and never shown.
+That generation is recorded in the audit log, and someone who may not reveal key cuts
+gets at most 3 bittings at a time.`,
 		Args: cobra.NoArgs,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			spec, err := m.keySpec(model)
@@ -113,6 +126,23 @@ within one cut of another generated one either (for the keys of different doors)
 					return latchkey.Errorf(latchkey.EINVALID, "--avoid %s: %s", a, latchkey.ErrorMessage(err))
 				}
 				opt.Avoid = append(opt.Avoid, b)
+			}
+			if cmd.Flags().Changed("site") {
+				return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+					req := latchkey.BittingRequest{SiteID: siteID, ModelID: model, Count: count, Apart: apart}
+					for _, b := range opt.Avoid {
+						req.Avoid = append(req.Avoid, string(b))
+					}
+					g, err := s.GenerateBittings(ctx, req)
+					if err != nil {
+						return err
+					}
+					view := generateKeysView{Keyway: spec.Keyway, Bittings: g.Bittings, SiteID: g.SiteID, Avoided: g.Avoided}
+					return m.emit(view, func(w io.Writer) {
+						fmt.Fprintln(w, strings.Join(view.Bittings, "\n"))
+						fmt.Fprintf(m.Stderr, "Clear of the %s recorded on site %d.\n", plural(g.Avoided, "key"), g.SiteID)
+					})
+				})
 			}
 			bs, err := spec.Generate(count, opt)
 			if err != nil {
@@ -132,6 +162,7 @@ within one cut of another generated one either (for the keys of different doors)
 	f.IntVar(&count, "count", 1, "how many bittings")
 	f.StringSliceVar(&avoid, "avoid", nil, "bittings used before, comma-separated (35242,46353)")
 	f.BoolVar(&apart, "apart", false, "keep the generated bittings apart from each other too")
+	f.Int64Var(&siteID, "site", 0, "keep clear of the keys recorded on this site too")
 	return cmd
 }
 

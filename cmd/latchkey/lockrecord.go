@@ -194,6 +194,10 @@ func (m *Main) sheet(rec *latchkey.LockRecord) *report.Sheet {
 			sh.KeySVG = template.HTML(strings.TrimPrefix(svg.String(), `<?xml version="1.0" encoding="UTF-8"?>`+"\n"))
 		}
 	}
+	var zone *time.Location // a window's dates read in the site's time zone
+	if rec.Site != nil {
+		zone, _ = time.LoadLocation(rec.Site.TimeZone)
+	}
 	for _, g := range rec.Grants {
 		c := rec.Codes[g.CodeID]
 		if c == nil {
@@ -203,18 +207,7 @@ func (m *Main) sheet(rec *latchkey.LockRecord) *report.Sheet {
 		if g.Status == latchkey.GrantRemoving {
 			status = "revocation pending"
 		}
-		valid := "always"
-		switch c.Schedule.Kind {
-		case latchkey.ScheduleWindow:
-			valid = c.Schedule.Start.Format("2006-01-02 15:04") + " to " + c.Schedule.End.Format("2006-01-02 15:04")
-		case latchkey.ScheduleWeekly:
-			valid = "weekly hours"
-		}
-		if c.OneTime {
-			valid += ", one use"
-		} else if c.UseLimit > 0 {
-			valid += fmt.Sprintf(", %d uses", c.UseLimit)
-		}
+		valid := c.Validity(zone)
 		person := ""
 		if p := rec.People[c.PersonID]; p != nil {
 			person = p.Name

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -14,10 +15,89 @@ type names struct {
 	s      latchkey.RecordService
 	people map[int64]string
 	doors  map[int64]string
+	locks  map[int64]*latchkey.Lock
+	zones  map[int64]*time.Location // by site; nil: not known
 }
 
 func newNames(ctx context.Context, s latchkey.RecordService) *names {
-	return &names{ctx: ctx, s: s, people: map[int64]string{}, doors: map[int64]string{}}
+	return &names{ctx: ctx, s: s, people: map[int64]string{}, doors: map[int64]string{},
+		locks: map[int64]*latchkey.Lock{}, zones: map[int64]*time.Location{}}
+}
+
+// findLock looks a lock up once; nil when it cannot be found.
+func (n *names) findLock(id int64) *latchkey.Lock {
+	l, ok := n.locks[id]
+	if !ok && n.s != nil {
+		l, _ = n.s.FindLockByID(n.ctx, id)
+		n.locks[id] = l
+	}
+	return l
+}
+
+// lock names a lock.
+func (n *names) lock(id int64) string {
+	name := ""
+	if l := n.findLock(id); l != nil {
+		name = l.Name
+	}
+	return labelled(name, "lock", id)
+}
+
+// lockZone is the time zone of the site a lock is at; nil when it is not known.
+func (n *names) lockZone(lockID int64) *time.Location {
+	l := n.findLock(lockID)
+	if l == nil || n.s == nil {
+		return nil
+	}
+	d, err := n.s.FindDoorByID(n.ctx, l.DoorID)
+	if err != nil {
+		return nil
+	}
+	return n.siteZone(d.SiteID)
+}
+
+// siteZone is a site's time zone; nil when it is not known.
+func (n *names) siteZone(siteID int64) *time.Location {
+	loc, ok := n.zones[siteID]
+	if !ok && n.s != nil {
+		if site, err := n.s.FindSiteByID(n.ctx, siteID); err == nil {
+			loc, _ = time.LoadLocation(site.TimeZone)
+		}
+		n.zones[siteID] = loc
+	}
+	return loc
+}
+
+// codeZone is the time zone of the site where a code is granted (its first lock's),
+// in which its window's dates are shown; nil when it is not known.
+func (n *names) codeZone(codeID int64) *time.Location {
+	if n.s == nil {
+		return nil
+	}
+	grants, err := n.s.FindGrants(n.ctx, latchkey.GrantFilter{CodeID: &codeID})
+	if err != nil || len(grants) == 0 {
+		return nil
+	}
+	return n.lockZone(grants[0].LockID)
+}
+
+// onlyZone is the time zone of every site when they all share one (a single house),
+// so that a list of codes needs no look-up per code; nil otherwise.
+func (n *names) onlyZone() *time.Location {
+	if n.s == nil {
+		return nil
+	}
+	sites, total, err := n.s.FindSites(n.ctx, latchkey.Page{Limit: 100})
+	if err != nil || len(sites) == 0 || total > len(sites) {
+		return nil
+	}
+	for _, site := range sites[1:] {
+		if site.TimeZone != sites[0].TimeZone {
+			return nil
+		}
+	}
+	loc, _ := time.LoadLocation(sites[0].TimeZone)
+	return loc
 }
 
 // person names a person.

@@ -55,7 +55,7 @@ func (m *Main) records(ctx context.Context) (*latchkey.Service, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := &latchkey.Service{Store: store, Vault: v, Models: rules{m.Catalog}, Clock: latchkey.SystemClock{}}
+	svc := &latchkey.Service{Store: store, Vault: v, Models: rules{Catalog: m.Catalog, Random: m.Random}, Clock: latchkey.SystemClock{}}
 	// Keys recorded before bittings were sealed are sealed now, once (a no-op after).
 	if _, err := svc.SealBittings(latchkey.NewContextWithActor(ctx, "latchkey")); err != nil {
 		store.Close()
@@ -504,21 +504,28 @@ procedure runs on it until it is identified.`,
 	set.Flags().Int64Var(&keyID, "key", 0, "the recorded key its cylinder is keyed to (0: none known)")
 	set.Flags().StringVar(&u.purchased, "purchased", "", "purchase date, YYYY-MM-DD")
 	set.Flags().StringVar(&u.installed, "installed", "", "install date, YYYY-MM-DD")
+	var force bool
 	rm := &cobra.Command{
-		Use: "rm ID", Short: "Remove a lock's record", Args: cobra.ExactArgs(1),
+		Use: "rm ID [--force]", Short: "Remove a lock's record (one with codes on it or a connection only with --force)", Args: cobra.ExactArgs(1),
+		Long: `Remove a lock's record. A lock that still has codes on it (not confirmed removed) or a
+connection to a device is refused as unsafe (exit 3), saying what it has: its record is
+what says which codes still open the door. Revoke its codes and take it off its hub
+first, or remove the record anyway with --force. An exposed lock (a lost key opens it)
+keeps its record until its rekey is recorded, even with --force.`,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			id, err := idArg("lock", args[0])
 			if err != nil {
 				return err
 			}
 			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
-				if err := s.DeleteLock(ctx, id); err != nil {
+				if err := s.DeleteLock(ctx, id, force); err != nil {
 					return err
 				}
 				return m.emit(map[string]int64{"deleted": id}, func(w io.Writer) { fmt.Fprintf(w, "Removed lock %d.\n", id) })
 			})
 		}),
 	}
+	rm.Flags().BoolVar(&force, "force", false, "remove it even with codes on it or a connection")
 	cmd.AddCommand(add, ls, show, set, rm, m.lockRekeyCommand())
 	cmd.AddCommand(m.lockRecordCommands()...)
 	return cmd

@@ -17,6 +17,7 @@ import (
 // together here keeps the catalog and keying packages independent of each other.
 type rules struct {
 	*catalog.Catalog
+	Random io.Reader // for new bittings; nil means crypto/rand
 }
 
 var _ latchkey.Models = rules{}
@@ -64,8 +65,38 @@ func (r rules) CheckBitting(keyway, bitting string) (string, error) {
 	return string(b), err
 }
 
+// GenerateBittings returns new bittings for the cylinder of a catalog model ("" for
+// SmartKey), clear of the avoided ones. A bitting to avoid that the cylinder would not
+// take is refused without being repeated.
+func (r rules) GenerateBittings(modelID string, n int, apart bool, avoid []string) ([]string, error) {
+	if modelID == "" {
+		modelID = "smartkey"
+	}
+	spec, err := cylinderSpec(r.Catalog, modelID)
+	if err != nil {
+		return nil, err
+	}
+	opt := keying.GenerateOptions{Apart: apart, Random: r.Random}
+	for _, a := range avoid {
+		b, err := spec.Parse(a)
+		if err != nil {
+			return nil, latchkey.Errorf(latchkey.EINVALID, "A bitting to avoid is not one the %s takes: %s", modelID, latchkey.ErrorMessage(err))
+		}
+		opt.Avoid = append(opt.Avoid, b)
+	}
+	bs, err := spec.Generate(n, opt)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	return out, nil
+}
+
 // Rules returns the rules the program wires into the service (tests use it too).
-func Rules() latchkey.Models { return rules{catalog.Default()} }
+func Rules() latchkey.Models { return rules{Catalog: catalog.Default()} }
 
 // uiCatalog gives the web UI what it shows of the catalog, the key rules and the record
 // sheet.
@@ -94,7 +125,7 @@ func (u uiCatalog) Models() []lkhttp.ModelChoice {
 
 // TakesCodes reports whether a model has a keypad that takes user codes.
 func (u uiCatalog) TakesCodes(modelID string) bool {
-	return rules{u.m.Catalog}.CodeCapacity(modelID) > 0
+	return rules{Catalog: u.m.Catalog}.CodeCapacity(modelID) > 0
 }
 
 // KeySVG draws a key to scale.
