@@ -230,7 +230,7 @@ func (s *Server) pageDeleteLock(w http.ResponseWriter, r *http.Request) {
 		err = latchkey.Errorf(latchkey.EINVALID, "Tick the box that says you mean it, then remove the lock.")
 	}
 	if err == nil {
-		err = s.Service.DeleteLock(r.Context(), id)
+		err = s.Service.DeleteLock(r.Context(), id, true) // the page asked, saying what goes with it
 	}
 	if err != nil {
 		s.renderError(w, r, err)
