@@ -18,6 +18,14 @@ import (
 // would, and returns the server's URL and the flags that name the data directory.
 func serveData(t *testing.T) (url string, local []string) {
 	t.Helper()
+	url, local, _ = serveDataService(t)
+	return url, local
+}
+
+// serveDataService is serveData, with the service the server runs on, to play a hub's
+// reports into.
+func serveDataService(t *testing.T) (url string, local []string, svc *latchkey.Service) {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "latchkey.db"))
 	if err != nil {
@@ -28,13 +36,13 @@ func serveData(t *testing.T) (url string, local []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &latchkey.Service{Store: db, Vault: v, Models: main.Rules(), Clock: latchkey.SystemClock{}}
+	svc = &latchkey.Service{Store: db, Vault: v, Models: main.Rules(), Clock: latchkey.SystemClock{}}
 	srv := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0"}
 	if err := srv.Open(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close(context.Background()) })
-	return srv.URL(), []string{"--data", dir}
+	return srv.URL(), []string{"--data", dir}, svc
 }
 
 // tokenFor makes an account with a role next to the data and returns the flags that
@@ -373,5 +381,61 @@ func TestLockRm(t *testing.T) {
 	}
 	if r := cli("audit", "ls", "--action", "lock.delete"); strings.Count(r.stdout, "removed lock") != 3 {
 		t.Errorf("audit of the removals:\n%s", r.stdout)
+	}
+}
+
+// Programming is refused where it cannot or must not happen (issue 9, item 3): on a lock
+// with no keypad; on a low battery, with the battery swap as the way forward (exit 3);
+// on a lock reset behind Latchkey's back (exit 3). An installer who chooses a PIN that
+// collides learns that it does, never with which code (item 4).
+func TestProgrammingRefusedCLI(t *testing.T) {
+	url, local, svc := serveDataService(t)
+	tokenFor(t, url, local, "ana", "owner")
+	installer := tokenFor(t, url, local, "ivo", "installer")
+	cli := func(args ...string) result { return runCLI(t, "", append(args, local...)...) }
+	for _, s := range [][]string{{"site", "add", "Home"}, {"door", "add", "--site", "1", "Front"},
+		{"lock", "add", "--door", "1", "Deadbolt", "--model", "916"}, {"lock", "add", "--door", "1", "Side knob", "--model", "smartkey"},
+		{"person", "add", "Ana", "--role", "owner"},
+		{"code", "add", "--person", "1", "--lock", "1", "Ana's code", "--pin", "135790", "--confirmed"}} {
+		if r := cli(s...); r.status != 0 {
+			t.Fatalf("%v: %d %s", s, r.status, r.stderr)
+		}
+	}
+	if r := cli("code", "add", "--person", "1", "--lock", "2", "Knob code"); r.status == 0 || !strings.Contains(r.stderr, "no keypad") {
+		t.Errorf("a code on the knob: %d %q", r.status, r.stderr)
+	}
+
+	r := runCLI(t, "", append([]string{"code", "add", "--person", "1", "--lock", "1", "Mine", "--pin", "135790"}, installer...)...)
+	if r.status == 0 || !strings.Contains(r.stderr, "collides") || strings.Contains(r.stderr, "Ana's code") || strings.Contains(r.stderr, "code 1") {
+		t.Errorf("an installer's colliding PIN: %d %q; want a refusal that names no code", r.status, r.stderr)
+	}
+
+	// The lock reports through its hub (here, straight into the records the server uses).
+	ctx := latchkey.NewContextWithActor(context.Background(), "hub")
+	if _, err := svc.UpdateLock(ctx, 1, latchkey.LockUpdate{Connection: &latchkey.Connection{Driver: latchkey.DriverSim, Address: "front"}}); err != nil {
+		t.Fatal(err)
+	}
+	report := func(kind latchkey.EventKind, mv int) {
+		t.Helper()
+		if _, err := svc.RecordDeviceEvent(ctx, latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: kind, BatteryMV: mv}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report(latchkey.EventLowBattery, 4600)
+	r = cli("code", "add", "--person", "1", "--lock", "1", "Guest")
+	if r.status != 3 || !strings.Contains(r.stderr, "replace its batteries") {
+		t.Errorf("a code on a low battery: %d %q; want 3 and the battery swap", r.status, r.stderr)
+	}
+	if r := cli("lock", "ls"); !strings.Contains(r.stdout, "battery low") {
+		t.Errorf("lock ls does not say the battery is low:\n%s", r.stdout)
+	}
+	report(latchkey.EventLocked, 6100) // fresh batteries
+	if r := cli("code", "add", "--person", "1", "--lock", "1", "Guest"); r.status != 0 {
+		t.Errorf("a code after the battery swap: %d %q", r.status, r.stderr)
+	}
+	report(latchkey.EventResetLocally, 0)
+	r = cli("code", "add", "--person", "1", "--lock", "1", "Cleaner")
+	if r.status != 3 || !strings.Contains(r.stderr, "quarantined") {
+		t.Errorf("a code on a quarantined lock: %d %q; want 3", r.status, r.stderr)
 	}
 }
