@@ -421,6 +421,13 @@ procedure runs on it until it is identified.`,
 				if err != nil {
 					return err
 				}
+				// The doors' names, read at once (a door not among them is looked up).
+				n := newNames(ctx, s)
+				if doors, _, err := s.FindDoors(ctx, latchkey.DoorFilter{SiteID: f.SiteID}, latchkey.Page{Limit: 1000}); err == nil {
+					for _, d := range doors {
+						n.doors[d.ID] = d.Name
+					}
+				}
 				return m.emit(listView[*latchkey.Lock]{locks, total}, func(w io.Writer) {
 					table(w, "ID\tDOOR\tNAME\tMODEL\tNEEDS\tCONNECTION", func(tw io.Writer) {
 						for _, l := range locks {
@@ -428,7 +435,7 @@ procedure runs on it until it is identified.`,
 							if l.Connection.Driver != "" {
 								conn = string(l.Connection.Driver) + ":" + l.Connection.Address
 							}
-							fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", l.ID, l.DoorID, l.Name, or(l.ModelID, "?"), or(l.Attention.Label, string(l.Status)), conn)
+							fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", l.ID, n.door(l.DoorID), l.Name, or(l.ModelID, "?"), or(l.Attention.Label, string(l.Status)), conn)
 						}
 					})
 				})
@@ -592,7 +599,7 @@ func (m *Main) writeLock(w io.Writer, l *latchkey.Lock, n *names) {
 	}
 	fmt.Fprintf(w, "Lock %d: %s\n", l.ID, l.Name)
 	for _, row := range [][2]string{
-		{"Door", n.door(l.DoorID)}, {"Model", model}, {"Status", string(l.Status)},
+		{"Door", n.door(l.DoorID)}, {"Model", model},
 		{"Needs", needsText(l.Attention)}, {"State", stateText(l.State)},
 		{"SmartKey", yesNo(l.HasSmartKey)}, {"Key", keyText(l.KeyID)}, {"Serial", or(l.SerialNumber, "-")},
 		{"Purchased", date(l.PurchasedAt)}, {"Installed", date(l.InstalledAt)},
