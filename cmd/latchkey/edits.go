@@ -161,10 +161,13 @@ func personRole(s string) (latchkey.PersonRole, error) {
 	return r, nil
 }
 
-// plural says "1 code" or "3 codes".
+// plural says "1 code" or "3 codes", "1 copy" or "2 copies".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if l := len(noun); l > 1 && noun[l-1] == 'y' && !strings.ContainsRune("aeiou", rune(noun[l-2])) {
+		return fmt.Sprintf("%d %sies", n, noun[:l-1])
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

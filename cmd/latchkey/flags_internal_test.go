@@ -27,3 +27,14 @@ func FuzzScheduleFlags(f *testing.F) {
 		}
 	})
 }
+
+func TestPlural(t *testing.T) {
+	for _, c := range []struct {
+		n          int
+		noun, want string
+	}{{1, "copy", "1 copy"}, {2, "copy", "2 copies"}, {0, "key", "0 keys"}, {3, "code", "3 codes"}, {2, "day", "2 days"}} {
+		if got := plural(c.n, c.noun); got != c.want {
+			t.Errorf("plural(%d, %q) = %q, want %q", c.n, c.noun, got, c.want)
+		}
+	}
+}

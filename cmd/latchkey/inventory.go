@@ -34,7 +34,7 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 				if err := s.CreateKey(ctx, &k); err != nil {
 					return err
 				}
-				return m.emit(k, func(w io.Writer) { fmt.Fprintf(w, "Recorded key %d: %s (%d copies).\n", k.ID, k.Label, len(k.Copies)) })
+				return m.emit(k, func(w io.Writer) { fmt.Fprintf(w, "Recorded key %d: %s (%s).\n", k.ID, k.Label, plural(len(k.Copies), "copy")) })
 			})
 		}),
 	}
@@ -60,10 +60,11 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 				if err != nil {
 					return err
 				}
+				n := newNames(ctx, s)
 				return m.emit(listView[*latchkey.Key]{keys, total}, func(w io.Writer) {
 					table(w, "ID\tSITE\tLABEL\tKEYWAY\tSTATE\tCOPIES", func(tw io.Writer) {
 						for _, k := range keys {
-							fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\n", k.ID, k.SiteID, k.Label, k.Keyway, k.State, len(k.Copies))
+							fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\n", k.ID, n.site(k.SiteID), k.Label, k.Keyway, k.State, len(k.Copies))
 						}
 					})
 				})

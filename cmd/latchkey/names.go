@@ -15,12 +15,13 @@ type names struct {
 	s      latchkey.RecordService
 	people map[int64]string
 	doors  map[int64]string
+	sites  map[int64]string
 	locks  map[int64]*latchkey.Lock
 	zones  map[int64]*time.Location // by site; nil: not known
 }
 
 func newNames(ctx context.Context, s latchkey.RecordService) *names {
-	return &names{ctx: ctx, s: s, people: map[int64]string{}, doors: map[int64]string{},
+	return &names{ctx: ctx, s: s, people: map[int64]string{}, doors: map[int64]string{}, sites: map[int64]string{},
 		locks: map[int64]*latchkey.Lock{}, zones: map[int64]*time.Location{}}
 }
 
@@ -125,6 +126,25 @@ func (n *names) door(id int64) string {
 		n.doors[id] = name
 	}
 	return labelled(name, "door", id)
+}
+
+// site names a site, reading every site's name the first time one is asked for.
+func (n *names) site(id int64) string {
+	if _, ok := n.sites[id]; !ok && n.s != nil {
+		if sites, _, err := n.s.FindSites(n.ctx, latchkey.Page{Limit: 1000}); err == nil {
+			for _, st := range sites {
+				n.sites[st.ID] = st.Name
+			}
+		}
+		if _, ok := n.sites[id]; !ok {
+			if st, err := n.s.FindSiteByID(n.ctx, id); err == nil {
+				n.sites[id] = st.Name
+			} else {
+				n.sites[id] = ""
+			}
+		}
+	}
+	return labelled(n.sites[id], "site", id)
 }
 
 func labelled(name, what string, id int64) string {

@@ -302,10 +302,11 @@ func (m *Main) doorCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				n := newNames(ctx, s)
 				return m.emit(listView[*latchkey.Door]{doors, total}, func(w io.Writer) {
 					table(w, "ID\tSITE\tNAME", func(tw io.Writer) {
 						for _, d := range doors {
-							fmt.Fprintf(tw, "%d\t%d\t%s\n", d.ID, d.SiteID, d.Name)
+							fmt.Fprintf(tw, "%d\t%s\t%s\n", d.ID, n.site(d.SiteID), d.Name)
 						}
 					})
 				})
