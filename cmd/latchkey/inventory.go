@@ -34,7 +34,9 @@ func (m *Main) keyInventoryCommands() []*cobra.Command {
 				if err := s.CreateKey(ctx, &k); err != nil {
 					return err
 				}
-				return m.emit(k, func(w io.Writer) { fmt.Fprintf(w, "Recorded key %d: %s (%s).\n", k.ID, k.Label, plural(len(k.Copies), "copy")) })
+				return m.emit(k, func(w io.Writer) {
+					fmt.Fprintf(w, "Recorded key %d: %s (%s).\n", k.ID, k.Label, plural(len(k.Copies), "copy"))
+				})
 			})
 		}),
 	}
