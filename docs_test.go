@@ -107,17 +107,8 @@ var (
 // brackets and parentheses are not links.
 func markdownLinks(text string) []mdLink {
 	var out []mdLink
-	fence := ""
-	for i, line := range strings.Split(text, "\n") {
-		trimmed := strings.TrimSpace(line)
-		if fence != "" {
-			if strings.HasPrefix(trimmed, fence) {
-				fence = ""
-			}
-			continue
-		}
-		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-			fence = trimmed[:3]
+	for i, line := range proseLines(text) {
+		if line == "" {
 			continue
 		}
 		line = codeSpan.ReplaceAllString(line, "")
@@ -138,19 +129,7 @@ func markdownLinks(text string) []mdLink {
 func headingAnchors(text string) []string {
 	var out []string
 	seen := map[string]int{}
-	fence := ""
-	for _, line := range strings.Split(text, "\n") {
-		trimmed := strings.TrimSpace(line)
-		if fence != "" {
-			if strings.HasPrefix(trimmed, fence) {
-				fence = ""
-			}
-			continue
-		}
-		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-			fence = trimmed[:3]
-			continue
-		}
+	for _, line := range proseLines(text) {
 		if !strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -233,4 +212,25 @@ func TestMarkdownLinkParsing(t *testing.T) {
 			t.Errorf("checkLink(%q) = %q; want a complaint: %v", tt.target, msg, tt.bad)
 		}
 	}
+}
+
+// proseLines returns a Markdown text's lines with those of fenced code blocks (and the
+// fences) blanked, so that line numbers stay those of the file.
+func proseLines(text string) []string {
+	lines := strings.Split(text, "\n")
+	fence := ""
+	for i, line := range lines {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case fence != "":
+			if strings.HasPrefix(trimmed, fence) {
+				fence = ""
+			}
+			lines[i] = ""
+		case strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~"):
+			fence = trimmed[:3]
+			lines[i] = ""
+		}
+	}
+	return lines
 }
