@@ -302,6 +302,12 @@ type CodeVerdict struct {
 	Rules string `json:"rules,omitempty"`
 	// Full says why the lock takes no more codes; empty when it has a free slot.
 	Full string `json:"full,omitempty"`
+	// Refused says why the lock may not be programmed now (no keypad, a low battery,
+	// quarantine); empty when it may.
+	Refused string `json:"refused,omitempty"`
+	// CollisionsUnchecked says the codes on the lock were left out of the check: the
+	// caller may not reveal codes, and a free check would let them try every PIN.
+	CollisionsUnchecked bool `json:"collisions_unchecked,omitempty"`
 	// Collides says the PIN collides with a code on the lock (the same digits, the same
 	// buttons on a five-button keypad, the same first digits). It is checked only for a
 	// PIN that follows the rules of its own.
@@ -320,27 +326,23 @@ type CodeCollision struct {
 }
 
 // CheckCode checks a candidate PIN for a recorded lock as CreateCode would check it:
-// under the lock's model rules, for a free slot, and against the codes on the lock
-// (pending, set, or revocation pending). Their PINs are opened here only, and nothing of
-// them leaves; checking is not revealing and is not recorded as a reveal.
+// whether the lock may be programmed now, under the lock's model rules, for a free
+// slot, and against the codes on the lock (pending, set, or revocation pending). Their
+// PINs are opened here only, and nothing of them leaves; checking is not revealing and
+// is not recorded as a reveal.
 //
-// Whether a PIN collides tells something of another code. For a caller who may not
-// reveal codes the verdict says only that it collides, is given only for a PIN that
-// passed the rules of its own, and a collision is recorded (code.check) and counts
-// against the same allowance as a chosen PIN that CreateCode refused; once it is spent,
-// checking is refused (EFORBIDDEN). A caller who may reveal codes is told which codes it
-// collides with, by id and label. Checking needs the permission to change records: it
-// is a step to adding a code. An unidentified lock cannot be checked (EINVALID).
+// Whether a PIN collides tells something of another code, and a check costs nothing and
+// changes nothing, so it would let anyone try every PIN: for a caller who may not
+// reveal codes the check leaves collisions out and says so (CreateCode still refuses a
+// colliding PIN, within its small allowance). A caller who may reveal codes is told
+// which codes it collides with, by id and label. Checking needs the permission to change
+// records: it is a step to adding a code. An unidentified lock cannot be checked
+// (EINVALID).
 func (s *Service) CheckCode(ctx context.Context, lockID int64, pin string) (*CodeVerdict, error) {
 	if err := require(ctx, PermWrite); err != nil {
 		return nil, err
 	}
 	reveal := mayReveal(ctx)
-	if !reveal {
-		if err := s.collisions.allow(ActorFromContext(ctx), s.now()); err != nil {
-			return nil, err
-		}
-	}
 	var v *CodeVerdict
 	err := s.view(ctx, func(tx Tx) error {
 		l, err := tx.FindLockByID(ctx, lockID)
@@ -357,19 +359,7 @@ func (s *Service) CheckCode(ctx context.Context, lockID int64, pin string) (*Cod
 		v = s.judgeCode(l, pin, placed, reveal)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if v.Collides && !reveal {
-		// As for a chosen PIN refused beside other codes: a trace, and fewer tries left.
-		s.collisions.add(ActorFromContext(ctx), s.now())
-		if err := s.change(ctx, "code.check", "lock", func(Tx) (int64, any, error) {
-			return v.LockID, map[string]any{"name": v.LockName, "reason": "the checked code collides with a code already on the lock"}, nil
-		}); err != nil {
-			return nil, err
-		}
-	}
-	return v, nil
+	return v, err
 }
 
 // countOf says "1 code" or "3 codes".
@@ -386,42 +376,50 @@ func (s *Service) judgeCode(l *Lock, pin string, placed []placedCode, reveal boo
 	if err := s.Models.CheckCode(l.ModelID, pin, nil); err != nil {
 		v.Rules = ErrorMessage(err)
 	}
+	if err := s.checkProgrammable(l); err != nil {
+		v.Refused = ErrorMessage(err)
+	}
 	if capacity := s.Models.CodeCapacity(l.ModelID); capacity > 0 && len(placed) >= capacity {
 		v.Full = fmt.Sprintf("It holds no more codes (%d of %d slots used); revoke one first.", len(placed), capacity)
 	}
-	if v.Rules == "" {
-		// Checked one by one, so that a collision names its code for those who may know.
+	v.CollisionsUnchecked = !reveal
+	if v.Rules == "" && reveal {
+		// Checked one by one, so that a collision names its code.
 		for _, p := range placed {
 			err := s.Models.CheckCode(l.ModelID, pin, []string{p.pin})
 			if err == nil {
 				continue
 			}
+			// Models name an existing code by its place in the list given: here, one.
+			ref := fmt.Sprintf("code %d (%s)", p.code.ID, p.code.Label)
 			v.Collides = true
-			if reveal {
-				// Models name an existing code by its place in the list given: here, one.
-				ref := fmt.Sprintf("code %d (%s)", p.code.ID, p.code.Label)
-				v.With = append(v.With, CodeCollision{CodeID: p.code.ID, Label: p.code.Label,
-					Reason: strings.ReplaceAll(ErrorMessage(err), "existing code no. 1", ref)})
-			}
+			v.With = append(v.With, CodeCollision{CodeID: p.code.ID, Label: p.code.Label,
+				Reason: strings.ReplaceAll(ErrorMessage(err), "existing code no. 1", ref)})
 		}
 	}
-	v.OK = v.Rules == "" && v.Full == "" && !v.Collides
+	v.OK = v.Rules == "" && v.Full == "" && v.Refused == "" && !v.Collides
 	var says []string
+	if v.Refused != "" {
+		says = append(says, v.Refused)
+	}
 	switch {
 	case v.Rules != "":
 		says = append(says, v.Rules)
-	case v.Collides && reveal:
+	case v.Collides:
 		for _, c := range v.With {
 			says = append(says, c.Reason)
 		}
-	case v.Collides:
-		says = append(says, "The code collides with one already on the lock (the same digits, the same buttons, or the same first digits); choose another, or have one generated. Checks like this are recorded.")
 	}
 	if v.Full != "" {
 		says = append(says, v.Full)
 	}
-	if v.OK {
+	if v.OK && reveal {
 		v.Message = fmt.Sprintf("Lock %d (%s) can take the code: it follows the %s's rules, and collides with none of the %s on the lock.",
+			l.ID, l.Name, l.ModelID, countOf(len(placed), "code"))
+		return v
+	}
+	if v.OK {
+		v.Message = fmt.Sprintf("Lock %d (%s) can take the code as far as the %s's rules go. Whether it collides with one of the %s on the lock is checked only when the code is added, since you may not see other codes.",
 			l.ID, l.Name, l.ModelID, countOf(len(placed), "code"))
 		return v
 	}
