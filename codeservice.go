@@ -56,8 +56,8 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 	}
 	pin, chosen := req.PIN, req.PIN != ""
 	if chosen {
-		if err := s.collisions.allow(ActorFromContext(ctx), s.now()); err != nil && !mayReveal(ctx) {
-			return nil, "", err
+		if !mayReveal(ctx) && s.collisions.count(ActorFromContext(ctx), s.now()) >= collisionAllowance {
+			return nil, "", Errorf(EFORBIDDEN, "%d chosen codes were refused in the last hour for colliding with other codes; leave the PIN empty to have one generated, or ask someone who may reveal codes.", collisionAllowance)
 		}
 	}
 	err := s.change(ctx, "code.create", "code", func(tx Tx) (int64, any, error) {
@@ -204,42 +204,37 @@ func (s *Service) checkChosenCode(ctx context.Context, l *Lock, pin string, exis
 func mayReveal(ctx context.Context) bool { return require(ctx, PermReveal) == nil }
 
 // collisionAllowance is how many chosen PINs someone who may not reveal codes may have
-// refused for colliding with other codes, in collisionWindow, before choosing is refused.
-const (
-	collisionAllowance = 5
-	collisionWindow    = time.Hour
-)
+// refused for colliding with other codes, in an hour, before choosing is refused.
+const collisionAllowance = 5
 
-// collisions counts, per actor, the chosen PINs refused for colliding with other codes.
+// actorCounts counts, per actor, acts of one kind in the last hour: acts that tell
+// something of secrets, which someone who may not reveal them may do only a few times.
 // Its zero value is ready to use.
-type collisions struct {
+type actorCounts struct {
 	mu   sync.Mutex
 	seen map[string][]time.Time
 }
 
-func (c *collisions) add(actor string, now time.Time) {
+func (c *actorCounts) add(actor string, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.seen == nil || len(c.seen) > 10000 {
-		c.seen = map[string][]time.Time{} // bounded; the audit log keeps every refusal anyway
+		c.seen = map[string][]time.Time{} // bounded; the audit log keeps every act anyway
 	}
 	c.seen[actor] = append(c.recent(actor, now), now)
 }
 
-// allow refuses an actor that used up the allowance.
-func (c *collisions) allow(actor string, now time.Time) error {
+// count is how many times the actor acted in the last hour.
+func (c *actorCounts) count(actor string, now time.Time) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.recent(actor, now)) >= collisionAllowance {
-		return Errorf(EFORBIDDEN, "%d chosen codes were refused in the last hour for colliding with other codes; leave the PIN empty to have one generated, or ask someone who may reveal codes.", collisionAllowance)
-	}
-	return nil
+	return len(c.recent(actor, now))
 }
 
-func (c *collisions) recent(actor string, now time.Time) []time.Time {
+func (c *actorCounts) recent(actor string, now time.Time) []time.Time {
 	var kept []time.Time
 	for _, t := range c.seen[actor] {
-		if now.Sub(t) < collisionWindow {
+		if now.Sub(t) < time.Hour {
 			kept = append(kept, t)
 		}
 	}

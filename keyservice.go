@@ -113,11 +113,13 @@ type GeneratedBittings struct {
 	Avoided  int      `json:"avoided"` // how many of the site's recorded keys they keep clear of
 }
 
-// Bounds of GenerateBittings: at most MaxGeneratedBittings at once, and at most
-// bittingsWithoutReveal for a caller who may not reveal bittings.
+// Bounds of GenerateBittings: at most MaxGeneratedBittings at once; for a caller who
+// may not reveal bittings, at most bittingsWithoutReveal at once and
+// generationsWithoutReveal requests an hour.
 const (
-	MaxGeneratedBittings  = 10000
-	bittingsWithoutReveal = 3
+	MaxGeneratedBittings     = 10000
+	bittingsWithoutReveal    = 3
+	generationsWithoutReveal = 10
 )
 
 // GenerateBittings generates new random bittings none of which is within one cut of a
@@ -125,10 +127,13 @@ const (
 // still be out there) or of those the request names. The site's bittings are opened
 // here only and never leave: the answer is new bittings and how many keys they avoid.
 //
-// What is never generated says something of what is recorded, so generation is a
-// recorded act (key.generate, with the count, never a bitting) that needs the
+// What is never generated says something of what is recorded. Generation is therefore
+// a recorded act (key.generate, with the count, never a bitting) that needs the
 // permission to change records, and a caller who may not reveal bittings gets at most
-// three at a time, each request leaving its trace.
+// three at a time, ten requests an hour, and may not add bittings to avoid: with a list
+// of nearly every bitting, what is left to generate would answer "is this one near a
+// recorded key?". The bittings are generated outside the write transaction, so that a
+// long request holds up no one's changes.
 func (s *Service) GenerateBittings(ctx context.Context, req BittingRequest) (*GeneratedBittings, error) {
 	if req.Count == 0 {
 		req.Count = 1
@@ -136,36 +141,65 @@ func (s *Service) GenerateBittings(ctx context.Context, req BittingRequest) (*Ge
 	if req.Count < 1 || req.Count > MaxGeneratedBittings {
 		return nil, Errorf(EINVALID, "Ask for 1 to %d bittings at once (%d asked).", MaxGeneratedBittings, req.Count)
 	}
-	if req.Count > bittingsWithoutReveal && !mayReveal(ctx) {
-		return nil, Errorf(EFORBIDDEN, "Bittings clear of a site's keys come at most %d at a time to someone who may not reveal key cuts (%d asked); ask for fewer, or ask an owner or a manager.", bittingsWithoutReveal, req.Count)
+	if err := require(ctx, PermWrite); err != nil {
+		return nil, err
+	}
+	actor, reveal := ActorFromContext(ctx), require(ctx, PermReveal) == nil
+	if !reveal {
+		switch {
+		case req.Count > bittingsWithoutReveal:
+			return nil, Errorf(EFORBIDDEN, "Bittings clear of a site's keys come at most %d at a time to someone who may not reveal key cuts (%d asked); ask for fewer, or ask an owner or a manager.", bittingsWithoutReveal, req.Count)
+		case len(req.Avoid) > 0:
+			return nil, Errorf(EFORBIDDEN, "Only someone who may reveal key cuts may add bittings to avoid to a site's keys: what is left to generate would tell which bittings are recorded. Ask without them, or ask an owner or a manager.")
+		case s.generations.count(actor, s.now()) >= generationsWithoutReveal:
+			return nil, Errorf(EFORBIDDEN, "%d requests for bittings clear of a site's keys in the last hour is the most for someone who may not reveal key cuts; try later, or ask an owner or a manager.", generationsWithoutReveal)
+		}
+		s.generations.add(actor, s.now())
 	}
 	if len(req.Avoid) > MaxGeneratedBittings {
 		return nil, Errorf(EINVALID, "Give at most %d bittings to avoid.", MaxGeneratedBittings)
 	}
-	out := &GeneratedBittings{SiteID: req.SiteID}
-	err := s.change(ctx, "key.generate", "site", func(tx Tx) (int64, any, error) {
-		site, err := tx.FindSiteByID(ctx, req.SiteID)
-		if err != nil {
-			return 0, nil, err
+	var site *Site
+	avoid := map[string]bool{}
+	for _, b := range req.Avoid {
+		avoid[b] = true
+	}
+	var keys int
+	err := s.view(ctx, func(tx Tx) (err error) {
+		if site, err = tx.FindSiteByID(ctx, req.SiteID); err != nil {
+			return err
 		}
-		keys, err := all(func(p Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{SiteID: &site.ID}, p) })
+		recorded, err := all(func(p Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{SiteID: &site.ID}, p) })
 		if err != nil {
-			return 0, nil, err
+			return err
 		}
-		avoid := append([]string(nil), req.Avoid...)
-		for _, k := range keys {
+		for _, k := range recorded {
 			b, err := s.openBitting(k)
 			if err != nil {
-				return 0, nil, err
+				return err
 			}
-			avoid = append(avoid, b)
+			avoid[b] = true
 		}
-		if out.Bittings, err = s.Models.GenerateBittings(req.ModelID, req.Count, req.Apart, avoid); err != nil {
-			return 0, nil, err
-		}
-		out.Avoided = len(keys)
-		return site.ID, map[string]any{"name": site.Name, "count": req.Count, "keys_avoided": len(keys)}, nil
+		keys = len(recorded)
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	list := make([]string, 0, len(avoid))
+	for b := range avoid {
+		list = append(list, b)
+	}
+	out := &GeneratedBittings{SiteID: site.ID, Avoided: keys}
+	out.Bittings, err = s.Models.GenerateBittings(req.ModelID, req.Count, req.Apart, list)
+	// A refusal is recorded as well as a success: each is an answer about the site's keys.
+	detail := map[string]any{"name": site.Name, "count": req.Count, "keys_avoided": keys}
+	if err != nil {
+		detail["refused"] = true
+	}
+	if aerr := s.change(ctx, "key.generate", "site", func(Tx) (int64, any, error) { return site.ID, detail, nil }); aerr != nil {
+		return nil, aerr
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,8 @@ type Service struct {
 	Clock  Clock
 
 	live       broker     // live subscribers to recorded events
-	collisions collisions // chosen PINs refused beside other codes, per actor
+	collisions  actorCounts // chosen PINs refused beside other codes, per actor
+	generations actorCounts // bittings generated clear of a site's keys, per actor who may not reveal them
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps

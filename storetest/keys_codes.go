@@ -575,6 +575,18 @@ func testGenerateBittings(t *testing.T, store latchkey.Store) {
 	}
 	_, err = s.GenerateBittings(installer, latchkey.BittingRequest{SiteID: home.ID, Count: 4})
 	wantCode(t, err, latchkey.EFORBIDDEN)
+	// Nor may they add bittings to avoid: a list of nearly every bitting would leave one
+	// candidate, and whether it came back would say whether it is near a recorded key.
+	_, err = s.GenerateBittings(installer, latchkey.BittingRequest{SiteID: home.ID, Avoid: []string{"22222"}})
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	// And they get ten requests an hour (one spent above): enough to cut keys, too few to
+	// map which bittings never come back.
+	for i := 2; i <= 10; i++ {
+		gen(installer, latchkey.BittingRequest{SiteID: home.ID})
+	}
+	_, err = s.GenerateBittings(installer, latchkey.BittingRequest{SiteID: home.ID})
+	wantCode(t, err, latchkey.EFORBIDDEN)
+	gen(ctx(), latchkey.BittingRequest{SiteID: home.ID}) // the owner is not held up
 	_, err = s.GenerateBittings(as(latchkey.UserViewer, 8), latchkey.BittingRequest{SiteID: home.ID})
 	wantCode(t, err, latchkey.EFORBIDDEN)
 	_, err = s.GenerateBittings(ctx(), latchkey.BittingRequest{SiteID: 999})
