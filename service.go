@@ -38,7 +38,7 @@ type Service struct {
 	Models Models
 	Clock  Clock
 
-	live       broker     // live subscribers to recorded events
+	live        broker      // live subscribers to recorded events
 	collisions  actorCounts // chosen PINs refused beside other codes, per actor
 	generations actorCounts // bittings generated clear of a site's keys, per actor who may not reveal them
 }
