@@ -105,10 +105,10 @@ var doneMessages = map[string]string{
 	"removed":        "Removed.",
 	"door":           "Door added.",
 	"kept":           "File kept with the lock's records.",
-	"rekeyed":        "Rekey recorded: the lock takes the new key now, and the old key's copies are listed to be returned.",
+	"rekeyed":        "Rekey recorded: the lock takes the new key now. If no other lock takes the old key, it is retired and its copies are listed to be returned.",
 	"person-saved":   "Saved.",
 	"person-removed": "Person removed.",
-	"code-revoked":   "Code revoked: it stays “revocation pending” on each lock until the lock confirms it is gone.",
+	"code-revoked":   "Code revoked. Remove it at each lock’s keypad, then confirm it is gone on the lock’s page: until then it is listed as still to remove.",
 	"key-added":      "Key added.",
 	"copy-added":     "Copy added.",
 	"copy-state":     "Copy updated.",
@@ -315,11 +315,12 @@ type dashboardPage struct {
 	Latest           []eventLine // the latest events at every door
 	Sites            []*latchkey.Site
 	Models           []ModelChoice
+	Zones            []string
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	page := dashboardPage{base: s.base(r, "dashboard"), Models: s.Catalog.Models()}
+	page := dashboardPage{base: s.base(r, "dashboard"), Models: s.Catalog.Models(), Zones: commonZones}
 	rec, err := s.Service.Export(ctx)
 	if err != nil {
 		s.renderError(w, r, err)
@@ -397,6 +398,17 @@ func formID(r *http.Request, name string) (int64, error) {
 func (s *Server) pageAddLock(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	err := func() error {
+		// What would refuse the lock is checked before a new site or door is made, so
+		// that a refused form leaves nothing behind.
+		doorName, lockName, model := strings.TrimSpace(r.PostFormValue("door")), strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("model_id")
+		switch {
+		case doorName == "":
+			return latchkey.Errorf(latchkey.EINVALID, "Name the door the lock is on, such as Front door.")
+		case lockName == "":
+			return latchkey.Errorf(latchkey.EINVALID, "Name the lock, such as Deadbolt.")
+		case model != "" && s.Catalog.ModelName(model) == "":
+			return latchkey.Errorf(latchkey.EINVALID, "Choose the model from the list, or \"Not sure yet\".")
+		}
 		var siteID int64
 		if v := r.PostFormValue("site_id"); v != "" {
 			id, err := formID(r, "site_id")
@@ -405,16 +417,18 @@ func (s *Server) pageAddLock(w http.ResponseWriter, r *http.Request) {
 			}
 			siteID = id
 		} else {
-			site := &latchkey.Site{Name: r.PostFormValue("site_name"), TimeZone: "UTC"}
+			site := &latchkey.Site{Name: r.PostFormValue("site_name"), TimeZone: strings.TrimSpace(r.PostFormValue("time_zone"))}
 			if strings.TrimSpace(site.Name) == "" {
 				return latchkey.Errorf(latchkey.EINVALID, "Name the new site, or choose one.")
+			}
+			if site.TimeZone == "" {
+				return latchkey.Errorf(latchkey.EINVALID, "Give the new site's time zone, such as America/Chicago: codes' dates and hours are read in it.")
 			}
 			if err := s.Service.CreateSite(ctx, site); err != nil {
 				return err
 			}
 			siteID = site.ID
 		}
-		doorName := strings.TrimSpace(r.PostFormValue("door"))
 		doors, _, err := s.Service.FindDoors(ctx, latchkey.DoorFilter{SiteID: &siteID}, latchkey.Page{Limit: 1000})
 		if err != nil {
 			return err
@@ -431,7 +445,7 @@ func (s *Server) pageAddLock(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		l := &latchkey.Lock{DoorID: door.ID, Name: r.PostFormValue("name"), ModelID: r.PostFormValue("model_id"), HasSmartKey: r.PostFormValue("smartkey") == "1"}
+		l := &latchkey.Lock{DoorID: door.ID, Name: lockName, ModelID: model, HasSmartKey: r.PostFormValue("smartkey") == "1"}
 		return s.Service.CreateLock(ctx, l)
 	}()
 	if err != nil {

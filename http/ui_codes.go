@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -33,12 +34,11 @@ type codeLock struct {
 
 // lockChoice is a lock to put a code on, with why it cannot take one now.
 type lockChoice struct {
-	ID             int64
-	Name, Place    string
-	Checked        bool
-	Refused        string
-	NoKeypad       bool
-	ZoneName, Zone string
+	ID                int64
+	Name, Place, Zone string // Place: its site's name; Zone: its site's time zone
+	Checked           bool
+	Refused           string
+	NoKeypad          bool
 }
 
 // codeForm is what the add-a-code form was given, shown again when it is refused.
@@ -80,13 +80,20 @@ func (s *Server) codesPage(r *http.Request, form codeForm, checked map[int64]boo
 		people[p.ID] = p.Name
 	}
 	zones := lockZones(rec)
+	siteName, siteNames := map[int64]string{}, map[int64]string{} // by site, by door
+	for _, st := range rec.Sites {
+		siteName[st.ID] = st.Name
+	}
+	for _, d := range rec.Doors {
+		siteNames[d.ID] = siteName[d.SiteID]
+	}
 	for _, l := range rec.Locks {
 		locks[l.ID] = l.Name
 		choice := lockChoice{ID: l.ID, Name: l.Name, Checked: checked[l.ID], NoKeypad: !s.Catalog.TakesCodes(l.ModelID)}
 		if refusal := s.Service.ProgrammingRefusal(l); refusal != nil {
 			choice.Refused = latchkey.ErrorMessage(refusal)
 		}
-		choice.Zone = zones[l.ID].String()
+		choice.Zone, choice.Place = zones[l.ID].String(), siteNames[l.DoorID]
 		page.Locks = append(page.Locks, choice)
 	}
 	for _, c := range rec.Codes {
@@ -217,7 +224,7 @@ func formUses(v string) (int, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, ok := canonicalNumber(v, 0)
+	n, ok := canonicalNumber(v, 1)
 	if !ok || n > latchkey.MaxUseLimit {
 		return 0, latchkey.Errorf(latchkey.EINVALID, "Uses %q: give a whole number from 1 to %d, or leave it empty for no limit.", v, latchkey.MaxUseLimit)
 	}
@@ -258,6 +265,11 @@ func (s *Server) formSchedule(r *http.Request, f codeForm, lockIDs []int64) (lat
 		if len(days) == 0 {
 			return latchkey.Schedule{}, latchkey.Errorf(latchkey.EINVALID, "Tick the days the code works on.")
 		}
+		for _, t := range []string{f.HoursFrom, f.HoursUntil} {
+			if !clockField.MatchString(t) {
+				return latchkey.Schedule{}, latchkey.Errorf(latchkey.EINVALID, "Give the hours as HH:MM, such as 08:00 and 17:00.")
+			}
+		}
 		until := f.HoursUntil
 		if until == "00:00" {
 			until = "24:00" // until midnight
@@ -271,6 +283,9 @@ func (s *Server) formSchedule(r *http.Request, f codeForm, lockIDs []int64) (lat
 	}
 	return latchkey.Schedule{}, latchkey.Errorf(latchkey.EINVALID, "Choose when the code works: always, between two dates, or on weekly hours.")
 }
+
+// clockField is a time of day as a browser's time field sends it.
+var clockField = regexp.MustCompile(`^[0-2][0-9]:[0-5][0-9]$`)
 
 // formLocalTime reads a date and time as a browser's datetime-local field sends it.
 func formLocalTime(v, what string, loc *time.Location) (time.Time, error) {

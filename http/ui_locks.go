@@ -28,6 +28,10 @@ func (s *Server) lockRoutes() []uiRoute {
 	}
 }
 
+// lockPageEvents is how many of its latest events a lock's page shows, above its codes:
+// few enough that the codes are in reach at the door.
+const lockPageEvents = 8
+
 type codeLine struct {
 	ID             int64
 	Label, Person  string
@@ -84,7 +88,7 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 	for pid, p := range rec.People {
 		page.People[pid] = p.Name
 	}
-	if page.Events, err = s.eventLines(ctx, id, 30, page.People, nil); err != nil {
+	if page.Events, err = s.eventLines(ctx, id, lockPageEvents, page.People, nil); err != nil {
 		s.renderError(w, r, err)
 		return
 	}
@@ -97,6 +101,10 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 		line := codeLine{ID: c.ID, Label: c.Label, Person: page.People[c.PersonID], PersonID: c.PersonID, Slot: g.Slot,
 			Status: grantStatusText(g.Status), Valid: c.Validity(loc), Revocable: !c.Revoked, RevocationOpen: c.Revoked,
 			Confirmable: g.Status == latchkey.GrantPending || g.Status == latchkey.GrantRemoving || g.Status == latchkey.GrantFailed}
+		// The lock does not know a window: programmed early, the code works early.
+		if sc := c.Schedule; g.Status == latchkey.GrantPending && sc.Kind == latchkey.ScheduleWindow && sc.Start != nil && time.Now().Before(*sc.Start) {
+			line.Status = "to program at the lock when its window opens"
+		}
 		page.Codes = append(page.Codes, line)
 	}
 	if n := len(page.Codes); n > 0 {
@@ -125,6 +133,10 @@ func grantStatusText(st latchkey.GrantStatus) string {
 		return "revoked: still to remove at the lock"
 	case latchkey.GrantSet:
 		return "on the lock"
+	case latchkey.GrantRemoved:
+		return "removed"
+	case latchkey.GrantFailed:
+		return "failed at the lock"
 	}
 	return string(st)
 }

@@ -80,19 +80,8 @@ type keptCode struct {
 
 // grantText says where a code stands on a lock, in words, with a badge class.
 func grantText(st latchkey.GrantStatus) (text, class string) {
-	switch st {
-	case latchkey.GrantSet:
-		return "set", "ok"
-	case latchkey.GrantPending:
-		return "pending", "warn"
-	case latchkey.GrantRemoving:
-		return "revocation pending", "warn"
-	case latchkey.GrantRemoved:
-		return "removed", ""
-	case latchkey.GrantFailed:
-		return "failed", "bad"
-	}
-	return string(st), ""
+	class = map[latchkey.GrantStatus]string{latchkey.GrantSet: "ok", latchkey.GrantPending: "warn", latchkey.GrantRemoving: "warn", latchkey.GrantFailed: "bad"}[st]
+	return grantStatusText(st), class
 }
 
 // personPage reads a person and everything they hold.

@@ -141,7 +141,7 @@ func TestUIPersonPage(t *testing.T) {
 	})
 	t.Run("RevokeCode", func(t *testing.T) {
 		p := uiPostOK(t, owner, "/codes/2/revoke", url.Values{"back": {"/people/2"}}, "/people/2?done=code-revoked")
-		mustContain(t, "Bob's page after revoking", p.body, "Code revoked", "revocation pending")
+		mustContain(t, "Bob's page after revoking", p.body, "Code revoked", "revoked: still to remove at the lock")
 		id := int64(2)
 		grants, err := svc.FindGrants(ctx, latchkey.GrantFilter{CodeID: &id})
 		if err != nil || len(grants) != 1 || grants[0].Status != latchkey.GrantRemoving {

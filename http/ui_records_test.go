@@ -312,3 +312,43 @@ func TestUIRetireKey(t *testing.T) {
 		t.Fatalf("the key is %s", got.State)
 	}
 }
+
+// Refused forms leave nothing behind and take only what their fields mean: a lock added
+// with a new site but no door name makes no site; weekly hours are times of day, not
+// schedule text; a use limit is at least one.
+func TestUIFormsTakeOnlyTheirFields(t *testing.T) {
+	ui, svc := MustOpenUIServer(t)
+	owner := setup(t, ui.URL())
+	ctx := ownerCtx()
+	for _, form := range []url.Values{
+		{"site_name": {"Orphan"}, "time_zone": {"UTC"}, "door": {""}, "name": {"Deadbolt"}},
+		{"site_name": {"Orphan"}, "time_zone": {"UTC"}, "door": {"Front"}, "name": {""}},
+		{"site_name": {"Orphan"}, "time_zone": {"UTC"}, "door": {"Front"}, "name": {"Deadbolt"}, "model_id": {"bogus"}},
+		{"site_name": {"Orphan"}, "door": {"Front"}, "name": {"Deadbolt"}},
+	} {
+		if status, _ := owner.submit("/locks", form); status != 400 {
+			t.Errorf("%v: %d, want 400", form, status)
+		}
+	}
+	if sites, _, _ := svc.FindSites(ctx, latchkey.Page{}); len(sites) != 1 {
+		t.Fatalf("refused lock forms left %d sites", len(sites))
+	}
+	if status, _ := owner.submit("/locks", url.Values{"site_name": {"Lake cabin"}, "time_zone": {"America/Denver"}, "door": {"Front"}, "name": {"Deadbolt"}}); status != 200 {
+		t.Fatalf("adding a lock with a new site: %d", status)
+	}
+	if site, _ := svc.FindSiteByID(ctx, 2); site == nil || site.TimeZone != "America/Denver" {
+		t.Fatalf("the new site: %+v", site)
+	}
+	before, _, _ := svc.FindCodes(ctx, latchkey.CodeFilter{}, latchkey.Page{})
+	for _, form := range []url.Values{
+		{"person_id": {"1"}, "label": {"Sneaky"}, "lock_id": {"1"}, "valid": {"weekly"}, "day": {"1"}, "hours_from": {"09:00-10:00, tue 00:00"}, "hours_until": {"24:00"}},
+		{"person_id": {"1"}, "label": {"Zero"}, "lock_id": {"1"}, "uses": {"0"}},
+	} {
+		if status, _ := owner.submit("/codes", form); status != 400 {
+			t.Errorf("%v: %d, want 400", form, status)
+		}
+	}
+	if after, _, _ := svc.FindCodes(ctx, latchkey.CodeFilter{}, latchkey.Page{}); len(after) != len(before) {
+		t.Fatalf("refused code forms added %d codes", len(after)-len(before))
+	}
+}

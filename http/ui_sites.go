@@ -28,7 +28,15 @@ type sitePage struct {
 	base
 	Site  *latchkey.Site
 	Doors []doorLine
+	Zones []string
 }
+
+// commonZones are offered when a site's time zone is typed (any IANA name is taken).
+var commonZones = []string{"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
+	"America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico", "America/Halifax", "America/Toronto", "America/Winnipeg",
+	"America/Edmonton", "America/Vancouver", "America/Mexico_City", "Europe/London", "Europe/Dublin", "Europe/Lisbon",
+	"Europe/Paris", "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam", "Europe/Stockholm", "Europe/Athens",
+	"Australia/Sydney", "Australia/Melbourne", "Australia/Brisbane", "Australia/Perth", "Pacific/Auckland", "Asia/Tokyo", "UTC"}
 
 func (s *Server) pageSite(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
@@ -37,7 +45,7 @@ func (s *Server) pageSite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	page := sitePage{base: s.base(r, "dashboard")}
+	page := sitePage{base: s.base(r, "dashboard"), Zones: commonZones}
 	if page.Site, err = s.Service.FindSiteByID(ctx, id); err != nil {
 		s.renderError(w, r, err)
 		return

@@ -110,6 +110,7 @@ func TestBrowser(t *testing.T) {
 	fits("dashboard-empty")
 	// Add a lock (a new site and door on the way).
 	do(chromedp.SendKeys(`input[name=site_name]`, "Maple Street"),
+		chromedp.SendKeys(`input[name=time_zone]`, "America/Chicago"),
 		chromedp.SendKeys(`input[name=door]`, "Front door"),
 		chromedp.SendKeys(`form[action="/locks"] input[name=name]`, "Deadbolt"),
 		chromedp.SetValue(`select[name=model_id]`, "916"),
@@ -129,7 +130,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue(`input[name=from]`, "2027-01-04T09:00"),
 		chromedp.SetValue(`input[name=until]`, "2027-01-11T18:00"),
 		chromedp.Click(`input[name=confirmed]`),
-		chromedp.Submit(`form[action="/codes#add"]`),
+		chromedp.Submit(`form[action="/codes"]`),
 		chromedp.WaitVisible(`#new-pin`))
 	pin := get(chromedp.Text(`#new-pin`))
 	fits("codes")
@@ -156,8 +157,9 @@ func TestBrowser(t *testing.T) {
 	do(chromedp.Click(`#codes button.reveal`), chromedp.WaitVisible(`.pin.revealed`))
 	revealed := get(chromedp.Text(`.pin.revealed`))
 	fits("lock-revealed")
-	// Revoke it from her page: it waits for the lock to confirm it is gone.
-	do(chromedp.Navigate(base+"/people/1"), chromedp.Click(`form[action="/codes/1/revoke"] button`), chromedp.WaitVisible(`.flash[role=status]`))
+	// Revoke it from her page (a second tap confirms): it stays to remove at the lock.
+	do(chromedp.Navigate(base+"/people/1"), chromedp.Click(`li[data-code="1"] details summary`),
+		chromedp.Click(`form[action="/codes/1/revoke"] button`), chromedp.WaitVisible(`.flash[role=status]`))
 	afterRevoke := get(chromedp.Text(`main`))
 	fits("person-revoked")
 	// Edit the lock's serial number.

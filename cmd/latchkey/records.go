@@ -645,6 +645,8 @@ func needsText(a latchkey.Attention) string {
 		return "-"
 	case a.Why == "":
 		return a.Label
+	case strings.HasPrefix(strings.ToLower(a.Why), strings.ToLower(a.Label)):
+		return a.Why // "Battery low: replace…", not "battery low: Battery low: replace…"
 	}
 	return a.Label + ": " + a.Why
 }
