@@ -10,9 +10,18 @@ import (
 // AuditFilter narrows FindAuditEntries. Zero fields do not filter.
 type AuditFilter struct {
 	Entity   string // "lock", "code", "user", ...
-	EntityID int64  // with Entity: one record's entries
+	EntityID int64  // with Entity: one record's entries (a lock's or a person's with their codes' and keys')
 	Action   string // an action ("code.reveal") or a family ("code")
 	Actor    string
+	// Related are more records whose entries a one-record filter takes in: FindAuditEntries
+	// fills it (a lock's codes and key; a person's codes and the keys they hold a copy of).
+	Related []AuditRef
+}
+
+// AuditRef names one record of the audit log.
+type AuditRef struct {
+	Entity string
+	ID     int64
 }
 
 // Validate checks a filter's text, which comes from people and URLs.
@@ -34,11 +43,64 @@ func (s *Service) FindAuditEntries(ctx context.Context, f AuditFilter, p Page) (
 		return nil, 0, err
 	}
 	err = s.view(ctx, func(tx Tx) error {
+		if f.Related, err = relatedRecords(ctx, tx, f); err != nil {
+			return err
+		}
 		entries, total, err = tx.FindAuditEntries(ctx, f, p)
 		return err
 	})
 	return entries, total, err
 }
+
+// relatedRecords are the records whose entries belong with one lock's or one person's:
+// what happened to a lock's codes and key happened at that lock; a person's codes and
+// key copies are theirs.
+func relatedRecords(ctx context.Context, tx Tx, f AuditFilter) ([]AuditRef, error) {
+	if f.EntityID == 0 {
+		return nil, nil
+	}
+	var refs []AuditRef
+	switch f.Entity {
+	case "lock":
+		grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &f.EntityID})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range grants {
+			refs = append(refs, AuditRef{"code", g.CodeID})
+		}
+		if l, err := tx.FindLockByID(ctx, f.EntityID); err == nil && l.KeyID != 0 {
+			refs = append(refs, AuditRef{"key", l.KeyID})
+		}
+	case "person":
+		codes, err := all(func(p Page) ([]*Code, int, error) { return tx.FindCodes(ctx, CodeFilter{PersonID: &f.EntityID}, p) })
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range codes {
+			refs = append(refs, AuditRef{"code", c.ID})
+		}
+		keys, err := all(func(p Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{}, p) })
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			for _, c := range k.Copies {
+				if c.HolderID == f.EntityID {
+					refs = append(refs, AuditRef{"key", k.ID})
+					break
+				}
+			}
+		}
+	}
+	if len(refs) > maxRelatedRecords {
+		refs = refs[len(refs)-maxRelatedRecords:] // the newest records' entries; a query has its bounds
+	}
+	return refs, nil
+}
+
+// maxRelatedRecords bounds the records a one-record audit filter takes in with it.
+const maxRelatedRecords = 5000
 
 // auditVerbs says each action in words, with %s for the record it names.
 var auditVerbs = map[string]string{
@@ -68,13 +130,25 @@ func (e *AuditEntry) Sentence() string {
 		record = fmt.Sprintf("%s %d", e.Entity, e.EntityID)
 	}
 	var d struct {
-		Name  string `json:"name"`
-		Label string `json:"label"`
-		Token string `json:"token"`
+		Name   string `json:"name"`
+		Label  string `json:"label"`
+		Token  string `json:"token"`
+		LockID int64  `json:"lock_id"`
+		CopyID int64  `json:"copy_id"`
+		Status string `json:"status"`
+		State  string `json:"state"`
 	}
 	_ = json.Unmarshal([]byte(e.Detail), &d)
 	if name := firstNonEmpty(d.Name, d.Label); name != "" {
 		record += " (" + name + ")"
+	}
+	// Some acts name a second record, or what became of the first.
+	switch {
+	case e.Action == "code.confirm" && d.LockID != 0:
+		what := map[string]string{string(GrantSet): "is on it", string(GrantRemoved): "is gone from it"}[d.Status]
+		return fmt.Sprintf("%s recorded that lock %d confirmed %s %s", e.Actor, d.LockID, record, firstNonEmpty(what, "changed"))
+	case e.Action == "key.copy.state" && d.CopyID != 0 && d.State != "":
+		return fmt.Sprintf("%s recorded copy %d of %s as %s", e.Actor, d.CopyID, record, strings.ReplaceAll(d.State, "_", " "))
 	}
 	verb, ok := auditVerbs[e.Action]
 	if !ok {

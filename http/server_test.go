@@ -462,7 +462,8 @@ func TestAuditLogAPI(t *testing.T) {
 				t.Fatalf("reveals: %+v", reveals)
 			}
 			owner.must("GET", "/api/v1/audit?entity=lock&id=1", nil, &lock, 200)
-			if lock.Total != 1 || lock.Items[0].Sentence != "ana added lock 1 (Deadbolt)" {
+			// The lock's own entries and its code's: added, then revealed.
+			if lock.Total != 3 || lock.Items[2].Sentence != "ana added lock 1 (Deadbolt)" || lock.Items[1].Sentence != "ana added code 1 (Ana)" {
 				t.Fatalf("lock 1's entries: %+v", lock)
 			}
 			owner.must("GET", "/api/v1/audit?action=code&actor=nobody", nil, &lock, 200)

@@ -142,3 +142,57 @@ func testAttentionEverywhere(t *testing.T, store latchkey.Store) {
 		}
 	}
 }
+
+// A lock's entries in the audit log take in what happened to its codes and its key, and
+// a person's what happened to their codes and key copies; the sentences say which lock
+// confirmed a code and what became of a copy.
+func testAuditRelated(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	front, ana := newLock(t, s, "Front")
+	back, _ := newLock(t, s, "Back")
+	bo := &latchkey.Person{Name: "Bo", Role: latchkey.RoleGuest}
+	must(t, s.CreatePerson(ctx(), bo))
+	onFront, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: ana.ID, Label: "Ana front"}, LockIDs: []int64{front.ID}})
+	must(t, err)
+	_, err = s.ConfirmCode(ctx(), onFront.ID, front.ID)
+	must(t, err)
+	onBack, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: bo.ID, Label: "Bo back"}, LockIDs: []int64{back.ID}, Confirmed: true})
+	must(t, err)
+	k := &latchkey.Key{SiteID: 1, Label: "Front key", Keyway: "KW1", Bitting: "35242", Copies: []latchkey.KeyCopy{{HolderID: bo.ID, State: latchkey.CopyHeld}}}
+	must(t, s.CreateKey(ctx(), k))
+	_, err = s.SetLockKey(ctx(), front.ID, k.ID)
+	must(t, err)
+	_, err = s.SetKeyCopyState(ctx(), k.ID, k.Copies[0].ID, latchkey.CopyLost)
+	must(t, err)
+
+	sentences := func(f latchkey.AuditFilter) string {
+		t.Helper()
+		entries, _, err := s.FindAuditEntries(ctx(), f, latchkey.Page{Limit: 100})
+		must(t, err)
+		var out []string
+		for _, e := range entries {
+			out = append(out, e.Sentence())
+		}
+		return strings.Join(out, "\n")
+	}
+	lock := sentences(latchkey.AuditFilter{Entity: "lock", EntityID: front.ID})
+	for _, want := range []string{"added lock 1 (Front)", "added code 1 (Ana front)", "recorded that lock 1 confirmed code 1 is on it",
+		"recorded key 1 (Front key)", "recorded copy 1 of key 1 as lost"} {
+		if !strings.Contains(lock, want) {
+			t.Errorf("the front lock's entries lack %q:\n%s", want, lock)
+		}
+	}
+	if strings.Contains(lock, "Bo back") || strings.Contains(lock, "lock 2") {
+		t.Errorf("the front lock's entries hold the back lock's:\n%s", lock)
+	}
+	person := sentences(latchkey.AuditFilter{Entity: "person", EntityID: bo.ID})
+	for _, want := range []string{"added person 3 (Bo)", "added code 2 (Bo back)", "recorded copy 1 of key 1 as lost"} {
+		if !strings.Contains(person, want) {
+			t.Errorf("Bo's entries lack %q:\n%s", want, person)
+		}
+	}
+	if strings.Contains(person, "Ana front") {
+		t.Errorf("Bo's entries hold Ana's code:\n%s", person)
+	}
+	_ = onBack
+}

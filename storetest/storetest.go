@@ -146,6 +146,7 @@ func Run(t *testing.T, open Opener) {
 		{"IDsNeverReused", testIDsNeverReused},
 		{"Programmable", testProgrammable},
 		{"AttentionEverywhere", testAttentionEverywhere},
+		{"AuditRelated", testAuditRelated},
 		{"Codes", testCodes},
 		{"CheckCode", testCheckCode},
 		{"NoLockout", testNoLockout},

@@ -117,11 +117,30 @@ func (h *auditHead) end(kept bool) {
 // FindAuditEntries lists the entries a filter selects, newest first, with the total.
 func (tx *Tx) FindAuditEntries(ctx context.Context, f latchkey.AuditFilter, p latchkey.Page) ([]*latchkey.AuditEntry, int, error) {
 	var w filter
-	if f.Entity != "" {
-		w.add("entity = ?", f.Entity)
-	}
-	if f.EntityID != 0 {
-		w.add("entity_id = ?", f.EntityID)
+	switch {
+	case f.Entity != "" && f.EntityID != 0 && len(f.Related) > 0:
+		// The record's own entries, or those of the records that go with it.
+		conds, args := []string{"(entity = ? AND entity_id = ?)"}, []any{f.Entity, f.EntityID}
+		byEntity, order := map[string][]any{}, []string{}
+		for _, r := range f.Related {
+			if _, ok := byEntity[r.Entity]; !ok {
+				order = append(order, r.Entity)
+			}
+			byEntity[r.Entity] = append(byEntity[r.Entity], r.ID)
+		}
+		for _, entity := range order {
+			ids := byEntity[entity]
+			conds = append(conds, "(entity = ? AND entity_id IN (?"+strings.Repeat(", ?", len(ids)-1)+"))")
+			args = append(append(args, entity), ids...)
+		}
+		w.add("("+strings.Join(conds, " OR ")+")", args...)
+	default:
+		if f.Entity != "" {
+			w.add("entity = ?", f.Entity)
+		}
+		if f.EntityID != 0 {
+			w.add("entity_id = ?", f.EntityID)
+		}
 	}
 	if f.Action != "" {
 		w.add("(action = ? OR action LIKE ?)", f.Action, strings.NewReplacer("%", "", "_", "").Replace(f.Action)+".%")
