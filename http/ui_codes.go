@@ -58,6 +58,7 @@ type codesPage struct {
 	Form        codeForm
 	Weekdays    []weekday
 	NewPIN      string
+	Back        *lockChoice // the one lock the new code went on, to go back to
 }
 
 type weekday struct {
@@ -217,6 +218,13 @@ func (s *Server) pageAddCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.NewPIN = pin
+	if len(lockIDs) == 1 {
+		for i := range page.Locks {
+			if page.Locks[i].ID == lockIDs[0] {
+				page.Back = &page.Locks[i]
+			}
+		}
+	}
 	s.render(w, r, http.StatusOK, "codes", page)
 }
 

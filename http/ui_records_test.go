@@ -152,7 +152,7 @@ func TestUICodeSchedules(t *testing.T) {
 	ctx := ownerCtx()
 	status, body := owner.submit("/codes", url.Values{"person_id": {"1"}, "label": {"Dog walker"}, "lock_id": {"1"}, "valid": {"window"},
 		"from": {"2027-01-04T09:00"}, "until": {"2027-01-08T17:30"}, "uses": {"10"}})
-	if status != 200 || !strings.Contains(body, `id="new-pin"`) {
+	if status != 200 || !strings.Contains(body, `id="new-pin"`) || !strings.Contains(body, `href="/locks/1#codes">Back to Deadbolt</a>`) {
 		t.Fatalf("adding a code with a window: %d\n%s", status, body)
 	}
 	codes, _, _ := svc.FindCodes(ctx, latchkey.CodeFilter{}, latchkey.Page{})

@@ -760,14 +760,39 @@ func (m *Main) personCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return m.emit(map[string]any{"person": p, "codes": codes}, func(w io.Writer) {
+				keys, _, err := s.FindKeys(ctx, latchkey.KeyFilter{}, latchkey.Page{Limit: 1000})
+				if err != nil {
+					return err
+				}
+				type held struct {
+					KeyID  int64              `json:"key_id"`
+					Label  string             `json:"label"`
+					CopyID int64              `json:"copy_id"`
+					State  latchkey.CopyState `json:"state"`
+				}
+				var copies []held
+				for _, k := range keys {
+					for _, c := range k.Copies {
+						if c.HolderID == id {
+							copies = append(copies, held{k.ID, k.Label, c.ID, c.State})
+						}
+					}
+				}
+				n := newNames(ctx, s)
+				return m.emit(map[string]any{"person": p, "codes": codes, "key_copies": copies}, func(w io.Writer) {
 					fmt.Fprintf(w, "Person %d: %s (%s)%s%s\n", p.ID, p.Name, p.Role, prefixed(", ", p.Phone), prefixed(", ", p.Email))
 					for _, c := range codes {
 						state := "active"
 						if c.Revoked {
 							state = "revoked"
 						}
-						fmt.Fprintf(w, "  code %d: %s, %s\n", c.ID, c.Label, state)
+						fmt.Fprintf(w, "  code %d: %s, %s, valid %s\n", c.ID, c.Label, state, c.Validity(n.codeZone(c.ID)))
+					}
+					for _, c := range copies {
+						fmt.Fprintf(w, "  key %d (%s): copy %d, %s\n", c.KeyID, c.Label, c.CopyID, strings.ReplaceAll(string(c.State), "_", " "))
+					}
+					if len(codes) == 0 && len(copies) == 0 {
+						fmt.Fprintln(w, "  holds no code and no key copy")
 					}
 				})
 			})

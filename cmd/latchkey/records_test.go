@@ -98,10 +98,13 @@ func TestRecordsCLI(t *testing.T) {
 			if r := cli("site", "show", "1"); !strings.Contains(r.stdout, "12 Maple St") || !strings.Contains(r.stdout, "America/Chicago") || !strings.Contains(r.stdout, "Front") {
 				t.Errorf("site show after set: %s", r.stdout)
 			}
-			if r := cli("person", "show", "1"); !strings.Contains(r.stdout, "Ana Ruiz (family), 555 0100") {
-				t.Errorf("person show after set: %s", r.stdout)
+			if r := cli("key", "add", "--site", "1", "--bitting", "35242", "House key", "--holder", "1"); r.status != 0 {
+				t.Fatalf("key add: %s", r.stderr)
 			}
-			if r := cli("audit", "verify"); r.status != 0 || !strings.Contains(r.stdout, "9 entries") {
+			if r := cli("person", "show", "1"); !strings.Contains(r.stdout, "Ana Ruiz (family), 555 0100") || !strings.Contains(r.stdout, "key 1 (House key): copy 1, held") {
+				t.Errorf("person show after set, with the key copy she holds: %s", r.stdout)
+			}
+			if r := cli("audit", "verify"); r.status != 0 || !strings.Contains(r.stdout, "10 entries") {
 				t.Fatalf("audit verify: %d %q %q", r.status, r.stdout, r.stderr)
 			}
 		})
