@@ -316,11 +316,15 @@ type dashboardPage struct {
 	Sites            []*latchkey.Site
 	Models           []ModelChoice
 	Zones            []string
+	ForSite          int64  // the site to add a lock to, chosen already
+	ForDoor          string // and its door
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	page := dashboardPage{base: s.base(r, "dashboard"), Models: s.Catalog.Models(), Zones: commonZones}
+	page := dashboardPage{base: s.base(r, "dashboard"), Models: s.Catalog.Models(), Zones: commonZones, ForDoor: r.URL.Query().Get("door")}
+	// A site's page sends here to add a lock on one of its doors.
+	page.ForSite, _ = canonicalNumber(r.URL.Query().Get("site"), 1)
 	rec, err := s.Service.Export(ctx)
 	if err != nil {
 		s.renderError(w, r, err)

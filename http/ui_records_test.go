@@ -240,6 +240,13 @@ func TestUISitePage(t *testing.T) {
 	if status, body := owner.submit("/doors/2", url.Values{"name": {"Garage side"}}); status != 200 || !strings.Contains(body, "Garage side") {
 		t.Fatalf("renaming a door: %d\n%s", status, body)
 	}
+	// A door with no lock offers to add one there: the dashboard's form comes filled in.
+	if _, body := owner.page("/sites/1"); !strings.Contains(body, `href="/?site=1&amp;door=Garage%20side#add-lock"`) {
+		t.Fatalf("the site page does not offer a lock on the empty door:\n%s", body)
+	}
+	if _, body := owner.page("/?site=1&door=Garage%20side"); !strings.Contains(body, `<option value="1" selected>`) || !strings.Contains(body, `value="Garage side"`) {
+		t.Fatalf("the dashboard's form is not filled in:\n%s", body)
+	}
 	if status, _ := owner.submit("/doors/1/delete", nil); status != 409 {
 		t.Fatalf("removing a door with a lock: %d", status)
 	}
