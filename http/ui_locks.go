@@ -68,11 +68,20 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	rec, err := s.Service.FindLockRecord(ctx, id)
+	page, err := s.lockPage(r, id)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
+	}
+	s.render(w, r, 200, "lock", page)
+}
+
+// lockPage reads everything a lock's page shows.
+func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
+	ctx := r.Context()
+	rec, err := s.Service.FindLockRecord(ctx, id)
+	if err != nil {
+		return lockPage{}, err
 	}
 	l := rec.Lock
 	page := lockPage{base: s.base(r, "dashboard"), Rec: rec, Model: or(s.Catalog.ModelName(l.ModelID), "model not identified"),
@@ -89,8 +98,7 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 		page.People[pid] = p.Name
 	}
 	if page.Events, err = s.eventLines(ctx, id, lockPageEvents, page.People, nil); err != nil {
-		s.renderError(w, r, err)
-		return
+		return page, err
 	}
 	loc := siteZone(rec.Site)
 	for _, g := range rec.Grants {
@@ -117,11 +125,8 @@ func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
 		page.Holds = append(page.Holds, "the record of the key it takes")
 	}
 	active := latchkey.KeyActive
-	if page.SiteKeys, _, err = s.Service.FindKeys(ctx, latchkey.KeyFilter{SiteID: &rec.Site.ID, State: &active}, latchkey.Page{Limit: 1000}); err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	s.render(w, r, 200, "lock", page)
+	page.SiteKeys, _, err = s.Service.FindKeys(ctx, latchkey.KeyFilter{SiteID: &rec.Site.ID, State: &active}, latchkey.Page{Limit: 1000})
+	return page, err
 }
 
 // grantStatusText says where a code stands on a lock in words.
@@ -159,9 +164,21 @@ func siteZone(site *latchkey.Site) *time.Location {
 	return time.UTC
 }
 
+// lockBack goes back to the lock's page after a form: with what it says done, or, when
+// the form was refused, the page itself with why (a lock that cannot be read gets the
+// error page).
 func (s *Server) lockBack(w http.ResponseWriter, r *http.Request, id int64, done string, err error) {
 	if err != nil {
-		s.renderError(w, r, err)
+		page, perr := s.lockPage(r, id)
+		if perr != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		if latchkey.ErrorCode(err) == latchkey.EINTERNAL {
+			logger(r).Error("page failed", "error", err.Error())
+		}
+		page.Error = latchkey.ErrorMessage(err)
+		s.render(w, r, statusOf(w, err), "lock", page)
 		return
 	}
 	http.Redirect(w, r, "/locks/"+strconv.FormatInt(id, 10)+"?done="+done, http.StatusSeeOther)
@@ -245,7 +262,7 @@ func (s *Server) pageDeleteLock(w http.ResponseWriter, r *http.Request) {
 		err = s.Service.DeleteLock(r.Context(), id, true) // the page asked, saying what goes with it
 	}
 	if err != nil {
-		s.renderError(w, r, err)
+		s.lockBack(w, r, id, "", err)
 		return
 	}
 	http.Redirect(w, r, "/?done=removed", http.StatusSeeOther)

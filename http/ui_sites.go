@@ -40,33 +40,52 @@ var commonZones = []string{"America/New_York", "America/Chicago", "America/Denve
 
 func (s *Server) pageSite(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
+	var page sitePage
+	if err == nil {
+		page, err = s.sitePage(r, id)
+	}
 	if err != nil {
 		s.renderError(w, r, err)
 		return
-	}
-	ctx := r.Context()
-	page := sitePage{base: s.base(r, "dashboard"), Zones: commonZones}
-	if page.Site, err = s.Service.FindSiteByID(ctx, id); err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	doors, _, err := s.Service.FindDoors(ctx, latchkey.DoorFilter{SiteID: &id}, latchkey.Page{Limit: 1000})
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	for _, d := range doors {
-		locks, _, err := s.Service.FindLocks(ctx, latchkey.LockFilter{DoorID: &d.ID}, latchkey.Page{Limit: 100})
-		if err != nil {
-			s.renderError(w, r, err)
-			return
-		}
-		page.Doors = append(page.Doors, doorLine{Door: d, Locks: locks})
 	}
 	s.render(w, r, 200, "site", page)
 }
 
-func siteBack(w http.ResponseWriter, r *http.Request, siteID int64, done string) {
+// sitePage reads a site with its doors and their locks.
+func (s *Server) sitePage(r *http.Request, id int64) (sitePage, error) {
+	ctx := r.Context()
+	page := sitePage{base: s.base(r, "dashboard"), Zones: commonZones}
+	var err error
+	if page.Site, err = s.Service.FindSiteByID(ctx, id); err != nil {
+		return page, err
+	}
+	doors, _, err := s.Service.FindDoors(ctx, latchkey.DoorFilter{SiteID: &id}, latchkey.Page{Limit: 1000})
+	if err != nil {
+		return page, err
+	}
+	for _, d := range doors {
+		locks, _, err := s.Service.FindLocks(ctx, latchkey.LockFilter{DoorID: &d.ID}, latchkey.Page{Limit: 100})
+		if err != nil {
+			return page, err
+		}
+		page.Doors = append(page.Doors, doorLine{Door: d, Locks: locks})
+	}
+	return page, nil
+}
+
+// siteBack goes back to the site's page after a form: with what it says done, or, when
+// the form was refused, the page itself with why.
+func (s *Server) siteBack(w http.ResponseWriter, r *http.Request, siteID int64, done string, err error) {
+	if err != nil {
+		page, perr := s.sitePage(r, siteID)
+		if perr != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		page.Error = latchkey.ErrorMessage(err)
+		s.render(w, r, statusOf(w, err), "site", page)
+		return
+	}
 	http.Redirect(w, r, "/sites/"+strconv.FormatInt(siteID, 10)+"?done="+done, http.StatusSeeOther)
 }
 
@@ -76,11 +95,7 @@ func (s *Server) pageEditSite(w http.ResponseWriter, r *http.Request) {
 		name, address, zone := r.PostFormValue("name"), r.PostFormValue("address"), r.PostFormValue("time_zone")
 		_, err = s.Service.UpdateSite(r.Context(), id, latchkey.SiteUpdate{Name: &name, Address: &address, TimeZone: &zone})
 	}
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	siteBack(w, r, id, "saved")
+	s.siteBack(w, r, id, "saved", err)
 }
 
 func (s *Server) pageDeleteSite(w http.ResponseWriter, r *http.Request) {
@@ -89,7 +104,7 @@ func (s *Server) pageDeleteSite(w http.ResponseWriter, r *http.Request) {
 		err = s.Service.DeleteSite(r.Context(), id)
 	}
 	if err != nil {
-		s.renderError(w, r, err)
+		s.siteBack(w, r, id, "", err)
 		return
 	}
 	http.Redirect(w, r, "/?done=removed", http.StatusSeeOther)
@@ -100,38 +115,30 @@ func (s *Server) pageAddDoor(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.Service.CreateDoor(r.Context(), &latchkey.Door{SiteID: id, Name: r.PostFormValue("name")})
 	}
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	siteBack(w, r, id, "door")
+	s.siteBack(w, r, id, "door", err)
 }
 
 func (s *Server) pageRenameDoor(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	var d *latchkey.Door
-	if err == nil {
-		d, err = s.Service.UpdateDoor(r.Context(), id, r.PostFormValue("name"))
-	}
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	siteBack(w, r, d.SiteID, "saved")
+	s.doorAct(w, r, "saved", func(id int64) error {
+		_, err := s.Service.UpdateDoor(r.Context(), id, r.PostFormValue("name"))
+		return err
+	})
 }
 
 func (s *Server) pageDeleteDoor(w http.ResponseWriter, r *http.Request) {
+	s.doorAct(w, r, "removed", func(id int64) error { return s.Service.DeleteDoor(r.Context(), id) })
+}
+
+// doorAct does something to a door and goes back to its site's page.
+func (s *Server) doorAct(w http.ResponseWriter, r *http.Request, done string, act func(id int64) error) {
 	id, err := pathID(r, "id")
 	var d *latchkey.Door
 	if err == nil {
 		d, err = s.Service.FindDoorByID(r.Context(), id)
 	}
-	if err == nil {
-		err = s.Service.DeleteDoor(r.Context(), id)
-	}
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
-	siteBack(w, r, d.SiteID, "removed")
+	s.siteBack(w, r, d.SiteID, done, act(id))
 }
