@@ -2,7 +2,8 @@ package latchkey
 
 import (
 	"context"
-	"strconv"
+	"fmt"
+	"strings"
 )
 
 // Attention is what a lock needs, if anything: the most urgent thing first. It is the one
@@ -22,19 +23,32 @@ const (
 )
 
 // LockFacts is what Attention needs beyond the lock's own record: its code changes still
-// waiting for the lock, and whether it has a verified way in (invariant 1). Callers that
-// do not know them pass the zero value and learn what the record alone says.
+// to be made at the lock and confirmed, whether it has a verified way in (invariant 1),
+// and whether its model takes codes at all. Callers that do not know them pass the zero
+// value and learn what the record alone says.
 type LockFacts struct {
-	Known   bool // Pending and NoWayIn were looked up
-	Pending int  // code changes waiting for the lock to confirm
-	NoWayIn bool
+	Known    bool // Pending, NoWayIn and NoKeypad were looked up
+	Pending  int  // code changes to make at the lock, each then confirmed
+	NoWayIn  bool
+	NoKeypad bool // its model takes no codes: a key is its only way in
 }
 
-// Needs says what the lock needs, from its status, its device state and facts.
+// Needs says what the lock needs, from its status, its device state and facts. When the
+// most urgent need is a problem and the battery is low too, the reason says so as well:
+// the battery must not vanish behind the problem.
 func (l *Lock) Needs(f LockFacts) Attention {
+	a := l.needs(f)
+	if a.Level == AttentionBad && l.State.LowBattery() {
+		a.Why = strings.TrimSuffix(a.Why, ".") + "; its battery is also low: replace the batteries (4×AA alkaline) before any programming."
+	}
+	return a
+}
+
+// needs is the most urgent thing the lock needs.
+func (l *Lock) needs(f LockFacts) Attention {
 	switch l.Status {
 	case LockExposed:
-		return Attention{AttentionBad, "exposed: rekey", "A lost key still opens it: rekey it, then record the rekey (latchkey lock rekey)."}
+		return Attention{AttentionBad, "exposed: rekey", "A lost key still opens it: rekey it to a new key, then record the rekey on the lock's page (Record a rekey or a new cylinder) or with latchkey lock rekey."}
 	case LockQuarantined:
 		return Attention{AttentionBad, "reset: re-provision", "It was reset behind Latchkey's back and may hold none of its codes: put them back before relying on it."}
 	case LockNeedsLocksmith:
@@ -50,11 +64,14 @@ func (l *Lock) Needs(f LockFacts) Attention {
 	case l.Status == LockUnidentified:
 		return Attention{AttentionWarn, "model unknown", "Identify its model (latchkey models identify): code rules and procedures differ by model."}
 	case f.Known && f.Pending > 0:
-		what := "code change waits"
+		// Nothing confirms a change by itself: someone makes it at the keypad, then says so.
+		what := "1 code change to make at the lock: program or remove it at the keypad"
 		if f.Pending > 1 {
-			what = "code changes wait"
+			what = fmt.Sprintf("%d code changes to make at the lock: program or remove each at the keypad", f.Pending)
 		}
-		return Attention{AttentionWarn, "changes pending", strconv.Itoa(f.Pending) + " " + what + " for the lock to confirm."}
+		return Attention{AttentionWarn, "changes pending", fmt.Sprintf("%s, then confirm it on the lock's page (latchkey code confirm CODE --lock %d).", what, l.ID)}
+	case f.Known && f.NoWayIn && f.NoKeypad:
+		return Attention{AttentionWarn, "no way in", fmt.Sprintf("No way in recorded: it takes no codes, so record its key (latchkey lock set %d --key KEY) and who holds a copy.", l.ID)}
 	case f.Known && f.NoWayIn:
 		return Attention{AttentionWarn, "no way in", "No way in recorded: add a code or record its key."}
 	}
@@ -62,9 +79,9 @@ func (l *Lock) Needs(f LockFacts) Attention {
 }
 
 // deriveAttention sets each lock's Attention from its record, its code changes waiting
-// for it and its ways in. For a list it reads every grant, code and key once, so that a
-// thousand locks cost a few queries, not thousands.
-func deriveAttention(ctx context.Context, tx Tx, locks []*Lock) error {
+// for it, its ways in and whether its model takes codes. For a list it reads every grant,
+// code and key once, so that a thousand locks cost a few queries, not thousands.
+func (s *Service) deriveAttention(ctx context.Context, tx Tx, locks []*Lock) error {
 	if len(locks) == 0 {
 		return nil
 	}
@@ -110,7 +127,7 @@ func deriveAttention(ctx context.Context, tx Tx, locks []*Lock) error {
 		return tx.FindKeyByID(ctx, id)
 	}
 	for _, l := range locks {
-		facts := LockFacts{Known: true}
+		facts := LockFacts{Known: true, NoKeypad: !s.takesCodes(l)}
 		for _, g := range byLock[l.ID] {
 			switch g.Status {
 			case GrantPending, GrantRemoving, GrantFailed:

@@ -100,7 +100,7 @@ func (s *Service) Export(ctx context.Context) (*Records, error) {
 		if err := readRecords(ctx, tx, &r); err != nil {
 			return err
 		}
-		return deriveAttention(ctx, tx, r.Locks)
+		return s.deriveAttention(ctx, tx, r.Locks)
 	})
 	withoutBitting(r.Keys...)
 	return &r, err

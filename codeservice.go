@@ -39,7 +39,8 @@ type NewCode struct {
 }
 
 // CreateCode adds a code under each lock's model rules, in a free slot of each lock,
-// sealed by the vault. It returns the PIN, which the caller shows once (a generated one
+// sealed by the vault. A window that has already ended, by the service's clock, is
+// refused. It returns the PIN, which the caller shows once (a generated one
 // is otherwise unknown to the person).
 func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, error) {
 	c := req.Code
@@ -63,6 +64,14 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 	err := s.change(ctx, "code.create", "code", func(tx Tx) (int64, any, error) {
 		if _, err := tx.FindPersonByID(ctx, c.PersonID); err != nil {
 			return 0, nil, err
+		}
+		if end := c.Schedule.End; c.Schedule.Kind == ScheduleWindow && !end.After(s.now()) {
+			// A code whose window is over would only wait to be programmed, for nothing.
+			when, err := atSite(ctx, tx, req.LockIDs[0], *end)
+			if err != nil {
+				return 0, nil, err
+			}
+			return 0, nil, Errorf(EINVALID, "The window ended on %s; give dates in the future.", when)
 		}
 		type target struct {
 			lock  *Lock
@@ -165,6 +174,34 @@ func (s *Service) checkProgrammable(l *Lock) error {
 		return Errorf(EUNSAFE, "Lock %d (%s) was reset behind Latchkey's back and is quarantined: its codes are re-provisioned from the records first. Add the code once it is.", l.ID, l.Name)
 	}
 	return nil
+}
+
+// atSite says a time in the time zone of a lock's site, where windows are given and
+// shown: "2026-12-06 11:00 (America/Chicago)".
+func atSite(ctx context.Context, tx Tx, lockID int64, t time.Time) (string, error) {
+	l, err := tx.FindLockByID(ctx, lockID)
+	if err != nil {
+		return "", err
+	}
+	d, err := tx.FindDoorByID(ctx, l.DoorID)
+	if err != nil {
+		return "", err
+	}
+	site, err := tx.FindSiteByID(ctx, d.SiteID)
+	if err != nil {
+		return "", err
+	}
+	loc, err := time.LoadLocation(site.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return fmt.Sprintf("%s (%s)", t.In(loc).Format("2006-01-02 15:04"), loc), nil
+}
+
+// takesCodes reports whether a lock's model takes codes: not one with no keypad. An
+// unidentified lock's model is not known yet, and is not counted as one without.
+func (s *Service) takesCodes(l *Lock) bool {
+	return l.ModelID == "" || s.Models == nil || s.Models.CodeCapacity(l.ModelID) > 0
 }
 
 // codeCollision is a chosen PIN refused because of the codes already on a lock.
@@ -468,6 +505,15 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 		g = grants[0]
 		switch g.Status {
 		case GrantPending, GrantFailed:
+			l, err := tx.FindLockByID(ctx, lockID)
+			if err != nil {
+				return 0, nil, err
+			}
+			if !s.takesCodes(l) {
+				// A code "set" on a lock with no keypad would count as a way in that is not there.
+				return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) takes no codes: its model (%s) has no keypad, so code %d cannot be on it. Revoke the code (latchkey code rm %d) and confirm it removed (latchkey code confirm %d --lock %d), or correct the lock's model if it is wrong.",
+					l.ID, l.Name, l.ModelID, codeID, codeID, codeID, l.ID)
+			}
 			g.Status = GrantSet
 		case GrantRemoving:
 			g.Status = GrantRemoved

@@ -92,6 +92,17 @@ func (c *KeyCopy) Validate() error {
 	return validateText("Location", c.Location, maxLineLen, false)
 }
 
+// checkMove reports whether a copy of key may go from its state to another. A lost copy
+// stays lost (invariant 2): whoever found it may have copied it, so a copy that came back
+// proves nothing, and marking it held again would hide the lock's exposure.
+func (c *KeyCopy) checkMove(k *Key, to CopyState) error {
+	if c.State == CopyLost && to != CopyLost {
+		return Errorf(EUNSAFE, "Copy %d of key %d (%s) is lost. A lost copy stays lost: whoever found it may have copied it. If it came back, record it as a new copy (latchkey key copy add %d --holder PERSON); the locks the key opens stay exposed until they are rekeyed to a new key.",
+			c.ID, k.ID, k.Label, k.ID)
+	}
+	return nil
+}
+
 // hasLostCopy reports whether a copy of the key is lost.
 func (k *Key) hasLostCopy() bool {
 	for _, c := range k.Copies {

@@ -307,7 +307,15 @@ func (s *Service) AddKeyCopy(ctx context.Context, keyID int64, c KeyCopy) (k *Ke
 		if err := k.Validate(); err != nil {
 			return 0, nil, err
 		}
-		return keyID, map[string]any{"holder_id": c.HolderID, "location": c.Location}, tx.UpdateKey(ctx, k)
+		detail := map[string]any{"holder_id": c.HolderID, "location": c.Location}
+		if err := tx.UpdateKey(ctx, k); err != nil {
+			return 0, nil, err
+		}
+		if c.State == CopyLost {
+			detail["state"] = c.State
+			return keyID, detail, exposeLocks(ctx, tx, keyID) // a copy recorded lost is lost all the same
+		}
+		return keyID, detail, nil
 	})
 	withoutBitting(k)
 	return k, err
@@ -315,7 +323,8 @@ func (s *Service) AddKeyCopy(ctx context.Context, keyID int64, c KeyCopy) (k *Ke
 
 // SetKeyCopyState records where a copy now is. A copy returned or lost may take away a
 // lock's last way in; that is refused unless the copy was lost (a loss is a fact to
-// record, not a choice: the locks are then exposed, invariant 2).
+// record, not a choice: the locks are then exposed, invariant 2). A lost copy stays
+// lost: one that came back is recorded as a new copy.
 func (s *Service) SetKeyCopyState(ctx context.Context, keyID, copyID int64, state CopyState) (k *Key, err error) {
 	err = s.change(ctx, "key.copy.state", "key", func(tx Tx) (int64, any, error) {
 		if k, err = tx.FindKeyByID(ctx, keyID); err != nil {
@@ -329,6 +338,9 @@ func (s *Service) SetKeyCopyState(ctx context.Context, keyID, copyID int64, stat
 		}
 		if i < 0 {
 			return 0, nil, Errorf(ENOTFOUND, "Key %d has no copy %d; 'latchkey key show %d' lists its copies.", keyID, copyID, keyID)
+		}
+		if err := k.Copies[i].checkMove(k, state); err != nil {
+			return 0, nil, err
 		}
 		k.Copies[i].State = state
 		if err := k.Copies[i].Validate(); err != nil {
@@ -404,12 +416,19 @@ func exposeLocks(ctx context.Context, tx Tx, keyID int64) error {
 	return nil
 }
 
-// SetLockKey records which key a lock's cylinder is keyed to (0: none known). Taking
-// away the key that was a lock's last way in is refused (invariant 1).
+// SetLockKey records which key a lock's cylinder is keyed to (0: none known), to
+// correct the record. Taking away the key that was a lock's last way in is refused
+// (invariant 1), and so is any change to an exposed lock's key: the record of which key
+// it takes is what says the lost key still opens it, and only a recorded rekey clears
+// that (invariant 2). A key with a lost copy leaves the lock exposed.
 func (s *Service) SetLockKey(ctx context.Context, lockID, keyID int64) (l *Lock, err error) {
 	err = s.change(ctx, "lock.key", "lock", func(tx Tx) (int64, any, error) {
 		if l, err = tx.FindLockByID(ctx, lockID); err != nil {
 			return 0, nil, err
+		}
+		if l.Status == LockExposed {
+			return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) is exposed: a lost key still opens it, and changing which key its record names would hide that, not close it. Rekey it to a new key, then record the rekey on the lock's page (Record a rekey or a new cylinder) or with latchkey lock rekey %d --key KEY --tests 3 --both-sides --door-open.",
+				l.ID, l.Name, l.ID)
 		}
 		if keyID != 0 {
 			k, err := tx.FindKeyByID(ctx, keyID)
@@ -420,6 +439,9 @@ func (s *Service) SetLockKey(ctx context.Context, lockID, keyID int64) (l *Lock,
 				return 0, nil, Errorf(EINVALID, "Key %d is %s; a lock can be keyed only to an active key.", keyID, k.State)
 			}
 			l.HasSmartKey = true
+			if k.hasLostCopy() {
+				l.Status = LockExposed // whoever has the lost copy can open it
+			}
 		}
 		l.KeyID = keyID
 		return lockID, map[string]int64{"key_id": keyID}, keepWayIn(ctx, tx, []int64{lockID},
@@ -460,6 +482,8 @@ type Rekey struct {
 // another key. It is the one act that clears a lock's exposure (invariant 2): the lost
 // key no longer opens it. Make before break (invariant 3): the record is refused as
 // unsafe unless the new key was tried enough times from both sides with the door open.
+// The key must be a new one: a rekey to the key the lock already takes changes nothing,
+// and for an exposed lock it is refused as unsafe (the lost key still opens it).
 // The old key, when no other lock takes it, is retired (a lost one stays lost) and its
 // held copies are marked to be returned. The rekey goes into the lock's service log.
 func (s *Service) RecordRekey(ctx context.Context, r Rekey) (l *Lock, err error) {
@@ -498,13 +522,13 @@ func (s *Service) RecordRekey(ctx context.Context, r Rekey) (l *Lock, err error)
 			return 0, nil, Errorf(EUNSAFE, "A copy of key %d (%s) is lost, so whoever has it can open any lock the key opens; rekey the lock to a new key (latchkey key add records one).", k.ID, k.Label)
 		case k.SiteID != door.SiteID:
 			return 0, nil, Errorf(EINVALID, "Key %d belongs to another site than lock %d; record the key on the lock's site.", k.ID, l.ID)
-		case k.ID == l.KeyID && l.Status != LockExposed:
+		case k.ID == l.KeyID && l.Status == LockExposed:
+			return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) already takes key %d (%s): rekeying to the key it already takes changes nothing: the lost key still opens it; rekey it to a new key (latchkey key add records one).",
+				l.ID, l.Name, k.ID, k.Label)
+		case k.ID == l.KeyID:
 			return 0, nil, Errorf(ECONFLICT, "Lock %d already takes key %d; name the new key.", l.ID, k.ID)
 		}
 		oldKeyID := l.KeyID
-		if oldKeyID == k.ID {
-			oldKeyID = 0 // the record named the new key already; the rekey adds its evidence
-		}
 		l.KeyID, l.HasSmartKey = k.ID, l.HasSmartKey || r.How == Rekeyed
 		if l.Status == LockExposed {
 			l.Status = "" // the lost key no longer opens it

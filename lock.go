@@ -16,6 +16,15 @@ const (
 	LockUnidentified   LockStatus = "unidentified"    // model unknown: identify it first (invariant 4)
 )
 
+// Validate reports whether st is one of the lock statuses.
+func (st LockStatus) Validate() error {
+	switch st {
+	case LockOK, LockExposed, LockNeedsLocksmith, LockNeedsSupport, LockQuarantined, LockUnidentified:
+		return nil
+	}
+	return Errorf(EINVALID, "Unknown lock status %q; use ok, exposed, needs_locksmith, needs_support, quarantined or unidentified.", st)
+}
+
 // derivedStatus is the lock's status from its record. A problem found about the lock
 // (a lost key that still opens it, a reset behind Latchkey's back, a lock that needs a
 // locksmith or support) stays until the act that resolves it (a rekey, re-provisioning,

@@ -1,6 +1,7 @@
 package latchkey_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -89,9 +90,10 @@ func TestTextRules(t *testing.T) {
 	}
 }
 
-// One rule says what a lock needs, most urgent first; nothing is "ok" beside a problem.
+// One rule says what a lock needs, most urgent first; nothing is "ok" beside a problem,
+// and each reason says what to do.
 func TestLockNeeds(t *testing.T) {
-	ok := latchkey.Lock{ModelID: "916", Status: latchkey.LockOK}
+	ok := latchkey.Lock{ID: 4, ModelID: "916", Status: latchkey.LockOK}
 	with := func(f func(*latchkey.Lock)) latchkey.Lock { l := ok; f(&l); return l }
 	tests := []struct {
 		name  string
@@ -99,16 +101,32 @@ func TestLockNeeds(t *testing.T) {
 		facts latchkey.LockFacts
 		level string
 		label string
+		says  []string // in the reason
+		not   []string // not in it
 	}{
-		{"OK", ok, latchkey.LockFacts{Known: true}, "ok", "ok"},
-		{"Exposed", with(func(l *latchkey.Lock) { l.Status = latchkey.LockExposed; l.State.BatteryMV = 4500 }), latchkey.LockFacts{}, "bad", "exposed: rekey"},
-		{"Quarantined", with(func(l *latchkey.Lock) { l.Status = latchkey.LockQuarantined }), latchkey.LockFacts{}, "bad", "reset: re-provision"},
-		{"Jammed", with(func(l *latchkey.Lock) { l.State.Bolt = "jammed"; l.State.BatteryMV = 4500 }), latchkey.LockFacts{}, "bad", "bolt jammed"},
-		{"LowBattery", with(func(l *latchkey.Lock) { l.State.BatteryMV = 4700 }), latchkey.LockFacts{Known: true, Pending: 2}, "warn", "battery low"},
-		{"Unidentified", latchkey.Lock{Status: latchkey.LockUnidentified}, latchkey.LockFacts{}, "warn", "model unknown"},
-		{"Pending", ok, latchkey.LockFacts{Known: true, Pending: 1}, "warn", "changes pending"},
-		{"NoWayIn", ok, latchkey.LockFacts{Known: true, NoWayIn: true}, "warn", "no way in"},
-		{"FactsUnknown", ok, latchkey.LockFacts{Pending: 3, NoWayIn: true}, "ok", "ok"},
+		{"OK", ok, latchkey.LockFacts{Known: true}, "ok", "ok", nil, nil},
+		{"Exposed", with(func(l *latchkey.Lock) { l.Status = latchkey.LockExposed; l.State.BatteryMV = 6000 }), latchkey.LockFacts{}, "bad", "exposed: rekey",
+			[]string{"rekey it to a new key", "on the lock's page (Record a rekey or a new cylinder)", "latchkey lock rekey"}, []string{"battery"}},
+		// The battery does not vanish behind the exposure.
+		{"ExposedLowBattery", with(func(l *latchkey.Lock) { l.Status = latchkey.LockExposed; l.State.BatteryMV = 4500 }), latchkey.LockFacts{}, "bad", "exposed: rekey",
+			[]string{"rekey it to a new key", "its battery is also low", "replace the batteries"}, nil},
+		{"Quarantined", with(func(l *latchkey.Lock) { l.Status = latchkey.LockQuarantined }), latchkey.LockFacts{}, "bad", "reset: re-provision", nil, nil},
+		{"Jammed", with(func(l *latchkey.Lock) { l.State.Bolt = "jammed"; l.State.BatteryMV = 4500 }), latchkey.LockFacts{}, "bad", "bolt jammed",
+			[]string{"its battery is also low"}, nil},
+		{"LowBattery", with(func(l *latchkey.Lock) { l.State.BatteryMV = 4700 }), latchkey.LockFacts{Known: true, Pending: 2}, "warn", "battery low",
+			[]string{"replace the batteries"}, []string{"also low"}},
+		{"Unidentified", latchkey.Lock{Status: latchkey.LockUnidentified}, latchkey.LockFacts{}, "warn", "model unknown", nil, nil},
+		// Nothing confirms a change by itself: the reason says to make it, then confirm it.
+		{"Pending", ok, latchkey.LockFacts{Known: true, Pending: 1}, "warn", "changes pending",
+			[]string{"1 code change to make at the lock", "program or remove it at the keypad", "then confirm it on the lock's page", "latchkey code confirm CODE --lock 4"},
+			[]string{"wait"}},
+		{"PendingTwo", ok, latchkey.LockFacts{Known: true, Pending: 2}, "warn", "changes pending",
+			[]string{"2 code changes to make at the lock", "program or remove each at the keypad"}, []string{"wait"}},
+		{"NoWayIn", ok, latchkey.LockFacts{Known: true, NoWayIn: true}, "warn", "no way in", []string{"add a code or record its key"}, nil},
+		// A lock with no keypad takes no code: the reason does not offer one.
+		{"NoWayInNoKeypad", with(func(l *latchkey.Lock) { l.ModelID = "smartkey" }), latchkey.LockFacts{Known: true, NoWayIn: true, NoKeypad: true}, "warn", "no way in",
+			[]string{"record its key", "latchkey lock set 4 --key KEY"}, []string{"add a code"}},
+		{"FactsUnknown", ok, latchkey.LockFacts{Pending: 3, NoWayIn: true}, "ok", "ok", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +134,31 @@ func TestLockNeeds(t *testing.T) {
 			if got.Level != tt.level || got.Label != tt.label || (tt.level != "ok" && got.Why == "") {
 				t.Fatalf("Needs = %+v, want %s %q with a reason", got, tt.level, tt.label)
 			}
+			for _, want := range tt.says {
+				if !strings.Contains(got.Why, want) {
+					t.Errorf("reason %q does not say %q", got.Why, want)
+				}
+			}
+			for _, unwanted := range tt.not {
+				if strings.Contains(got.Why, unwanted) {
+					t.Errorf("reason %q says %q", got.Why, unwanted)
+				}
+			}
 		})
+	}
+}
+
+func TestLockStatusValidate(t *testing.T) {
+	for _, st := range []latchkey.LockStatus{latchkey.LockOK, latchkey.LockExposed, latchkey.LockNeedsLocksmith,
+		latchkey.LockNeedsSupport, latchkey.LockQuarantined, latchkey.LockUnidentified} {
+		if err := st.Validate(); err != nil {
+			t.Errorf("%s: %v", st, err)
+		}
+	}
+	for _, st := range []latchkey.LockStatus{"bogus", "", "OK"} {
+		err := st.Validate()
+		if latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), "needs_locksmith") {
+			t.Errorf("%q: %v, want invalid with the list of statuses", st, err)
+		}
 	}
 }

@@ -200,6 +200,9 @@ func (s *Service) CreateLock(ctx context.Context, l *Lock) error {
 		if _, err := tx.FindDoorByID(ctx, l.DoorID); err != nil {
 			return 0, nil, err
 		}
+		if err := connectionFree(ctx, tx, l); err != nil {
+			return 0, nil, err
+		}
 		err := tx.CreateLock(ctx, l)
 		return l.ID, l, err
 	})
@@ -232,13 +235,16 @@ type LockUpdate struct {
 	InstalledAt  *time.Time
 }
 
-// UpdateLock changes a lock's record.
+// UpdateLock changes a lock's record. A model with no keypad is refused while codes are
+// on the lock (they would count as ways in that are not there), and a connection
+// another lock already uses is refused (its events would go to one of the two).
 func (s *Service) UpdateLock(ctx context.Context, id int64, u LockUpdate) (l *Lock, err error) {
 	err = s.change(ctx, "lock.update", "lock", func(tx Tx) (int64, any, error) {
 		l, err = tx.FindLockByID(ctx, id)
 		if err != nil {
 			return 0, nil, err
 		}
+		oldModel, oldConnection := l.ModelID, l.Connection
 		for _, set := range []struct {
 			src *string
 			dst *string
@@ -262,18 +268,78 @@ func (s *Service) UpdateLock(ctx context.Context, id int64, u LockUpdate) (l *Lo
 		if err := s.checkLock(l); err != nil {
 			return 0, nil, err
 		}
+		if l.ModelID != oldModel && !s.takesCodes(l) {
+			if err := codesKeptOff(ctx, tx, l); err != nil {
+				return 0, nil, err
+			}
+		}
+		if l.Connection != oldConnection {
+			if err := connectionFree(ctx, tx, l); err != nil {
+				return 0, nil, err
+			}
+		}
 		return id, u, tx.UpdateLock(ctx, l)
 	})
 	return l, err
 }
 
-// FindLocks lists locks.
+// codesKeptOff refuses a model with no keypad for a lock that still has codes on it (any
+// not confirmed removed): they would count as ways in on a lock that takes no codes.
+func codesKeptOff(ctx context.Context, tx Tx, l *Lock) error {
+	grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
+	if err != nil {
+		return err
+	}
+	if n := codesOn(grants); n > 0 {
+		return Errorf(EUNSAFE, "Lock %d (%s) has %s on it (not confirmed removed), and the %s has no keypad: they would count as ways in on a lock that takes no codes. First revoke them and confirm each removed (latchkey code ls --lock %d, latchkey code rm CODE, latchkey code confirm CODE --lock %d), then change its model.",
+			l.ID, l.Name, countOf(n, "code"), l.ModelID, l.ID, l.ID)
+	}
+	return nil
+}
+
+// codesOn counts the grants of a lock that are not confirmed removed: the codes on it, or
+// on their way on or off.
+func codesOn(grants []*Grant) int {
+	n := 0
+	for _, g := range grants {
+		if g.Status != GrantRemoved {
+			n++
+		}
+	}
+	return n
+}
+
+// connectionFree refuses a connection another lock already uses: a device's events go to
+// the lock found on its connection, so two locks on one would get each other's.
+func connectionFree(ctx context.Context, tx Tx, l *Lock) error {
+	if l.Connection.Driver == DriverNone {
+		return nil
+	}
+	others, _, err := tx.FindLocks(ctx, LockFilter{Driver: &l.Connection.Driver, Address: &l.Connection.Address}, Page{Limit: 2})
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if o.ID != l.ID {
+			return Errorf(ECONFLICT, "Lock %d (%s) is already connected through %s at address %s, and one connection reaches one lock. Check the address, or disconnect the other lock first (latchkey lock set %d --disconnect).",
+				o.ID, o.Name, o.Connection.Driver, o.Connection.Address, o.ID)
+		}
+	}
+	return nil
+}
+
+// FindLocks lists locks. A status to filter by must be one of the lock statuses.
 func (s *Service) FindLocks(ctx context.Context, f LockFilter, p Page) (locks []*Lock, total int, err error) {
+	if f.Status != nil {
+		if err := f.Status.Validate(); err != nil {
+			return nil, 0, err
+		}
+	}
 	err = s.view(ctx, func(tx Tx) error {
 		if locks, total, err = tx.FindLocks(ctx, f, p); err != nil {
 			return err
 		}
-		return deriveAttention(ctx, tx, locks)
+		return s.deriveAttention(ctx, tx, locks)
 	})
 	return locks, total, err
 }
@@ -284,7 +350,7 @@ func (s *Service) FindLockByID(ctx context.Context, id int64) (l *Lock, err erro
 		if l, err = tx.FindLockByID(ctx, id); err != nil {
 			return err
 		}
-		return deriveAttention(ctx, tx, []*Lock{l})
+		return s.deriveAttention(ctx, tx, []*Lock{l})
 	})
 	return l, err
 }
@@ -308,12 +374,7 @@ func (s *Service) DeleteLock(ctx context.Context, id int64, force bool) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		codes := 0
-		for _, g := range grants {
-			if g.Status != GrantRemoved {
-				codes++
-			}
-		}
+		codes := codesOn(grants)
 		var has, todo []string
 		if codes > 0 {
 			has = append(has, "still has "+countOf(codes, "code")+" on it (not confirmed removed)")
@@ -321,7 +382,7 @@ func (s *Service) DeleteLock(ctx context.Context, id int64, force bool) error {
 		}
 		if l.Connection.Driver != DriverNone {
 			has = append(has, fmt.Sprintf("is connected to %s (address %s)", l.Connection.Driver, l.Connection.Address))
-			todo = append(todo, "take it off its hub")
+			todo = append(todo, fmt.Sprintf("take it off its hub and disconnect its record (latchkey lock set %d --disconnect)", l.ID))
 		}
 		if len(has) > 0 && !force {
 			return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) %s: its record is what says which codes still open the door and how it is reached. First %s; or remove the record anyway with --force (latchkey lock rm %d --force).",
@@ -329,14 +390,42 @@ func (s *Service) DeleteLock(ctx context.Context, id int64, force bool) error {
 		}
 		var detail any = l
 		if len(has) > 0 {
+			// Its grants go with it: the audit entry keeps which codes were on it.
+			list, err := grantEvidenceOf(ctx, tx, grants)
+			if err != nil {
+				return 0, nil, err
+			}
 			detail = struct {
 				*Lock
-				Forced  bool `json:"forced"`
-				CodesOn int  `json:"codes_on"`
-			}{l, true, codes}
+				Forced  bool            `json:"forced"`
+				CodesOn int             `json:"codes_on"`
+				Codes   []grantEvidence `json:"codes"`
+			}{l, true, codes, list}
 		}
 		return id, detail, tx.DeleteLock(ctx, id)
 	})
+}
+
+// grantEvidence is what the audit log keeps of a code on a lock whose record is removed:
+// never its PIN.
+type grantEvidence struct {
+	CodeID int64       `json:"code_id"`
+	Label  string      `json:"label"`
+	Slot   int         `json:"slot"`
+	Status GrantStatus `json:"status"`
+}
+
+// grantEvidenceOf lists grants with their codes' labels, for the audit log.
+func grantEvidenceOf(ctx context.Context, tx Tx, grants []*Grant) ([]grantEvidence, error) {
+	list := make([]grantEvidence, 0, len(grants))
+	for _, g := range grants {
+		c, err := tx.FindCodeByID(ctx, g.CodeID)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, grantEvidence{CodeID: c.ID, Label: c.Label, Slot: g.Slot, Status: g.Status})
+	}
+	return list, nil
 }
 
 // CreatePerson adds a person.
@@ -360,15 +449,58 @@ func (s *Service) FindPeople(ctx context.Context, pg Page) (people []*Person, to
 	return people, total, err
 }
 
-// DeletePerson removes a person.
+// DeletePerson removes a person who never held a code or a key copy. Codes and copies
+// are kept as history, revoked or returned ones too, and each names its person: someone
+// who ever held one stays on record, and the refusal says what to revoke instead.
 func (s *Service) DeletePerson(ctx context.Context, id int64) error {
 	return s.change(ctx, "person.delete", "person", func(tx Tx) (int64, any, error) {
 		p, err := tx.FindPersonByID(ctx, id)
 		if err != nil {
 			return 0, nil, err
 		}
+		_, codes, err := tx.FindCodes(ctx, CodeFilter{PersonID: &id}, Page{Limit: 1})
+		if err != nil {
+			return 0, nil, err
+		}
+		keys, err := all(func(pg Page) ([]*Key, int, error) { return tx.FindKeys(ctx, KeyFilter{}, pg) })
+		if err != nil {
+			return 0, nil, err
+		}
+		copies := 0
+		for _, k := range keys {
+			for _, c := range k.Copies {
+				if c.HolderID == id {
+					copies++
+				}
+			}
+		}
+		if codes > 0 || copies > 0 {
+			return 0, nil, personKept(p, codes, copies)
+		}
 		return id, p, tx.DeletePerson(ctx, id)
 	})
+}
+
+// personKept says why a person with codes or key copies in the records stays, and what
+// to do instead of removing them.
+func personKept(p *Person, codes, copies int) error {
+	var has, held, todo []string
+	if codes > 0 {
+		has = append(has, countOf(codes, "code")+" in the records (kept as history, revoked ones too)")
+		held = append(held, "a code")
+		todo = append(todo, fmt.Sprintf("revoke their codes (latchkey person revoke %d)", p.ID))
+	}
+	if copies > 0 {
+		what := "1 key copy"
+		if copies > 1 {
+			what = fmt.Sprintf("%d key copies", copies)
+		}
+		has = append(has, what)
+		held = append(held, "a key")
+		todo = append(todo, "mark the key copies they hold returned or lost (latchkey key copy set KEY COPY returned)")
+	}
+	return Errorf(ECONFLICT, "%s has %s: a person who ever held %s stays on record. Instead, %s; their record then shows nothing active.",
+		p.Name, strings.Join(has, " and "), strings.Join(held, " or "), strings.Join(todo, " and "))
 }
 
 // RecordService is what the command line and the HTTP API use of the records; Service

@@ -103,10 +103,16 @@ type Receipt struct {
 	Data        []byte    `json:"data,omitempty"` // only when asked for
 }
 
-// AddReceipt keeps a file with a lock's records.
+// AddReceipt keeps a file with a lock's records, under the last element of name (a
+// path's directories are dropped); a name that is no file's ("", ".", "..") is refused.
 func (s *Service) AddReceipt(ctx context.Context, lockID int64, name string, data []byte) (*Receipt, error) {
-	name = filepath.Base(strings.TrimSpace(name))
+	given := strings.TrimSpace(name)
+	name = filepath.Base(given)
 	switch {
+	case given == "":
+		return nil, Errorf(EINVALID, "Name the file: no name was given; give one such as receipt.pdf.")
+	case name == "." || name == ".." || name == string(filepath.Separator):
+		return nil, Errorf(EINVALID, "Name the file: %q is not a file name; give one such as receipt.pdf.", given)
 	case len(data) == 0:
 		return nil, Errorf(EINVALID, "The receipt file is empty.")
 	case len(data) > MaxReceiptBytes:
@@ -213,7 +219,7 @@ func (s *Service) FindLockRecord(ctx context.Context, id int64) (*LockRecord, er
 				return err
 			}
 		}
-		if err := deriveAttention(ctx, tx, []*Lock{r.Lock}); err != nil {
+		if err := s.deriveAttention(ctx, tx, []*Lock{r.Lock}); err != nil {
 			return err
 		}
 		if r.Service, err = tx.FindServiceEntries(ctx, id); err != nil {

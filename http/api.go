@@ -156,8 +156,12 @@ func queryID(r *http.Request, name string) (*int64, error) {
 	return &id, nil
 }
 
-// queryBool reads an optional true/false query value (false when absent).
+// queryBool reads an optional true/false query value (false when absent). Given more
+// than once it is refused: which one counts would be a guess.
 func queryBool(r *http.Request, name string) (bool, error) {
+	if vs := r.URL.Query()[name]; len(vs) > 1 {
+		return false, latchkey.Errorf(latchkey.EINVALID, "?%s= is given %d times; give it once, true or false.", name, len(vs))
+	}
 	switch v := r.URL.Query().Get(name); v {
 	case "", "false":
 		return false, nil

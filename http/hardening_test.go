@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -120,6 +121,19 @@ func TestAPIInputRules(t *testing.T) {
 			if st != 400 || strings.Contains(eb.Error.Message, "10.0 MiB") || !strings.Contains(eb.Error.Message, "larger than 10 MiB") {
 				t.Errorf("an 11 MiB receipt: %d %q", st, eb.Error.Message)
 			}
+			// A receipt is kept under a file's name; no name, ".", ".." is none.
+			for _, query := range []string{"", "?name=", "?name=.", "?name=..", "?name=%20", "?name=/"} {
+				st, eb = owner.raw("POST", "/api/v1/locks/1/receipts"+query, "%PDF-1.4")
+				wantRefused(t, "a receipt named by "+strconv.Quote(query), st, eb, 400, "Name the file")
+			}
+			// A status to list by is one of the statuses; an unknown one is not an empty list.
+			st, eb = owner.raw("GET", "/api/v1/locks?status=bogus", "")
+			wantRefused(t, "?status=bogus", st, eb, 400, "needs_locksmith")
+			var exposed lkhttp.List[latchkey.Lock]
+			owner.must("GET", "/api/v1/locks?status=exposed", nil, &exposed, 200)
+			if exposed.Total != 0 {
+				t.Errorf("?status=exposed: %+v", exposed)
+			}
 		})
 	}
 }
@@ -175,17 +189,19 @@ func TestExposureClearedOnlyByRekey(t *testing.T) {
 				t.Fatalf("the lost key after the rekey: %+v; want still lost, its copy to be returned", k)
 			}
 
-			// Changing the key record alone does not clear an exposure; the rekey record,
-			// naming the key already recorded, does.
+			// Changing an exposed lock's key record is refused: it would let the exposure's
+			// cause drift. The rekey record, naming the new key, clears it.
 			var back latchkey.Lock
 			owner.must("POST", "/api/v1/locks", map[string]any{"door_id": 1, "name": "Back", "model_id": "916"}, &back, 201)
 			var spare latchkey.Key
 			owner.must("POST", "/api/v1/keys", map[string]any{"site_id": 1, "label": "Back key", "bitting": "24353", "copies": []any{map[string]any{"holder_id": 1}}}, &spare, 201)
 			owner.must("PUT", fmt.Sprintf("/api/v1/locks/%d/key", back.ID), map[string]any{"key_id": spare.ID}, nil, 200)
 			owner.must("PUT", fmt.Sprintf("/api/v1/keys/%d/state", spare.ID), map[string]any{"state": "lost"}, nil, 200)
-			owner.must("PUT", fmt.Sprintf("/api/v1/locks/%d/key", back.ID), map[string]any{"key_id": fresh.ID}, &l, 200)
-			if l.Status != latchkey.LockExposed {
-				t.Fatalf("changing the key record cleared the exposure: %s", l.Status)
+			st, eb = owner.raw("PUT", fmt.Sprintf("/api/v1/locks/%d/key", back.ID), fmt.Sprintf(`{"key_id":%d}`, fresh.ID))
+			wantRefused(t, "changing an exposed lock's key record", st, eb, 422, "record the rekey")
+			owner.must("GET", fmt.Sprintf("/api/v1/locks/%d", back.ID), nil, &l, 200)
+			if l.Status != latchkey.LockExposed || l.KeyID != spare.ID {
+				t.Fatalf("a refused key change changed the lock: %+v", l)
 			}
 			owner.must("POST", fmt.Sprintf("/api/v1/locks/%d/rekey", back.ID), map[string]any{"key_id": fresh.ID, "tests": 3, "both_sides": true, "door_open": true}, &l, 200)
 			if l.Status != latchkey.LockOK {
@@ -201,6 +217,11 @@ func TestExposureClearedOnlyByRekey(t *testing.T) {
 			}
 			st, eb = owner.raw("POST", fmt.Sprintf("/api/v1/locks/%d/rekey", back.ID), fmt.Sprintf(`{"key_id":%d,"tests":3,"both_sides":true,"door_open":true}`, fresh.ID))
 			wantRefused(t, "rekeying to the key whose copy is lost", st, eb, 422, "is lost")
+			// Nor does saying the lost copy is held again: a lost copy stays lost.
+			st, eb = owner.raw("PUT", fmt.Sprintf("/api/v1/keys/%d/copies/%d/state", fresh.ID, fresh.Copies[0].ID), `{"state":"held"}`)
+			wantRefused(t, "a lost copy held again", st, eb, 422, "A lost copy stays lost")
+			st, eb = owner.raw("POST", fmt.Sprintf("/api/v1/locks/%d/rekey", back.ID), fmt.Sprintf(`{"key_id":%d,"tests":3,"both_sides":true,"door_open":true}`, fresh.ID))
+			wantRefused(t, "rekeying to the key whose copy is lost, after trying to find it", st, eb, 422, "is lost")
 		})
 	}
 }

@@ -206,6 +206,11 @@ func TestAPI(t *testing.T) {
 			if got := owner.do("DELETE", "/api/v1/locks/1?force=maybe", nil, &body); got != 400 || !strings.Contains(body.Error.Message, "neither true nor false") {
 				t.Fatalf("?force=maybe: %d %+v", got, body)
 			}
+			// Given twice, which one counts would be a guess: refused, and the lock stays.
+			if got := owner.do("DELETE", "/api/v1/locks/1?force=true&force=false", nil, &body); got != 400 || !strings.Contains(body.Error.Message, "give it once") {
+				t.Fatalf("?force=true&force=false: %d %+v", got, body)
+			}
+			owner.must("GET", "/api/v1/locks/1", nil, nil, 200)
 			var rev lkhttp.RevealResponse
 			owner.must("POST", "/api/v1/codes/1/reveal", nil, &rev, 200)
 			if rev.PIN != pin || rev.ID != 1 {

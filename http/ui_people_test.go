@@ -183,7 +183,7 @@ func TestUIPersonPage(t *testing.T) {
 		if p.status != 409 {
 			t.Fatalf("removing Ana, who holds a code: %d", p.status)
 		}
-		mustContain(t, "the refused removal", p.body, "Other records still refer to it", "<h1 class=\"wraps\">Ana")
+		mustContain(t, "the refused removal", p.body, "a person who ever held a code or a key stays on record", "<h1 class=\"wraps\">Ana")
 		if _, err := svc.FindPersonByID(ctx, 1); err != nil {
 			t.Fatal("the refused removal removed Ana")
 		}

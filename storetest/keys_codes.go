@@ -610,7 +610,7 @@ func testDeleteLock(t *testing.T, store latchkey.Store) {
 	must(t, err)
 	err = s.DeleteLock(ctx(), l.ID, false)
 	wantCode(t, err, latchkey.EUNSAFE)
-	for _, want := range []string{"2 codes on it", "connected to zwavejs (address 7)", "--force"} {
+	for _, want := range []string{"2 codes on it", "connected to zwavejs (address 7)", fmt.Sprintf("latchkey lock set %d --disconnect", l.ID), "--force"} {
 		if !strings.Contains(latchkey.ErrorMessage(err), want) {
 			t.Errorf("refusal %q does not say %q", latchkey.ErrorMessage(err), want)
 		}
@@ -627,16 +627,31 @@ func testDeleteLock(t *testing.T, store latchkey.Store) {
 	if wantCode(t, err, latchkey.EUNSAFE); strings.Contains(latchkey.ErrorMessage(err), "on it") || !strings.Contains(latchkey.ErrorMessage(err), "address 8") {
 		t.Errorf("a lock with no codes: %v", err)
 	}
-	// Forced, it goes, and the audit entry says it was forced.
+	// Forced, it goes, and the audit entry says it was forced and which codes were on it
+	// (its grants go with it), never their digits.
+	grants, err := s.FindGrants(ctx(), latchkey.GrantFilter{LockID: &l.ID})
+	must(t, err)
 	must(t, s.DeleteLock(ctx(), l.ID, true))
 	_, err = s.FindLockByID(ctx(), l.ID)
 	wantCode(t, err, latchkey.ENOTFOUND)
 	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
 		last, err := tx.LastAudit(ctx())
-		if err == nil && (last.Action != "lock.delete" || !strings.Contains(last.Detail, `"forced":true`) || !strings.Contains(last.Detail, `"codes_on":2`)) {
+		if err != nil {
+			return err
+		}
+		if last.Action != "lock.delete" || !strings.Contains(last.Detail, `"forced":true`) || !strings.Contains(last.Detail, `"codes_on":2`) {
 			t.Errorf("last audit entry %+v", last)
 		}
-		return err
+		for i, label := range []string{"Ana", "Guest"} {
+			want := fmt.Sprintf(`{"code_id":%d,"label":%q,"slot":%d,"status":"pending"}`, grants[i].CodeID, label, grants[i].Slot)
+			if !strings.Contains(last.Detail, want) {
+				t.Errorf("the forced removal's audit entry lacks %s: %s", want, last.Detail)
+			}
+		}
+		if strings.Contains(last.Detail, "482913") || strings.Contains(last.Detail, "730245") {
+			t.Errorf("the audit entry holds a PIN: %s", last.Detail)
+		}
+		return nil
 	}))
 	// An exposed lock keeps its record, forced or not.
 	k := &latchkey.Key{SiteID: 1, Label: "Back key", Bitting: "35242"}

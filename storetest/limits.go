@@ -135,6 +135,10 @@ func testAttentionEverywhere(t *testing.T, store latchkey.Store) {
 	for id, label := range want {
 		one, err := s.FindLockByID(ctx(), id)
 		must(t, err)
+		// A change waiting is one to make at the lock and then confirm: nothing confirms it by itself.
+		if id == back.ID && (!strings.Contains(one.Attention.Why, "1 code change to make at the lock") || !strings.Contains(one.Attention.Why, "confirm it on the lock's page")) {
+			t.Errorf("a lock with a code to program needs %+v", one.Attention)
+		}
 		rec, err := s.FindLockRecord(ctx(), id)
 		must(t, err)
 		if one.Attention.Label != label || rec.Lock.Attention.Label != label {

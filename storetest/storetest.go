@@ -162,6 +162,14 @@ func Run(t *testing.T, open Opener) {
 		{"LateFailureRerun", testLateFailureRerun},
 		{"Updates", testUpdates},
 		{"RevokePerson", testRevokePerson},
+		{"LostCopyStaysLost", testLostCopyStaysLost},
+		{"ExposedNeedsNewKey", testExposedNeedsNewKey},
+		{"NoKeypadModel", testNoKeypadModel},
+		{"EndedWindow", testEndedWindow},
+		{"PersonKept", testPersonKept},
+		{"OneLockPerConnection", testOneLockPerConnection},
+		{"ReceiptNames", testReceiptNames},
+		{"LockStatusFilter", testLockStatusFilter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

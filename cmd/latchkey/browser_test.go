@@ -127,8 +127,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(`input[name=label]`, "Ana's code"),
 		chromedp.Click(`input[name=lock_id]`),
 		chromedp.Click(`input[name=valid][value=window]`),
-		chromedp.SetValue(`input[name=from]`, "2027-01-04T09:00"),
-		chromedp.SetValue(`input[name=until]`, "2027-01-11T18:00"),
+		chromedp.SetValue(`input[name=from]`, "2037-01-04T09:00"),
+		chromedp.SetValue(`input[name=until]`, "2037-01-11T18:00"),
 		chromedp.Click(`input[name=confirmed]`),
 		chromedp.Submit(`form[action="/codes"]`),
 		chromedp.WaitVisible(`#new-pin`))
@@ -192,7 +192,7 @@ func TestBrowser(t *testing.T) {
 	if len(strings.TrimSpace(pin)) < 4 {
 		t.Fatalf("no code shown after adding it: %q", pin)
 	}
-	for _, want := range []string{"Ana's code", "2027-01-04 09:00", "2027-01-11 18:00"} {
+	for _, want := range []string{"Ana's code", "2037-01-04 09:00", "2037-01-11 18:00"} {
 		if !strings.Contains(personText, want) {
 			t.Errorf("her page does not show %q:\n%s", want, personText)
 		}

@@ -54,7 +54,8 @@ are the codes recorded on that lock (pending, set, or revocation pending), compa
 they are kept, sealed: the answer says whether the code collides, and with which code
 (by number and label) only to someone who may reveal codes. For anyone else a collision
 is recorded in the audit log and counts against a small allowance. Exit status 3 when
-the lock cannot take the code.`,
+the code is refused, with --model as with --lock: the model's rules or the lock cannot
+take it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			onLock := cmd.Flags().Changed("lock")
@@ -88,7 +89,8 @@ the lock cannot take the code.`,
 			}
 			check := m.Catalog.CheckCode(md, code, existing)
 			if err := check.Err(); err != nil {
-				return err
+				// Refused as with --lock: the same exit status whichever way it was checked.
+				return latchkey.Errorf(latchkey.EUNSAFE, "%s", latchkey.ErrorMessage(err))
 			}
 			return m.emit(check, func(w io.Writer) {
 				fmt.Fprintf(w, "Accepted on the %s.\n", md.Name)

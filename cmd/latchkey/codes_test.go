@@ -66,7 +66,7 @@ func TestCodeValidityCLI(t *testing.T) {
 		{"lock", "add", "--door", "1", "Deadbolt", "--model", "916"}, {"person", "add", "Ana", "--role", "owner"},
 		{"code", "add", "--person", "1", "--lock", "1", "Ana", "--confirmed"},
 		// Times without a zone are the site's: 15:00 in Chicago is 21:00 UTC in December.
-		{"code", "add", "--person", "1", "--lock", "1", "Guest", "--window", "2026-12-04T15:00,2026-12-06T17:00:00Z", "--uses", "4"},
+		{"code", "add", "--person", "1", "--lock", "1", "Guest", "--window", "2036-12-04T15:00,2036-12-06T17:00:00Z", "--uses", "4"},
 		{"code", "add", "--person", "1", "--lock", "1", "Cleaner", "--weekly", "mon-fri 09:00-17:00, sat 10:00-14:00"},
 		{"code", "add", "--person", "1", "--lock", "1", "Plumber", "--one-time"}} {
 		if r := cli(s...); r.status != 0 {
@@ -75,14 +75,14 @@ func TestCodeValidityCLI(t *testing.T) {
 	}
 	ls := cli("code", "ls").stdout
 	for _, want := range []string{"VALID", "always",
-		"from 2026-12-04 15:00 until 2026-12-06 11:00 (America/Chicago), up to 4 uses",
+		"from 2036-12-04 15:00 until 2036-12-06 11:00 (America/Chicago), up to 4 uses",
 		"Mon–Fri 09:00–17:00; Sat 10:00–14:00", "always, one use only"} {
 		if !strings.Contains(ls, want) {
 			t.Errorf("code ls lacks %q:\n%s", want, ls)
 		}
 	}
 	show := cli("code", "show", "2")
-	for _, want := range []string{"Code 2: Guest, held by Ana (person 1)", "Valid:   from 2026-12-04 15:00 until 2026-12-06 11:00 (America/Chicago), up to 4 uses",
+	for _, want := range []string{"Code 2: Guest, held by Ana (person 1)", "Valid:   from 2036-12-04 15:00 until 2036-12-06 11:00 (America/Chicago), up to 4 uses",
 		"Deadbolt (lock 1)", "pending"} {
 		if show.status != 0 || !strings.Contains(show.stdout, want) {
 			t.Errorf("code show 2 lacks %q: %d\n%s%s", want, show.status, show.stdout, show.stderr)
@@ -113,10 +113,11 @@ func TestCodeValidityCLI(t *testing.T) {
 		status int
 		want   string
 	}{
-		{[]string{"--window", "2026-12-06T11:00,2026-12-04T15:00"}, 1, "swap or fix the dates"},
-		{[]string{"--window", "2026-12-04T15:00"}, 1, "START,END"},
+		{[]string{"--window", "2036-12-06T11:00,2036-12-04T15:00"}, 1, "swap or fix the dates"},
+		{[]string{"--window", "2036-12-04T15:00"}, 1, "START,END"},
+		{[]string{"--window", "2020-01-04T15:00,2020-01-06T11:00"}, 1, "The window ended on 2020-01-06 11:00 (America/Chicago); give dates in the future"},
 		{[]string{"--weekly", "weekdays 9-5"}, 1, "not a day"},
-		{[]string{"--window", "2026-12-04T15:00,2026-12-06T11:00", "--weekly", "mon 09:00-10:00"}, 2, "window"},
+		{[]string{"--window", "2036-12-04T15:00,2036-12-06T11:00", "--weekly", "mon 09:00-10:00"}, 2, "window"},
 		{[]string{"--one-time", "--uses", "3"}, 1, "one-time code cannot have a use limit"},
 		{[]string{"--uses", "-1"}, 1, "Use limit"},
 	} {

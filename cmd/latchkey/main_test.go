@@ -124,11 +124,18 @@ func TestModelsLs(t *testing.T) {
 }
 
 // Done when: `latchkey code check --model 910 2468 --existing 1357` is refused with a
-// reason that names the same-button rule; the same check on a 914 passes (§3.2).
+// reason that names the same-button rule; the same check on a 914 passes (§3.2). A
+// refused code exits 3, as it does with --lock; an unknown model is a failure (1).
 func TestCodeCheck(t *testing.T) {
 	r := runCLI(t, "", "code", "check", "--model", "910", "2468", "--existing", "1357")
-	if r.status != 1 || !strings.Contains(r.stderr, "five-button keypad") || !strings.Contains(r.stderr, "same buttons") {
-		t.Errorf("910: status %d, stderr %q; want 1 naming the same-button rule", r.status, r.stderr)
+	if r.status != 3 || !strings.Contains(r.stderr, "five-button keypad") || !strings.Contains(r.stderr, "same buttons") {
+		t.Errorf("910: status %d, stderr %q; want 3 naming the same-button rule", r.status, r.stderr)
+	}
+	if r := runCLI(t, "", "code", "check", "--model", "916", "12"); r.status != 3 {
+		t.Errorf("a code too short for the 916: status %d, want 3 (%s)", r.status, r.stderr)
+	}
+	if r := runCLI(t, "", "code", "check", "--model", "nosuch", "482913"); r.status != 1 {
+		t.Errorf("an unknown model: status %d, want 1 (%s)", r.status, r.stderr)
 	}
 	if strings.Contains(r.stderr+r.stdout, "2468") || strings.Contains(r.stderr+r.stdout, "1357") {
 		t.Error("the output repeats a code")
@@ -142,7 +149,7 @@ func TestCodeCheck(t *testing.T) {
 		Error struct{ Code, Message string }
 	}
 	decode(t, r, &body)
-	if r.status != 1 || body.Error.Code != "invalid" || !strings.Contains(body.Error.Message, "five-button") {
+	if r.status != 3 || body.Error.Code != "unsafe" || !strings.Contains(body.Error.Message, "five-button") {
 		t.Errorf("--json refusal: status %d body %+v", r.status, body)
 	}
 	// A code typed on standard input stays out of the command line.

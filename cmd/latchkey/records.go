@@ -465,14 +465,18 @@ procedure runs on it until it is identified.`,
 	}
 	var u struct{ model, serial, notes, name, purchased, installed string }
 	var keyID int64
+	var disconnect bool
 	set := &cobra.Command{
-		Use: "set ID", Short: "Change a lock's model, key, serial number, dates, notes or name", Args: cobra.ExactArgs(1),
+		Use: "set ID", Short: "Change a lock's model, key, serial number, dates, notes or name, or disconnect it", Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			id, err := idArg("lock", args[0])
 			if err != nil {
 				return err
 			}
 			var upd latchkey.LockUpdate
+			if disconnect {
+				upd.Connection = &latchkey.Connection{} // no driver, no address: not reached any more
+			}
 			for name, dst := range map[string]**string{"model": &upd.ModelID, "serial": &upd.SerialNumber, "notes": &upd.Notes, "name": &upd.Name} {
 				if cmd.Flags().Changed(name) {
 					v, _ := cmd.Flags().GetString(name)
@@ -512,14 +516,16 @@ procedure runs on it until it is identified.`,
 	set.Flags().Int64Var(&keyID, "key", 0, "the recorded key its cylinder is keyed to (0: none known)")
 	set.Flags().StringVar(&u.purchased, "purchased", "", "purchase date, YYYY-MM-DD")
 	set.Flags().StringVar(&u.installed, "installed", "", "install date, YYYY-MM-DD")
+	set.Flags().BoolVar(&disconnect, "disconnect", false, "clear its connection to a device (once it is off its hub)")
 	var force bool
 	rm := &cobra.Command{
 		Use: "rm ID [--force]", Short: "Remove a lock's record (one with codes on it or a connection only with --force)", Args: cobra.ExactArgs(1),
 		Long: `Remove a lock's record. A lock that still has codes on it (not confirmed removed) or a
 connection to a device is refused as unsafe (exit 3), saying what it has: its record is
-what says which codes still open the door. Revoke its codes and take it off its hub
-first, or remove the record anyway with --force. An exposed lock (a lost key opens it)
-keeps its record until its rekey is recorded, even with --force.`,
+what says which codes still open the door. Revoke its codes, take it off its hub and
+clear its connection (latchkey lock set ID --disconnect) first, or remove the record
+anyway with --force. An exposed lock (a lost key opens it) keeps its record until its
+rekey is recorded, even with --force.`,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			id, err := idArg("lock", args[0])
 			if err != nil {

@@ -141,6 +141,40 @@ func TestUnsafeExitStatus(t *testing.T) {
 	}
 }
 
+// A lock's connection is cleared with lock set --disconnect, which is what the refusal to
+// remove a connected lock points at; one connection reaches one lock; an unknown status
+// to list by is refused.
+func TestLockDisconnectCLI(t *testing.T) {
+	flags := storeFlags(t, "sqlite")
+	cli := func(args ...string) result { return runCLI(t, "", append(args, flags...)...) }
+	for _, s := range [][]string{{"site", "add", "Home"}, {"door", "add", "--site", "1", "Front"},
+		{"lock", "add", "--door", "1", "Deadbolt", "--model", "916", "--driver", "sim", "--address", "front"}} {
+		if r := cli(s...); r.status != 0 {
+			t.Fatalf("%v: %s", s, r.stderr)
+		}
+	}
+	if r := cli("lock", "add", "--door", "1", "Knob", "--model", "916", "--driver", "sim", "--address", "front"); r.status != 1 || !strings.Contains(r.stderr, "Lock 1 (Deadbolt) is already connected") {
+		t.Errorf("a second lock on one connection: %d %q", r.status, r.stderr)
+	}
+	if r := cli("lock", "ls", "--status", "bogus"); r.status != 1 || !strings.Contains(r.stderr, "Unknown lock status") {
+		t.Errorf("lock ls --status bogus: %d %q", r.status, r.stderr)
+	}
+	r := cli("lock", "rm", "1")
+	if r.status != 3 || !strings.Contains(r.stderr, "latchkey lock set 1 --disconnect") {
+		t.Fatalf("removing a connected lock: %d %q; want 3, pointing at --disconnect", r.status, r.stderr)
+	}
+	var l struct {
+		Connection struct{ Driver, Address string }
+	}
+	decode(t, cli("lock", "set", "1", "--disconnect", "--json"), &l)
+	if l.Connection.Driver != "" || l.Connection.Address != "" {
+		t.Fatalf("after --disconnect: %+v", l)
+	}
+	if r := cli("lock", "rm", "1"); r.status != 0 {
+		t.Fatalf("removing the disconnected lock: %d %q", r.status, r.stderr)
+	}
+}
+
 // Done when: changing one byte of one audit entry makes 'latchkey audit verify' fail and
 // name that entry.
 func TestAuditVerifyNamesTamperedEntry(t *testing.T) {
