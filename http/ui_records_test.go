@@ -151,22 +151,22 @@ func TestUICodeSchedules(t *testing.T) {
 	owner := setup(t, ui.URL()) // the site is in America/Chicago
 	ctx := ownerCtx()
 	status, body := owner.submit("/codes", url.Values{"person_id": {"1"}, "label": {"Dog walker"}, "lock_id": {"1"}, "valid": {"window"},
-		"from": {"2027-01-04T09:00"}, "until": {"2027-01-08T17:30"}, "uses": {"10"}})
+		"from": {"2037-01-04T09:00"}, "until": {"2037-01-08T17:30"}, "uses": {"10"}})
 	if status != 200 || !strings.Contains(body, `id="new-pin"`) || !strings.Contains(body, `href="/locks/1#codes">Back to Deadbolt</a>`) {
 		t.Fatalf("adding a code with a window: %d\n%s", status, body)
 	}
 	codes, _, _ := svc.FindCodes(ctx, latchkey.CodeFilter{}, latchkey.Page{})
 	c := codes[len(codes)-1]
 	chicago, _ := time.LoadLocation("America/Chicago")
-	if c.Schedule.Kind != latchkey.ScheduleWindow || !c.Schedule.Start.Equal(time.Date(2027, 1, 4, 9, 0, 0, 0, chicago)) || c.UseLimit != 10 {
+	if c.Schedule.Kind != latchkey.ScheduleWindow || !c.Schedule.Start.Equal(time.Date(2037, 1, 4, 9, 0, 0, 0, chicago)) || c.UseLimit != 10 {
 		t.Fatalf("the code's schedule: %+v, %d uses", c.Schedule, c.UseLimit)
 	}
-	for _, want := range []string{"2027-01-04 09:00", "2027-01-08 17:30", "America/Chicago", "up to 10 uses"} {
+	for _, want := range []string{"2037-01-04 09:00", "2037-01-08 17:30", "America/Chicago", "up to 10 uses"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the codes page does not show %q", want)
 		}
 	}
-	if _, body = owner.page("/locks/1"); !strings.Contains(body, "2027-01-08 17:30") {
+	if _, body = owner.page("/locks/1"); !strings.Contains(body, "2037-01-08 17:30") {
 		t.Errorf("the lock page does not show the window's end:\n%s", body)
 	}
 
@@ -178,7 +178,7 @@ func TestUICodeSchedules(t *testing.T) {
 
 	before, _, _ := svc.FindCodes(ctx, latchkey.CodeFilter{}, latchkey.Page{})
 	for _, form := range []url.Values{
-		{"person_id": {"1"}, "label": {"Backwards"}, "lock_id": {"1"}, "valid": {"window"}, "from": {"2027-01-08T09:00"}, "until": {"2027-01-04T09:00"}},
+		{"person_id": {"1"}, "label": {"Backwards"}, "lock_id": {"1"}, "valid": {"window"}, "from": {"2037-01-08T09:00"}, "until": {"2037-01-04T09:00"}},
 		{"person_id": {"1"}, "label": {"No days"}, "lock_id": {"1"}, "valid": {"weekly"}, "hours_from": {"08:00"}, "hours_until": {"12:00"}},
 		{"person_id": {"1"}, "label": {"Too many"}, "lock_id": {"1"}, "uses": {"-1"}},
 	} {
