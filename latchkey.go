@@ -47,6 +47,16 @@ func validateName(what, s string) error {
 // overwrite itself on a terminal), line and paragraph separators, and invisible format
 // characters (the bidirectional overrides that make "txt.exe" look like "exe.txt",
 // zero-width spaces that make "a\u200bna" look like "ana"). Empty text passes.
+// blankLooking reports letters and symbols that render as nothing (Hangul fillers, the
+// blank braille pattern): a name made of them looks empty, or like another name.
+func blankLooking(r rune) bool {
+	switch r {
+	case '\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800':
+		return true
+	}
+	return false
+}
+
 func validateText(what, s string, max int, multiline bool) error {
 	switch {
 	case !utf8.ValidString(s):
@@ -61,7 +71,7 @@ func validateText(what, s string, max int, multiline bool) error {
 			return Errorf(EINVALID, "%s contains a control character or a line break where none belongs; use plain text.", what)
 		case unicode.Is(unicode.Bidi_Control, r):
 			return Errorf(EINVALID, "%s contains a character that reorders text (a bidirectional control); use plain text.", what)
-		case unicode.Is(unicode.Cf, r):
+		case unicode.Is(unicode.Cf, r), blankLooking(r):
 			return Errorf(EINVALID, "%s contains an invisible character (such as a zero-width space); use plain text.", what)
 		}
 	}

@@ -43,8 +43,10 @@ func TestSiteAndPersonValidate(t *testing.T) {
 	if err := (&latchkey.Site{Name: "Maple St", TimeZone: "America/Chicago"}).Validate(); err != nil {
 		t.Errorf("site: %v", err)
 	}
-	if err := (&latchkey.Site{Name: "Maple St", TimeZone: "Mars/Olympus"}).Validate(); latchkey.ErrorCode(err) != latchkey.EINVALID {
-		t.Errorf("site with unknown zone: %v, want invalid", err)
+	for _, zone := range []string{"Mars/Olympus", "Local", "Factory", "posixrules"} {
+		if err := (&latchkey.Site{Name: "Maple St", TimeZone: zone}).Validate(); latchkey.ErrorCode(err) != latchkey.EINVALID {
+			t.Errorf("site in zone %q: %v, want invalid", zone, err)
+		}
 	}
 	if err := (&latchkey.Person{Name: "Ana", Role: latchkey.RoleTenant}).Validate(); err != nil {
 		t.Errorf("person: %v", err)
@@ -75,6 +77,11 @@ func TestTextRules(t *testing.T) {
 		"ErrCarriageReturn":     {"line one\rOVERWRITE", true, false},
 		"ErrC1Control":          {"Front\u0085door", false, false},
 		"ErrParagraphSeparator": {"a\u2029b", true, false},
+		"ErrHangulFiller":       {"Ana\u3164Ruiz", false, false},
+		"ErrBrailleBlank":       {"\u2800", false, false},
+		"ErrChoseongFiller":     {"\u115f", false, false},
+		"OK/Hangul":             {"김민준", false, true},
+		"OK/CombiningAccent":    {"Ana Ruiz\u0301", false, true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			l := latchkey.Lock{DoorID: 1, Name: "Deadbolt"}

@@ -22,7 +22,9 @@ func (s *Site) Validate() error {
 	if s.TimeZone == "" {
 		return Errorf(EINVALID, "Site time zone is required (an IANA name such as America/Chicago).")
 	}
-	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" {
+	// "Local" is the server's zone, not the site's; "Factory" and "posixrules" are tzdata's
+	// own entries, not places.
+	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" || s.TimeZone == "Factory" || s.TimeZone == "posixrules" {
 		return Errorf(EINVALID, "Site time zone %q is not a known IANA time zone; use a name such as America/Chicago.", s.TimeZone)
 	}
 	return nil

@@ -145,6 +145,9 @@ func pathID(r *http.Request, name string) (int64, error) {
 
 // queryID reads an optional numeric query value (nil when absent).
 func queryID(r *http.Request, name string) (*int64, error) {
+	if vs := r.URL.Query()[name]; len(vs) > 1 {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "?%s= is given %d times; give one id.", name, len(vs))
+	}
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return nil, nil

@@ -211,6 +211,9 @@ func TestAPI(t *testing.T) {
 				t.Fatalf("?force=true&force=false: %d %+v", got, body)
 			}
 			owner.must("GET", "/api/v1/locks/1", nil, nil, 200)
+			if got := owner.do("GET", "/api/v1/locks?door=1&door=2", nil, &body); got != 400 || !strings.Contains(body.Error.Message, "give one id") {
+				t.Fatalf("?door=1&door=2: %d %+v", got, body)
+			}
 			var rev lkhttp.RevealResponse
 			owner.must("POST", "/api/v1/codes/1/reveal", nil, &rev, 200)
 			if rev.PIN != pin || rev.ID != 1 {
