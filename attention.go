@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Attention is what a lock needs, if anything: the most urgent thing first. It is the one
@@ -27,10 +28,12 @@ const (
 // and whether its model takes codes at all. Callers that do not know them pass the zero
 // value and learn what the record alone says.
 type LockFacts struct {
-	Known    bool // Pending, NoWayIn and NoKeypad were looked up
-	Pending  int  // code changes to make at the lock, each then confirmed
-	NoWayIn  bool
-	NoKeypad bool // its model takes no codes: a key is its only way in
+	Known   bool // Pending, NoWayIn and NoKeypad were looked up
+	Pending int  // code changes to make at the lock now, each then confirmed
+	// Connected says the lock is reached through a hub: the sync engine makes its changes.
+	Connected bool
+	NoWayIn   bool
+	NoKeypad  bool // its model takes no codes: a key is its only way in
 }
 
 // Needs says what the lock needs, from its status, its device state and facts. When the
@@ -63,6 +66,12 @@ func (l *Lock) needs(f LockFacts) Attention {
 		return Attention{AttentionWarn, "battery low", "Battery low: replace the batteries (4×AA alkaline) before any programming."}
 	case l.Status == LockUnidentified:
 		return Attention{AttentionWarn, "model unknown", "Identify its model (latchkey models identify): code rules and procedures differ by model."}
+	case f.Known && f.Pending > 0 && f.Connected:
+		what := "1 code change is"
+		if f.Pending > 1 {
+			what = fmt.Sprintf("%d code changes are", f.Pending)
+		}
+		return Attention{AttentionWarn, "changes pending", fmt.Sprintf("%s on the way to the lock: the sync engine writes each through its hub and reads it back (latchkey code show CODE says where each stands, and why one waits).", what)}
 	case f.Known && f.Pending > 0:
 		// Nothing confirms a change by itself: someone makes it at the keypad, then says so.
 		what := "1 code change to make at the lock: program or remove it at the keypad"
@@ -126,12 +135,30 @@ func (s *Service) deriveAttention(ctx context.Context, tx Tx, locks []*Lock) err
 		}
 		return tx.FindKeyByID(ctx, id)
 	}
+	zones := map[int64]*time.Location{} // by door
+	now := s.now()
 	for _, l := range locks {
-		facts := LockFacts{Known: true, NoKeypad: !s.takesCodes(l)}
+		facts := LockFacts{Known: true, NoKeypad: !s.takesCodes(l), Connected: l.Connection.Driver != ""}
 		for _, g := range byLock[l.ID] {
 			switch g.Status {
-			case GrantPending, GrantRemoving, GrantFailed:
+			case GrantRemoving, GrantFailed:
 				facts.Pending++
+			case GrantPending:
+				// A code whose time has not come is not a change to make yet.
+				c, err := code(g.CodeID)
+				if err != nil {
+					return err
+				}
+				loc, ok := zones[l.DoorID]
+				if !ok {
+					if loc, err = lockZone(ctx, tx, l); err != nil {
+						return err
+					}
+					zones[l.DoorID] = loc
+				}
+				if wantedOn(c, now, loc) {
+					facts.Pending++
+				}
 			}
 		}
 		ways, err := waysInFrom(l, byLock[l.ID], code, key)

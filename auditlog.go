@@ -137,6 +137,7 @@ func (e *AuditEntry) Sentence() string {
 		CopyID int64  `json:"copy_id"`
 		Status string `json:"status"`
 		State  string `json:"state"`
+		Reason string `json:"reason"`
 	}
 	_ = json.Unmarshal([]byte(e.Detail), &d)
 	if name := firstNonEmpty(d.Name, d.Label); name != "" {
@@ -147,6 +148,19 @@ func (e *AuditEntry) Sentence() string {
 	case e.Action == "code.confirm" && d.LockID != 0:
 		what := map[string]string{string(GrantSet): "is on it", string(GrantRemoved): "is gone from it"}[d.Status]
 		return fmt.Sprintf("%s recorded that lock %d confirmed %s %s", e.Actor, d.LockID, record, firstNonEmpty(what, "changed"))
+	case e.Action == "code.push" && d.LockID != 0:
+		return fmt.Sprintf("%s opened %s to write it into lock %d", e.Actor, record, d.LockID)
+	case e.Action == "code.sync" && d.LockID != 0:
+		what := map[string]string{string(GrantSet): "found %s on lock %d", string(GrantRemoved): "found %s gone from lock %d",
+			string(GrantPending): "took %s off lock %d until its hours", string(GrantFailed): "could not put %s on lock %d"}[d.Status]
+		if what == "" {
+			what = "could not yet take %s off lock %d"
+		}
+		sentence := e.Actor + " " + fmt.Sprintf(what, record, d.LockID)
+		if d.Reason != "" {
+			sentence += ": " + d.Reason
+		}
+		return sentence
 	case e.Action == "key.copy.state" && d.CopyID != 0 && d.State != "":
 		return fmt.Sprintf("%s recorded copy %d of %s as %s", e.Actor, d.CopyID, record, strings.ReplaceAll(d.State, "_", " "))
 	}

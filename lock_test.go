@@ -129,6 +129,9 @@ func TestLockNeeds(t *testing.T) {
 			[]string{"wait"}},
 		{"PendingTwo", ok, latchkey.LockFacts{Known: true, Pending: 2}, "warn", "changes pending",
 			[]string{"2 code changes to make at the lock", "program or remove each at the keypad"}, []string{"wait"}},
+		// A connected lock's changes are the sync engine's to make: no one is sent to the keypad.
+		{"PendingConnected", ok, latchkey.LockFacts{Known: true, Pending: 2, Connected: true}, "warn", "changes pending",
+			[]string{"2 code changes are on the way to the lock", "sync engine", "latchkey code show"}, []string{"keypad", "confirm"}},
 		{"NoWayIn", ok, latchkey.LockFacts{Known: true, NoWayIn: true}, "warn", "no way in", []string{"add a code or record its key"}, nil},
 		// A lock with no keypad takes no code: the reason does not offer one.
 		{"NoWayInNoKeypad", with(func(l *latchkey.Lock) { l.ModelID = "smartkey" }), latchkey.LockFacts{Known: true, NoWayIn: true, NoKeypad: true}, "warn", "no way in",

@@ -41,6 +41,7 @@ type Service struct {
 	live        broker      // live subscribers to recorded events
 	collisions  actorCounts // chosen PINs refused beside other codes, per actor
 	generations actorCounts // bittings generated clear of a site's keys, per actor who may not reveal them
+	syncSignal  syncSignal  // wakes the sync engine when records change
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps
@@ -62,13 +63,17 @@ func (s *Service) change(ctx context.Context, action, entity string, fn func(Tx)
 	if err := require(ctx, PermWrite); err != nil {
 		return err
 	}
-	return s.Store.Update(ctx, func(tx Tx) error {
+	err := s.Store.Update(ctx, func(tx Tx) error {
 		id, detail, err := fn(tx)
 		if err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, action, entity, id, detail)
 	})
+	if err == nil && action != "code.push" && action != "code.sync" {
+		s.kickSync() // the engine's own records need no second look
+	}
+	return err
 }
 
 // CreateSite adds a site.

@@ -108,7 +108,7 @@ var doneMessages = map[string]string{
 	"rekeyed":        "Rekey recorded: the lock takes the new key now. If no other lock takes the old key, it is retired and its copies are listed to be returned.",
 	"person-saved":   "Saved.",
 	"person-removed": "Person removed.",
-	"code-revoked":   "Code revoked. Remove it at each lock’s keypad, then confirm it is gone on the lock’s page: until then it is listed as still to remove.",
+	"code-revoked":   "Code revoked. Locks on a hub have it removed by the sync engine; at any other, remove it at the keypad, then confirm it is gone on the lock’s page. Until then it is listed as still to remove.",
 	"key-added":      "Key added.",
 	"copy-added":     "Copy added.",
 	"copy-state":     "Copy updated.",

@@ -112,6 +112,12 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 		// The lock does not know a window: programmed early, the code works early.
 		if sc := c.Schedule; g.Status == latchkey.GrantPending && sc.Kind == latchkey.ScheduleWindow && sc.Start != nil && time.Now().Before(*sc.Start) {
 			line.Status = "to program at the lock when its window opens"
+			if l.Connection.Driver != "" {
+				line.Status = "goes on through the hub an hour before its window opens"
+			}
+		}
+		if g.Reason != "" {
+			line.Status += " (" + g.Reason + ")"
 		}
 		page.Codes = append(page.Codes, line)
 	}

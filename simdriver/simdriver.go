@@ -203,3 +203,15 @@ func (d *Driver) Unlock(ctx context.Context, address string) error {
 	_, err := d.send(ctx, address, sim.Command{Op: sim.OpUnlock})
 	return err
 }
+
+var _ latchkey.CodeReader = (*Driver)(nil)
+
+// ReadCode reads a slot back: whether it holds a code, and the code where the lock's
+// radio tells it (Matter PINs are write-only).
+func (d *Driver) ReadCode(ctx context.Context, address string, slot int) (pin string, present bool, err error) {
+	r, err := d.send(ctx, address, sim.Command{Op: sim.OpGetCode, Slot: slot})
+	if err != nil {
+		return "", false, err
+	}
+	return r.Code, r.Status == "enabled", nil
+}

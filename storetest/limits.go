@@ -113,6 +113,11 @@ func testAttentionEverywhere(t *testing.T, store latchkey.Store) {
 	must(t, err)
 	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Bo"}, LockIDs: []int64{side.ID}, Confirmed: true})
 	must(t, err)
+	// A code whose window opens in a week is no change to make yet.
+	later, laterEnd := time.Now().Add(7*24*time.Hour), time.Now().Add(8*24*time.Hour)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Next week",
+		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &later, End: &laterEnd}}, LockIDs: []int64{side.ID}})
+	must(t, err)
 	want := map[int64]string{front.ID: "no way in", back.ID: "changes pending", side.ID: "ok"}
 
 	listed, _, err := s.FindLocks(ctx(), latchkey.LockFilter{}, latchkey.Page{})

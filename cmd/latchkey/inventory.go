@@ -244,7 +244,7 @@ the time at the lock's site), or on weekly hours (--weekly "mon-fri 08:00-17:00,
 				return m.emit(view, func(w io.Writer) {
 					fmt.Fprintf(w, "Added code %d (%s): %s\n", c.ID, c.Label, pin)
 					if !req.Confirmed {
-						fmt.Fprintf(w, "Program it at each lock, test it, then: latchkey code confirm %d --lock ID\n", c.ID)
+						fmt.Fprintf(w, "Locks on a hub get it from the sync engine (latchkey code show %d follows it); at any other, program it at the keypad, test it, then: latchkey code confirm %d --lock ID\n", c.ID, c.ID)
 					}
 				})
 			})
@@ -370,7 +370,7 @@ the time at the lock's site), or on weekly hours (--weekly "mon-fri 08:00-17:00,
 					return err
 				}
 				return m.emit(c, func(w io.Writer) {
-					fmt.Fprintf(w, "Code %d (%s) revoked: revocation pending on each lock until it is removed there and confirmed (latchkey code confirm %d --lock ID).\n", c.ID, c.Label, c.ID)
+					fmt.Fprintf(w, "Code %d (%s) revoked. Locks on a hub have it removed by the sync engine and read back; at any other, remove it at the keypad, then: latchkey code confirm %d --lock ID. Until then it is listed as still to remove.\n", c.ID, c.Label, c.ID)
 				})
 			})
 		}),

@@ -1,0 +1,236 @@
+// Package codesync is the sync engine: it makes connected locks hold the codes the
+// records say they hold. It asks the domain what to change (Service.SyncTasks), writes
+// through each lock's driver with a deadline, reads the slot back, and records what the
+// lock was seen to hold (Service.RecordSync). Locks are worked in parallel, each one's
+// changes in order, so that one dead lock never holds up the others: a lock that does
+// not answer is left alone for a while (backing off to five minutes) while the others
+// go on.
+package codesync
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Defaults of an Engine's settings.
+const (
+	DefaultTimeout  = 20 * time.Second
+	DefaultInterval = 30 * time.Second
+	maxBackoff      = 5 * time.Minute
+	firstBackoff    = 2 * time.Second
+	maxParallel     = 32 // locks worked at once
+)
+
+// Engine runs the sync. Set Service and Drivers, then call Run.
+type Engine struct {
+	Service *latchkey.Service
+	Drivers map[latchkey.Driver]latchkey.DeviceDriver
+	// Timeout bounds each command to a lock (DefaultTimeout when zero).
+	Timeout time.Duration
+	// Interval is how often the engine looks again when nothing changed, for codes whose
+	// time comes (DefaultInterval when zero).
+	Interval time.Duration
+	Logger   *slog.Logger
+
+	mu      sync.Mutex
+	backoff map[int64]lockBackoff // by lock: locks that did not answer
+}
+
+type lockBackoff struct {
+	until time.Time
+	wait  time.Duration
+}
+
+// Run works until ctx ends: a pass whenever the records change, and at least every
+// Interval.
+func (e *Engine) Run(ctx context.Context) {
+	ctx = latchkey.NewContextWithActor(ctx, "sync engine")
+	interval := e.Interval
+	if interval == 0 {
+		interval = DefaultInterval
+	}
+	for {
+		next := e.Pass(ctx)
+		wait := interval
+		if next > 0 && next < wait {
+			wait = next
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-e.Service.SyncNeeded():
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// Pass makes one round of changes and returns how soon a lock that backed off may be
+// tried again (0 when none waits).
+func (e *Engine) Pass(ctx context.Context) time.Duration {
+	tasks, err := e.Service.SyncTasks(ctx)
+	if err != nil {
+		e.log().Error("sync: reading what to change", "error", err.Error())
+		return 0
+	}
+	byLock := map[int64][]latchkey.SyncTask{}
+	var order []int64
+	for _, t := range tasks {
+		if _, ok := byLock[t.LockID]; !ok {
+			order = append(order, t.LockID)
+		}
+		byLock[t.LockID] = append(byLock[t.LockID], t)
+	}
+	now := time.Now()
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxParallel)
+	var soonest time.Duration
+	for _, id := range order {
+		if wait := e.waiting(id, now); wait > 0 {
+			if soonest == 0 || wait < soonest {
+				soonest = wait
+			}
+			continue
+		}
+		wg.Add(1)
+		slots <- struct{}{}
+		go func(lockTasks []latchkey.SyncTask) {
+			defer func() { <-slots; wg.Done() }()
+			e.work(ctx, lockTasks)
+		}(byLock[id])
+	}
+	wg.Wait()
+	return soonest
+}
+
+// work makes one lock's changes in order; it stops at the first the lock does not
+// answer, and backs the lock off.
+func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) {
+	for _, t := range tasks {
+		if ctx.Err() != nil {
+			return
+		}
+		outcome, unreachable := e.do(ctx, t)
+		// A failure already recorded, for the same reason, is not recorded again: a lock
+		// that stays dead must not fill the audit log.
+		repeated := !outcome.Done && outcome.Reason == t.Reason && (t.Action == latchkey.SyncClear || t.Status == latchkey.GrantFailed)
+		if !repeated {
+			if _, err := e.Service.RecordSync(ctx, outcome); err != nil && ctx.Err() == nil {
+				e.log().Error("sync: recording", "lock", t.LockID, "code", t.CodeID, "error", err.Error())
+			}
+		}
+		if unreachable {
+			e.backOff(t.LockID)
+			return
+		}
+	}
+	e.answered(tasks[0].LockID)
+}
+
+// do makes one change and reads the slot back; unreachable says the lock did not answer
+// (as opposed to refusing), so that the engine leaves it alone for a while.
+func (e *Engine) do(ctx context.Context, t latchkey.SyncTask) (o latchkey.SyncOutcome, unreachable bool) {
+	o.Task = t
+	d, ok := e.Drivers[t.Connection.Driver]
+	if !ok {
+		o.Reason = fmt.Sprintf("no %s driver runs here", t.Connection.Driver)
+		return o, true
+	}
+	timeout := e.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	var pin string
+	switch t.Action {
+	case latchkey.SyncPut:
+		var err error
+		if pin, err = e.Service.PINForSync(ctx, t.CodeID, t.LockID); err != nil {
+			o.Reason = latchkey.ErrorMessage(err)
+			return o, false
+		}
+		err = within(ctx, timeout, func(ctx context.Context) error { return d.SetCode(ctx, t.Connection.Address, t.Slot, pin) })
+		if err != nil {
+			o.Reason = "failed to set: " + latchkey.ErrorMessage(err)
+			return o, latchkey.ErrorCode(err) == latchkey.EUNAVAILABLE
+		}
+	case latchkey.SyncClear:
+		err := within(ctx, timeout, func(ctx context.Context) error { return d.ClearCode(ctx, t.Connection.Address, t.Slot) })
+		if err != nil {
+			o.Reason = "failed to remove: " + latchkey.ErrorMessage(err)
+			return o, latchkey.ErrorCode(err) == latchkey.EUNAVAILABLE
+		}
+	}
+	reader, ok := d.(latchkey.CodeReader)
+	if !ok {
+		o.Done = true // the driver cannot read back: its acknowledgment is all there is
+		return o, false
+	}
+	var held string
+	var present bool
+	err := within(ctx, timeout, func(ctx context.Context) (err error) {
+		held, present, err = reader.ReadCode(ctx, t.Connection.Address, t.Slot)
+		return err
+	})
+	switch {
+	case err != nil:
+		o.Reason = "written, but not read back: " + latchkey.ErrorMessage(err)
+		return o, latchkey.ErrorCode(err) == latchkey.EUNAVAILABLE
+	case t.Action == latchkey.SyncPut && present && (held == "" || held == pin):
+		o.Done = true
+	case t.Action == latchkey.SyncPut:
+		o.Reason = "read back, the slot does not hold the code"
+	case !present:
+		o.Done = true
+	default:
+		o.Reason = "read back, the slot still holds a code"
+	}
+	return o, false
+}
+
+// within runs f with a deadline.
+func within(ctx context.Context, d time.Duration, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return f(ctx)
+}
+
+func (e *Engine) waiting(lockID int64, now time.Time) time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b, ok := e.backoff[lockID]; ok && now.Before(b.until) {
+		return b.until.Sub(now)
+	}
+	return 0
+}
+
+func (e *Engine) backOff(lockID int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.backoff == nil {
+		e.backoff = map[int64]lockBackoff{}
+	}
+	b := e.backoff[lockID]
+	b.wait = min(max(2*b.wait, firstBackoff), maxBackoff)
+	b.until = time.Now().Add(b.wait)
+	e.backoff[lockID] = b
+}
+
+func (e *Engine) answered(lockID int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.backoff, lockID)
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.Default()
+}

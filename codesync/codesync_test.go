@@ -1,0 +1,233 @@
+package codesync_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/codesync"
+	"github.com/latchkey/latchkey/sim"
+	"github.com/latchkey/latchkey/simdriver"
+	"github.com/latchkey/latchkey/sqlite"
+	"github.com/latchkey/latchkey/storetest"
+)
+
+// fixture is a home of two twins on their hubs ("front" on Z-Wave, "back" on Zigbee),
+// recorded as connected locks, with the engine running.
+type fixture struct {
+	svc    *latchkey.Service
+	driver *simdriver.Driver
+	events chan latchkey.DeviceEvent
+	ctx    context.Context
+	person *latchkey.Person
+	locks  map[string]*latchkey.Lock
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	w := sim.NewWorld(sim.Config{Seed: 1})
+	for name, radio := range map[string]string{"front": "zwave", "back": "zigbee"} {
+		l, err := w.AddLock(name, sim.LockOptions{Model: map[string]string{"zwave": "916", "zigbee": "914"}[radio], Radio: radio, Locked: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if radio == "zwave" {
+			w.Hub(radio).SetMode(sim.HubInclusion, 0)
+			l.PressA()
+		} else {
+			w.Hub(radio).SetMode(sim.HubPermit, 0)
+			for range 4 {
+				l.PressA()
+			}
+		}
+	}
+	d := simdriver.New(w)
+	d.Speed = 20 // twenty virtual seconds a second
+	events := make(chan latchkey.DeviceEvent, 64)
+	d.Subscribe(func(e latchkey.DeviceEvent) {
+		select {
+		case events <- e:
+		default:
+		}
+	})
+	d.Start()
+	t.Cleanup(d.Close)
+
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	svc := storetest.NewService(t, db)
+	svc.Clock = latchkey.SystemClock{}
+	ctx, cancel := context.WithTimeout(latchkey.NewContextWithActor(context.Background(), "ana"), 60*time.Second)
+	t.Cleanup(cancel)
+	f := &fixture{svc: svc, driver: d, events: events, ctx: ctx, locks: map[string]*latchkey.Lock{}}
+	site := &latchkey.Site{Name: "Home", TimeZone: "UTC"}
+	must(t, svc.CreateSite(ctx, site))
+	door := &latchkey.Door{SiteID: site.ID, Name: "Doors"}
+	must(t, svc.CreateDoor(ctx, door))
+	for _, name := range []string{"front", "back"} {
+		l := &latchkey.Lock{DoorID: door.ID, Name: name, ModelID: "916", Connection: latchkey.Connection{Driver: latchkey.DriverSim, Address: name}}
+		must(t, svc.CreateLock(ctx, l))
+		f.locks[name] = l
+	}
+	f.person = &latchkey.Person{Name: "Sam", Role: latchkey.RoleFamily}
+	must(t, svc.CreatePerson(ctx, f.person))
+
+	engine := &codesync.Engine{Service: svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: d}, Interval: 100 * time.Millisecond, Timeout: 3 * time.Second}
+	done := make(chan struct{})
+	go func() { engine.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return f
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitGrant waits until the code stands as want on the lock.
+func (f *fixture) waitGrant(t *testing.T, codeID int64, lock string, want latchkey.GrantStatus) *latchkey.Grant {
+	t.Helper()
+	id := f.locks[lock].ID
+	for {
+		gs, err := f.svc.FindGrants(f.ctx, latchkey.GrantFilter{CodeID: &codeID, LockID: &id})
+		must(t, err)
+		if len(gs) == 1 && gs[0].Status == want {
+			return gs[0]
+		}
+		select {
+		case <-f.ctx.Done():
+			t.Fatalf("code %d on %s: %+v, never %s", codeID, lock, gs, want)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// typeAt enters a PIN at a twin's keypad and reports what the twin said of it.
+func (f *fixture) typeAt(t *testing.T, lock, pin string) latchkey.EventKind {
+	t.Helper()
+	for len(f.events) > 0 {
+		<-f.events
+	}
+	f.driver.Do(func(w *sim.World) {
+		tw, _ := w.Twin(lock)
+		for _, k := range pin {
+			tw.(*sim.Lock).Press(string(k))
+		}
+	})
+	for {
+		select {
+		case e := <-f.events:
+			if e.Address == lock && (e.Kind == latchkey.EventUnlocked || e.Kind == latchkey.EventWrongCode) {
+				return e.Kind
+			}
+		case <-f.ctx.Done():
+			t.Fatalf("%s said nothing of the code typed", lock)
+		}
+	}
+}
+
+// A code added on two locks reaches "set" on both with no one confirming it, and opens
+// them; revoked, it is "removed" only once each twin was read back without it, and then
+// the twin refuses it at the keypad.
+func TestCodeReachesAndLeavesTheLocks(t *testing.T) {
+	f := newFixture(t)
+	c, pin, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913",
+		LockIDs: []int64{f.locks["front"].ID, f.locks["back"].ID}})
+	must(t, err)
+	for _, lock := range []string{"front", "back"} {
+		f.waitGrant(t, c.ID, lock, latchkey.GrantSet)
+	}
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventUnlocked {
+		t.Fatalf("the code set by the engine: %s at the front", got)
+	}
+	// Make before break: another way in first, put on by the engine too.
+	owner, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Owner"}, PIN: "730245",
+		LockIDs: []int64{f.locks["front"].ID, f.locks["back"].ID}})
+	must(t, err)
+	for _, lock := range []string{"front", "back"} {
+		f.waitGrant(t, owner.ID, lock, latchkey.GrantSet)
+	}
+	_, err = f.svc.RevokeCode(f.ctx, c.ID)
+	must(t, err)
+	for _, lock := range []string{"front", "back"} {
+		f.waitGrant(t, c.ID, lock, latchkey.GrantRemoved)
+		var present bool
+		err := func() (err error) {
+			_, present, err = f.driver.ReadCode(f.ctx, lock, f.waitGrant(t, c.ID, lock, latchkey.GrantRemoved).Slot)
+			return err
+		}()
+		must(t, err)
+		if present {
+			t.Fatalf("%s still holds the revoked code's slot", lock)
+		}
+	}
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventWrongCode {
+		t.Fatalf("the revoked code at the front: %s", got)
+	}
+	// The engine's acts are in the audit log as its own, never as reveals.
+	entries, _, err := f.svc.FindAuditEntries(f.ctx, latchkey.AuditFilter{Actor: "sync engine"}, latchkey.Page{Limit: 100})
+	must(t, err)
+	var log []string
+	for _, e := range entries {
+		log = append(log, e.Sentence())
+		if e.Action == "code.reveal" || strings.Contains(e.Detail, pin) {
+			t.Fatalf("the engine's entry %s reveals: %s", e.Action, e.Detail)
+		}
+	}
+	text := strings.Join(log, "\n")
+	for _, want := range []string{"sync engine opened code 1 (Sam) to write it into lock 1", "sync engine found code 1 (Sam) on lock 2",
+		"sync engine found code 1 (Sam) gone from lock 1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the audit log lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// A lock that does not answer is isolated: the other lock gets its code, the dead one's
+// stays waiting with the reason, and nothing is marked set that was not read back.
+func TestDeadLockIsolated(t *testing.T) {
+	f := newFixture(t)
+	f.driver.Do(func(w *sim.World) {
+		tw, _ := w.Twin("back")
+		tw.(*sim.Lock).DropRadio(24 * time.Hour)
+	})
+	c, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913",
+		LockIDs: []int64{f.locks["front"].ID, f.locks["back"].ID}})
+	must(t, err)
+	f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	g := f.waitGrant(t, c.ID, "back", latchkey.GrantFailed)
+	if !strings.Contains(g.Reason, "did not answer") && !strings.Contains(g.Reason, "Gave up") {
+		t.Fatalf("the dead lock's reason: %q", g.Reason)
+	}
+}
+
+// A code with a window is not put on the locks before its lead time, and goes on within
+// it.
+func TestWindowWaitsForItsLeadTime(t *testing.T) {
+	f := newFixture(t)
+	start := time.Now().Add(latchkey.SyncLead + time.Hour)
+	end := start.Add(24 * time.Hour)
+	later, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Later",
+		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}}, LockIDs: []int64{f.locks["front"].ID}})
+	must(t, err)
+	soonStart := time.Now().Add(latchkey.SyncLead - time.Minute)
+	soonEnd := soonStart.Add(time.Hour)
+	soon, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Soon",
+		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &soonStart, End: &soonEnd}}, LockIDs: []int64{f.locks["front"].ID}})
+	must(t, err)
+	f.waitGrant(t, soon.ID, "front", latchkey.GrantSet)
+	id := f.locks["front"].ID
+	gs, err := f.svc.FindGrants(f.ctx, latchkey.GrantFilter{CodeID: &later.ID, LockID: &id})
+	must(t, err)
+	if gs[0].Status != latchkey.GrantPending {
+		t.Fatalf("a code whose window opens in two hours is %s already", gs[0].Status)
+	}
+}

@@ -1,0 +1,237 @@
+package latchkey
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// SyncLead is how long before a code's time starts it is put on its locks, so that it
+// works when the guest arrives even if a lock is slow to answer (the best peer's
+// default; protocols.md §5).
+const SyncLead = time.Hour
+
+// SyncAction is what the sync engine does to one slot of one lock.
+type SyncAction string
+
+// Sync actions.
+const (
+	SyncPut   SyncAction = "put"   // write the code's PIN into its slot
+	SyncClear SyncAction = "clear" // empty the slot
+)
+
+// SyncTask is one change the records want made at a connected lock: a code to put in its
+// slot, or a slot to empty. It holds no PIN: the engine asks for it (PINForSync) only
+// when it writes.
+type SyncTask struct {
+	LockID     int64      `json:"lock_id"`
+	CodeID     int64      `json:"code_id"`
+	Slot       int        `json:"slot"`
+	Connection Connection `json:"connection"`
+	Action     SyncAction `json:"action"`
+	// Status and Reason are where the code stands on the lock now, and why.
+	Status GrantStatus `json:"status"`
+	Reason string      `json:"reason,omitempty"`
+}
+
+// CodeReader is a driver that can read a slot back, so that a change is confirmed by
+// what the lock holds rather than by its acknowledgment. present says the slot holds a
+// code; pin is empty where the lock does not tell it (Matter).
+type CodeReader interface {
+	ReadCode(ctx context.Context, address string, slot int) (pin string, present bool, err error)
+}
+
+// wantedOn reports whether a code should be on its locks at now: not revoked, and within
+// its schedule now or within SyncLead of it.
+func wantedOn(c *Code, now time.Time, loc *time.Location) bool {
+	return !c.Revoked && (c.Schedule.Active(now, loc) || c.Schedule.Active(now.Add(SyncLead), loc))
+}
+
+// SyncTasks lists what the engine should change now, lock by lock: codes to put on
+// connected locks that take codes (pending, or failed before, and within their time),
+// codes to take off (revoked, or out of their time). A lock that was reset behind
+// Latchkey's back is left alone until it is re-provisioned; a lock with a low battery
+// gets no new code (power first) but still has revoked codes taken off.
+func (s *Service) SyncTasks(ctx context.Context) ([]SyncTask, error) {
+	now := s.now()
+	var tasks []SyncTask
+	err := s.view(ctx, func(tx Tx) error {
+		locks, err := all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{}, p) })
+		if err != nil {
+			return err
+		}
+		codes := map[int64]*Code{}
+		for _, l := range locks {
+			if l.Connection.Driver == "" || l.Status == LockQuarantined || s.Models.CodeCapacity(l.ModelID) == 0 {
+				continue
+			}
+			loc, err := lockZone(ctx, tx, l)
+			if err != nil {
+				return err
+			}
+			grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
+			if err != nil {
+				return err
+			}
+			for _, g := range grants {
+				c := codes[g.CodeID]
+				if c == nil {
+					if c, err = tx.FindCodeByID(ctx, g.CodeID); err != nil {
+						return err
+					}
+					codes[c.ID] = c
+				}
+				task := SyncTask{LockID: l.ID, CodeID: c.ID, Slot: g.Slot, Connection: l.Connection, Status: g.Status, Reason: g.Reason}
+				switch want := wantedOn(c, now, loc); {
+				case (g.Status == GrantPending || g.Status == GrantFailed) && want && !l.State.LowBattery():
+					task.Action = SyncPut
+				case g.Status == GrantRemoving, g.Status == GrantSet && !want:
+					task.Action = SyncClear
+				default:
+					continue
+				}
+				tasks = append(tasks, task)
+			}
+		}
+		return nil
+	})
+	return tasks, err
+}
+
+// lockZone is the time zone of the site a lock is on.
+func lockZone(ctx context.Context, tx Tx, l *Lock) (*time.Location, error) {
+	d, err := tx.FindDoorByID(ctx, l.DoorID)
+	if err != nil {
+		return nil, err
+	}
+	site, err := tx.FindSiteByID(ctx, d.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(site.TimeZone)
+	if err != nil {
+		return time.UTC, nil
+	}
+	return loc, nil
+}
+
+// PINForSync opens a code's PIN for the engine to write it into a lock: the one way a
+// PIN leaves the vault other than a person's reveal. It is given only for a code the
+// records want on that lock now, and every time it is recorded (code.push, as the engine
+// acting, without the PIN), never as a reveal.
+func (s *Service) PINForSync(ctx context.Context, codeID, lockID int64) (pin string, err error) {
+	err = s.change(ctx, "code.push", "code", func(tx Tx) (int64, any, error) {
+		c, err := tx.FindCodeByID(ctx, codeID)
+		if err != nil {
+			return 0, nil, err
+		}
+		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(grants) == 0 || (grants[0].Status != GrantPending && grants[0].Status != GrantFailed) || c.Revoked {
+			return 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
+		}
+		l, err := tx.FindLockByID(ctx, lockID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if l.Connection.Driver == "" {
+			return 0, nil, Errorf(ECONFLICT, "Lock %d is not connected; its codes are programmed at its keypad.", lockID)
+		}
+		if pin, err = s.openPIN(c); err != nil {
+			return 0, nil, err
+		}
+		return codeID, map[string]any{"label": c.Label, "lock_id": lockID, "slot": grants[0].Slot}, nil
+	})
+	return pin, err
+}
+
+// SyncOutcome is what became of a SyncTask: Done when the lock was read back holding
+// the code (put) or an empty slot (clear); otherwise Reason says why not.
+type SyncOutcome struct {
+	Task   SyncTask
+	Done   bool
+	Reason string
+}
+
+// RecordSync records what the engine did at a lock. A code read back on the lock is set;
+// a slot read back empty makes a revoked code (or one whose window ended) removed, and a
+// code out of its weekly hours pending again. A failed put is failed, with its reason; a
+// failed clear stays removing, with its reason: nothing is marked gone that was not seen
+// gone.
+func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err error) {
+	o.Reason = truncate(o.Reason, 300)
+	err = s.change(ctx, "code.sync", "code", func(tx Tx) (int64, any, error) {
+		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &o.Task.CodeID, LockID: &o.Task.LockID})
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(grants) == 0 {
+			return 0, nil, Errorf(ENOTFOUND, "Code %d is not on lock %d.", o.Task.CodeID, o.Task.LockID)
+		}
+		c, err := tx.FindCodeByID(ctx, o.Task.CodeID)
+		if err != nil {
+			return 0, nil, err
+		}
+		g = grants[0]
+		before := g.Status
+		switch {
+		case o.Task.Action == SyncPut && o.Done && (g.Status == GrantPending || g.Status == GrantFailed):
+			g.Status, g.Reason = GrantSet, ""
+		case o.Task.Action == SyncPut && !o.Done && (g.Status == GrantPending || g.Status == GrantFailed):
+			g.Status, g.Reason = GrantFailed, o.Reason
+		case o.Task.Action == SyncClear && o.Done && (g.Status == GrantRemoving || c.Revoked || ended(c, s.now())):
+			g.Status, g.Reason = GrantRemoved, ""
+		case o.Task.Action == SyncClear && o.Done && g.Status == GrantSet:
+			g.Status, g.Reason = GrantPending, "" // out of its hours: back on when they come
+		case o.Task.Action == SyncClear && !o.Done:
+			g.Reason = o.Reason
+		default:
+			// The records moved on while the lock was busy (a code revoked mid-write):
+			// the next pass sees the new state.
+			return o.Task.CodeID, map[string]any{"label": c.Label, "lock_id": o.Task.LockID, "action": o.Task.Action, "status": g.Status, "unchanged": true}, nil
+		}
+		g.UpdatedAt = s.now()
+		detail := map[string]any{"label": c.Label, "lock_id": o.Task.LockID, "action": o.Task.Action, "from": before, "status": g.Status}
+		if g.Reason != "" {
+			detail["reason"] = g.Reason
+		}
+		return o.Task.CodeID, detail, tx.UpdateGrant(ctx, g)
+	})
+	return g, err
+}
+
+// ended reports whether a code's window is over.
+func ended(c *Code, now time.Time) bool {
+	return c.Schedule.Kind == ScheduleWindow && c.Schedule.End != nil && !now.Before(*c.Schedule.End)
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// syncSignal wakes the engine when records change.
+type syncSignal struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (s *syncSignal) channel() chan struct{} {
+	s.once.Do(func() { s.ch = make(chan struct{}, 1) })
+	return s.ch
+}
+
+// SyncNeeded delivers a value after records change, so that the engine looks again
+// without polling; a burst of changes is one value.
+func (s *Service) SyncNeeded() <-chan struct{} { return s.syncSignal.channel() }
+
+func (s *Service) kickSync() {
+	select {
+	case s.syncSignal.channel() <- struct{}{}:
+	default:
+	}
+}
