@@ -32,8 +32,10 @@ type LockFacts struct {
 	Pending int  // code changes to make at the lock now, each then confirmed
 	// Connected says the lock is reached through a hub: the sync engine makes its changes.
 	Connected bool
-	NoWayIn   bool
-	NoKeypad  bool // its model takes no codes: a key is its only way in
+	// RevokedUsed says a revoked code opened the door and is not yet seen gone.
+	RevokedUsed bool
+	NoWayIn     bool
+	NoKeypad    bool // its model takes no codes: a key is its only way in
 }
 
 // Needs says what the lock needs, from its status, its device state and facts. When the
@@ -49,6 +51,9 @@ func (l *Lock) Needs(f LockFacts) Attention {
 
 // needs is the most urgent thing the lock needs.
 func (l *Lock) needs(f LockFacts) Attention {
+	if f.Known && f.RevokedUsed {
+		return Attention{AttentionBad, "revoked code used", "A revoked code opened this door: it is being removed again. Check who came in (the events), and until the lock is seen without the code, treat the door as open to it."}
+	}
 	switch l.Status {
 	case LockExposed:
 		return Attention{AttentionBad, "exposed: rekey", "A lost key still opens it: rekey it to a new key, then record the rekey on the lock's page (Record a rekey or a new cylinder) or with latchkey lock rekey."}
@@ -143,6 +148,7 @@ func (s *Service) deriveAttention(ctx context.Context, tx Tx, locks []*Lock) err
 			switch g.Status {
 			case GrantRemoving, GrantFailed:
 				facts.Pending++
+				facts.RevokedUsed = facts.RevokedUsed || strings.HasPrefix(g.Reason, ReasonUsedAfterRevoke)
 			case GrantPending:
 				// A code whose time has not come is not a change to make yet.
 				c, err := code(g.CodeID)

@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -93,7 +94,7 @@ func (s LockState) BatteryPercent() int {
 func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event, error) {
 	ev.sanitize()
 	ctx = NewContextWithPrincipal(ctx, Principal{Name: "device:" + string(ev.Driver), Role: UserOwner})
-	var out *Event
+	var out, outAlert *Event
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		locks, _, err := tx.FindLocks(ctx, LockFilter{Driver: &ev.Driver, Address: &ev.Address}, Page{Limit: 1})
 		if err != nil || len(locks) == 0 {
@@ -101,18 +102,29 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		}
 		l := locks[0]
 		e := &Event{LockID: l.ID, Kind: ev.Kind, Source: ev.Source, Slot: ev.Slot, Detail: ev.Detail, At: s.now(), Actor: "device:" + string(ev.Driver)}
+		var alert *Event
 		if ev.Slot > 0 {
 			grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
 			if err != nil {
 				return err
 			}
+			// The code in the slot now, or else the last one that was there.
+			var in *Grant
 			for _, g := range grants {
-				if g.Slot == ev.Slot && g.Status != GrantRemoved {
-					c, err := tx.FindCodeByID(ctx, g.CodeID)
-					if err != nil {
+				if g.Slot == ev.Slot && (in == nil || in.Status == GrantRemoved) {
+					in = g
+				}
+			}
+			if in != nil {
+				c, err := tx.FindCodeByID(ctx, in.CodeID)
+				if err != nil {
+					return err
+				}
+				e.PersonID = c.PersonID
+				if ev.Kind == EventUnlocked {
+					if alert, err = s.usedOutOfBounds(ctx, tx, l, in, c, e); err != nil {
 						return err
 					}
-					e.PersonID = c.PersonID
 				}
 			}
 		}
@@ -141,13 +153,51 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		if err := tx.CreateEvent(ctx, e); err != nil {
 			return err
 		}
-		out = e
+		if alert != nil {
+			if err := tx.CreateEvent(ctx, alert); err != nil {
+				return err
+			}
+		}
+		out, outAlert = e, alert
 		return nil
 	})
 	if err == nil && out != nil {
 		s.live.publish(*out)
+		if outAlert != nil {
+			s.live.publish(*outAlert)
+		}
 	}
 	return out, err
+}
+
+// ReasonUsedAfterRevoke begins the reason of a grant whose revoked code opened the door:
+// the lock shows the alert until the code is seen gone.
+const ReasonUsedAfterRevoke = "Used at the door after it was revoked"
+
+// usedOutOfBounds checks an unlock by a code against the records: a code revoked, or
+// outside its time, that opened the door is an alert, at once; a revoked one goes back
+// to being removed (even if it was recorded gone: the lock says otherwise), and the
+// lock needs attention until it is seen gone.
+func (s *Service) usedOutOfBounds(ctx context.Context, tx Tx, l *Lock, g *Grant, c *Code, unlock *Event) (*Event, error) {
+	loc, err := lockZone(ctx, tx, l)
+	if err != nil {
+		return nil, err
+	}
+	var why string
+	switch {
+	case c.Revoked || g.Status == GrantRemoving || g.Status == GrantRemoved:
+		why = fmt.Sprintf("%s: code %d (%s) opened %s at %s; it is being removed again.", ReasonUsedAfterRevoke, c.ID, c.Label, l.Name, unlock.At.In(loc).Format("2006-01-02 15:04"))
+		g.Status, g.Reason, g.UpdatedAt = GrantRemoving, truncate(why, 300), unlock.At
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return nil, err
+		}
+	case !c.Schedule.Active(unlock.At, loc):
+		why = fmt.Sprintf("Code %d (%s) opened %s at %s, outside its time (%s).", c.ID, c.Label, l.Name, unlock.At.In(loc).Format("2006-01-02 15:04"), c.Schedule.Describe(loc))
+	default:
+		return nil, nil
+	}
+	return &Event{LockID: l.ID, Kind: EventRevokedCodeUsed, Source: unlock.Source, Slot: unlock.Slot, PersonID: c.PersonID,
+		Detail: why, At: unlock.At, Actor: unlock.Actor}, nil
 }
 
 // FindEvents lists a lock's events (every lock's for 0), newest first.

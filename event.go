@@ -22,6 +22,9 @@ const (
 	EventOffline         EventKind = "offline"
 	EventChange          EventKind = "change" // a record was changed by someone
 	EventReveal          EventKind = "reveal" // a secret was shown to someone
+	// EventRevokedCodeUsed is Latchkey's alert: the door opened to a code that is revoked
+	// or outside its time (invariant 2: no silent security gap).
+	EventRevokedCodeUsed EventKind = "revoked_code_used"
 )
 
 // EventSource says how a lock operation was performed.

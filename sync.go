@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 )
@@ -186,7 +187,9 @@ func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err 
 		case o.Task.Action == SyncClear && o.Done && g.Status == GrantSet:
 			g.Status, g.Reason = GrantPending, "" // out of its hours: back on when they come
 		case o.Task.Action == SyncClear && !o.Done:
-			g.Reason = o.Reason
+			if !strings.HasPrefix(g.Reason, ReasonUsedAfterRevoke) { // the alert stays until the code is seen gone
+				g.Reason = o.Reason
+			}
 		default:
 			// The records moved on while the lock was busy (a code revoked mid-write):
 			// the next pass sees the new state.

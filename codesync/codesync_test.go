@@ -24,6 +24,7 @@ type fixture struct {
 	ctx    context.Context
 	person *latchkey.Person
 	locks  map[string]*latchkey.Lock
+	cancel context.CancelFunc
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -47,7 +48,13 @@ func newFixture(t *testing.T) *fixture {
 	d := simdriver.New(w)
 	d.Speed = 20 // twenty virtual seconds a second
 	events := make(chan latchkey.DeviceEvent, 64)
+	var svc *latchkey.Service
+	recorded := make(chan struct{})
 	d.Subscribe(func(e latchkey.DeviceEvent) {
+		<-recorded // the records exist before any event is kept
+		if _, err := svc.RecordDeviceEvent(context.Background(), e); err != nil {
+			t.Errorf("recording %s from %s: %v", e.Kind, e.Address, err)
+		}
 		select {
 		case events <- e:
 		default:
@@ -61,7 +68,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc := storetest.NewService(t, db)
+	svc = storetest.NewService(t, db)
 	svc.Clock = latchkey.SystemClock{}
 	ctx, cancel := context.WithTimeout(latchkey.NewContextWithActor(context.Background(), "ana"), 60*time.Second)
 	t.Cleanup(cancel)
@@ -77,12 +84,18 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.person = &latchkey.Person{Name: "Sam", Role: latchkey.RoleFamily}
 	must(t, svc.CreatePerson(ctx, f.person))
-
-	engine := &codesync.Engine{Service: svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: d}, Interval: 100 * time.Millisecond, Timeout: 3 * time.Second}
-	done := make(chan struct{})
-	go func() { engine.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	close(recorded)
+	f.cancel = cancel
 	return f
+}
+
+// run starts the engine, until the test ends.
+func (f *fixture) run(t *testing.T) {
+	engine := &codesync.Engine{Service: f.svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: f.driver},
+		Interval: 100 * time.Millisecond, Timeout: 3 * time.Second}
+	done := make(chan struct{})
+	go func() { engine.Run(f.ctx); close(done) }()
+	t.Cleanup(func() { f.cancel(); <-done })
 }
 
 func must(t *testing.T, err error) {
@@ -139,6 +152,7 @@ func (f *fixture) typeAt(t *testing.T, lock, pin string) latchkey.EventKind {
 // the twin refuses it at the keypad.
 func TestCodeReachesAndLeavesTheLocks(t *testing.T) {
 	f := newFixture(t)
+	f.run(t)
 	c, pin, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913",
 		LockIDs: []int64{f.locks["front"].ID, f.locks["back"].ID}})
 	must(t, err)
@@ -195,6 +209,7 @@ func TestCodeReachesAndLeavesTheLocks(t *testing.T) {
 // stays waiting with the reason, and nothing is marked set that was not read back.
 func TestDeadLockIsolated(t *testing.T) {
 	f := newFixture(t)
+	f.run(t)
 	f.driver.Do(func(w *sim.World) {
 		tw, _ := w.Twin("back")
 		tw.(*sim.Lock).DropRadio(24 * time.Hour)
@@ -213,6 +228,7 @@ func TestDeadLockIsolated(t *testing.T) {
 // it.
 func TestWindowWaitsForItsLeadTime(t *testing.T) {
 	f := newFixture(t)
+	f.run(t)
 	start := time.Now().Add(latchkey.SyncLead + time.Hour)
 	end := start.Add(24 * time.Hour)
 	later, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Later",
@@ -229,5 +245,66 @@ func TestWindowWaitsForItsLeadTime(t *testing.T) {
 	must(t, err)
 	if gs[0].Status != latchkey.GrantPending {
 		t.Fatalf("a code whose window opens in two hours is %s already", gs[0].Status)
+	}
+}
+
+// A revoked code that still opens the door raises the alert at once (an event, and the
+// lock needs attention), goes back to being removed, and the alert ends only when the
+// engine has seen the slot empty.
+func TestRevokedCodeUsedRaisesTheAlert(t *testing.T) {
+	f := newFixture(t) // the engine is not running yet: the code stays on the twin
+	front := f.locks["front"].ID
+	c, pin, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Guest"}, PIN: "482913",
+		LockIDs: []int64{front}, Confirmed: true})
+	must(t, err)
+	_, _, err = f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Owner"}, PIN: "730245",
+		LockIDs: []int64{front}, Confirmed: true})
+	must(t, err)
+	must(t, f.driver.SetCode(f.ctx, "front", f.waitGrant(t, c.ID, "front", latchkey.GrantSet).Slot, pin))
+	_, err = f.svc.RevokeCode(f.ctx, c.ID)
+	must(t, err)
+	// Recorded gone by hand, wrongly: the twin still has it.
+	_, err = f.svc.ConfirmCode(f.ctx, c.ID, front)
+	must(t, err)
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventUnlocked {
+		t.Fatalf("the revoked code still on the twin: %s", got)
+	}
+	var alert *latchkey.Event
+	for alert == nil {
+		events, err := f.svc.FindEvents(f.ctx, front, 10)
+		must(t, err)
+		for _, e := range events {
+			if e.Kind == latchkey.EventRevokedCodeUsed {
+				alert = e
+			}
+		}
+		if alert == nil {
+			select {
+			case <-f.ctx.Done():
+				t.Fatal("no alert for the revoked code used at the door")
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	if !strings.Contains(alert.Detail, "Guest") || alert.PersonID != f.person.ID {
+		t.Fatalf("the alert: %+v", alert)
+	}
+	g := f.waitGrant(t, c.ID, "front", latchkey.GrantRemoving)
+	if !strings.HasPrefix(g.Reason, latchkey.ReasonUsedAfterRevoke) {
+		t.Fatalf("the grant's reason: %q", g.Reason)
+	}
+	l, err := f.svc.FindLockByID(f.ctx, front)
+	must(t, err)
+	if l.Attention.Label != "revoked code used" || l.Attention.Level != latchkey.AttentionBad {
+		t.Fatalf("the lock needs %+v", l.Attention)
+	}
+	// The engine takes it off, reads the slot back empty, and the alert ends.
+	f.run(t)
+	f.waitGrant(t, c.ID, "front", latchkey.GrantRemoved)
+	if l, _ = f.svc.FindLockByID(f.ctx, front); l.Attention.Level == latchkey.AttentionBad {
+		t.Fatalf("after the removal the lock still needs %+v", l.Attention)
+	}
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventWrongCode {
+		t.Fatalf("the revoked code after the engine removed it: %s", got)
 	}
 }

@@ -132,6 +132,8 @@ func eventText(e *latchkey.Event, person string) string {
 		case e.Source == latchkey.SourceRF:
 			s += " remotely"
 		}
+	case latchkey.EventRevokedCodeUsed:
+		s = "ALERT: " + e.Detail
 	case latchkey.EventWrongCode:
 		s = "Wrong code entered"
 	case latchkey.EventKeypadLockout:
