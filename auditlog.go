@@ -107,7 +107,7 @@ var auditVerbs = map[string]string{
 	"site.create": "added %s", "site.update": "changed %s", "site.delete": "removed %s",
 	"door.create": "added %s", "door.update": "renamed %s", "door.delete": "removed %s",
 	"lock.create": "added %s", "lock.update": "changed the record of %s", "lock.delete": "removed %s",
-	"lock.key": "recorded the key of %s", "lock.rekey": "recorded the rekey of %s",
+	"lock.key": "recorded the key of %s", "lock.rekey": "recorded the rekey of %s", "lock.reprovision": "had the codes of %s put back after its reset",
 	"lock.service": "logged work on %s", "lock.receipt": "kept a file with %s",
 	"person.create": "added %s", "person.update": "changed the record of %s", "person.delete": "removed %s",
 	"key.create": "recorded %s", "key.lost": "recorded %s as lost", "key.retired": "retired %s",

@@ -544,6 +544,7 @@ type RecordService interface {
 	SetKeyState(ctx context.Context, keyID int64, state KeyState) (*Key, error)
 	SetLockKey(ctx context.Context, lockID, keyID int64) (*Lock, error)
 	RecordRekey(ctx context.Context, r Rekey) (*Lock, error)
+	Reprovision(ctx context.Context, lockID int64) (int, error)
 
 	CreateCode(ctx context.Context, req NewCode) (*Code, string, error)
 	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)

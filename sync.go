@@ -238,3 +238,52 @@ func (s *Service) kickSync() {
 	default:
 	}
 }
+
+// Reprovision puts a quarantined lock's codes back once it is paired with its hub again
+// (invariant 6): a factory reset emptied it, so every code that was on it, or on its way,
+// is to be put on again (pending, for the sync engine), and every code that was being
+// removed is gone with the reset. The lock leaves quarantine; until the engine has read
+// each code back, its page says the changes are on their way. A lock that is not
+// quarantined has nothing to re-provision (ECONFLICT); one that is not connected has its
+// codes programmed at the keypad, so this is refused (EINVALID).
+func (s *Service) Reprovision(ctx context.Context, lockID int64) (n int, err error) {
+	err = s.change(ctx, "lock.reprovision", "lock", func(tx Tx) (int64, any, error) {
+		l, err := tx.FindLockByID(ctx, lockID)
+		if err != nil {
+			return 0, nil, err
+		}
+		switch {
+		case l.Status != LockQuarantined:
+			return 0, nil, Errorf(ECONFLICT, "Lock %d (%s) is not quarantined: it has nothing to re-provision.", l.ID, l.Name)
+		case l.Connection.Driver == "":
+			return 0, nil, Errorf(EINVALID, "Lock %d (%s) is not connected to a hub: program its codes at the keypad, confirm each (latchkey code confirm), then record it as repaired.", l.ID, l.Name)
+		}
+		grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
+		if err != nil {
+			return 0, nil, err
+		}
+		now := s.now()
+		for _, g := range grants {
+			switch g.Status {
+			case GrantSet, GrantFailed:
+				g.Status, g.Reason = GrantPending, "to put back after the lock's reset"
+				n++
+			case GrantRemoving:
+				g.Status, g.Reason = GrantRemoved, "gone with the lock's reset"
+			default:
+				continue
+			}
+			g.UpdatedAt = now
+			if err := tx.UpdateGrant(ctx, g); err != nil {
+				return 0, nil, err
+			}
+		}
+		l.Status = ""
+		l.Status = l.derivedStatus()
+		if err := tx.UpdateLock(ctx, l); err != nil {
+			return 0, nil, err
+		}
+		return l.ID, map[string]any{"name": l.Name, "codes_to_put_back": n}, nil
+	})
+	return n, err
+}

@@ -117,7 +117,10 @@ func (f *fixture) waitGrant(t *testing.T, codeID int64, lock string, want latchk
 		}
 		select {
 		case <-f.ctx.Done():
-			t.Fatalf("code %d on %s: %+v, never %s", codeID, lock, gs, want)
+			if len(gs) == 1 {
+				t.Fatalf("code %d on %s: %s (%s), never %s", codeID, lock, gs[0].Status, gs[0].Reason, want)
+			}
+			t.Fatalf("code %d on %s: %d grants, never %s", codeID, lock, len(gs), want)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -306,5 +309,61 @@ func TestRevokedCodeUsedRaisesTheAlert(t *testing.T) {
 	}
 	if got := f.typeAt(t, "front", pin); got != latchkey.EventWrongCode {
 		t.Fatalf("the revoked code after the engine removed it: %s", got)
+	}
+}
+
+// A factory reset behind Latchkey's back quarantines the lock; once it is paired again,
+// re-provisioning puts every code back through the engine, read back in its slot.
+func TestResetQuarantinesAndReprovisionPutsCodesBack(t *testing.T) {
+	f := newFixture(t)
+	f.run(t)
+	back := f.locks["back"].ID
+	c, pin, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913", LockIDs: []int64{back}})
+	must(t, err)
+	f.waitGrant(t, c.ID, "back", latchkey.GrantSet)
+	f.driver.Do(func(w *sim.World) {
+		tw, _ := w.Twin("back")
+		tw.(*sim.Lock).ResetBehindHub()
+	})
+	for {
+		l, err := f.svc.FindLockByID(f.ctx, back)
+		must(t, err)
+		if l.Status == latchkey.LockQuarantined {
+			break
+		}
+		select {
+		case <-f.ctx.Done():
+			t.Fatalf("the reset lock is %s, not quarantined", l.Status)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if _, err := f.svc.Reprovision(f.ctx, f.locks["front"].ID); latchkey.ErrorCode(err) != latchkey.ECONFLICT {
+		t.Fatalf("re-provisioning a lock that was not reset: %v", err)
+	}
+	// Paired again a little later (Zigbee: permit joining, then A four times), its codes
+	// go back. (The hub drops the reset device half a second after it leaves.)
+	time.Sleep(200 * time.Millisecond)
+	f.driver.Do(func(w *sim.World) {
+		w.Hub("zigbee").SetMode(sim.HubPermit, 0)
+		tw, _ := w.Twin("back")
+		for range 4 {
+			tw.(*sim.Lock).PressA()
+		}
+	})
+	n, err := f.svc.Reprovision(f.ctx, back)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("%d codes to put back, want 1", n)
+	}
+	f.waitGrant(t, c.ID, "back", latchkey.GrantSet)
+	var present bool
+	var held string
+	held, present, err = f.driver.ReadCode(f.ctx, "back", f.waitGrant(t, c.ID, "back", latchkey.GrantSet).Slot)
+	must(t, err)
+	if !present || held != pin {
+		t.Fatalf("the reset lock's slot after re-provisioning: present %v", present)
+	}
+	if l, _ := f.svc.FindLockByID(f.ctx, back); l.Status == latchkey.LockQuarantined {
+		t.Fatal("the lock is still quarantined")
 	}
 }

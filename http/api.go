@@ -100,6 +100,11 @@ func auditFilter(r *http.Request) (latchkey.AuditFilter, error) {
 	return f, err
 }
 
+// ReprovisionResponse says how many codes go back on a reset lock.
+type ReprovisionResponse struct {
+	CodesToPutBack int `json:"codes_to_put_back"`
+}
+
 // BittingResponse carries a revealed bitting.
 type BittingResponse struct {
 	ID      int64  `json:"id"`
@@ -354,7 +359,11 @@ func (s *Server) apiRoutes() []route {
 			v, err := svc.RecordRekey(r.Context(), latchkey.Rekey{LockID: id, KeyID: in.KeyID, How: in.How, Tests: in.Tests, BothSides: in.BothSides, DoorOpen: in.DoorOpen, Note: in.Note})
 			return http.StatusOK, v, err
 		}))},
-		{Method: "POST", Pattern: "/api/v1/locks/{id}/check-code", Summary: "Check a candidate PIN on a lock: its model's rules, a free slot, and collisions with the codes on it (named only to those who may reveal codes; for others a collision is recorded and counts against a small allowance)", Perm: write, Request: CheckCodeRequest{}, Response: latchkey.CodeVerdict{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/reprovision", Summary: "Put a quarantined lock's codes back once it is paired with its hub again: each goes on through the sync engine", Perm: write, Response: ReprovisionResponse{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			n, err := svc.Reprovision(r.Context(), id)
+			return http.StatusOK, ReprovisionResponse{CodesToPutBack: n}, err
+		}))},
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/check-code", Summary: "Check a candidate PIN on a lock: its model's rules, a free slot, the lock's state, and (for those who may reveal codes only) collisions with the codes on it", Perm: write, Request: CheckCodeRequest{}, Response: latchkey.CodeVerdict{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			var req CheckCodeRequest
 			if err := decode(nil, r, &req); err != nil {
 				return 0, nil, err

@@ -227,6 +227,13 @@ func (c *Client) RecordRekey(ctx context.Context, r latchkey.Rekey) (*latchkey.L
 	return &l, c.do(ctx, "POST", "/api/v1/locks/"+id(r.LockID)+"/rekey", in, &l)
 }
 
+// Reprovision puts a quarantined lock's codes back; it returns how many go back on.
+func (c *Client) Reprovision(ctx context.Context, lockID int64) (int, error) {
+	var out ReprovisionResponse
+	err := c.do(ctx, "POST", "/api/v1/locks/"+id(lockID)+"/reprovision", nil, &out)
+	return out.CodesToPutBack, err
+}
+
 // FindLockRecord returns everything recorded about a lock.
 func (c *Client) FindLockRecord(ctx context.Context, n int64) (*latchkey.LockRecord, error) {
 	var r latchkey.LockRecord

@@ -261,7 +261,7 @@ var routePermissions = map[string]latchkey.Permission{
 	"GET /api/v1/locks/{id}": latchkey.PermRead, "GET /api/v1/locks/{id}/record": latchkey.PermRead,
 	"PATCH /api/v1/locks/{id}": latchkey.PermWrite, "PUT /api/v1/locks/{id}/key": latchkey.PermWrite,
 	"DELETE /api/v1/locks/{id}": latchkey.PermWrite, "POST /api/v1/locks/{id}/service": latchkey.PermWrite,
-	"POST /api/v1/locks/{id}/rekey": latchkey.PermWrite, "POST /api/v1/locks/{id}/check-code": latchkey.PermWrite,
+	"POST /api/v1/locks/{id}/rekey": latchkey.PermWrite, "POST /api/v1/locks/{id}/check-code": latchkey.PermWrite, "POST /api/v1/locks/{id}/reprovision": latchkey.PermWrite,
 	"POST /api/v1/locks/{id}/receipts": latchkey.PermWrite, "GET /api/v1/locks/{id}/receipts": latchkey.PermRead,
 	"GET /api/v1/locks/{id}/receipts/{receipt}": latchkey.PermRead,
 	"GET /api/v1/people":                        latchkey.PermRead, "POST /api/v1/people": latchkey.PermWrite,

@@ -115,6 +115,7 @@ var doneMessages = map[string]string{
 	"key-lost":       "The key is recorded as lost.",
 	"copy-lost":      "The copy is recorded as lost.",
 	"key-retired":    "The key is retired: it is recorded as opening nothing.",
+	"reprovisioned":  "Its codes go back on through its hub; each shows “on the lock” once it was read back.",
 }
 
 // base is what every page shows.

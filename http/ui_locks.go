@@ -20,6 +20,7 @@ func (s *Server) lockRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/locks/{id}", Perm: write, handler: s.pageEditLock},
 		{Method: "POST", Pattern: "/locks/{id}/key", Perm: write, handler: s.pageSetLockKey},
 		{Method: "POST", Pattern: "/locks/{id}/rekey", Perm: write, handler: s.pageRekey},
+		{Method: "POST", Pattern: "/locks/{id}/reprovision", Perm: write, handler: s.pageReprovision},
 		{Method: "POST", Pattern: "/locks/{id}/delete", Perm: write, handler: s.pageDeleteLock},
 		{Method: "POST", Pattern: "/locks/{id}/receipts", Perm: write, handler: s.pageAddReceipt},
 		{Method: "GET", Pattern: "/locks/{id}/receipts/{receipt}", Perm: read, handler: s.pageReceipt},
@@ -256,6 +257,15 @@ func (s *Server) pageRekey(w http.ResponseWriter, r *http.Request) {
 		_, err = s.Service.RecordRekey(r.Context(), rk)
 	}
 	s.lockBack(w, r, id, "rekeyed", err)
+}
+
+// pageReprovision puts a reset lock's codes back through the sync engine.
+func (s *Server) pageReprovision(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		_, err = s.Service.Reprovision(r.Context(), id)
+	}
+	s.lockBack(w, r, id, "reprovisioned", err)
 }
 
 // pageDeleteLock removes a lock's record; the page asked first, saying what goes with it.

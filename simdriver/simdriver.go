@@ -24,6 +24,7 @@ type Driver struct {
 	mu     sync.Mutex // guards the world, which is not safe for concurrent use
 	world  *sim.World
 	subs   []func(latchkey.DeviceEvent)
+	seen   map[string]string // twin names by radio/address, kept past a lock leaving its hub
 	events chan latchkey.DeviceEvent
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -33,7 +34,7 @@ var _ latchkey.DeviceDriver = (*Driver)(nil)
 
 // New returns a driver over the world. Call Start to run it.
 func New(w *sim.World) *Driver {
-	d := &Driver{Speed: 1, world: w, events: make(chan latchkey.DeviceEvent, 256), stop: make(chan struct{})}
+	d := &Driver{Speed: 1, world: w, events: make(chan latchkey.DeviceEvent, 256), stop: make(chan struct{}), seen: map[string]string{}}
 	for _, radio := range sim.Radios {
 		h := w.Hub(radio)
 		h.Listen(func(addr string, r sim.Report) {
@@ -41,9 +42,13 @@ func New(w *sim.World) *Driver {
 				return
 			}
 			twin, ok := h.TwinAt(addr)
-			if !ok {
+			if ok {
+				d.seen[radio+"/"+addr] = twin
+			} else if twin, ok = d.seen[radio+"/"+addr]; !ok {
 				return
 			}
+			// A lock that leaves its hub is dropped before its last report arrives: the
+			// report still names it, from the last time it was heard.
 			battery := r.BatteryMV
 			if battery == 0 {
 				// Hubs keep a lock's battery level and report it alongside its events (a
@@ -160,6 +165,9 @@ func (d *Driver) send(ctx context.Context, address string, cmd sim.Command) (sim
 		return sim.Report{}, latchkey.Errorf(latchkey.EINVALID, "Twin %q is a cylinder; it has no radio.", address)
 	}
 	radio, addr, paired := l.Network()
+	if paired {
+		d.seen[radio+"/"+addr] = address
+	}
 	if !paired {
 		d.mu.Unlock()
 		return sim.Report{}, latchkey.Errorf(latchkey.EUNAVAILABLE, "Twin %q is not paired with a hub; include or pair it first.", address)

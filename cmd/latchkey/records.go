@@ -540,7 +540,7 @@ rekey is recorded, even with --force.`,
 		}),
 	}
 	rm.Flags().BoolVar(&force, "force", false, "remove it even with codes on it or a connection")
-	cmd.AddCommand(add, ls, show, set, rm, m.lockRekeyCommand())
+	cmd.AddCommand(add, ls, show, set, rm, m.lockRekeyCommand(), m.lockReprovisionCommand())
 	cmd.AddCommand(m.lockRecordCommands()...)
 	return cmd
 }
@@ -588,6 +588,34 @@ takes it, is retired with its copies marked to be returned.`,
 	f.StringVar(&r.Note, "note", "", "what else to record (who did it, what was seen)")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
+}
+
+// lockReprovisionCommand puts a reset lock's codes back through the sync engine.
+func (m *Main) lockReprovisionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reprovision ID",
+		Short: "Put a quarantined lock's codes back, once it is paired with its hub again",
+		Long: `A lock reset behind Latchkey's back (at the lock, or all its codes deleted) is
+quarantined: it holds none of its codes. Pair it with its hub again, then run this: every
+code that was on it goes back on through the sync engine, each read back before it counts,
+and the lock leaves quarantine. Codes that were being removed are gone with the reset.`,
+		Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("lock", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				n, err := s.Reprovision(ctx, id)
+				if err != nil {
+					return err
+				}
+				return m.emit(map[string]int{"codes_to_put_back": n}, func(w io.Writer) {
+					fmt.Fprintf(w, "Lock %d leaves quarantine: %s to put back through its hub (latchkey code ls follows them).\n", id, plural(n, "code"))
+				})
+			})
+		}),
+	}
 }
 
 func (m *Main) writeLock(w io.Writer, l *latchkey.Lock, n *names) {
