@@ -137,7 +137,7 @@ Every %s something happens at a door; watch the dashboard. Ctrl-C stops the demo
 	script := make(chan struct{})
 	go func() {
 		defer close(script)
-		everyday(ctx, driver, pace.Step, home.SamPIN)
+		everyday(ctx, driver, pace.Step, home.SamPIN, home.RevokedPIN)
 	}()
 	<-ctx.Done()
 	<-script
@@ -264,6 +264,8 @@ type demoHome struct {
 	Owner    *latchkey.User // the account the one-time link signs in as
 	Password string         // the owner's, made afresh for each run
 	SamPIN   string         // the script types it at the front door
+	// RevokedPIN is the cleaner's revoked code, which the script tries at the front door.
+	RevokedPIN string
 }
 
 // demoRecords writes the demo home's records and puts the codes on the twins through
@@ -330,8 +332,26 @@ func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.Dev
 			home.SamPIN = pin
 		}
 	}
-	// A guest code for next weekend stays pending: the twins keep no schedules, so it
-	// goes on the locks when its window opens, not before.
+	// The cleaner who left: her code was on the front door and is revoked now. The sync
+	// engine takes it off the twin; the script tries it at the door now and then, and the
+	// twin refuses it (were it still on, the dashboard would raise the alert).
+	pat := &latchkey.Person{Name: "Pat Lee", Role: latchkey.RoleService}
+	if err := svc.CreatePerson(ctx, pat); err != nil {
+		return nil, err
+	}
+	c, pin, err := svc.CreateCode(ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: pat.ID, Label: "Cleaner's code"}, LockIDs: ids[:1]})
+	if err != nil {
+		return nil, err
+	}
+	if err := placeCode(ctx, svc, driver, c.ID, pin, connected[:1]); err != nil {
+		return nil, err
+	}
+	if _, err := svc.RevokeCode(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	home.RevokedPIN = pin
+	// A guest code for next weekend stays pending: the twins keep no schedules, so the
+	// sync engine puts it on an hour before its window opens.
 	start, end := nextWeekend(time.Now().In(zone))
 	if _, _, err := svc.CreateCode(ctx, latchkey.NewCode{
 		Code:    latchkey.Code{PersonID: alex.ID, Label: "Weekend guest", Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}},
@@ -415,7 +435,7 @@ func nextWeekend(now time.Time) (time.Time, time.Time) {
 // until ctx ends: Sam comes home by code and locks up behind, someone mistypes a code at
 // the back, the garage entry is unlocked by hand and locks itself, and the back door's
 // old batteries run down until the lock reports them low.
-func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration, samPIN string) {
+func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration, samPIN, revokedPIN string) {
 	lock := func(w *sim.World, name string) *sim.Lock {
 		t, err := w.Twin(name)
 		if err != nil {
@@ -445,6 +465,7 @@ func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration,
 			}
 		},
 		func(w *sim.World) { _ = lock(w, "front").Press(sim.KeyLock) },
+		func(w *sim.World) { typeCode(lock(w, "front"), revokedPIN) }, // the cleaner who left tries her old code
 	}
 	tick := time.NewTicker(step)
 	defer tick.Stop()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -89,12 +90,29 @@ func TestDemo(t *testing.T) {
 	if sam == 0 {
 		t.Fatalf("the demo has no Sam Chen: %+v", people.Items)
 	}
-	want := map[string]bool{"unlock by Sam's code": false, "wrong code": false, "auto-lock": false, "low battery": false}
+	var codes struct{ Items []latchkey.Code }
+	demoGet(t, demo, "/api/v1/codes", &codes)
+	var cleaner int64
+	for _, c := range codes.Items {
+		if c.Label == "Cleaner's code" && c.Revoked {
+			cleaner = c.ID
+		}
+	}
+	if cleaner == 0 {
+		t.Fatalf("the demo has no revoked cleaner's code: %+v", codes.Items)
+	}
+	want := map[string]bool{"unlock by Sam's code": false, "wrong code": false, "auto-lock": false, "low battery": false,
+		"the cleaner's revoked code taken off by the sync engine": false}
 	for deadline := time.Now().Add(time.Minute); anyUnseen(want); {
 		if time.Now().After(deadline) {
 			t.Fatalf("events seen after a minute: %v", want)
 		}
 		time.Sleep(100 * time.Millisecond)
+		var grants []latchkey.Grant
+		demoGet(t, demo, "/api/v1/grants?code="+strconv.FormatInt(cleaner, 10), &grants)
+		if len(grants) == 1 && grants[0].Status == latchkey.GrantRemoved {
+			want["the cleaner's revoked code taken off by the sync engine"] = true
+		}
 		var events []latchkey.Event
 		demoGet(t, demo, "/api/v1/events?limit=100", &events)
 		for _, e := range events {
