@@ -516,6 +516,18 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 			}
 			g.Status = GrantSet
 		case GrantRemoving:
+			// The lock's word beats a person's: a code it reported opening the door since it
+			// was revoked is not recorded gone by hand (invariant 2).
+			events, err := tx.FindEvents(ctx, lockID, 500)
+			if err != nil {
+				return 0, nil, err
+			}
+			for _, e := range events {
+				if e.Kind == EventUnlocked && e.Slot == g.Slot && e.Source == SourceKeypad && !e.At.Before(g.UpdatedAt) {
+					return 0, nil, Errorf(EUNSAFE, "Lock %d reported code %d opening the door at %s, after it was revoked: it is still on the lock. Remove it at the keypad (or let the sync engine, if the lock is on a hub), check that it no longer opens the door, then confirm.",
+						lockID, codeID, e.At.UTC().Format("2006-01-02 15:04 UTC"))
+				}
+			}
 			g.Status = GrantRemoved
 		default:
 			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is already %s; nothing to confirm.", codeID, lockID, g.Status)

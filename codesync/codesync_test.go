@@ -301,6 +301,10 @@ func TestRevokedCodeUsedRaisesTheAlert(t *testing.T) {
 	if l.Attention.Label != "revoked code used" || l.Attention.Level != latchkey.AttentionBad {
 		t.Fatalf("the lock needs %+v", l.Attention)
 	}
+	// No one records it gone by hand again while the lock says it opened the door.
+	if _, err := f.svc.ConfirmCode(f.ctx, c.ID, front); latchkey.ErrorCode(err) != latchkey.EUNSAFE || !strings.Contains(latchkey.ErrorMessage(err), "after it was revoked") {
+		t.Fatalf("confirming by hand a code the lock reported in use: %v", err)
+	}
 	// The engine takes it off, reads the slot back empty, and the alert ends.
 	f.run(t)
 	f.waitGrant(t, c.ID, "front", latchkey.GrantRemoved)
