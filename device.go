@@ -95,6 +95,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 	ev.sanitize()
 	ctx = NewContextWithPrincipal(ctx, Principal{Name: "device:" + string(ev.Driver), Role: UserOwner})
 	var out, outAlert *Event
+	var usedUp bool
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		locks, _, err := tx.FindLocks(ctx, LockFilter{Driver: &ev.Driver, Address: &ev.Address}, Page{Limit: 1})
 		if err != nil || len(locks) == 0 {
@@ -124,6 +125,11 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 				if ev.Kind == EventUnlocked {
 					if alert, err = s.usedOutOfBounds(ctx, tx, l, in, c, e); err != nil {
 						return err
+					}
+					if alert == nil && ev.Source == SourceKeypad {
+						if usedUp, err = s.countUse(ctx, tx, c, e); err != nil {
+							return err
+						}
 					}
 				}
 			}
@@ -161,6 +167,9 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		out, outAlert = e, alert
 		return nil
 	})
+	if err == nil && usedUp {
+		s.kickSync() // its removal is due now
+	}
 	if err == nil && out != nil {
 		s.live.publish(*out)
 		if outAlert != nil {
@@ -249,4 +258,51 @@ func (b *broker) publish(e Event) {
 		default:
 		}
 	}
+}
+
+// countUse counts an unlock by a code with a use limit (or a one-time code) against it:
+// the uses are its keypad unlocks on its locks since it was made, this one included.
+// Used up, the code is revoked at once (recorded as code.used_up) and its grants are to
+// be removed, so that the sync engine takes it off its locks; it reports whether it was.
+func (s *Service) countUse(ctx context.Context, tx Tx, c *Code, unlock *Event) (bool, error) {
+	limit := c.UseLimit
+	if c.OneTime {
+		limit = 1
+	}
+	if limit == 0 || c.Revoked {
+		return false, nil
+	}
+	grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &c.ID})
+	if err != nil {
+		return false, err
+	}
+	uses := 1 // this unlock, not stored yet
+	for _, g := range grants {
+		events, err := tx.FindEvents(ctx, g.LockID, 1000)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range events {
+			if e.Kind == EventUnlocked && e.Source == SourceKeypad && e.Slot == g.Slot && !e.At.Before(c.CreatedAt) {
+				uses++
+			}
+		}
+	}
+	if uses < limit {
+		return false, nil
+	}
+	c.Revoked = true
+	if err := tx.UpdateCode(ctx, c); err != nil {
+		return false, err
+	}
+	for _, g := range grants {
+		if g.Status == GrantRemoved {
+			continue
+		}
+		g.Status, g.Reason, g.UpdatedAt = GrantRemoving, fmt.Sprintf("used up (%d of %d uses)", uses, limit), unlock.At
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return false, err
+		}
+	}
+	return true, s.audit(ctx, tx, "code.used_up", "code", c.ID, map[string]any{"label": c.Label, "uses": uses, "limit": limit})
 }

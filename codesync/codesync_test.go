@@ -371,3 +371,58 @@ func TestResetQuarantinesAndReprovisionPutsCodesBack(t *testing.T) {
 		t.Fatal("the lock is still quarantined")
 	}
 }
+
+// A one-time code opens the door once: its use is counted from the lock's report, it is
+// revoked as used up, and the engine takes it off, so that the second try fails.
+func TestOneTimeCodeRemovedAfterItsUse(t *testing.T) {
+	f := newFixture(t)
+	f.run(t)
+	front := f.locks["front"].ID
+	c, pin, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Plumber", OneTime: true},
+		PIN: "482913", LockIDs: []int64{front}})
+	must(t, err)
+	f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventUnlocked {
+		t.Fatalf("the one-time code's first use: %s", got)
+	}
+	f.waitGrant(t, c.ID, "front", latchkey.GrantRemoved)
+	if got, err := f.svc.FindCodeByID(f.ctx, c.ID); err != nil || !got.Revoked {
+		t.Fatalf("the used-up code: %+v %v", got, err)
+	}
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventWrongCode {
+		t.Fatalf("the one-time code's second use: %s", got)
+	}
+	entries, _, err := f.svc.FindAuditEntries(f.ctx, latchkey.AuditFilter{Action: "code.used_up"}, latchkey.Page{Limit: 10})
+	must(t, err)
+	if len(entries) != 1 || !strings.Contains(entries[0].Sentence(), "recorded code 1 (Plumber) as used up") {
+		t.Fatalf("the audit log of the use: %+v", entries)
+	}
+}
+
+// A code with a use limit counts each keypad unlock and is removed after the last.
+func TestUseLimitCounted(t *testing.T) {
+	f := newFixture(t)
+	f.run(t)
+	front := f.locks["front"].ID
+	c, pin, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Dog walker", UseLimit: 2},
+		PIN: "482913", LockIDs: []int64{front}})
+	must(t, err)
+	f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	for i := range 2 {
+		if got := f.typeAt(t, "front", pin); got != latchkey.EventUnlocked {
+			t.Fatalf("use %d of 2: %s", i+1, got)
+		}
+		if i == 0 {
+			if got, _ := f.svc.FindCodeByID(f.ctx, c.ID); got.Revoked {
+				t.Fatal("revoked after the first of two uses")
+			}
+			// Lock it again before the next try, as a person leaving would.
+			f.driver.Do(func(w *sim.World) {
+				tw, _ := w.Twin("front")
+				_ = tw.(*sim.Lock).Press(sim.KeyLock)
+			})
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	f.waitGrant(t, c.ID, "front", latchkey.GrantRemoved)
+}
