@@ -35,14 +35,8 @@ func newFixture(t *testing.T) *fixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if radio == "zwave" {
-			w.Hub(radio).SetMode(sim.HubInclusion, 0)
-			l.PressA()
-		} else {
-			w.Hub(radio).SetMode(sim.HubPermit, 0)
-			for range 4 {
-				l.PressA()
-			}
+		if err := l.JoinHub(); err != nil {
+			t.Fatal(err)
 		}
 	}
 	d := simdriver.New(w)
@@ -348,11 +342,8 @@ func TestResetQuarantinesAndReprovisionPutsCodesBack(t *testing.T) {
 	// go back. (The hub drops the reset device half a second after it leaves.)
 	time.Sleep(200 * time.Millisecond)
 	f.driver.Do(func(w *sim.World) {
-		w.Hub("zigbee").SetMode(sim.HubPermit, 0)
 		tw, _ := w.Twin("back")
-		for range 4 {
-			tw.(*sim.Lock).PressA()
-		}
+		must(t, tw.(*sim.Lock).JoinHub())
 	})
 	n, err := f.svc.Reprovision(f.ctx, back)
 	must(t, err)

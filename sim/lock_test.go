@@ -388,3 +388,25 @@ func TestDuplicateOverZWaveRaisesAlarm113(t *testing.T) {
 	run(t, lock910, "hub zigbee set-code l 2 135790", "advance 8s", "expect l slot:2 empty", "expect hub zigbee alarms none",
 		"expect seen zigbee-hub failed at l")
 }
+
+// JoinHub pairs a lock as a person would, on each radio: §3.11 for Z-Wave (A once, in
+// inclusion) and Zigbee (A four times, permitting joins).
+func TestJoinHub(t *testing.T) {
+	w := sim.NewWorld(sim.Config{Seed: 1})
+	for name, radio := range map[string]string{"zw": "zwave", "zb": "zigbee", "wifi": "wifi"} {
+		model := map[string]string{"zwave": "916", "zigbee": "914", "wifi": "halo-keypad"}[radio]
+		l, err := w.AddLock(name, sim.LockOptions{Model: model, Radio: radio})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := l.Network(); ok {
+			t.Fatalf("%s is paired before joining", name)
+		}
+		if err := l.JoinHub(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got, _, ok := l.Network(); !ok || got != radio {
+			t.Errorf("%s after JoinHub: on %q, paired %v", name, got, ok)
+		}
+	}
+}

@@ -404,5 +404,25 @@ func (l *Lock) Network() (radio, addr string, ok bool) {
 	return l.net.hub.radio, l.net.addr, true
 }
 
+// JoinHub pairs the lock with its hub as a person would: on Z-Wave, the hub in inclusion
+// mode and button A pressed once; on Zigbee, the hub permitting joins and A pressed four
+// times (facts §3.11); a Wi-Fi, Bluetooth or Matter lock through Pair.
+func (l *Lock) JoinHub() error {
+	switch l.radio {
+	case catalog.RadioZWave:
+		l.w.Hub(l.radio).SetMode(HubInclusion, 0)
+		return l.PressA()
+	case catalog.RadioZigbee:
+		l.w.Hub(l.radio).SetMode(HubPermit, 0)
+		for range 4 {
+			if err := l.PressA(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return l.Pair()
+}
+
 // Radios are the hubs a world can have.
 var Radios = []string{catalog.RadioZWave, catalog.RadioZigbee, catalog.RadioWiFi, catalog.RadioBLE, catalog.RadioMatter}

@@ -19,14 +19,8 @@ func newDriver(t *testing.T) (*simdriver.Driver, chan latchkey.DeviceEvent) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if radio == "zwave" {
-			w.Hub(radio).SetMode(sim.HubInclusion, 0)
-			l.PressA()
-		} else {
-			w.Hub(radio).SetMode(sim.HubPermit, 0)
-			for range 4 {
-				l.PressA()
-			}
+		if err := l.JoinHub(); err != nil {
+			t.Fatal(err)
 		}
 	}
 	d := simdriver.New(w)

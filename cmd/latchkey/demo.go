@@ -243,15 +243,8 @@ func demoWorld() (*sim.World, error) {
 				return nil, err
 			}
 		}
-		presses := 1
-		if d.radio == "zigbee" {
-			w.Hub(d.radio).SetMode(sim.HubPermit, 0)
-			presses = 4
-		} else {
-			w.Hub(d.radio).SetMode(sim.HubInclusion, 0)
-		}
-		for range presses {
-			l.PressA()
+		if err := l.JoinHub(); err != nil {
+			return nil, err
 		}
 	}
 	// Let pairing finish before the records point at the twins.
