@@ -19,11 +19,11 @@ import (
 
 // Defaults of an Engine's settings.
 const (
-	DefaultTimeout  = 20 * time.Second
-	DefaultInterval = 30 * time.Second
-	maxBackoff      = 5 * time.Minute
-	firstBackoff    = 2 * time.Second
-	maxParallel     = 32 // locks worked at once
+	DefaultTimeout      = 20 * time.Second
+	DefaultInterval     = 30 * time.Second
+	defaultMaxBackoff   = 5 * time.Minute
+	defaultFirstBackoff = 2 * time.Second
+	maxParallel         = 32 // locks worked at once
 )
 
 // Engine runs the sync. Set Service and Drivers, then call Run.
@@ -36,6 +36,9 @@ type Engine struct {
 	// time comes (DefaultInterval when zero).
 	Interval time.Duration
 	Logger   *slog.Logger
+	// FirstBackoff and MaxBackoff bound how long a lock that did not answer is left
+	// alone: doubling from the first (2 s when zero) to the most (5 minutes when zero).
+	FirstBackoff, MaxBackoff time.Duration
 
 	mu      sync.Mutex
 	backoff map[int64]lockBackoff // by lock: locks that did not answer
@@ -216,8 +219,15 @@ func (e *Engine) backOff(lockID int64) {
 	if e.backoff == nil {
 		e.backoff = map[int64]lockBackoff{}
 	}
+	first, most := e.FirstBackoff, e.MaxBackoff
+	if first == 0 {
+		first = defaultFirstBackoff
+	}
+	if most == 0 {
+		most = defaultMaxBackoff
+	}
 	b := e.backoff[lockID]
-	b.wait = min(max(2*b.wait, firstBackoff), maxBackoff)
+	b.wait = min(max(2*b.wait, first), most)
 	b.until = time.Now().Add(b.wait)
 	e.backoff[lockID] = b
 }

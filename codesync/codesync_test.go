@@ -27,9 +27,13 @@ type fixture struct {
 	cancel context.CancelFunc
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, radio ...sim.RadioConfig) *fixture {
 	t.Helper()
-	w := sim.NewWorld(sim.Config{Seed: 1})
+	cfg := sim.Config{Seed: 1}
+	if len(radio) > 0 {
+		cfg.Radio = radio[0]
+	}
+	w := sim.NewWorld(cfg)
 	for name, radio := range map[string]string{"front": "zwave", "back": "zigbee"} {
 		l, err := w.AddLock(name, sim.LockOptions{Model: map[string]string{"zwave": "916", "zigbee": "914"}[radio], Radio: radio, Locked: true})
 		if err != nil {
@@ -86,7 +90,7 @@ func newFixture(t *testing.T) *fixture {
 // run starts the engine, until the test ends.
 func (f *fixture) run(t *testing.T) {
 	engine := &codesync.Engine{Service: f.svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: f.driver},
-		Interval: 100 * time.Millisecond, Timeout: 3 * time.Second}
+		Interval: 100 * time.Millisecond, Timeout: 3 * time.Second, FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond}
 	done := make(chan struct{})
 	go func() { engine.Run(f.ctx); close(done) }()
 	t.Cleanup(func() { f.cancel(); <-done })
@@ -416,4 +420,43 @@ func TestUseLimitCounted(t *testing.T) {
 		}
 	}
 	f.waitGrant(t, c.ID, "front", latchkey.GrantRemoved)
+}
+
+// On a bad radio (30% of frames lost, some duplicated, some overtaken by later ones)
+// every code still reaches both locks and a revoked one leaves both, each read back: no
+// lock is left holding a revoked code while the records say it is gone.
+func TestConvergesOnABadRadio(t *testing.T) {
+	f := newFixture(t, sim.RadioConfig{Loss: 0.3, Duplicate: 0.1, Reorder: 0.1})
+	f.driver.SetSpeed(60)
+	f.run(t)
+	both := []int64{f.locks["front"].ID, f.locks["back"].ID}
+	var codes []*latchkey.Code
+	for _, pin := range []string{"482913", "730245", "615007"} {
+		c, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Code " + pin}, PIN: pin, LockIDs: both})
+		must(t, err)
+		codes = append(codes, c)
+	}
+	for _, c := range codes {
+		for _, lock := range []string{"front", "back"} {
+			f.waitGrant(t, c.ID, lock, latchkey.GrantSet)
+		}
+	}
+	_, err := f.svc.RevokeCode(f.ctx, codes[0].ID)
+	must(t, err)
+	for _, lock := range []string{"front", "back"} {
+		g := f.waitGrant(t, codes[0].ID, lock, latchkey.GrantRemoved)
+		// Read it back through the same bad radio until an answer comes.
+		for {
+			_, present, err := f.driver.ReadCode(f.ctx, lock, g.Slot)
+			if err == nil {
+				if present {
+					t.Fatalf("%s still holds the revoked code, recorded removed", lock)
+				}
+				break
+			}
+			if f.ctx.Err() != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
