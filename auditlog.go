@@ -114,7 +114,7 @@ var auditVerbs = map[string]string{
 	"key.copy.add": "recorded a copy of %s", "key.copy.state": "recorded where a copy of %s is",
 	"key.reveal": "revealed the cuts of %s", "key.seal": "sealed the bittings of the keys", "key.generate": "generated new bittings clear of the keys of %s",
 	"code.create": "added %s", "code.confirm": "recorded a lock's confirmation of %s",
-	"code.revoke": "revoked %s", "code.used_up": "recorded %s as used up and revoked it", "code.reveal": "revealed %s", "code.refused": "was refused a chosen code on %s (it collided with another)", "code.check": "checked a code that collides with another on %s",
+	"code.revoke": "revoked %s", "code.retry": "asked the sync engine to try %s again", "code.used_up": "recorded %s as used up and revoked it", "code.reveal": "revealed %s", "code.refused": "was refused a chosen code on %s (it collided with another)", "code.check": "checked a code that collides with another on %s",
 	"user.create": "added the account %s", "user.update": "changed the account %s", "user.delete": "removed the account %s",
 	"user.password": "changed the password of %s", "user.revoke": "ended every session and token of %s",
 	"token.create": "made an API token for %s", "token.revoke": "revoked an API token of %s",

@@ -545,6 +545,7 @@ type RecordService interface {
 	SetLockKey(ctx context.Context, lockID, keyID int64) (*Lock, error)
 	RecordRekey(ctx context.Context, r Rekey) (*Lock, error)
 	Reprovision(ctx context.Context, lockID int64) (int, error)
+	RetrySync(ctx context.Context, codeID, lockID int64) (*Grant, error)
 
 	CreateCode(ctx context.Context, req NewCode) (*Code, string, error)
 	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)

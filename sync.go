@@ -83,8 +83,9 @@ func (s *Service) SyncTasks(ctx context.Context) ([]SyncTask, error) {
 					codes[c.ID] = c
 				}
 				task := SyncTask{LockID: l.ID, CodeID: c.ID, Slot: g.Slot, Connection: l.Connection, Status: g.Status, Reason: g.Reason}
+				refused := g.Status == GrantFailed && strings.HasPrefix(g.Reason, ReasonRefusedByLock)
 				switch want := wantedOn(c, now, loc); {
-				case (g.Status == GrantPending || g.Status == GrantFailed) && want && !l.State.LowBattery():
+				case (g.Status == GrantPending || g.Status == GrantFailed) && want && !l.State.LowBattery() && !refused:
 					task.Action = SyncPut
 				case g.Status == GrantRemoving, g.Status == GrantSet && !want:
 					task.Action = SyncClear
@@ -114,6 +115,32 @@ func lockZone(ctx context.Context, tx Tx, l *Lock) (*time.Location, error) {
 		return time.UTC, nil
 	}
 	return loc, nil
+}
+
+// ReasonRefusedByLock begins the reason of a code the lock refused to take (a duplicate,
+// no free slot, a rule of its own): it is not tried again until someone asks
+// (RetrySync), since the same write would get the same answer.
+const ReasonRefusedByLock = "Refused by the lock: "
+
+// RetrySync asks the engine to try a code on a lock again: a failed one goes back to
+// pending, its reason cleared. Nothing else changes (ECONFLICT).
+func (s *Service) RetrySync(ctx context.Context, codeID, lockID int64) (g *Grant, err error) {
+	err = s.change(ctx, "code.retry", "code", func(tx Tx) (int64, any, error) {
+		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(grants) == 0 {
+			return 0, nil, Errorf(ENOTFOUND, "Code %d is not on lock %d; 'latchkey code show %d' lists its locks.", codeID, lockID, codeID)
+		}
+		g = grants[0]
+		if g.Status != GrantFailed {
+			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is %s, not failed: there is nothing to try again.", codeID, lockID, g.Status)
+		}
+		g.Status, g.Reason, g.UpdatedAt = GrantPending, "", s.now()
+		return codeID, map[string]any{"lock_id": lockID}, tx.UpdateGrant(ctx, g)
+	})
+	return g, err
 }
 
 // PINForSync opens a code's PIN for the engine to write it into a lock: the one way a

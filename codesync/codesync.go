@@ -160,8 +160,14 @@ func (e *Engine) do(ctx context.Context, t latchkey.SyncTask) (o latchkey.SyncOu
 		}
 		err = within(ctx, timeout, func(ctx context.Context) error { return d.SetCode(ctx, t.Connection.Address, t.Slot, pin) })
 		if err != nil {
-			o.Reason = "failed to set: " + latchkey.ErrorMessage(err)
-			return o, latchkey.ErrorCode(err) == latchkey.EUNAVAILABLE
+			if latchkey.ErrorCode(err) == latchkey.EUNAVAILABLE {
+				o.Reason = "failed to set: " + latchkey.ErrorMessage(err)
+				return o, true
+			}
+			// The lock answered no (a duplicate, no space, a rule of its own): trying the
+			// same write again would get the same answer.
+			o.Reason = latchkey.ReasonRefusedByLock + latchkey.ErrorMessage(err)
+			return o, false
 		}
 	case latchkey.SyncClear:
 		err := within(ctx, timeout, func(ctx context.Context) error { return d.ClearCode(ctx, t.Connection.Address, t.Slot) })

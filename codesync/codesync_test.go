@@ -460,3 +460,36 @@ func TestConvergesOnABadRadio(t *testing.T) {
 		}
 	}
 }
+
+// A code the lock refuses (here a Z-Wave duplicate: the same PIN sits in a slot someone
+// filled at the keypad) is failed with the lock's reason and not tried again on its own,
+// so its PIN is not opened over and over; once the cause is gone, "try again" sets it.
+func TestRefusedCodeWaitsForRetry(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.driver.SetCode(f.ctx, "front", 20, "482913")) // added at the lock, unknown to the records
+	f.run(t)
+	front := f.locks["front"].ID
+	c, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913", LockIDs: []int64{front}})
+	must(t, err)
+	g := f.waitGrant(t, c.ID, "front", latchkey.GrantFailed)
+	if !strings.HasPrefix(g.Reason, latchkey.ReasonRefusedByLock) || !strings.Contains(g.Reason, "duplicate") {
+		t.Fatalf("the refused code's reason: %q", g.Reason)
+	}
+	pushes := func() int {
+		entries, _, err := f.svc.FindAuditEntries(f.ctx, latchkey.AuditFilter{Action: "code.push"}, latchkey.Page{Limit: 100})
+		must(t, err)
+		return len(entries)
+	}
+	before := pushes()
+	time.Sleep(500 * time.Millisecond) // five of the engine's passes
+	if after := pushes(); after != before {
+		t.Fatalf("the refused code's PIN was opened %d more times", after-before)
+	}
+	must(t, f.driver.ClearCode(f.ctx, "front", 20))
+	_, err = f.svc.RetrySync(f.ctx, c.ID, front)
+	must(t, err)
+	f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	if _, err := f.svc.RetrySync(f.ctx, c.ID, front); latchkey.ErrorCode(err) != latchkey.ECONFLICT {
+		t.Fatalf("retrying a code that is set: %v", err)
+	}
+}

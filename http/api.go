@@ -541,6 +541,14 @@ func (s *Server) apiRoutes() []route {
 			v, err := svc.ConfirmCode(r.Context(), id, req.LockID)
 			return http.StatusOK, v, err
 		}))},
+		{Method: "POST", Pattern: "/api/v1/codes/{id}/retry", Summary: "Have the sync engine try a failed code on a lock again", Perm: write, Request: LockIDRequest{}, Response: latchkey.Grant{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			var req LockIDRequest
+			if err := decode(nil, r, &req); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.RetrySync(r.Context(), id, req.LockID)
+			return http.StatusOK, v, err
+		}))},
 		{Method: "DELETE", Pattern: "/api/v1/codes/{id}", Summary: "Revoke a code (pending until each lock confirms)", Perm: write, Response: code, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			v, err := svc.RevokeCode(r.Context(), id)
 			if v != nil {

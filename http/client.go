@@ -366,6 +366,12 @@ func (c *Client) ConfirmCode(ctx context.Context, codeID, lockID int64) (*latchk
 	return &g, c.do(ctx, "POST", "/api/v1/codes/"+id(codeID)+"/confirm", LockIDRequest{LockID: lockID}, &g)
 }
 
+// RetrySync has the sync engine try a failed code on a lock again.
+func (c *Client) RetrySync(ctx context.Context, codeID, lockID int64) (*latchkey.Grant, error) {
+	var g latchkey.Grant
+	return &g, c.do(ctx, "POST", "/api/v1/codes/"+id(codeID)+"/retry", LockIDRequest{LockID: lockID}, &g)
+}
+
 // RevokeCode revokes a code.
 func (c *Client) RevokeCode(ctx context.Context, codeID int64) (*latchkey.Code, error) {
 	var code latchkey.Code

@@ -273,7 +273,7 @@ var routePermissions = map[string]latchkey.Permission{
 	"PUT /api/v1/keys/{id}/copies/{copy}/state": latchkey.PermWrite, "PUT /api/v1/keys/{id}/state": latchkey.PermWrite,
 	"GET /api/v1/codes": latchkey.PermRead, "POST /api/v1/codes": latchkey.PermWrite,
 	"GET /api/v1/codes/{id}": latchkey.PermRead, "GET /api/v1/codes/{id}/grants": latchkey.PermRead, "GET /api/v1/grants": latchkey.PermRead,
-	"POST /api/v1/codes/{id}/confirm": latchkey.PermWrite, "DELETE /api/v1/codes/{id}": latchkey.PermWrite,
+	"POST /api/v1/codes/{id}/confirm": latchkey.PermWrite, "POST /api/v1/codes/{id}/retry": latchkey.PermWrite, "DELETE /api/v1/codes/{id}": latchkey.PermWrite,
 	"POST /api/v1/codes/{id}/reveal": latchkey.PermReveal, "POST /api/v1/keys/{id}/reveal": latchkey.PermReveal,
 	"GET /api/v1/events/stream": latchkey.PermRead, "GET /api/v1/events": latchkey.PermRead,
 	"GET /api/v1/audit/verify": latchkey.PermRead, "GET /api/v1/audit": latchkey.PermRead, "GET /api/v1/export": latchkey.PermRead,

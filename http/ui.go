@@ -116,6 +116,7 @@ var doneMessages = map[string]string{
 	"copy-lost":      "The copy is recorded as lost.",
 	"key-retired":    "The key is retired: it is recorded as opening nothing.",
 	"reprovisioned":  "Its codes go back on through its hub; each shows “on the lock” once it was read back.",
+	"retry":          "The sync engine tries the code again.",
 }
 
 // base is what every page shows.
@@ -184,6 +185,7 @@ func (s *Server) uiRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/people", Perm: write, handler: s.pageAddPerson},
 		{Method: "POST", Pattern: "/codes/{id}/reveal", Perm: reveal, handler: s.pageReveal},
 		{Method: "POST", Pattern: "/codes/{id}/confirm", Perm: write, handler: s.pageConfirm},
+		{Method: "POST", Pattern: "/codes/{id}/retry", Perm: write, handler: s.pageRetry},
 		{Method: "GET", Pattern: "/keys", Perm: read, handler: s.pageKeys},
 		{Method: "POST", Pattern: "/keys/{id}/reveal", Perm: reveal, handler: s.pageRevealBitting},
 		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},

@@ -42,6 +42,7 @@ type codeLine struct {
 	Confirmable    bool
 	Revocable      bool
 	RevocationOpen bool // revoked, waiting for the lock to confirm
+	Retryable      bool // failed at a lock on a hub: the engine can try again
 }
 
 type lockPage struct {
@@ -110,6 +111,7 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 		line := codeLine{ID: c.ID, Label: c.Label, Person: page.People[c.PersonID], PersonID: c.PersonID, Slot: g.Slot,
 			Status: grantStatusText(g.Status), Valid: c.Validity(loc), Revocable: !c.Revoked, RevocationOpen: c.Revoked,
 			Confirmable: g.Status == latchkey.GrantPending || g.Status == latchkey.GrantRemoving || g.Status == latchkey.GrantFailed}
+		line.Retryable = g.Status == latchkey.GrantFailed && l.Connection.Driver != ""
 		// The lock does not know a window: programmed early, the code works early.
 		if sc := c.Schedule; g.Status == latchkey.GrantPending && sc.Kind == latchkey.ScheduleWindow && sc.Start != nil && time.Now().Before(*sc.Start) {
 			line.Status = "to program at the lock when its window opens"
@@ -257,6 +259,23 @@ func (s *Server) pageRekey(w http.ResponseWriter, r *http.Request) {
 		_, err = s.Service.RecordRekey(r.Context(), rk)
 	}
 	s.lockBack(w, r, id, "rekeyed", err)
+}
+
+// pageRetry has the sync engine try a failed code on the lock again.
+func (s *Server) pageRetry(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var lockID int64
+	if err == nil {
+		lockID, err = formID(r, "lock_id")
+	}
+	if err == nil {
+		_, err = s.Service.RetrySync(r.Context(), id, lockID)
+	}
+	if lockID == 0 {
+		s.renderError(w, r, err)
+		return
+	}
+	s.lockBack(w, r, lockID, "retry", err)
 }
 
 // pageReprovision puts a reset lock's codes back through the sync engine.

@@ -359,3 +359,32 @@ func TestUIFormsTakeOnlyTheirFields(t *testing.T) {
 		t.Fatalf("refused code forms added %d codes", len(after)-len(before))
 	}
 }
+
+// A code that failed at a lock on a hub offers "Try again" on the lock's page.
+func TestUIRetryFailedCode(t *testing.T) {
+	ui, svc := MustOpenUIServer(t)
+	owner := setup(t, ui.URL())
+	ctx := ownerCtx()
+	conn := latchkey.Connection{Driver: "sim", Address: "front"}
+	if _, err := svc.UpdateLock(ctx, 1, latchkey.LockUpdate{Connection: &conn}); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := svc.CreateCode(ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: 1, Label: "Guest"}, LockIDs: []int64{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RecordSync(ctx, latchkey.SyncOutcome{Task: latchkey.SyncTask{LockID: 1, CodeID: c.ID, Action: latchkey.SyncPut},
+		Reason: latchkey.ReasonRefusedByLock + "duplicate PIN code"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := owner.page("/locks/1"); !strings.Contains(body, `action="/codes/2/retry"`) || !strings.Contains(body, "duplicate PIN code") {
+		t.Fatalf("the lock page does not offer to try the failed code again:\n%s", body)
+	}
+	if status, body := owner.submit("/codes/2/retry", url.Values{"lock_id": {"1"}}); status != 200 || !strings.Contains(body, "tries the code again") {
+		t.Fatalf("try again: %d\n%s", status, body)
+	}
+	id := c.ID
+	if gs, _ := svc.FindGrants(ctx, latchkey.GrantFilter{CodeID: &id}); len(gs) != 1 || gs[0].Status != latchkey.GrantPending {
+		t.Fatalf("after trying again: %+v", gs)
+	}
+}

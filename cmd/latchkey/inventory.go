@@ -357,6 +357,26 @@ the time at the lock's site), or on weekly hours (--weekly "mon-fri 08:00-17:00,
 	confirm.Flags().Int64Var(&confirmLock, "lock", 0, "the lock that confirmed it (required)")
 	_ = confirm.MarkFlagRequired("lock")
 
+	var retryLock int64
+	retry := &cobra.Command{
+		Use: "retry ID --lock ID", Short: "Have the sync engine try a failed code on a lock again (after fixing why the lock refused it)", Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			id, err := idArg("code", args[0])
+			if err != nil {
+				return err
+			}
+			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
+				g, err := s.RetrySync(ctx, id, retryLock)
+				if err != nil {
+					return err
+				}
+				return m.emit(g, func(w io.Writer) { fmt.Fprintf(w, "Code %d goes to lock %d again (now %s).\n", id, g.LockID, g.Status) })
+			})
+		}),
+	}
+	retry.Flags().Int64Var(&retryLock, "lock", 0, "the lock to try it on (required)")
+	_ = retry.MarkFlagRequired("lock")
+
 	rm := &cobra.Command{
 		Use: "rm ID", Short: "Revoke a code on every lock (pending until each lock confirms)", Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
@@ -392,7 +412,7 @@ the time at the lock's site), or on weekly hours (--weekly "mon-fri 08:00-17:00,
 			})
 		}),
 	}
-	return []*cobra.Command{add, ls, show, confirm, rm, reveal}
+	return []*cobra.Command{add, ls, show, confirm, retry, rm, reveal}
 }
 
 // codeView is a code with its validity in words and its place on each lock.
