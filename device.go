@@ -122,6 +122,11 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 					return err
 				}
 				e.PersonID = c.PersonID
+				if ev.Kind == EventCodeDeleted {
+					if err := s.deletedAtLock(ctx, tx, l, in, c, e); err != nil {
+						return err
+					}
+				}
 				if ev.Kind == EventUnlocked {
 					if alert, err = s.usedOutOfBounds(ctx, tx, l, in, c, e); err != nil {
 						return err
@@ -305,4 +310,26 @@ func (s *Service) countUse(ctx context.Context, tx Tx, c *Code, unlock *Event) (
 		}
 	}
 	return true, s.audit(ctx, tx, "code.used_up", "code", c.ID, map[string]any{"label": c.Label, "uses": uses, "limit": limit})
+}
+
+// deletedAtLock records a code deleted at the lock's keypad: a code being removed is now
+// seen gone; a code that should be there is a conflicting change, failed with what
+// happened, for a person to put back or revoke (the engine does not overwrite it).
+func (s *Service) deletedAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, c *Code, ev *Event) error {
+	switch g.Status {
+	case GrantRemoving:
+		g.Status, g.Reason = GrantRemoved, "deleted at the keypad"
+	case GrantSet, GrantPending:
+		loc, err := lockZone(ctx, tx, l)
+		if err != nil {
+			return err
+		}
+		g.Status = GrantFailed
+		g.Reason = truncate(fmt.Sprintf("%scode %d (%s) was deleted at the keypad of %s at %s. Put it back (Try again, or latchkey code retry %d --lock %d) or revoke it.",
+			ReasonChangedAtLock, c.ID, c.Label, l.Name, ev.At.In(loc).Format("2006-01-02 15:04"), c.ID, l.ID), 300)
+	default:
+		return nil
+	}
+	g.UpdatedAt = ev.At
+	return tx.UpdateGrant(ctx, g)
 }

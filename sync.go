@@ -83,7 +83,7 @@ func (s *Service) SyncTasks(ctx context.Context) ([]SyncTask, error) {
 					codes[c.ID] = c
 				}
 				task := SyncTask{LockID: l.ID, CodeID: c.ID, Slot: g.Slot, Connection: l.Connection, Status: g.Status, Reason: g.Reason}
-				refused := g.Status == GrantFailed && strings.HasPrefix(g.Reason, ReasonRefusedByLock)
+				refused := g.Status == GrantFailed && waitsForAPerson(g.Reason)
 				switch want := wantedOn(c, now, loc); {
 				case (g.Status == GrantPending || g.Status == GrantFailed) && want && !l.State.LowBattery() && !refused:
 					task.Action = SyncPut
@@ -121,6 +121,17 @@ func lockZone(ctx context.Context, tx Tx, l *Lock) (*time.Location, error) {
 // no free slot, a rule of its own): it is not tried again until someone asks
 // (RetrySync), since the same write would get the same answer.
 const ReasonRefusedByLock = "Refused by the lock: "
+
+// ReasonChangedAtLock begins the reason of a code changed at the lock itself, behind
+// Latchkey's back: a conflicting change, shown and left for a person to resolve (put it
+// back with RetrySync, or revoke it), never silently overwritten.
+const ReasonChangedAtLock = "Changed at the lock: "
+
+// waitsForAPerson reports whether a failed code's reason means the engine must not try
+// it again by itself.
+func waitsForAPerson(reason string) bool {
+	return strings.HasPrefix(reason, ReasonRefusedByLock) || strings.HasPrefix(reason, ReasonChangedAtLock)
+}
 
 // RetrySync asks the engine to try a code on a lock again: a failed one goes back to
 // pending, its reason cleared. Nothing else changes (ECONFLICT).

@@ -493,3 +493,29 @@ func TestRefusedCodeWaitsForRetry(t *testing.T) {
 		t.Fatalf("retrying a code that is set: %v", err)
 	}
 }
+
+// A code deleted at the keypad, behind Latchkey's back, is a conflicting change: shown
+// with what happened and not put back by the engine until a person says so.
+func TestCodeDeletedAtTheLockIsAConflict(t *testing.T) {
+	f := newFixture(t)
+	f.run(t)
+	front := f.locks["front"].ID
+	c, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913", LockIDs: []int64{front}})
+	must(t, err)
+	g := f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	// Someone deletes it at the keypad; the lock reports it (as Z-Wave's user code report would).
+	must(t, f.driver.ClearCode(f.ctx, "front", g.Slot))
+	_, err = f.svc.RecordDeviceEvent(f.ctx, latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventCodeDeleted, Source: latchkey.SourceKeypad, Slot: g.Slot})
+	must(t, err)
+	g = f.waitGrant(t, c.ID, "front", latchkey.GrantFailed)
+	if !strings.HasPrefix(g.Reason, latchkey.ReasonChangedAtLock) || !strings.Contains(g.Reason, "deleted at the keypad") {
+		t.Fatalf("the conflicting change: %q", g.Reason)
+	}
+	time.Sleep(300 * time.Millisecond) // the engine's passes leave it alone
+	if g = f.waitGrant(t, c.ID, "front", latchkey.GrantFailed); g.Reason == "" {
+		t.Fatal("the conflict's reason was overwritten")
+	}
+	_, err = f.svc.RetrySync(f.ctx, c.ID, front)
+	must(t, err)
+	f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+}
