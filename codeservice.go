@@ -495,14 +495,9 @@ func freeSlot(used []int, capacity int) int {
 // it is now set, a revoked one is now gone.
 func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Grant, err error) {
 	err = s.change(ctx, "code.confirm", "code", func(tx Tx) (int64, any, error) {
-		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
-		if err != nil {
+		if g, err = grantOf(ctx, tx, codeID, lockID); err != nil {
 			return 0, nil, err
 		}
-		if len(grants) == 0 {
-			return 0, nil, Errorf(ENOTFOUND, "Code %d is not on lock %d; 'latchkey code show %d' lists its locks.", codeID, lockID, codeID)
-		}
-		g = grants[0]
 		switch g.Status {
 		case GrantPending, GrantFailed:
 			l, err := tx.FindLockByID(ctx, lockID)

@@ -127,6 +127,18 @@ const ReasonRefusedByLock = "Refused by the lock: "
 // back with RetrySync, or revoke it), never silently overwritten.
 const ReasonChangedAtLock = "Changed at the lock: "
 
+// grantOf finds where a code stands on one lock.
+func grantOf(ctx context.Context, tx Tx, codeID, lockID int64) (*Grant, error) {
+	grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
+	if err != nil {
+		return nil, err
+	}
+	if len(grants) == 0 {
+		return nil, Errorf(ENOTFOUND, "Code %d is not on lock %d; 'latchkey code show %d' lists its locks.", codeID, lockID, codeID)
+	}
+	return grants[0], nil
+}
+
 // waitsForAPerson reports whether a failed code's reason means the engine must not try
 // it again by itself.
 func waitsForAPerson(reason string) bool {
@@ -137,14 +149,9 @@ func waitsForAPerson(reason string) bool {
 // pending, its reason cleared. Nothing else changes (ECONFLICT).
 func (s *Service) RetrySync(ctx context.Context, codeID, lockID int64) (g *Grant, err error) {
 	err = s.change(ctx, "code.retry", "code", func(tx Tx) (int64, any, error) {
-		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
-		if err != nil {
+		if g, err = grantOf(ctx, tx, codeID, lockID); err != nil {
 			return 0, nil, err
 		}
-		if len(grants) == 0 {
-			return 0, nil, Errorf(ENOTFOUND, "Code %d is not on lock %d; 'latchkey code show %d' lists its locks.", codeID, lockID, codeID)
-		}
-		g = grants[0]
 		if g.Status != GrantFailed {
 			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is %s, not failed: there is nothing to try again.", codeID, lockID, g.Status)
 		}
@@ -202,18 +209,13 @@ type SyncOutcome struct {
 func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err error) {
 	o.Reason = truncate(o.Reason, 300)
 	err = s.change(ctx, "code.sync", "code", func(tx Tx) (int64, any, error) {
-		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &o.Task.CodeID, LockID: &o.Task.LockID})
-		if err != nil {
+		if g, err = grantOf(ctx, tx, o.Task.CodeID, o.Task.LockID); err != nil {
 			return 0, nil, err
-		}
-		if len(grants) == 0 {
-			return 0, nil, Errorf(ENOTFOUND, "Code %d is not on lock %d.", o.Task.CodeID, o.Task.LockID)
 		}
 		c, err := tx.FindCodeByID(ctx, o.Task.CodeID)
 		if err != nil {
 			return 0, nil, err
 		}
-		g = grants[0]
 		before := g.Status
 		switch {
 		case o.Task.Action == SyncPut && o.Done && (g.Status == GrantPending || g.Status == GrantFailed):
