@@ -138,6 +138,7 @@ func (e *AuditEntry) Sentence() string {
 		Status string `json:"status"`
 		State  string `json:"state"`
 		Reason string `json:"reason"`
+		Action string `json:"action"`
 	}
 	_ = json.Unmarshal([]byte(e.Detail), &d)
 	if name := firstNonEmpty(d.Name, d.Label); name != "" {
@@ -151,8 +152,9 @@ func (e *AuditEntry) Sentence() string {
 	case e.Action == "code.push" && d.LockID != 0:
 		return fmt.Sprintf("%s opened %s to write it into lock %d", e.Actor, record, d.LockID)
 	case e.Action == "code.sync" && d.LockID != 0:
-		what := map[string]string{string(GrantSet): "found %s on lock %d", string(GrantRemoved): "found %s gone from lock %d",
-			string(GrantPending): "took %s off lock %d until its hours", string(GrantFailed): "could not put %s on lock %d"}[d.Status]
+		// What the engine tried (put or clear) and what it saw decide the sentence.
+		what := map[string]string{"put " + string(GrantSet): "found %s on lock %d", "clear " + string(GrantRemoved): "found %s gone from lock %d",
+			"clear " + string(GrantPending): "took %s off lock %d until its hours", "put " + string(GrantFailed): "could not put %s on lock %d"}[d.Action+" "+d.Status]
 		if what == "" {
 			what = "could not yet take %s off lock %d"
 		}

@@ -183,17 +183,9 @@ func atSite(ctx context.Context, tx Tx, lockID int64, t time.Time) (string, erro
 	if err != nil {
 		return "", err
 	}
-	d, err := tx.FindDoorByID(ctx, l.DoorID)
+	loc, err := lockZone(ctx, tx, l)
 	if err != nil {
 		return "", err
-	}
-	site, err := tx.FindSiteByID(ctx, d.SiteID)
-	if err != nil {
-		return "", err
-	}
-	loc, err := time.LoadLocation(site.TimeZone)
-	if err != nil {
-		loc = time.UTC
 	}
 	return fmt.Sprintf("%s (%s)", t.In(loc).Format("2006-01-02 15:04"), loc), nil
 }

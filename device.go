@@ -197,18 +197,22 @@ func (s *Service) usedOutOfBounds(ctx context.Context, tx Tx, l *Lock, g *Grant,
 	if err != nil {
 		return nil, err
 	}
+	at := unlock.At.In(loc).Format("2006-01-02 15:04")
 	var why string
 	switch {
-	case c.Revoked || g.Status == GrantRemoving || g.Status == GrantRemoved:
-		why = fmt.Sprintf("%s: code %d (%s) opened %s at %s; it is being removed again.", ReasonUsedAfterRevoke, c.ID, c.Label, l.Name, unlock.At.In(loc).Format("2006-01-02 15:04"))
+	case c.Revoked:
+		why = fmt.Sprintf("%s: code %d (%s) opened %s at %s; it is being removed again.", ReasonUsedAfterRevoke, c.ID, c.Label, l.Name, at)
+	case !c.Schedule.Active(unlock.At, loc):
+		why = fmt.Sprintf("Code %d (%s) opened %s at %s, outside its time (%s).", c.ID, c.Label, l.Name, at, c.Schedule.Describe(loc))
+	default:
+		return nil, nil
+	}
+	if g.Status == GrantRemoving || g.Status == GrantRemoved {
+		// Being removed, or recorded gone: the lock says otherwise, so it is removed again.
 		g.Status, g.Reason, g.UpdatedAt = GrantRemoving, truncate(why, 300), unlock.At
 		if err := tx.UpdateGrant(ctx, g); err != nil {
 			return nil, err
 		}
-	case !c.Schedule.Active(unlock.At, loc):
-		why = fmt.Sprintf("Code %d (%s) opened %s at %s, outside its time (%s).", c.ID, c.Label, l.Name, unlock.At.In(loc).Format("2006-01-02 15:04"), c.Schedule.Describe(loc))
-	default:
-		return nil, nil
 	}
 	return &Event{LockID: l.ID, Kind: EventRevokedCodeUsed, Source: unlock.Source, Slot: unlock.Slot, PersonID: c.PersonID,
 		Detail: why, At: unlock.At, Actor: unlock.Actor}, nil

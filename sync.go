@@ -1,6 +1,7 @@
 package latchkey
 
 import (
+	"errors"
 	"context"
 	"strings"
 	"sync"
@@ -232,8 +233,8 @@ func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err 
 			}
 		default:
 			// The records moved on while the lock was busy (a code revoked mid-write):
-			// the next pass sees the new state.
-			return o.Task.CodeID, map[string]any{"label": c.Label, "lock_id": o.Task.LockID, "action": o.Task.Action, "status": g.Status, "unchanged": true}, nil
+			// the next pass sees the new state, and there is nothing to record.
+			return 0, nil, errUnchanged
 		}
 		g.UpdatedAt = s.now()
 		detail := map[string]any{"label": c.Label, "lock_id": o.Task.LockID, "action": o.Task.Action, "from": before, "status": g.Status}
@@ -242,8 +243,14 @@ func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err 
 		}
 		return o.Task.CodeID, detail, tx.UpdateGrant(ctx, g)
 	})
+	if errors.Is(err, errUnchanged) {
+		err = nil
+	}
 	return g, err
 }
+
+// errUnchanged rolls back a RecordSync that has nothing to record.
+var errUnchanged = errors.New("unchanged")
 
 // ended reports whether a code's window is over.
 func ended(c *Code, now time.Time) bool {

@@ -177,8 +177,13 @@ func (e *Engine) do(ctx context.Context, t latchkey.SyncTask) (o latchkey.SyncOu
 		}
 	}
 	reader, ok := d.(latchkey.CodeReader)
-	if !ok {
+	switch {
+	case !ok && t.Action == latchkey.SyncPut:
 		o.Done = true // the driver cannot read back: its acknowledgment is all there is
+		return o, false
+	case !ok:
+		// Nothing is recorded gone that was not seen gone: a person checks at the door.
+		o.Reason = "the lock says it removed the code, but its hub cannot read the slot back: check at the door that the code no longer opens it, then confirm"
 		return o, false
 	}
 	var held string

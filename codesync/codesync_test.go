@@ -519,3 +519,24 @@ func TestCodeDeletedAtTheLockIsAConflict(t *testing.T) {
 	must(t, err)
 	f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
 }
+
+// A put that finishes after the code was revoked records nothing (the records moved on;
+// the next pass takes the code off) and leaves the revocation as it is.
+func TestOutcomeAfterTheRecordsMovedOn(t *testing.T) {
+	f := newFixture(t) // no engine: the test plays its part
+	front := f.locks["front"].ID
+	c, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Guest", OneTime: true}, LockIDs: []int64{front}})
+	must(t, err)
+	_, err = f.svc.RevokeCode(f.ctx, c.ID)
+	must(t, err)
+	g, err := f.svc.RecordSync(f.ctx, latchkey.SyncOutcome{Task: latchkey.SyncTask{LockID: front, CodeID: c.ID, Action: latchkey.SyncPut}, Done: true})
+	must(t, err)
+	if g.Status != latchkey.GrantRemoving {
+		t.Fatalf("a late put turned the revoked code %s", g.Status)
+	}
+	entries, _, err := f.svc.FindAuditEntries(f.ctx, latchkey.AuditFilter{Action: "code.sync"}, latchkey.Page{Limit: 10})
+	must(t, err)
+	if len(entries) != 0 {
+		t.Fatalf("a late put was recorded: %s", entries[0].Sentence())
+	}
+}

@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -377,10 +378,11 @@ func TestUIRetryFailedCode(t *testing.T) {
 		Reason: latchkey.ReasonRefusedByLock + "duplicate PIN code"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, body := owner.page("/locks/1"); !strings.Contains(body, `action="/codes/2/retry"`) || !strings.Contains(body, "duplicate PIN code") {
+	retry := fmt.Sprintf("/codes/%d/retry", c.ID)
+	if _, body := owner.page("/locks/1"); !strings.Contains(body, `action="`+retry+`"`) || !strings.Contains(body, "duplicate PIN code") {
 		t.Fatalf("the lock page does not offer to try the failed code again:\n%s", body)
 	}
-	if status, body := owner.submit("/codes/2/retry", url.Values{"lock_id": {"1"}}); status != 200 || !strings.Contains(body, "tries the code again") {
+	if status, body := owner.submit(retry, url.Values{"lock_id": {"1"}}); status != 200 || !strings.Contains(body, "tries the code again") {
 		t.Fatalf("try again: %d\n%s", status, body)
 	}
 	id := c.ID

@@ -63,12 +63,17 @@ func (s *Server) sitePage(r *http.Request, id int64) (sitePage, error) {
 	if err != nil {
 		return page, err
 	}
+	// One read of the site's locks, not one per door: each list derives what its locks need.
+	locks, _, err := s.Service.FindLocks(ctx, latchkey.LockFilter{SiteID: &id}, latchkey.Page{Limit: 1000})
+	if err != nil {
+		return page, err
+	}
+	byDoor := map[int64][]*latchkey.Lock{}
+	for _, l := range locks {
+		byDoor[l.DoorID] = append(byDoor[l.DoorID], l)
+	}
 	for _, d := range doors {
-		locks, _, err := s.Service.FindLocks(ctx, latchkey.LockFilter{DoorID: &d.ID}, latchkey.Page{Limit: 100})
-		if err != nil {
-			return page, err
-		}
-		page.Doors = append(page.Doors, doorLine{Door: d, Locks: locks})
+		page.Doors = append(page.Doors, doorLine{Door: d, Locks: byDoor[d.ID]})
 	}
 	return page, nil
 }
@@ -81,6 +86,9 @@ func (s *Server) siteBack(w http.ResponseWriter, r *http.Request, siteID int64, 
 		if perr != nil {
 			s.renderError(w, r, err)
 			return
+		}
+		if latchkey.ErrorCode(err) == latchkey.EINTERNAL {
+			logger(r).Error("page failed", "error", err.Error())
 		}
 		page.Error = latchkey.ErrorMessage(err)
 		s.render(w, r, statusOf(w, err), "site", page)
