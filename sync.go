@@ -1,8 +1,8 @@
 package latchkey
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -135,6 +135,13 @@ func grantOf(ctx context.Context, tx Tx, codeID, lockID int64) (*Grant, error) {
 		return nil, err
 	}
 	if len(grants) == 0 {
+		// Say which is missing: the code, the lock, or only the code on that lock.
+		if _, err := tx.FindCodeByID(ctx, codeID); err != nil {
+			return nil, err
+		}
+		if _, err := tx.FindLockByID(ctx, lockID); err != nil {
+			return nil, err
+		}
 		return nil, Errorf(ENOTFOUND, "Code %d is not on lock %d; 'latchkey code show %d' lists its locks.", codeID, lockID, codeID)
 	}
 	return grants[0], nil

@@ -213,7 +213,11 @@ func (s *Server) uiAuthorize(rt uiRoute, next http.HandlerFunc) http.HandlerFunc
 			if n, cerr := s.Service.CountUsers(r.Context()); cerr == nil && n == 0 {
 				target = "/setup"
 			}
-			http.Redirect(w, r, target+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			next := "/" // a form's address is no page to come back to
+			if r.Method == http.MethodGet {
+				next = r.URL.RequestURI()
+			}
+			http.Redirect(w, r, target+"?next="+url.QueryEscape(next), http.StatusSeeOther)
 			return
 		}
 		if !p.Role.Allows(rt.Perm) {

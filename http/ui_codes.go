@@ -88,8 +88,10 @@ func (s *Server) codesPage(r *http.Request, form codeForm, checked map[int64]boo
 	for _, d := range rec.Doors {
 		siteNames[d.ID] = siteName[d.SiteID]
 	}
+	connected := map[int64]bool{}
 	for _, l := range rec.Locks {
 		locks[l.ID] = l.Name
+		connected[l.ID] = l.Connection.Driver != ""
 		choice := lockChoice{ID: l.ID, Name: l.Name, Checked: checked[l.ID], NoKeypad: !s.Catalog.TakesCodes(l.ModelID)}
 		if refusal := s.Service.ProgrammingRefusal(l); refusal != nil {
 			choice.Refused = latchkey.ErrorMessage(refusal)
@@ -104,7 +106,7 @@ func (s *Server) codesPage(r *http.Request, form codeForm, checked map[int64]boo
 		gone := c.Revoked
 		for _, g := range rec.Grants {
 			if g.CodeID == c.ID {
-				row.Locks = append(row.Locks, codeLock{ID: g.LockID, Name: locks[g.LockID], Status: grantStatusText(g.Status)})
+				row.Locks = append(row.Locks, codeLock{ID: g.LockID, Name: locks[g.LockID], Status: standing(g, c, connected[g.LockID], time.Now())})
 				gone = gone && g.Status == latchkey.GrantRemoved
 				if loc == nil {
 					loc = zones[g.LockID]

@@ -108,20 +108,13 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 		if c == nil || g.Status == latchkey.GrantRemoved {
 			continue
 		}
+		connected := l.Connection.Driver != ""
 		line := codeLine{ID: c.ID, Label: c.Label, Person: page.People[c.PersonID], PersonID: c.PersonID, Slot: g.Slot,
-			Status: grantStatusText(g.Status), Valid: c.Validity(loc), Revocable: !c.Revoked, RevocationOpen: c.Revoked,
-			Confirmable: g.Status == latchkey.GrantPending || g.Status == latchkey.GrantRemoving || g.Status == latchkey.GrantFailed}
-		line.Retryable = g.Status == latchkey.GrantFailed && l.Connection.Driver != ""
-		// The lock does not know a window: programmed early, the code works early.
-		if sc := c.Schedule; g.Status == latchkey.GrantPending && sc.Kind == latchkey.ScheduleWindow && sc.Start != nil && time.Now().Before(*sc.Start) {
-			line.Status = "to program at the lock when its window opens"
-			if l.Connection.Driver != "" {
-				line.Status = "goes on through the hub an hour before its window opens"
-			}
-		}
-		if g.Reason != "" {
-			line.Status += " (" + g.Reason + ")"
-		}
+			Status: standing(g, c, connected, time.Now()), Valid: c.Validity(loc), Revocable: !c.Revoked, RevocationOpen: c.Revoked,
+			// On a hub the engine confirms by reading back; by hand only what it could not.
+			Confirmable: (g.Status == latchkey.GrantPending || g.Status == latchkey.GrantRemoving || g.Status == latchkey.GrantFailed) &&
+				(!connected || g.Status == latchkey.GrantFailed || g.Reason != ""),
+			Retryable: g.Status == latchkey.GrantFailed && connected}
 		page.Codes = append(page.Codes, line)
 	}
 	if n := len(page.Codes); n > 0 {
@@ -136,6 +129,23 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 	active := latchkey.KeyActive
 	page.SiteKeys, _, err = s.Service.FindKeys(ctx, latchkey.KeyFilter{SiteID: &rec.Site.ID, State: &active}, latchkey.Page{Limit: 1000})
 	return page, err
+}
+
+// standing says where a code stands on a lock, as the lock's page and the codes page
+// both show it: a windowed code waiting for its time says when it goes on, and how.
+func standing(g *latchkey.Grant, c *latchkey.Code, connected bool, now time.Time) string {
+	text := grantStatusText(g.Status)
+	// The lock does not know a window: programmed early, the code works early.
+	if sc := c.Schedule; g.Status == latchkey.GrantPending && sc.Kind == latchkey.ScheduleWindow && sc.Start != nil && now.Before(*sc.Start) {
+		text = "to program at the lock when its window opens"
+		if connected {
+			text = "goes on through the hub an hour before its window opens"
+		}
+	}
+	if g.Reason != "" {
+		text += " (" + g.Reason + ")"
+	}
+	return text
 }
 
 // grantStatusText says where a code stands on a lock in words.

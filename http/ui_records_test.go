@@ -390,3 +390,52 @@ func TestUIRetryFailedCode(t *testing.T) {
 		t.Fatalf("after trying again: %+v", gs)
 	}
 }
+
+// Sent to sign in from a form, a visitor comes back to the dashboard, not to the form's
+// address (which is no page); from a page, to that page.
+func TestUISignInComesBackToAPage(t *testing.T) {
+	ui, _ := MustOpenUIServer(t)
+	setup(t, ui.URL())
+	anon := newClient(t, ui.URL())
+	anon.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for path, want := range map[string]string{"POST /locks/1/reprovision": "/login?next=%2F", "GET /locks/1": "/login?next=%2Flocks%2F1"} {
+		method, p, _ := strings.Cut(path, " ")
+		req, _ := http.NewRequest(method, ui.URL()+p, strings.NewReader(""))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := anon.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Location"); got != want {
+			t.Errorf("%s anonymously: to %q, want %q", path, got, want)
+		}
+	}
+}
+
+// A windowed code waiting for its time reads the same on the lock's page and the codes
+// page: on a hub lock it goes on through the hub, with no hand confirmation offered.
+func TestUIWindowedCodeOnAHubLock(t *testing.T) {
+	ui, svc := MustOpenUIServer(t)
+	owner := setup(t, ui.URL())
+	ctx := ownerCtx()
+	conn := latchkey.Connection{Driver: "sim", Address: "front"}
+	if _, err := svc.UpdateLock(ctx, 1, latchkey.LockUpdate{Connection: &conn}); err != nil {
+		t.Fatal(err)
+	}
+	start, end := time.Now().Add(72*time.Hour), time.Now().Add(96*time.Hour)
+	c, _, err := svc.CreateCode(ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: 1, Label: "Weekend guest",
+		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}}, LockIDs: []int64{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "goes on through the hub an hour before its window opens"
+	_, lock := owner.page("/locks/1")
+	_, codes := owner.page("/codes")
+	if !strings.Contains(lock, want) || !strings.Contains(codes, want) {
+		t.Fatalf("the lock page or the codes page does not say %q", want)
+	}
+	if strings.Contains(lock, fmt.Sprintf(`action="/codes/%d/confirm"`, c.ID)) {
+		t.Fatal("the lock page offers to confirm by hand a code the hub puts on")
+	}
+}
