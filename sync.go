@@ -53,12 +53,13 @@ func wantedOn(c *Code, now time.Time, loc *time.Location) bool {
 // connected locks that take codes (pending, or failed before, and within their time),
 // codes to take off (revoked, or out of their time). A lock that was reset behind
 // Latchkey's back is left alone until it is re-provisioned; a lock with a low battery
-// gets no new code (power first) but still has revoked codes taken off.
-func (s *Service) SyncTasks(ctx context.Context) ([]SyncTask, error) {
+// gets no new code (power first) but still has revoked codes taken off. Given lock ids,
+// it looks at those locks only (a lock that no longer exists has nothing to change).
+func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, error) {
 	now := s.now()
 	var tasks []SyncTask
 	err := s.view(ctx, func(tx Tx) error {
-		locks, err := all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{}, p) })
+		locks, err := syncLocks(ctx, tx, lockIDs)
 		if err != nil {
 			return err
 		}
@@ -99,6 +100,25 @@ func (s *Service) SyncTasks(ctx context.Context) ([]SyncTask, error) {
 		return nil
 	})
 	return tasks, err
+}
+
+// syncLocks reads the locks SyncTasks looks at: the ones named, or every lock.
+func syncLocks(ctx context.Context, tx Tx, ids []int64) ([]*Lock, error) {
+	if len(ids) == 0 {
+		return all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{}, p) })
+	}
+	locks := make([]*Lock, 0, len(ids))
+	for _, id := range ids {
+		l, err := tx.FindLockByID(ctx, id)
+		switch {
+		case ErrorCode(err) == ENOTFOUND:
+			continue
+		case err != nil:
+			return nil, err
+		}
+		locks = append(locks, l)
+	}
+	return locks, nil
 }
 
 // lockZone is the time zone of the site a lock is on.

@@ -104,21 +104,29 @@ func (e *Engine) Pass(ctx context.Context) time.Duration {
 		}
 		wg.Add(1)
 		slots <- struct{}{}
-		go func(lockTasks []latchkey.SyncTask) {
+		go func(id int64, lockTasks []latchkey.SyncTask) {
 			defer func() { <-slots; wg.Done() }()
-			e.work(ctx, lockTasks)
-		}(byLock[id])
+			if _, answered := e.work(ctx, lockTasks); answered {
+				e.answered(id)
+			} else if ctx.Err() == nil {
+				e.backOff(id)
+			}
+		}(id, byLock[id])
 	}
 	wg.Wait()
 	return soonest
 }
 
-// work makes one lock's changes in order; it stops at the first the lock does not
-// answer, and backs the lock off.
-func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) {
-	for _, t := range tasks {
+// work makes one lock's changes in order and says how many it made. It stops at the
+// first the lock does not answer (answered false), and before a change that could not
+// finish by ctx's deadline (answered true, n short of them all).
+func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) (n int, answered bool) {
+	for i, t := range tasks {
 		if ctx.Err() != nil {
-			return
+			return i, false
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < 3*e.timeout() {
+			return i, true // a write, a read-back and the record would not fit
 		}
 		outcome, unreachable := e.do(ctx, t)
 		// A failure already recorded, for the same reason, is not recorded again: a lock
@@ -130,11 +138,10 @@ func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) {
 			}
 		}
 		if unreachable {
-			e.backOff(t.LockID)
-			return
+			return i + 1, false
 		}
 	}
-	e.answered(tasks[0].LockID)
+	return len(tasks), true
 }
 
 // do makes one change and reads the slot back; unreachable says the lock did not answer
@@ -146,10 +153,7 @@ func (e *Engine) do(ctx context.Context, t latchkey.SyncTask) (o latchkey.SyncOu
 		o.Reason = fmt.Sprintf("no %s driver runs here", t.Connection.Driver)
 		return o, true
 	}
-	timeout := e.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
+	timeout := e.timeout()
 	var pin string
 	switch t.Action {
 	case latchkey.SyncPut:

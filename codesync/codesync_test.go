@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/codesync"
+	"github.com/latchkey/latchkey/jobs"
 	"github.com/latchkey/latchkey/sim"
 	"github.com/latchkey/latchkey/simdriver"
 	"github.com/latchkey/latchkey/sqlite"
@@ -87,10 +88,36 @@ func newFixture(t *testing.T, radio ...sim.RadioConfig) *fixture {
 	return f
 }
 
-// run starts the engine, until the test ends.
-func (f *fixture) run(t *testing.T) {
-	engine := &codesync.Engine{Service: f.svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: f.driver},
+// engine is the fixture's sync engine, quick to retry.
+func (f *fixture) engine() *codesync.Engine {
+	return &codesync.Engine{Service: f.svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: f.driver},
 		Interval: 100 * time.Millisecond, Timeout: 3 * time.Second, FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond}
+}
+
+// run starts the engine as the server runs it, its work queued as durable jobs (River,
+// on a SQLite file of its own), until the test ends.
+func (f *fixture) run(t *testing.T) {
+	engine := f.engine()
+	q, err := jobs.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "jobs.db"), jobs.Config{Sync: engine,
+		JobTimeout: 20 * time.Second, FirstBackoff: engine.FirstBackoff, MaxBackoff: engine.MaxBackoff, PollInterval: 50 * time.Millisecond})
+	must(t, err)
+	done := make(chan struct{})
+	go func() { engine.Plan(f.ctx, q); close(done) }()
+	t.Cleanup(func() {
+		f.cancel()
+		<-done
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := q.Close(stop); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// runInMemory starts the engine alone, its retries held in memory (Engine.Run), until
+// the test ends.
+func (f *fixture) runInMemory(t *testing.T) {
+	engine := f.engine()
 	done := make(chan struct{})
 	go func() { engine.Run(f.ctx); close(done) }()
 	t.Cleanup(func() { f.cancel(); <-done })
@@ -152,8 +179,13 @@ func (f *fixture) typeAt(t *testing.T, lock, pin string) latchkey.EventKind {
 // them; revoked, it is "removed" only once each twin was read back without it, and then
 // the twin refuses it at the keypad.
 func TestCodeReachesAndLeavesTheLocks(t *testing.T) {
+	t.Run("queued", func(t *testing.T) { codeReachesAndLeavesTheLocks(t, (*fixture).run) })
+	t.Run("in memory", func(t *testing.T) { codeReachesAndLeavesTheLocks(t, (*fixture).runInMemory) })
+}
+
+func codeReachesAndLeavesTheLocks(t *testing.T, run func(*fixture, *testing.T)) {
 	f := newFixture(t)
-	f.run(t)
+	run(f, t)
 	c, pin, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913",
 		LockIDs: []int64{f.locks["front"].ID, f.locks["back"].ID}})
 	must(t, err)

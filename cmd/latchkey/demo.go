@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey"
-	"github.com/latchkey/latchkey/codesync"
 	lkhttp "github.com/latchkey/latchkey/http"
 	"github.com/latchkey/latchkey/keying"
 	"github.com/latchkey/latchkey/sim"
@@ -104,12 +103,11 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	}
 	driver.SetSpeed(pace.Speed)
 	// The sync engine puts codes on the twins and takes them off, as it would on real locks.
-	engine := &codesync.Engine{Service: svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver},
-		Logger: log.With(slog.String("component", "sync"))}
-	engineCtx, stopEngine := context.WithCancel(context.Background())
-	engineDone := make(chan struct{})
-	go func() { defer close(engineDone); engine.Run(engineCtx) }()
-	defer func() { stopEngine(); <-engineDone }() // before the store closes
+	stopSync, err := m.startSync(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}, log)
+	if err != nil {
+		return err
+	}
+	defer stopSync() // before the store closes
 	srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
 	if err := srv.Open(); err != nil {
 		return err

@@ -67,9 +67,17 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 			if err != nil {
 				return err
 			}
+			// No hub drivers run yet (Z-Wave JS and Zigbee2MQTT come next): the engine and
+			// its queue start all the same, so that their lifecycle is the server's.
+			stopSync, err := m.startSync(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{}, log)
+			if err != nil {
+				closeStore()
+				return err
+			}
 			srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
 			srv.SecureCookies, srv.TrustedProxies = secure, trusted
 			if err := srv.Open(); err != nil {
+				stopSync()
 				closeStore()
 				return err
 			}
@@ -84,6 +92,7 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err = srv.Close(shutdown)
+			stopSync()
 			closeStore()
 			return err
 		}),

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/codesync"
+	"github.com/latchkey/latchkey/jobs"
+)
+
+// startSync starts the sync engine over the drivers this process runs, its work queued
+// as durable jobs beside the records (in PostgreSQL with --db, else in jobs.db in the
+// data directory). stop ends it, waiting for the changes in flight: call it before the
+// store closes.
+func (m *Main) startSync(ctx context.Context, svc *latchkey.Service, drivers map[latchkey.Driver]latchkey.DeviceDriver, log *slog.Logger) (stop func(), err error) {
+	engine := &codesync.Engine{Service: svc, Drivers: drivers, Logger: log.With(slog.String("component", "sync"))}
+	cfg := jobs.Config{Sync: engine, Logger: log}
+	var q *jobs.Queue
+	if m.dbURL != "" {
+		q, err = jobs.OpenPostgres(ctx, m.dbURL, cfg)
+	} else {
+		q, err = jobs.OpenSQLite(ctx, filepath.Join(m.dataDir, "jobs.db"), cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	planCtx, stopPlanning := context.WithCancel(context.WithoutCancel(ctx))
+	planned := make(chan struct{})
+	go func() { defer close(planned); engine.Plan(planCtx, q) }()
+	return func() {
+		stopPlanning()
+		<-planned
+		// Changes in flight get a moment to finish and be recorded; one cut short is
+		// made again when the server next starts.
+		wait, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := q.Close(wait); err != nil {
+			log.Warn("stopping the job queue", slog.String("error", err.Error()))
+		}
+	}, nil
+}

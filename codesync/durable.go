@@ -1,0 +1,133 @@
+package codesync
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Scheduler is a durable queue of work per lock (package jobs, on River): it runs
+// SyncLock for each lock it is given, at most once at a time per lock, retrying a lock
+// that did not answer with a growing wait, and it keeps that work across restarts.
+type Scheduler interface {
+	// ScheduleLocks asks for the locks to be synced. A lock already waiting or being
+	// worked is not asked twice; soon says one was being worked at that moment, so that
+	// the caller looks again shortly for changes it may have missed.
+	ScheduleLocks(ctx context.Context, lockIDs []int64) (soon bool, err error)
+}
+
+// soonAgain is how soon the planner looks again when a lock it wanted to schedule was
+// being worked: long enough for the job to finish, short enough not to leave a new code
+// waiting for the next interval.
+const soonAgain = time.Second
+
+// Plan hands the engine's work to a durable queue until ctx ends: whenever the records
+// change, and at least every Interval, every lock with something to change (and a
+// driver here) is scheduled. The queue's jobs call SyncLock. Run is the same engine
+// without a queue, for one process holding its retries in memory.
+func (e *Engine) Plan(ctx context.Context, q Scheduler) {
+	ctx = latchkey.NewContextWithActor(ctx, "sync engine")
+	interval := e.Interval
+	if interval == 0 {
+		interval = DefaultInterval
+	}
+	for {
+		wait := interval
+		if soon := e.schedule(ctx, q); soon {
+			wait = soonAgain
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-e.Service.SyncNeeded():
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// schedule hands every lock with changes due to the queue.
+func (e *Engine) schedule(ctx context.Context, q Scheduler) (soon bool) {
+	tasks, err := e.Service.SyncTasks(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log().Error("sync: reading what to change", "error", err.Error())
+		}
+		return false
+	}
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, t := range tasks {
+		// Another server may run the driver this one lacks: its locks are left to it.
+		if _, ok := e.Drivers[t.Connection.Driver]; ok && !seen[t.LockID] {
+			seen[t.LockID] = true
+			ids = append(ids, t.LockID)
+		}
+	}
+	if len(ids) == 0 {
+		return false
+	}
+	soon, err = q.ScheduleLocks(ctx, ids)
+	if err != nil && ctx.Err() == nil {
+		e.log().Error("sync: scheduling", "locks", len(ids), "error", err.Error())
+	}
+	return soon || err != nil
+}
+
+// taskKey names one change at one lock.
+type taskKey struct {
+	code   int64
+	action latchkey.SyncAction
+}
+
+// SyncLock makes one lock's changes now, in order, and returns when the lock has none
+// left that this call has not tried (changes that arrive meanwhile are taken too), when
+// more says ctx's deadline is too near to start another change, or with an EUNAVAILABLE
+// error when the lock did not answer, for the caller to try again later. What each
+// change came to (a code set, refused, removed) is recorded, not returned: a change the
+// lock refused is done with until a person asks again.
+func (e *Engine) SyncLock(ctx context.Context, lockID int64) (more bool, err error) {
+	ctx = latchkey.NewContextWithActor(ctx, "sync engine")
+	tried := map[taskKey]bool{}
+	for {
+		tasks, err := e.Service.SyncTasks(ctx, lockID)
+		if err != nil {
+			return false, err
+		}
+		var todo []latchkey.SyncTask
+		for _, t := range tasks {
+			if !tried[taskKey{t.CodeID, t.Action}] {
+				todo = append(todo, t)
+			}
+		}
+		if len(todo) == 0 {
+			return false, nil
+		}
+		if _, ok := e.Drivers[todo[0].Connection.Driver]; !ok {
+			return false, nil // left to a server that runs its driver
+		}
+		n, answered := e.work(ctx, todo)
+		for _, t := range todo[:n] {
+			tried[taskKey{t.CodeID, t.Action}] = true
+		}
+		switch {
+		case !answered && ctx.Err() != nil:
+			return false, ctx.Err()
+		case !answered:
+			return false, latchkey.Errorf(latchkey.EUNAVAILABLE, "Lock %d did not answer; its changes are tried again later.", lockID)
+		case n < len(todo):
+			return true, nil // out of time: the rest in the next round
+		}
+	}
+}
+
+// timeout bounds each command to a lock.
+func (e *Engine) timeout() time.Duration {
+	if e.Timeout == 0 {
+		return DefaultTimeout
+	}
+	return e.Timeout
+}
