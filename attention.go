@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Attention is what a lock needs, if anything: the most urgent thing first. It is the one
@@ -140,7 +139,7 @@ func (s *Service) deriveAttention(ctx context.Context, tx Tx, locks []*Lock) err
 		}
 		return tx.FindKeyByID(ctx, id)
 	}
-	zones := map[int64]*time.Location{} // by door
+	sites := map[int64]*Site{} // by door
 	now := s.now()
 	for _, l := range locks {
 		facts := LockFacts{Known: true, NoKeypad: !s.takesCodes(l), Connected: l.Connection.Driver != ""}
@@ -155,14 +154,14 @@ func (s *Service) deriveAttention(ctx context.Context, tx Tx, locks []*Lock) err
 				if err != nil {
 					return err
 				}
-				loc, ok := zones[l.DoorID]
+				site, ok := sites[l.DoorID]
 				if !ok {
-					if loc, err = lockZone(ctx, tx, l); err != nil {
+					if site, err = lockSite(ctx, tx, l); err != nil {
 						return err
 					}
-					zones[l.DoorID] = loc
+					sites[l.DoorID] = site
 				}
-				if wantedOn(c, now, loc) {
+				if wantedOn(c, now, site) {
 					facts.Pending++
 				}
 			}

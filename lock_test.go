@@ -172,3 +172,18 @@ func TestLockStatusValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSiteCodeLead(t *testing.T) {
+	for minutes, want := range map[int]string{0: "an hour", 1: "a minute", 45: "45 minutes", 60: "an hour", 90: "an hour and 30 minutes", 180: "3 hours", 121: "2 hours and a minute"} {
+		s := latchkey.Site{CodeLeadMinutes: minutes}
+		if got := s.CodeLeadText(); got != want {
+			t.Errorf("%d minutes: %q, want %q", minutes, got, want)
+		}
+	}
+	for _, bad := range []int{-1, latchkey.MaxCodeLeadMinutes + 1} {
+		s := latchkey.Site{Name: "Home", TimeZone: "UTC", CodeLeadMinutes: bad}
+		if err := s.Validate(); latchkey.ErrorCode(err) != latchkey.EINVALID {
+			t.Errorf("lead %d: %v", bad, err)
+		}
+	}
+}

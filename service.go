@@ -82,6 +82,9 @@ func (s *Service) CreateSite(ctx context.Context, site *Site) error {
 	if site.TimeZone == "" {
 		site.TimeZone = "UTC"
 	}
+	if site.CodeLeadMinutes == 0 {
+		site.CodeLeadMinutes = DefaultCodeLeadMinutes
+	}
 	if err := site.Validate(); err != nil {
 		return err
 	}

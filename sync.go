@@ -8,11 +8,6 @@ import (
 	"time"
 )
 
-// SyncLead is how long before a code's time starts it is put on its locks, so that it
-// works when the guest arrives even if a lock is slow to answer (the best peer's
-// default; protocols.md §5).
-const SyncLead = time.Hour
-
 // SyncAction is what the sync engine does to one slot of one lock.
 type SyncAction string
 
@@ -43,10 +38,11 @@ type CodeReader interface {
 	ReadCode(ctx context.Context, address string, slot int) (pin string, present bool, err error)
 }
 
-// wantedOn reports whether a code should be on its locks at now: not revoked, and within
-// its schedule now or within SyncLead of it.
-func wantedOn(c *Code, now time.Time, loc *time.Location) bool {
-	return !c.Revoked && (c.Schedule.Active(now, loc) || c.Schedule.Active(now.Add(SyncLead), loc))
+// wantedOn reports whether a code should be on a site's locks at now: not revoked, and
+// within its schedule now or within the site's lead time of it.
+func wantedOn(c *Code, now time.Time, site *Site) bool {
+	loc := siteZone(site)
+	return !c.Revoked && (c.Schedule.Active(now, loc) || c.Schedule.Active(now.Add(site.CodeLead()), loc))
 }
 
 // SyncTasks lists what the engine should change now, lock by lock: codes to put on
@@ -68,7 +64,7 @@ func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, 
 			if l.Connection.Driver == "" || l.Status == LockQuarantined || s.Models.CodeCapacity(l.ModelID) == 0 {
 				continue
 			}
-			loc, err := lockZone(ctx, tx, l)
+			site, err := lockSite(ctx, tx, l)
 			if err != nil {
 				return err
 			}
@@ -86,7 +82,7 @@ func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, 
 				}
 				task := SyncTask{LockID: l.ID, CodeID: c.ID, Slot: g.Slot, Connection: l.Connection, Status: g.Status, Reason: g.Reason}
 				refused := g.Status == GrantFailed && waitsForAPerson(g.Reason)
-				switch want := wantedOn(c, now, loc); {
+				switch want := wantedOn(c, now, site); {
 				case (g.Status == GrantPending || g.Status == GrantFailed) && want && !l.State.LowBattery() && !refused:
 					task.Action = SyncPut
 				case g.Status == GrantRemoving, g.Status == GrantSet && !want:
@@ -121,21 +117,39 @@ func syncLocks(ctx context.Context, tx Tx, ids []int64) ([]*Lock, error) {
 	return locks, nil
 }
 
-// lockZone is the time zone of the site a lock is on.
-func lockZone(ctx context.Context, tx Tx, l *Lock) (*time.Location, error) {
+// lockSite is the site a lock is on.
+func lockSite(ctx context.Context, tx Tx, l *Lock) (*Site, error) {
 	d, err := tx.FindDoorByID(ctx, l.DoorID)
 	if err != nil {
 		return nil, err
 	}
-	site, err := tx.FindSiteByID(ctx, d.SiteID)
+	return tx.FindSiteByID(ctx, d.SiteID)
+}
+
+// lockZone is the time zone of the site a lock is on.
+func lockZone(ctx context.Context, tx Tx, l *Lock) (*time.Location, error) {
+	site, err := lockSite(ctx, tx, l)
 	if err != nil {
 		return nil, err
 	}
+	return siteZone(site), nil
+}
+
+// zones keeps the time zones loaded: time.LoadLocation reads the zone's file each time.
+var zones sync.Map // name: *time.Location
+
+// siteZone is a site's time zone (UTC for a name this system does not know, which a
+// site's validation refuses).
+func siteZone(site *Site) *time.Location {
+	if loc, ok := zones.Load(site.TimeZone); ok {
+		return loc.(*time.Location)
+	}
 	loc, err := time.LoadLocation(site.TimeZone)
 	if err != nil {
-		return time.UTC, nil
+		return time.UTC
 	}
-	return loc, nil
+	zones.Store(site.TimeZone, loc)
+	return loc
 }
 
 // ReasonRefusedByLock begins the reason of a code the lock refused to take (a duplicate,

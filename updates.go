@@ -10,6 +10,8 @@ type SiteUpdate struct {
 	Name     *string
 	Address  *string
 	TimeZone *string
+	// CodeLeadMinutes: 1 to MaxCodeLeadMinutes, or 0 for the default.
+	CodeLeadMinutes *int
 }
 
 // UpdateSite changes a site's name, address or time zone.
@@ -21,10 +23,16 @@ func (s *Service) UpdateSite(ctx context.Context, id int64, u SiteUpdate) (site 
 		setText(u.Name, &site.Name)
 		setText(u.Address, &site.Address)
 		setText(u.TimeZone, &site.TimeZone)
+		if u.CodeLeadMinutes != nil {
+			site.CodeLeadMinutes = *u.CodeLeadMinutes
+			if site.CodeLeadMinutes == 0 {
+				site.CodeLeadMinutes = DefaultCodeLeadMinutes
+			}
+		}
 		if err := site.Validate(); err != nil {
 			return 0, nil, err
 		}
-		return id, map[string]any{"name": site.Name, "time_zone": site.TimeZone}, tx.UpdateSite(ctx, site)
+		return id, map[string]any{"name": site.Name, "time_zone": site.TimeZone, "code_lead_minutes": site.CodeLeadMinutes}, tx.UpdateSite(ctx, site)
 	})
 	return site, err
 }

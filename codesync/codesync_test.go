@@ -257,17 +257,18 @@ func TestDeadLockIsolated(t *testing.T) {
 	}
 }
 
-// A code with a window is not put on the locks before its lead time, and goes on within
-// it.
+// A code with a window is not put on the locks before its site's lead time (an hour by
+// default), and goes on within it; a longer lead set on the site takes it on earlier.
 func TestWindowWaitsForItsLeadTime(t *testing.T) {
 	f := newFixture(t)
 	f.run(t)
-	start := time.Now().Add(latchkey.SyncLead + time.Hour)
+	const lead = latchkey.DefaultCodeLeadMinutes * time.Minute
+	start := time.Now().Add(lead + time.Hour)
 	end := start.Add(24 * time.Hour)
 	later, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Later",
 		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}}, LockIDs: []int64{f.locks["front"].ID}})
 	must(t, err)
-	soonStart := time.Now().Add(latchkey.SyncLead - time.Minute)
+	soonStart := time.Now().Add(lead - time.Minute)
 	soonEnd := soonStart.Add(time.Hour)
 	soon, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Soon",
 		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &soonStart, End: &soonEnd}}, LockIDs: []int64{f.locks["front"].ID}})
@@ -279,6 +280,12 @@ func TestWindowWaitsForItsLeadTime(t *testing.T) {
 	if gs[0].Status != latchkey.GrantPending {
 		t.Fatalf("a code whose window opens in two hours is %s already", gs[0].Status)
 	}
+	door, err := f.svc.FindDoorByID(f.ctx, f.locks["front"].DoorID)
+	must(t, err)
+	threeHours := 180
+	_, err = f.svc.UpdateSite(f.ctx, door.SiteID, latchkey.SiteUpdate{CodeLeadMinutes: &threeHours})
+	must(t, err)
+	f.waitGrant(t, later.ID, "front", latchkey.GrantSet)
 }
 
 // A revoked code that still opens the door raises the alert at once (an event, and the

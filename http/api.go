@@ -266,7 +266,7 @@ func (s *Server) apiRoutes() []route {
 			if err := decode(nil, r, &in); err != nil {
 				return 0, nil, err
 			}
-			v, err := svc.UpdateSite(r.Context(), id, latchkey.SiteUpdate{Name: in.Name, Address: in.Address, TimeZone: in.TimeZone})
+			v, err := svc.UpdateSite(r.Context(), id, latchkey.SiteUpdate{Name: in.Name, Address: in.Address, TimeZone: in.TimeZone, CodeLeadMinutes: in.CodeLeadMinutes})
 			return http.StatusOK, v, err
 		}))},
 		{Method: "POST", Pattern: "/api/v1/sites/{id}/bittings", Summary: "Generate new key bittings clear of every key recorded on the site (recorded in the audit log; at most 3 at a time without the reveal permission)", Perm: write, Request: BittingsRequest{}, Response: latchkey.GeneratedBittings{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {

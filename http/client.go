@@ -113,7 +113,7 @@ func list[T any](ctx context.Context, c *Client, path string) ([]T, int, error) 
 
 // CreateSite adds a site.
 func (c *Client) CreateSite(ctx context.Context, s *latchkey.Site) error {
-	return c.do(ctx, "POST", "/api/v1/sites", SiteInput{Name: s.Name, Address: s.Address, TimeZone: s.TimeZone}, s)
+	return c.do(ctx, "POST", "/api/v1/sites", SiteInput{Name: s.Name, Address: s.Address, TimeZone: s.TimeZone, CodeLeadMinutes: s.CodeLeadMinutes}, s)
 }
 
 // FindSites lists sites.
@@ -135,7 +135,7 @@ func (c *Client) DeleteSite(ctx context.Context, n int64) error {
 // UpdateSite changes a site.
 func (c *Client) UpdateSite(ctx context.Context, n int64, u latchkey.SiteUpdate) (*latchkey.Site, error) {
 	var s latchkey.Site
-	return &s, c.do(ctx, "PATCH", "/api/v1/sites/"+id(n), SitePatch{Name: u.Name, Address: u.Address, TimeZone: u.TimeZone}, &s)
+	return &s, c.do(ctx, "PATCH", "/api/v1/sites/"+id(n), SitePatch{Name: u.Name, Address: u.Address, TimeZone: u.TimeZone, CodeLeadMinutes: u.CodeLeadMinutes}, &s)
 }
 
 // UpdateDoor renames a door.

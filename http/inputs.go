@@ -16,10 +16,13 @@ type SiteInput struct {
 	Name     string `json:"name"`
 	Address  string `json:"address,omitempty"`
 	TimeZone string `json:"time_zone,omitempty"` // IANA name; UTC when empty
+	// CodeLeadMinutes: how long before a code's time starts it goes on the site's locks
+	// (the default, 60, when absent or 0).
+	CodeLeadMinutes int `json:"code_lead_minutes,omitempty"`
 }
 
 func (in SiteInput) site() *latchkey.Site {
-	return &latchkey.Site{Name: in.Name, Address: in.Address, TimeZone: in.TimeZone}
+	return &latchkey.Site{Name: in.Name, Address: in.Address, TimeZone: in.TimeZone, CodeLeadMinutes: in.CodeLeadMinutes}
 }
 
 // DoorInput adds a door.
@@ -116,6 +119,8 @@ type SitePatch struct {
 	Name     *string `json:"name,omitempty"`
 	Address  *string `json:"address,omitempty"`
 	TimeZone *string `json:"time_zone,omitempty"`
+	// CodeLeadMinutes: 1 to 10080, or 0 for the default (60).
+	CodeLeadMinutes *int `json:"code_lead_minutes,omitempty"`
 }
 
 // DoorPatch renames a door.

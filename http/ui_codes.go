@@ -82,16 +82,21 @@ func (s *Server) codesPage(r *http.Request, form codeForm, checked map[int64]boo
 	}
 	zones := lockZones(rec)
 	siteName, siteNames := map[int64]string{}, map[int64]string{} // by site, by door
+	sites, doorSites := map[int64]*latchkey.Site{}, map[int64]*latchkey.Site{}
 	for _, st := range rec.Sites {
 		siteName[st.ID] = st.Name
+		sites[st.ID] = st
 	}
 	for _, d := range rec.Doors {
 		siteNames[d.ID] = siteName[d.SiteID]
+		doorSites[d.ID] = sites[d.SiteID]
 	}
+	lockSites := map[int64]*latchkey.Site{}
 	connected := map[int64]bool{}
 	for _, l := range rec.Locks {
 		locks[l.ID] = l.Name
 		connected[l.ID] = l.Connection.Driver != ""
+		lockSites[l.ID] = doorSites[l.DoorID]
 		choice := lockChoice{ID: l.ID, Name: l.Name, Checked: checked[l.ID], NoKeypad: !s.Catalog.TakesCodes(l.ModelID)}
 		if refusal := s.Service.ProgrammingRefusal(l); refusal != nil {
 			choice.Refused = latchkey.ErrorMessage(refusal)
@@ -106,7 +111,7 @@ func (s *Server) codesPage(r *http.Request, form codeForm, checked map[int64]boo
 		gone := c.Revoked
 		for _, g := range rec.Grants {
 			if g.CodeID == c.ID {
-				row.Locks = append(row.Locks, codeLock{ID: g.LockID, Name: locks[g.LockID], Status: standing(g, c, connected[g.LockID], time.Now())})
+				row.Locks = append(row.Locks, codeLock{ID: g.LockID, Name: locks[g.LockID], Status: standing(g, c, connected[g.LockID], lockSites[g.LockID], time.Now())})
 				gone = gone && g.Status == latchkey.GrantRemoved
 				if loc == nil {
 					loc = zones[g.LockID]

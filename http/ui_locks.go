@@ -110,7 +110,7 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 		}
 		connected := l.Connection.Driver != ""
 		line := codeLine{ID: c.ID, Label: c.Label, Person: page.People[c.PersonID], PersonID: c.PersonID, Slot: g.Slot,
-			Status: standing(g, c, connected, time.Now()), Valid: c.Validity(loc), Revocable: !c.Revoked, RevocationOpen: c.Revoked,
+			Status: standing(g, c, connected, rec.Site, time.Now()), Valid: c.Validity(loc), Revocable: !c.Revoked, RevocationOpen: c.Revoked,
 			// On a hub the engine confirms by reading back; by hand only what it could not.
 			Confirmable: (g.Status == latchkey.GrantPending || g.Status == latchkey.GrantRemoving || g.Status == latchkey.GrantFailed) &&
 				(!connected || g.Status == latchkey.GrantFailed || g.Reason != ""),
@@ -132,14 +132,19 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 }
 
 // standing says where a code stands on a lock, as the lock's page and the codes page
-// both show it: a windowed code waiting for its time says when it goes on, and how.
-func standing(g *latchkey.Grant, c *latchkey.Code, connected bool, now time.Time) string {
+// both show it: a windowed code waiting for its time says when it goes on (the lead time
+// of the lock's site, when a hub puts it on), and how.
+func standing(g *latchkey.Grant, c *latchkey.Code, connected bool, site *latchkey.Site, now time.Time) string {
 	text := grantStatusText(g.Status)
 	// The lock does not know a window: programmed early, the code works early.
 	if sc := c.Schedule; g.Status == latchkey.GrantPending && sc.Kind == latchkey.ScheduleWindow && sc.Start != nil && now.Before(*sc.Start) {
 		text = "to program at the lock when its window opens"
 		if connected {
-			text = "goes on through the hub an hour before its window opens"
+			lead := (&latchkey.Site{}).CodeLeadText()
+			if site != nil {
+				lead = site.CodeLeadText()
+			}
+			text = "goes on through the hub " + lead + " before its window opens"
 		}
 	}
 	if g.Reason != "" {

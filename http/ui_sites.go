@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/latchkey/latchkey"
 )
@@ -101,7 +102,15 @@ func (s *Server) pageEditSite(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err == nil {
 		name, address, zone := r.PostFormValue("name"), r.PostFormValue("address"), r.PostFormValue("time_zone")
-		_, err = s.Service.UpdateSite(r.Context(), id, latchkey.SiteUpdate{Name: &name, Address: &address, TimeZone: &zone})
+		u := latchkey.SiteUpdate{Name: &name, Address: &address, TimeZone: &zone}
+		if text := strings.TrimSpace(r.PostFormValue("code_lead_minutes")); text != "" {
+			lead, convErr := strconv.Atoi(text)
+			if convErr != nil {
+				lead = -1 // refused by the domain, with the allowed range
+			}
+			u.CodeLeadMinutes = &lead
+		}
+		_, err = s.Service.UpdateSite(r.Context(), id, u)
 	}
 	s.siteBack(w, r, id, "saved", err)
 }

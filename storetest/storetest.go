@@ -217,8 +217,15 @@ func testSites(t *testing.T, store latchkey.Store) {
 	}
 	got, err := s.FindSiteByID(ctx(), site.ID)
 	must(t, err)
-	if got.Name != site.Name || got.Address != site.Address || got.TimeZone != site.TimeZone || !got.CreatedAt.Equal(site.CreatedAt) {
-		t.Fatalf("got %+v, want %+v", got, site)
+	if got.Name != site.Name || got.Address != site.Address || got.TimeZone != site.TimeZone || !got.CreatedAt.Equal(site.CreatedAt) ||
+		got.CodeLeadMinutes != latchkey.DefaultCodeLeadMinutes {
+		t.Fatalf("got %+v, want %+v with the default lead time", got, site)
+	}
+	lead := 90
+	_, err = s.UpdateSite(ctx(), site.ID, latchkey.SiteUpdate{CodeLeadMinutes: &lead})
+	must(t, err)
+	if got, err = s.FindSiteByID(ctx(), site.ID); err != nil || got.CodeLeadMinutes != 90 {
+		t.Fatalf("lead time set to 90 minutes reads %+v, %v", got, err)
 	}
 	_, err = s.FindSiteByID(ctx(), 9999)
 	wantCode(t, err, latchkey.ENOTFOUND)

@@ -51,7 +51,9 @@ func (m *Main) demoCommand() *cobra.Command {
 		Long: `Start a fresh demo home backed by digital twins of Kwikset locks: a 916 Z-Wave deadbolt
 with a SmartKey cylinder at the front, a 914 Zigbee deadbolt at the back, a 910 on the
 garage entry and a SmartKey knob at the side door. Two people, their codes, a key, and a
-guest code for next weekend. The twins play a gentle script of everyday life, and what
+guest code for next weekend, and a dog walker's code whose hour starts 62 minutes in: the
+sync engine puts it on the front lock two minutes in, an hour (the site's lead time) ahead.
+The twins play a gentle script of everyday life, and what
 they report reaches the records and the dashboard as it happens.
 
 The records live in ./` + demoDir + `, made afresh on each run. While the demo runs, other
@@ -129,7 +131,9 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
   Later, sign in at %s as %q with the password %s
 
 In another terminal here, 'go run ./cmd/latchkey lock ls' lists the demo's locks.
-Every %s something happens at a door; watch the dashboard. Ctrl-C stops the demo.
+Every %s something happens at a door; watch the dashboard. The dog walker's code goes
+on the front lock two minutes in, an hour before its window opens (Codes page).
+Ctrl-C stops the demo.
 `, srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step)
 
 	script := make(chan struct{})
@@ -342,7 +346,17 @@ func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.Dev
 	}
 	home.RevokedPIN = pin
 	// A guest code for next weekend stays pending: the twins keep no schedules, so the
-	// sync engine puts it on an hour before its window opens.
+	// sync engine puts it on an hour (the site's lead time) before its window opens. The
+	// dog walker's window opens 62 minutes after the demo starts, so a newcomer sees it
+	// waiting, then going on two minutes in.
+	walkStart := time.Now().Add(time.Duration(site.CodeLeadMinutes+2) * time.Minute).Truncate(time.Minute)
+	walkEnd := walkStart.Add(time.Hour)
+	if _, _, err := svc.CreateCode(ctx, latchkey.NewCode{
+		Code:    latchkey.Code{PersonID: alex.ID, Label: "Dog walker", Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &walkStart, End: &walkEnd}},
+		LockIDs: ids[:1],
+	}); err != nil {
+		return nil, err
+	}
 	start, end := nextWeekend(time.Now().In(zone))
 	if _, _, err := svc.CreateCode(ctx, latchkey.NewCode{
 		Code:    latchkey.Code{PersonID: alex.ID, Label: "Weekend guest", Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}},

@@ -30,15 +30,19 @@ func changedStrings(cmd *cobra.Command, flags map[string]**string) {
 func (m *Main) siteSetCommand() *cobra.Command {
 	var u latchkey.SiteUpdate
 	cmd := &cobra.Command{
-		Use: "set ID [--name N] [--address A] [--tz ZONE]", Short: "Change a site's name, address or time zone", Args: cobra.ExactArgs(1),
+		Use: "set ID [--name N] [--address A] [--tz ZONE] [--lead MINUTES]", Short: "Change a site's name, address, time zone or code lead time", Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			id, err := idArg("site", args[0])
 			if err != nil {
 				return err
 			}
 			changedStrings(cmd, map[string]**string{"name": &u.Name, "address": &u.Address, "tz": &u.TimeZone})
+			if cmd.Flags().Changed("lead") {
+				lead, _ := cmd.Flags().GetInt("lead")
+				u.CodeLeadMinutes = &lead
+			}
 			if u == (latchkey.SiteUpdate{}) {
-				return usagef("say what to change: --name, --address or --tz")
+				return usagef("say what to change: --name, --address, --tz or --lead")
 			}
 			return m.withRecords(cmd, func(ctx context.Context, s latchkey.RecordService) error {
 				site, err := s.UpdateSite(ctx, id, u)
@@ -52,6 +56,7 @@ func (m *Main) siteSetCommand() *cobra.Command {
 	cmd.Flags().String("name", "", "the site's name")
 	cmd.Flags().String("address", "", "its address")
 	cmd.Flags().String("tz", "", "its IANA time zone, such as America/Chicago")
+	cmd.Flags().Int("lead", 0, "minutes before a code's time starts that it goes on the site's locks (1 to 10080; 0: the default, 60)")
 	return cmd
 }
 

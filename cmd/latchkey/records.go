@@ -206,6 +206,7 @@ func (m *Main) siteCommand() *cobra.Command {
 	}
 	add.Flags().StringVar(&site.Address, "address", "", "street address")
 	add.Flags().StringVar(&site.TimeZone, "tz", "UTC", "IANA time zone for the site's schedules (America/Chicago)")
+	add.Flags().IntVar(&site.CodeLeadMinutes, "lead", latchkey.DefaultCodeLeadMinutes, "minutes before a code's time starts that it goes on the site's locks (1 to 10080)")
 	var page latchkey.Page
 	ls := &cobra.Command{
 		Use: "ls", Short: "List sites", Args: cobra.NoArgs,
@@ -259,6 +260,7 @@ func (m *Main) siteCommand() *cobra.Command {
 				}
 				return m.emit(map[string]any{"site": site, "doors": doors}, func(w io.Writer) {
 					fmt.Fprintf(w, "Site %d: %s (%s)%s\n", site.ID, site.Name, site.TimeZone, prefixed(", ", site.Address))
+					fmt.Fprintf(w, "  codes with a time go on its locks %s before it starts\n", site.CodeLeadText())
 					for _, d := range doors {
 						fmt.Fprintf(w, "  door %d: %s\n", d.ID, d.Name)
 					}

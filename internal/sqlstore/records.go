@@ -6,18 +6,18 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const siteColumns = `id, name, address, time_zone, created_at`
+const siteColumns = `id, name, address, time_zone, code_lead_minutes, created_at`
 
-var insertSite = newInsertion("sites", `name, address, time_zone, created_at`)
+var insertSite = newInsertion("sites", `name, address, time_zone, code_lead_minutes, created_at`)
 
 func (tx *Tx) scanSite(row scanner) (*latchkey.Site, error) {
 	var s latchkey.Site
-	return &s, row.Scan(&s.ID, &s.Name, &s.Address, &s.TimeZone, tx.time(&s.CreatedAt))
+	return &s, row.Scan(&s.ID, &s.Name, &s.Address, &s.TimeZone, &s.CodeLeadMinutes, tx.time(&s.CreatedAt))
 }
 
 // CreateSite inserts a site and sets its id.
 func (tx *Tx) CreateSite(ctx context.Context, s *latchkey.Site) (err error) {
-	s.ID, err = tx.insert(ctx, insertSite, s.ID, s.Name, s.Address, s.TimeZone, s.CreatedAt)
+	s.ID, err = tx.insert(ctx, insertSite, s.ID, s.Name, s.Address, s.TimeZone, s.CodeLeadMinutes, s.CreatedAt)
 	return err
 }
 
@@ -37,8 +37,8 @@ func (tx *Tx) FindSites(ctx context.Context, p latchkey.Page) ([]*latchkey.Site,
 
 // UpdateSite writes a site's fields.
 func (tx *Tx) UpdateSite(ctx context.Context, s *latchkey.Site) error {
-	return tx.writeOne(ctx, "site", s.ID, `UPDATE sites SET name = ?, address = ?, time_zone = ? WHERE id = ?`,
-		s.Name, s.Address, s.TimeZone, s.ID)
+	return tx.writeOne(ctx, "site", s.ID, `UPDATE sites SET name = ?, address = ?, time_zone = ?, code_lead_minutes = ? WHERE id = ?`,
+		s.Name, s.Address, s.TimeZone, s.CodeLeadMinutes, s.ID)
 }
 
 // DeleteSite removes a site; it is a conflict while doors remain.
