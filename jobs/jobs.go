@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/latchkey/latchkey"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
@@ -34,6 +35,9 @@ const (
 	// maxAttempts bounds the tries of one job: at five minutes apart, three days of a
 	// lock that does not answer. The sync engine schedules the lock afresh after that.
 	maxAttempts = 1000
+	// webhookQueue holds the webhook deliveries, webhookWorkers of them sent at once.
+	webhookQueue   = "webhooks"
+	webhookWorkers = 8
 )
 
 // LockSyncer makes one lock's changes: the sync engine (codesync.Engine).
@@ -43,10 +47,18 @@ type LockSyncer interface {
 	SyncLock(ctx context.Context, lockID int64) (more bool, err error)
 }
 
+// Deliverer makes one attempt at a webhook delivery: the webhook sender.
+type Deliverer interface {
+	// Deliver returns nil when delivered; otherwise, retryAt is when the next attempt is
+	// due (zero: none, the delivery failed for good or has nothing left to send).
+	Deliver(ctx context.Context, deliveryID int64) (retryAt time.Time, err error)
+}
+
 // Config is what a Queue runs and how.
 type Config struct {
-	Sync   LockSyncer // required
-	Logger *slog.Logger
+	Sync    LockSyncer // required
+	Deliver Deliverer  // webhook deliveries; none are run when nil
+	Logger  *slog.Logger
 	// Workers is how many jobs run at once in this process (DefaultWorkers when zero).
 	Workers int
 	// JobTimeout bounds one job (DefaultJobTimeout when zero); the engine stops starting
@@ -84,6 +96,7 @@ func (c Config) withDefaults() Config {
 // codesync.Scheduler.
 type Queue struct {
 	insertMany func(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	delivers   bool // Config.Deliver was given
 	stop       func(ctx context.Context) error
 	closeDB    func()
 }
@@ -132,6 +145,73 @@ func (w *syncLockWorker) NextRetry(job *river.Job[SyncLockArgs]) time.Time {
 
 func (w *syncLockWorker) Timeout(*river.Job[SyncLockArgs]) time.Duration { return w.cfg.JobTimeout }
 
+// DeliverArgs is the job that makes a webhook delivery, attempt after attempt.
+type DeliverArgs struct {
+	DeliveryID int64 `json:"delivery_id"`
+}
+
+// Kind names the job in River's table.
+func (DeliverArgs) Kind() string { return "webhook_deliver" }
+
+// InsertOpts makes a delivery's job unique until it is done: however often the pending
+// deliveries are scheduled, each has one job, which waits between its attempts. They
+// run in a queue of their own, so that slow receivers never hold up the locks.
+func (DeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       webhookQueue,
+		MaxAttempts: maxAttempts,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+			rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+		}},
+	}
+}
+
+// deliverWorker runs DeliverArgs jobs. The wait between attempts is the domain's (it
+// records the next attempt with each failure); the job sleeps until then (a snooze,
+// which River keeps across restarts and does not count as a failed try).
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	cfg Config
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	retryAt, err := w.cfg.Deliver.Deliver(ctx, job.Args.DeliveryID)
+	switch {
+	case err == nil:
+		return nil
+	case retryAt.IsZero():
+		w.cfg.Logger.Warn("webhook not delivered", slog.Int64("delivery_id", job.Args.DeliveryID), slog.String("error", err.Error()))
+		return nil // failed for good, and recorded so: nothing more to do
+	}
+	w.cfg.Logger.Info("webhook not delivered yet", slog.Int64("delivery_id", job.Args.DeliveryID), slog.String("error", err.Error()))
+	return river.JobSnooze(max(time.Until(retryAt), 0))
+}
+
+// NextRetry applies to errors the worker did not foresee (a store that did not answer).
+func (w *deliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
+	return time.Now().Add(backoff(job.Attempt, w.cfg.FirstBackoff, w.cfg.MaxBackoff))
+}
+
+// ScheduleDeliveries queues each pending webhook delivery, once.
+func (q *Queue) ScheduleDeliveries(ctx context.Context, deliveryIDs []int64) error {
+	if !q.delivers {
+		return errors.New("jobs: this queue runs no webhook deliveries (Config.Deliver is nil)")
+	}
+	params := make([]river.InsertManyParams, 0, len(deliveryIDs))
+	seen := make(map[int64]bool, len(deliveryIDs))
+	for _, id := range deliveryIDs {
+		if !seen[id] {
+			seen[id] = true
+			params = append(params, river.InsertManyParams{Args: DeliverArgs{DeliveryID: id}})
+		}
+	}
+	if _, err := q.insertMany(ctx, params); err != nil {
+		return fmt.Errorf("queueing %d webhook deliveries: %w", len(params), err)
+	}
+	return nil
+}
+
 // backoff is the wait after the attempt-th failure.
 func backoff(attempt int, first, most time.Duration) time.Duration {
 	wait := first
@@ -175,19 +255,45 @@ func (q *Queue) Close(ctx context.Context) error {
 	return err
 }
 
-// start migrates River's tables, runs prepare (when not nil) and starts a client on
-// driver.
+// migrate brings River's tables up to date and returns the versions it applied.
+func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], log *slog.Logger) ([]string, error) {
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(log)})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: creating the job tables: %w", err)
+	}
+	var applied []string
+	for _, v := range res.Versions {
+		applied = append(applied, fmt.Sprintf("job queue %03d_%s", v.Version, v.Name))
+	}
+	return applied, nil
+}
+
+// upToDate refuses a database whose River tables are older than this Latchkey's.
+func upToDate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], log *slog.Logger) error {
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(log)})
+	if err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	res, err := migrator.Validate(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("jobs: checking the job tables: %w", err)
+	}
+	if !res.OK {
+		return latchkey.Errorf(latchkey.EUNAVAILABLE, "The job queue's tables in PostgreSQL are older than this Latchkey; run 'latchkey migrate --db URL' first.")
+	}
+	return nil
+}
+
+// start runs prepare (when not nil; it migrates or checks the tables) and starts a
+// client on driver.
 func start[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg Config, prepare func(context.Context) error) (*river.Client[TTx], error) {
 	cfg = cfg.withDefaults()
 	if cfg.Sync == nil {
 		return nil, errors.New("jobs: Config.Sync is required")
-	}
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(cfg.Logger)})
-	if err != nil {
-		return nil, fmt.Errorf("jobs: %w", err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("jobs: creating the job tables: %w", err)
 	}
 	if prepare != nil {
 		if err := prepare(ctx); err != nil {
@@ -196,9 +302,14 @@ func start[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg Con
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &syncLockWorker{cfg: cfg})
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+	if cfg.Deliver != nil {
+		river.AddWorker(workers, &deliverWorker{cfg: cfg})
+		queues[webhookQueue] = river.QueueConfig{MaxWorkers: webhookWorkers}
+	}
 	client, err := river.NewClient(driver, &river.Config{
 		Logger:               quiet(cfg.Logger),
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Queues:               queues,
 		Workers:              workers,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.JobTimeout + RescueMargin,

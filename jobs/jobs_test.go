@@ -86,6 +86,9 @@ func stores(t *testing.T, test func(t *testing.T, open opener)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := pgtest.FreshSchema(t, "the job queue")
+		if _, err := jobs.MigratePostgres(context.Background(), url); err != nil {
+			t.Fatal(err)
+		}
 		test(t, func(t *testing.T, cfg jobs.Config) *jobs.Queue {
 			q, err := jobs.OpenPostgres(context.Background(), url, cfg)
 			if err != nil {
@@ -245,5 +248,76 @@ func TestConfigNeedsASyncer(t *testing.T) {
 	_, err := jobs.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "jobs.db"), jobs.Config{})
 	if err == nil || errors.Is(err, context.Canceled) {
 		t.Fatalf("a queue with nothing to run: %v", err)
+	}
+}
+
+// deliverer fails each delivery the number of times given, then delivers it; -1 fails
+// it for good.
+type deliverer struct {
+	mu    sync.Mutex
+	fails map[int64]int
+	calls map[int64]int
+}
+
+func (d *deliverer) Deliver(ctx context.Context, id int64) (time.Time, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls[id]++
+	switch {
+	case d.fails[id] < 0:
+		return time.Time{}, errors.New("410 Gone: failed for good")
+	case d.calls[id] <= d.fails[id]:
+		return time.Now().Add(30 * time.Millisecond), errors.New("503: to be tried again")
+	}
+	return time.Time{}, nil
+}
+
+func (d *deliverer) count(id int64) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.calls[id]
+}
+
+// A delivery is attempted until delivered, waiting as the domain says between attempts;
+// one failed for good is not attempted again; scheduling it again adds no job.
+func TestDeliveriesRetriedAsTheDomainSays(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		d := &deliverer{fails: map[int64]int{1: 2, 2: -1}, calls: map[int64]int{}}
+		cfg := config(newSyncer())
+		cfg.Deliver = d
+		q := open(t, cfg)
+		defer closeQueue(t, q)
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(q.ScheduleDeliveries(context.Background(), []int64{1, 2, 1}))
+		deadline := time.Now().Add(30 * time.Second)
+		for d.count(1) < 3 || d.count(2) < 1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("attempts: %d and %d", d.count(1), d.count(2))
+			}
+			if d.count(1) < 2 { // waiting between attempts: no second job
+				must(q.ScheduleDeliveries(context.Background(), []int64{1}))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if d.count(1) != 3 || d.count(2) != 1 {
+			t.Fatalf("attempts: %d (want 3: two failures, then delivered) and %d (want 1: failed for good)", d.count(1), d.count(2))
+		}
+	})
+}
+
+func TestQueueWithoutDeliverer(t *testing.T) {
+	q, err := jobs.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "jobs.db"), config(newSyncer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeQueue(t, q)
+	if err := q.ScheduleDeliveries(context.Background(), []int64{1}); err == nil {
+		t.Fatal("a queue with no deliverer took a delivery")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 
@@ -13,21 +14,34 @@ import (
 	_ "modernc.org/sqlite" // the database/sql driver riversqlite runs on
 )
 
-// OpenPostgres starts the queue in the PostgreSQL database at url (the records'), its
-// tables created or brought up to date first. Several servers on one database share
-// its jobs; a job whose server died is run again once it has been running longer than
-// JobTimeout + RescueMargin.
+// MigratePostgres creates the queue's tables in the PostgreSQL database at url, or
+// brings them up to date ('latchkey migrate' runs it beside the records' migrations),
+// and names what it applied.
+func MigratePostgres(ctx context.Context, url string) (applied []string, err error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: connecting to PostgreSQL: %w", err)
+	}
+	defer pool.Close()
+	return migrate(ctx, riverpgxv5.New(pool), slog.Default())
+}
+
+// OpenPostgres starts the queue in the PostgreSQL database at url (the records'), whose
+// tables MigratePostgres made (EUNAVAILABLE if they are older). Several servers on one
+// database share its jobs; a job whose server died is run again once it has been running
+// longer than JobTimeout + RescueMargin.
 func OpenPostgres(ctx context.Context, url string, cfg Config) (*Queue, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: connecting to PostgreSQL: %w", err)
 	}
-	client, err := start(ctx, riverpgxv5.New(pool), cfg, nil)
+	driver := riverpgxv5.New(pool)
+	client, err := start(ctx, driver, cfg, func(ctx context.Context) error { return upToDate(ctx, driver, cfg.withDefaults().Logger) })
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return &Queue{insertMany: client.InsertMany, stop: client.Stop, closeDB: pool.Close}, nil
+	return &Queue{insertMany: client.InsertMany, stop: client.Stop, closeDB: pool.Close, delivers: cfg.Deliver != nil}, nil
 }
 
 // OpenSQLite starts the queue in the SQLite file at path (created if needed, readable
@@ -63,16 +77,22 @@ func OpenSQLite(ctx context.Context, path string, cfg Config) (*Queue, error) {
 	// never meets "database is locked".
 	db.SetMaxOpenConns(1)
 	closeDB := func() { db.Close(); release() }
-	var prepare func(context.Context) error
-	if exclusive {
-		prepare = func(ctx context.Context) error { return takeOver(ctx, db) }
+	driver := riversqlite.New(db)
+	prepare := func(ctx context.Context) error {
+		if _, err := migrate(ctx, driver, cfg.withDefaults().Logger); err != nil {
+			return err
+		}
+		if exclusive {
+			return takeOver(ctx, db)
+		}
+		return nil
 	}
-	client, err := start(ctx, riversqlite.New(db), cfg, prepare)
+	client, err := start(ctx, driver, cfg, prepare)
 	if err != nil {
 		closeDB()
 		return nil, err
 	}
-	return &Queue{insertMany: client.InsertMany, stop: client.Stop, closeDB: closeDB}, nil
+	return &Queue{insertMany: client.InsertMany, stop: client.Stop, closeDB: closeDB, delivers: cfg.Deliver != nil}, nil
 }
 
 // takeOver makes a SQLite file's queue this process's alone, once it holds the file's

@@ -16,6 +16,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	lkhttp "github.com/latchkey/latchkey/http"
+	"github.com/latchkey/latchkey/jobs"
 	"github.com/latchkey/latchkey/postgres"
 	"github.com/latchkey/latchkey/sqlite"
 	"github.com/latchkey/latchkey/vault"
@@ -949,6 +950,11 @@ func (m *Main) migrateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			queue, err := jobs.MigratePostgres(cmd.Context(), m.dbURL)
+			if err != nil {
+				return err
+			}
+			applied = append(applied, queue...)
 			return m.emit(map[string]any{"applied": applied}, func(w io.Writer) {
 				if len(applied) == 0 {
 					fmt.Fprintln(w, "The schema is up to date.")

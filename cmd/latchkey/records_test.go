@@ -32,7 +32,7 @@ func TestRecordsCLI(t *testing.T) {
 				if r := cli("lock", "ls"); r.status != 1 || !strings.Contains(r.stderr, "latchkey migrate") {
 					t.Fatalf("before migrating: status %d, %q", r.status, r.stderr)
 				}
-				if r := cli("migrate"); r.status != 0 || !strings.Contains(r.stdout, "Applied") {
+				if r := cli("migrate"); r.status != 0 || !strings.Contains(r.stdout, "Applied") || !strings.Contains(r.stdout, "job queue") {
 					t.Fatalf("migrate: %d %q %q", r.status, r.stdout, r.stderr)
 				}
 			}

@@ -1,10 +1,13 @@
 package main_test
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	main "github.com/latchkey/latchkey/cmd/latchkey"
@@ -72,4 +75,58 @@ func TestCLIAgainstServer(t *testing.T) {
 	if r := runCLI(t, "", "lock", "ls", "--server", srv.URL(), "--token", "lk_nope"); r.status != 1 || !strings.Contains(r.stderr, "token is not known") {
 		t.Fatalf("bad token: %d %q", r.status, r.stderr)
 	}
+}
+
+// 'latchkey serve' starts the sync engine and its job queue with the server, on either
+// store, and stops them cleanly on Ctrl-C (the context's end).
+func TestServeStartsAndStopsTheSyncEngine(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			flags := storeFlags(t, kind)
+			if kind == "postgres" {
+				if r := runCLI(t, "", append([]string{"migrate"}, flags...)...); r.status != 0 {
+					t.Fatalf("migrate: %d %q", r.status, r.stderr)
+				}
+			}
+			m := main.NewMain()
+			out := &syncBuffer{}
+			var errOut bytes.Buffer
+			m.Stdin, m.Stdout, m.Stderr = strings.NewReader(""), out, &errOut
+			ctx, cancel := context.WithCancel(context.Background())
+			status := make(chan int)
+			go func() {
+				status <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "error"}, flags...))
+			}()
+			deadline := time.Now().Add(30 * time.Second)
+			for !strings.Contains(out.String(), "Latchkey is serving") {
+				if time.Now().After(deadline) {
+					cancel()
+					t.Fatalf("serve never said it serves: %q %q", out.String(), errOut.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			cancel()
+			if s := <-status; s != 0 {
+				t.Fatalf("serve stopped with %d: %s", s, errOut.String())
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a server writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
