@@ -19,6 +19,7 @@ const (
 	EventAllCodesDeleted EventKind = "all_codes_deleted"
 	EventCodeAdded       EventKind = "code_added"   // a code was added at the lock itself
 	EventCodeDeleted     EventKind = "code_deleted" // a code was deleted at the lock itself
+	EventCodeChanged     EventKind = "code_changed" // a slot's code was replaced at the lock itself
 	EventOffline         EventKind = "offline"
 	EventChange          EventKind = "change" // a record was changed by someone
 	EventReveal          EventKind = "reveal" // a secret was shown to someone

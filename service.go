@@ -37,6 +37,9 @@ type Service struct {
 	Vault  Vault
 	Models Models
 	Clock  Clock
+	// Readers read slots of connected locks, by driver, for adopting a code set at the
+	// lock (AdoptForeignCode). A lock whose driver has none is adopted with a PIN given.
+	Readers map[Driver]CodeReader
 
 	live        broker      // live subscribers to recorded events
 	collisions  actorCounts // chosen PINs refused beside other codes, per actor
