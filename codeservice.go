@@ -558,6 +558,9 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 		g.UpdatedAt = s.now()
 		return codeID, map[string]any{"lock_id": lockID, "status": g.Status}, tx.UpdateGrant(ctx, g)
 	})
+	if err == nil {
+		s.publishStatus(g)
+	}
 	return g, err
 }
 

@@ -96,6 +96,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 	ctx = NewContextWithPrincipal(ctx, Principal{Name: "device:" + string(ev.Driver), Role: UserOwner})
 	var out, outAlert *Event
 	var usedUp bool
+	var touched *Grant // the code whose standing the report changed
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		locks, _, err := tx.FindLocks(ctx, LockFilter{Driver: &ev.Driver, Address: &ev.Address}, Page{Limit: 1})
 		if err != nil || len(locks) == 0 {
@@ -145,6 +146,9 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 				if err != nil {
 					return err
 				}
+				if ev.Kind != EventUnlocked || alert != nil || usedUp {
+					touched = in
+				}
 			}
 		}
 		now := e.At
@@ -190,6 +194,9 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		s.live.publish(*out)
 		if outAlert != nil {
 			s.live.publish(*outAlert)
+		}
+		if touched != nil {
+			s.publishStatus(touched)
 		}
 	}
 	return out, err

@@ -26,6 +26,9 @@ const (
 	// EventRevokedCodeUsed is Latchkey's alert: the door opened to a code that is revoked
 	// or outside its time (invariant 2: no silent security gap).
 	EventRevokedCodeUsed EventKind = "revoked_code_used"
+	// EventCodeStatus tells live subscribers where a code now stands on a lock (its
+	// Grant); it is sent on the event stream only, never stored.
+	EventCodeStatus EventKind = "code_status"
 )
 
 // EventSource says how a lock operation was performed.
@@ -53,4 +56,6 @@ type Event struct {
 	Actor    string      `json:"actor,omitempty"` // who made a change or asked for a reveal
 	Detail   string      `json:"detail,omitempty"`
 	At       time.Time   `json:"at"`
+	// Grant is where the code stands, on a code_status event.
+	Grant *Grant `json:"grant,omitempty"`
 }

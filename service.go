@@ -549,6 +549,9 @@ type RecordService interface {
 	RecordRekey(ctx context.Context, r Rekey) (*Lock, error)
 	Reprovision(ctx context.Context, lockID int64) (int, error)
 	RetrySync(ctx context.Context, codeID, lockID int64) (*Grant, error)
+	FindForeignCodes(ctx context.Context, lockID int64) ([]*ForeignCode, error)
+	AdoptForeignCode(ctx context.Context, a Adoption) (*Code, error)
+	ClearForeignSlot(ctx context.Context, lockID int64, slot int) (*ForeignCode, error)
 
 	CreateCode(ctx context.Context, req NewCode) (*Code, string, error)
 	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)

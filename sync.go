@@ -183,6 +183,9 @@ func (s *Service) RetrySync(ctx context.Context, codeID, lockID int64) (g *Grant
 		g.NextAttempt, g.UpdatedAt = nil, s.now()
 		return codeID, map[string]any{"lock_id": lockID}, tx.UpdateGrant(ctx, g)
 	})
+	if err == nil {
+		s.publishStatus(g)
+	}
 	return g, err
 }
 
@@ -307,9 +310,18 @@ func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err 
 		return o.Task.CodeID, detail, tx.UpdateGrant(ctx, g)
 	})
 	if errors.Is(err, errUnchanged) {
-		err = nil
+		return g, nil
+	}
+	if err == nil {
+		s.publishStatus(g)
 	}
 	return g, err
+}
+
+// publishStatus tells live subscribers where a code now stands on a lock.
+func (s *Service) publishStatus(g *Grant) {
+	copied := *g
+	s.live.publish(Event{LockID: g.LockID, Kind: EventCodeStatus, Slot: g.Slot, At: g.UpdatedAt, Grant: &copied})
 }
 
 // collidingSlot finds the slot of the code on the lock that a refused code duplicates,
