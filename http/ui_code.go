@@ -156,8 +156,12 @@ func confirmable(g *latchkey.Grant, connected bool) bool {
 	switch g.Status {
 	case latchkey.GrantUnconfirmed:
 		return true
-	case latchkey.GrantPending, latchkey.GrantRemoving, latchkey.GrantFailed:
-		return !connected || g.Status == latchkey.GrantFailed || g.Reason != ""
+	case latchkey.GrantFailed:
+		// On a hub, a change made at the lock is resolved by putting the code back (try
+		// again) or revoking it, not by a word that it is there.
+		return !connected || !g.Problem.Conflict()
+	case latchkey.GrantPending, latchkey.GrantRemoving:
+		return !connected || g.Reason != ""
 	}
 	return false
 }
