@@ -98,6 +98,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 	var usedUp bool
 	var touched *Grant // the code whose standing the report changed
 	err := s.Store.Update(ctx, func(tx Tx) error {
+		usedUp, touched = false, nil // the store may run this more than once
 		locks, _, err := tx.FindLocks(ctx, LockFilter{Driver: &ev.Driver, Address: &ev.Address}, Page{Limit: 1})
 		if err != nil || len(locks) == 0 {
 			return err

@@ -362,7 +362,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		switch g.Status {
 		case latchkey.GrantSet:
 			set[g.LockID]++
-		case latchkey.GrantPending, latchkey.GrantRemoving, latchkey.GrantFailed:
+		case latchkey.GrantPending, latchkey.GrantSetting, latchkey.GrantUnconfirmed, latchkey.GrantRemoving, latchkey.GrantFailed:
 			pending[g.LockID]++
 		}
 	}
