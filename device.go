@@ -125,6 +125,15 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 				if err := noteForeign(ctx, tx, l.ID, ev.Slot, SourceKeypad, e.At); err != nil {
 					return err
 				}
+			case ev.Kind == EventCodeDeleted && (in == nil || in.Status == GrantRemoved):
+				// Deleted at the keypad: nothing left there to adopt or clear.
+				if f, err := foreignAt(ctx, tx, l.ID, ev.Slot); err != nil {
+					return err
+				} else if f != nil {
+					if err := tx.DeleteForeignCode(ctx, f.ID); err != nil {
+						return err
+					}
+				}
 			case in != nil:
 				c, err := tx.FindCodeByID(ctx, in.CodeID)
 				if err != nil {

@@ -110,7 +110,7 @@ func (s *Service) AdoptForeignCode(ctx context.Context, a Adoption) (c *Code, er
 			return nil, err
 		}
 		status = GrantSet
-	} else if err := s.Models.CheckCode(l.ModelID, pin, nil); l.ModelID != "" && err != nil {
+	} else if err := checkGivenPIN(s.Models, l, pin); err != nil {
 		return nil, Errorf(EINVALID, "That PIN cannot be the code in slot %d: %s", a.Slot, ErrorMessage(err))
 	}
 	err = s.change(ctx, "code.adopt", "code", func(tx Tx) (int64, any, error) {
@@ -221,4 +221,16 @@ func noteForeign(ctx context.Context, tx Tx, lockID int64, slot int, source Even
 		return err
 	}
 	return tx.CreateForeignCode(ctx, &ForeignCode{LockID: lockID, Slot: slot, Source: source, SeenAt: at})
+}
+
+// checkGivenPIN checks a PIN a person gave for a code already on a lock: the model's own
+// rules when the model is known, else 4 to 10 digits (the widest any keypad takes).
+func checkGivenPIN(models Models, l *Lock, pin string) error {
+	if l.ModelID != "" {
+		return models.CheckCode(l.ModelID, pin, nil)
+	}
+	if len(pin) < 4 || len(pin) > 10 || strings.Trim(pin, "0123456789") != "" {
+		return Errorf(EINVALID, "A PIN is 4 to 10 digits.")
+	}
+	return nil
 }

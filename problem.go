@@ -79,14 +79,18 @@ const (
 // before it is called delayed.
 const SyncDelay = 10 * time.Minute
 
-// warningsOf derives a grant's warnings at now: a code on its way (pending or setting)
-// more than SyncDelay past when it was due (its last change, or its window's start less
-// SyncLead), a code being removed more than SyncDelay, and a conflicting change left in
-// effect at the lock.
-func warningsOf(g *Grant, c *Code, now time.Time, loc *time.Location) []Warning {
+// warningsOf derives a grant's warnings at now: on a lock on a hub (elsewhere a person
+// programs the keypad in their own time), a code on its way (pending or setting) more
+// than SyncDelay past when it was due (its last change, or its window's start less
+// SyncLead), or being removed more than SyncDelay; on any lock, a conflicting change
+// left in effect at the lock.
+func warningsOf(g *Grant, c *Code, connected bool, now time.Time, loc *time.Location) []Warning {
 	var out []Warning
 	switch g.Status {
 	case GrantPending, GrantSetting:
+		if !connected {
+			break
+		}
 		due := g.UpdatedAt
 		if sc := c.Schedule; sc.Kind == ScheduleWindow && sc.Start != nil && sc.Start.Add(-SyncLead).After(due) {
 			due = sc.Start.Add(-SyncLead)
@@ -95,7 +99,7 @@ func warningsOf(g *Grant, c *Code, now time.Time, loc *time.Location) []Warning 
 			out = append(out, WarningDelaySetting)
 		}
 	case GrantRemoving:
-		if now.Sub(g.UpdatedAt) > SyncDelay {
+		if connected && now.Sub(g.UpdatedAt) > SyncDelay {
 			out = append(out, WarningDelayRemoving)
 		}
 	case GrantFailed:
@@ -111,6 +115,7 @@ func (s *Service) withWarnings(ctx context.Context, tx Tx, grants []*Grant) erro
 	now := s.now()
 	codes := map[int64]*Code{}
 	zones := map[int64]*time.Location{}
+	connected := map[int64]bool{}
 	for _, g := range grants {
 		c, ok := codes[g.CodeID]
 		if !ok {
@@ -129,9 +134,9 @@ func (s *Service) withWarnings(ctx context.Context, tx Tx, grants []*Grant) erro
 			if loc, err = lockZone(ctx, tx, l); err != nil {
 				return err
 			}
-			zones[g.LockID] = loc
+			zones[g.LockID], connected[g.LockID] = loc, l.Connection.Driver != ""
 		}
-		g.Warnings = warningsOf(g, c, now, loc)
+		g.Warnings = warningsOf(g, c, connected[g.LockID], now, loc)
 	}
 	return nil
 }

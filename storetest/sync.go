@@ -254,6 +254,14 @@ func testSyncStatuses(t *testing.T, store latchkey.Store) {
 	if g := grantOn(t, s, late.ID, l.ID); len(g.Warnings) != 1 || g.Warnings[0] != latchkey.WarningDelaySetting {
 		t.Fatalf("a code pending for more than %s warns %v", latchkey.SyncDelay, g.Warnings)
 	}
+	// On a lock with no hub a person programs the keypad in their own time: no delay.
+	byHand, p2 := newLock(t, s, "Shed")
+	c2, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p2.ID, Label: "Shed"}, LockIDs: []int64{byHand.ID}})
+	must(t, err)
+	clock.t = clock.t.Add(latchkey.SyncDelay + time.Minute)
+	if g := grantOn(t, s, c2.ID, byHand.ID); len(g.Warnings) != 0 {
+		t.Fatalf("a code to program by hand warns %v", g.Warnings)
+	}
 }
 
 // What a lock reports of its codes: a code deleted or changed at the keypad is a
@@ -307,6 +315,8 @@ func testSyncDeviceReports(t *testing.T, store latchkey.Store) {
 	wantCode(t, err, latchkey.ECONFLICT)
 	_, err = s.AdoptForeignCode(ctx(), latchkey.Adoption{LockID: l.ID, Slot: 3, PersonID: p.ID, Label: "Keypad"})
 	wantCode(t, err, latchkey.EINVALID) // no reader for the twins' driver here, and no PIN given
+	_, err = s.AdoptForeignCode(ctx(), latchkey.Adoption{LockID: l.ID, Slot: 3, PersonID: p.ID, Label: "Keypad", PIN: "12"})
+	wantCode(t, err, latchkey.EINVALID) // not a PIN the lock could hold
 	adopted, err := s.AdoptForeignCode(ctx(), latchkey.Adoption{LockID: l.ID, Slot: 3, PersonID: p.ID, Label: "Keypad", PIN: "246810"})
 	must(t, err)
 	if g := grantOn(t, s, adopted.ID, l.ID); g.Slot != 3 || g.Status != latchkey.GrantUnconfirmed {
@@ -326,6 +336,12 @@ func testSyncDeviceReports(t *testing.T, store latchkey.Store) {
 	device(t, s, "back", latchkey.EventCodeAdded, before.Slot)
 	if after := grantOn(t, s, waiting.ID, other.ID); after.Slot == before.Slot || after.Status != latchkey.GrantPending {
 		t.Fatalf("a pending code in a slot taken at the keypad: %+v", after)
+	}
+	// Set at the keypad in a third slot, then deleted there: no longer listed.
+	device(t, s, "back", latchkey.EventCodeAdded, 3)
+	device(t, s, "back", latchkey.EventCodeDeleted, 3)
+	if fs, _ = s.FindForeignCodes(ctx(), other.ID); len(fs) != 1 || fs[0].Slot != before.Slot {
+		t.Fatalf("after a keypad delete: %+v", fs)
 	}
 	_, err = s.ClearForeignSlot(ctx(), other.ID, before.Slot)
 	must(t, err)
