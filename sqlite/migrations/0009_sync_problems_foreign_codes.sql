@@ -7,6 +7,15 @@ ALTER TABLE grants ADD COLUMN alert TEXT NOT NULL DEFAULT '';
 ALTER TABLE grants ADD COLUMN next_attempt TEXT;
 ALTER TABLE grants ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
 
+-- Reasons written before as prefixed sentences take their kind, so that a code waiting for
+-- a person is not tried again on its own, and the alert moves to its own column.
+UPDATE grants SET problem = 'duplicate_on_device'
+	WHERE status = 'failed' AND reason LIKE 'Refused by the lock: %' AND lower(reason) LIKE '%duplicate%';
+UPDATE grants SET problem = 'constraints_violated'
+	WHERE status = 'failed' AND reason LIKE 'Refused by the lock: %' AND problem = '';
+UPDATE grants SET problem = 'conflict_removed_at_lock' WHERE status = 'failed' AND reason LIKE 'Changed at the lock: %';
+UPDATE grants SET alert = reason, reason = '' WHERE reason LIKE 'Used at the door after it was revoked%';
+
 -- Codes on locks in slots Latchkey does not own (set at the keypad), listed for a person
 -- to adopt or clear; never their digits.
 CREATE TABLE foreign_codes (
