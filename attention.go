@@ -145,9 +145,9 @@ func (s *Service) deriveAttention(ctx context.Context, tx Tx, locks []*Lock) err
 		facts := LockFacts{Known: true, NoKeypad: !s.takesCodes(l), Connected: l.Connection.Driver != ""}
 		for _, g := range byLock[l.ID] {
 			switch g.Status {
-			case GrantRemoving, GrantFailed:
+			case GrantRemoving, GrantFailed, GrantSetting, GrantUnconfirmed:
 				facts.Pending++
-				facts.RevokedUsed = facts.RevokedUsed || strings.HasPrefix(g.Reason, ReasonUsedAfterRevoke)
+				facts.RevokedUsed = facts.RevokedUsed || g.Alert != ""
 			case GrantPending:
 				// A code whose time has not come is not a change to make yet.
 				c, err := code(g.CodeID)

@@ -108,13 +108,14 @@ var auditVerbs = map[string]string{
 	"door.create": "added %s", "door.update": "renamed %s", "door.delete": "removed %s",
 	"lock.create": "added %s", "lock.update": "changed the record of %s", "lock.delete": "removed %s",
 	"lock.key": "recorded the key of %s", "lock.rekey": "recorded the rekey of %s", "lock.reprovision": "had the codes of %s put back after its reset",
+	"lock.clear_slot": "asked the sync engine to empty a slot of %s holding a code Latchkey does not own", "lock.slot_cleared": "found a slot of %s emptied of a code Latchkey did not own",
 	"lock.service": "logged work on %s", "lock.receipt": "kept a file with %s",
 	"person.create": "added %s", "person.update": "changed the record of %s", "person.delete": "removed %s",
 	"key.create": "recorded %s", "key.lost": "recorded %s as lost", "key.retired": "retired %s",
 	"key.copy.add": "recorded a copy of %s", "key.copy.state": "recorded where a copy of %s is",
 	"key.reveal": "revealed the cuts of %s", "key.seal": "sealed the bittings of the keys", "key.generate": "generated new bittings clear of the keys of %s",
 	"code.create": "added %s", "code.confirm": "recorded a lock's confirmation of %s",
-	"code.revoke": "revoked %s", "code.retry": "asked the sync engine to try %s again", "code.used_up": "recorded %s as used up and revoked it", "code.reveal": "revealed %s", "code.refused": "was refused a chosen code on %s (it collided with another)", "code.check": "checked a code that collides with another on %s",
+	"code.revoke": "revoked %s", "code.retry": "asked the sync engine to try %s again", "code.adopt": "adopted %s, set at the lock, as a person's code", "code.used_up": "recorded %s as used up and revoked it", "code.reveal": "revealed %s", "code.refused": "was refused a chosen code on %s (it collided with another)", "code.check": "checked a code that collides with another on %s",
 	"user.create": "added the account %s", "user.update": "changed the account %s", "user.delete": "removed the account %s",
 	"user.password": "changed the password of %s", "user.revoke": "ended every session and token of %s",
 	"token.create": "made an API token for %s", "token.revoke": "revoked an API token of %s",
@@ -154,7 +155,8 @@ func (e *AuditEntry) Sentence() string {
 	case e.Action == "code.sync" && d.LockID != 0:
 		// What the engine tried (put or clear) and what it saw decide the sentence.
 		what := map[string]string{"put " + string(GrantSet): "found %s on lock %d", "clear " + string(GrantRemoved): "found %s gone from lock %d",
-			"clear " + string(GrantPending): "took %s off lock %d until its hours", "put " + string(GrantFailed): "could not put %s on lock %d"}[d.Action+" "+d.Status]
+			"clear " + string(GrantPending): "took %s off lock %d until its hours", "put " + string(GrantFailed): "could not put %s on lock %d",
+			"put " + string(GrantUnconfirmed): "wrote %s into lock %d, which could not be read back"}[d.Action+" "+d.Status]
 		if what == "" {
 			what = "could not yet take %s off lock %d"
 		}

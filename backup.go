@@ -45,6 +45,9 @@ type Records struct {
 	Keys   []*Key    `json:"keys"`
 	Codes  []*Code   `json:"codes"`
 	Grants []*Grant  `json:"grants"`
+	// ForeignCodes are codes on locks in slots Latchkey does not own, listed for
+	// adoption (absent from backups made before they were listed).
+	ForeignCodes []*ForeignCode `json:"foreign_codes,omitempty"`
 
 	ServiceLog []*ServiceEntry `json:"service_log"`
 	Receipts   []*Receipt      `json:"receipts"` // without their contents
@@ -141,6 +144,9 @@ func readRecords(ctx context.Context, tx Tx, r *Records) (err error) {
 		return err
 	}
 	if r.Grants, err = tx.FindGrants(ctx, GrantFilter{}); err != nil {
+		return err
+	}
+	if r.ForeignCodes, err = tx.FindForeignCodes(ctx, 0); err != nil {
 		return err
 	}
 	if r.ServiceLog, err = tx.FindServiceEntries(ctx, 0); err != nil {
@@ -274,6 +280,9 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 				})
 			},
 			func() error { return each(r.Grants, func(v *Grant) error { return tx.CreateGrant(ctx, v) }) },
+			func() error {
+				return each(r.ForeignCodes, func(v *ForeignCode) error { return tx.CreateForeignCode(ctx, v) })
+			},
 			func() error {
 				return each(r.ServiceLog, func(v *ServiceEntry) error { return tx.CreateServiceEntry(ctx, v) })
 			},

@@ -78,22 +78,43 @@ type GrantStatus string
 // as gone only once the lock confirms that (Removed): until then it is pending or
 // "revocation pending" (invariant 2).
 const (
-	GrantPending  GrantStatus = "pending"  // to be put on the lock
-	GrantSet      GrantStatus = "set"      // confirmed on the lock
-	GrantRemoving GrantStatus = "removing" // revocation pending
-	GrantRemoved  GrantStatus = "removed"  // confirmed gone
-	GrantFailed   GrantStatus = "failed"
+	GrantPending GrantStatus = "pending" // to be put on the lock
+	GrantSetting GrantStatus = "setting" // the engine started writing it and has not read it back
+	GrantSet     GrantStatus = "set"     // confirmed on the lock
+	// GrantUnconfirmed is a code the lock acknowledged but that could not be read back
+	// (a driver without read-back): it counts as on the lock, as a set code does, until
+	// a person confirms it (code confirm) or the lock says otherwise.
+	GrantUnconfirmed GrantStatus = "unconfirmed"
+	GrantRemoving    GrantStatus = "removing" // revocation pending
+	GrantRemoved     GrantStatus = "removed"  // confirmed gone
+	GrantFailed      GrantStatus = "failed"   // see its Problem
 )
 
 // Grant places a code in a slot of one lock.
 type Grant struct {
-	ID        int64       `json:"id"`
-	CodeID    int64       `json:"code_id"`
-	LockID    int64       `json:"lock_id"`
-	Slot      int         `json:"slot"`
-	Status    GrantStatus `json:"status"`
-	Reason    string      `json:"reason,omitempty"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	ID     int64       `json:"id"`
+	CodeID int64       `json:"code_id"`
+	LockID int64       `json:"lock_id"`
+	Slot   int         `json:"slot"`
+	Status GrantStatus `json:"status"`
+	// Problem is why the code is not where the records want it, as a kind a program can
+	// act on; Reason says it in a sentence for people. Both are empty when all is well.
+	Problem Problem `json:"problem,omitempty"`
+	// ProblemSlot is the slot a duplicate collides with, when the lock or the records
+	// tell it.
+	ProblemSlot int    `json:"problem_slot,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	// Alert says the code opened the door after it was revoked; it stays until the lock
+	// is seen without it.
+	Alert string `json:"alert,omitempty"`
+	// NextAttempt is when the engine tries the code again on the lock; nil when it does
+	// not (it waits for a person, or has nothing to do).
+	NextAttempt *time.Time `json:"next_attempt,omitempty"`
+	// Uses counts the lock's keypad unlocks by the code in its slot, for its use limit.
+	Uses      int       `json:"uses,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Warnings are derived when the grant is read (WarningsOf), never stored.
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // Validate checks the code's own fields. Whether the PIN itself is acceptable depends on

@@ -88,7 +88,11 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 			if err := s.checkProgrammable(l); err != nil {
 				return 0, nil, err
 			}
-			codes, slots, err := s.activeCodes(ctx, tx, l.ID)
+			codes, _, err := s.activeCodes(ctx, tx, l.ID)
+			if err != nil {
+				return 0, nil, err
+			}
+			slots, err := takenSlots(ctx, tx, l.ID)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -470,6 +474,34 @@ func checkLockIDs(ids []int64) error {
 	return nil
 }
 
+// takenSlots lists the slots of a lock that a new code may not have: those of its codes
+// not recorded gone (a failed one is tried again in its slot), and those holding codes
+// Latchkey does not own, which are never written over.
+func takenSlots(ctx context.Context, tx Tx, lockID int64) ([]int, error) {
+	grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &lockID})
+	if err != nil {
+		return nil, err
+	}
+	var taken []int
+	for _, g := range grants {
+		if g.Status != GrantRemoved {
+			taken = append(taken, g.Slot)
+		}
+	}
+	foreign, err := tx.FindForeignCodes(ctx, lockID)
+	for _, f := range foreign {
+		taken = append(taken, f.Slot)
+	}
+	return taken, err
+}
+
+// freeSlotOf finds a free slot on a lock, besides one just taken at the lock (0 when
+// none is free).
+func (s *Service) freeSlotOf(ctx context.Context, tx Tx, l *Lock, justTaken int) (int, error) {
+	taken, err := takenSlots(ctx, tx, l.ID)
+	return freeSlot(append(taken, justTaken), s.Models.CodeCapacity(l.ModelID)), err
+}
+
 func freeSlot(used []int, capacity int) int {
 	taken := map[int]bool{}
 	for _, s := range used {
@@ -491,7 +523,7 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 			return 0, nil, err
 		}
 		switch g.Status {
-		case GrantPending, GrantFailed:
+		case GrantPending, GrantFailed, GrantUnconfirmed:
 			l, err := tx.FindLockByID(ctx, lockID)
 			if err != nil {
 				return 0, nil, err
@@ -501,10 +533,14 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 				return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) takes no codes: its model (%s) has no keypad, so code %d cannot be on it. Revoke the code (latchkey code rm %d) and confirm it removed (latchkey code confirm %d --lock %d), or correct the lock's model if it is wrong.",
 					l.ID, l.Name, l.ModelID, codeID, codeID, codeID, l.ID)
 			}
-			g.Status = GrantSet
+			g.Status, g.Problem, g.ProblemSlot, g.Reason, g.NextAttempt = GrantSet, "", 0, "", nil
 		case GrantRemoving:
 			// The lock's word beats a person's: a code it reported opening the door since it
 			// was revoked is not recorded gone by hand (invariant 2).
+			if g.Alert != "" {
+				return 0, nil, Errorf(EUNSAFE, "Lock %d reported code %d opening the door after it was revoked (%s) It is still on the lock until the lock is seen without it: let the sync engine remove it, or remove it at the keypad and check that it no longer opens the door.",
+					lockID, codeID, g.Alert)
+			}
 			events, err := tx.FindEvents(ctx, lockID, 500)
 			if err != nil {
 				return 0, nil, err
@@ -515,13 +551,16 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 						lockID, codeID, e.At.UTC().Format("2006-01-02 15:04 UTC"))
 				}
 			}
-			g.Status = GrantRemoved
+			g.Status, g.Problem, g.Reason, g.NextAttempt = GrantRemoved, "", "", nil
 		default:
 			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is already %s; nothing to confirm.", codeID, lockID, g.Status)
 		}
 		g.UpdatedAt = s.now()
 		return codeID, map[string]any{"lock_id": lockID, "status": g.Status}, tx.UpdateGrant(ctx, g)
 	})
+	if err == nil {
+		s.publishStatus(g)
+	}
 	return g, err
 }
 
@@ -553,7 +592,7 @@ func (s *Service) RevokeCode(ctx context.Context, codeID int64) (c *Code, err er
 				if g.Status == GrantRemoved {
 					continue
 				}
-				g.Status, g.UpdatedAt = GrantRemoving, s.now()
+				g.Status, g.Problem, g.ProblemSlot, g.NextAttempt, g.UpdatedAt = GrantRemoving, "", 0, nil, s.now()
 				if err := tx.UpdateGrant(ctx, g); err != nil {
 					return err
 				}
@@ -613,8 +652,10 @@ func (s *Service) FindCodeByID(ctx context.Context, id int64) (c *Code, err erro
 // FindGrants lists where codes are placed.
 func (s *Service) FindGrants(ctx context.Context, f GrantFilter) (grants []*Grant, err error) {
 	err = s.view(ctx, func(tx Tx) error {
-		grants, err = tx.FindGrants(ctx, f)
-		return err
+		if grants, err = tx.FindGrants(ctx, f); err != nil {
+			return err
+		}
+		return s.withWarnings(ctx, tx, grants)
 	})
 	return grants, err
 }

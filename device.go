@@ -96,7 +96,9 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 	ctx = NewContextWithPrincipal(ctx, Principal{Name: "device:" + string(ev.Driver), Role: UserOwner})
 	var out, outAlert *Event
 	var usedUp bool
+	var touched *Grant // the code whose standing the report changed
 	err := s.Store.Update(ctx, func(tx Tx) error {
+		usedUp, touched = false, nil // the store may run this more than once
 		locks, _, err := tx.FindLocks(ctx, LockFilter{Driver: &ev.Driver, Address: &ev.Address}, Page{Limit: 1})
 		if err != nil || len(locks) == 0 {
 			return err
@@ -116,26 +118,46 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 					in = g
 				}
 			}
-			if in != nil {
+			programmed := (ev.Kind == EventCodeAdded || ev.Kind == EventCodeChanged) && ev.Source == SourceKeypad
+			switch {
+			case programmed && (in == nil || in.Status == GrantRemoved):
+				// A code set at the keypad in a slot Latchkey does not own: listed for adoption.
+				if err := noteForeign(ctx, tx, l.ID, ev.Slot, SourceKeypad, e.At); err != nil {
+					return err
+				}
+			case ev.Kind == EventCodeDeleted && (in == nil || in.Status == GrantRemoved):
+				// Deleted at the keypad: nothing left there to adopt or clear.
+				if f, err := foreignAt(ctx, tx, l.ID, ev.Slot); err != nil {
+					return err
+				} else if f != nil {
+					if err := tx.DeleteForeignCode(ctx, f.ID); err != nil {
+						return err
+					}
+				}
+			case in != nil:
 				c, err := tx.FindCodeByID(ctx, in.CodeID)
 				if err != nil {
 					return err
 				}
 				e.PersonID = c.PersonID
-				if ev.Kind == EventCodeDeleted {
-					if err := s.deletedAtLock(ctx, tx, l, in, c, e); err != nil {
-						return err
+				switch ev.Kind {
+				case EventCodeDeleted:
+					err = s.deletedAtLock(ctx, tx, l, in, c, e)
+				case EventCodeAdded, EventCodeChanged:
+					if programmed {
+						e.PersonID = 0 // whoever set it, it is no longer that person's code
+						err = s.changedAtLock(ctx, tx, l, in, c, e)
+					}
+				case EventUnlocked:
+					if alert, err = s.usedOutOfBounds(ctx, tx, l, in, c, e); err == nil && alert == nil && ev.Source == SourceKeypad {
+						usedUp, err = s.countUse(ctx, tx, c, in, e)
 					}
 				}
-				if ev.Kind == EventUnlocked {
-					if alert, err = s.usedOutOfBounds(ctx, tx, l, in, c, e); err != nil {
-						return err
-					}
-					if alert == nil && ev.Source == SourceKeypad {
-						if usedUp, err = s.countUse(ctx, tx, c, e); err != nil {
-							return err
-						}
-					}
+				if err != nil {
+					return err
+				}
+				if ev.Kind != EventUnlocked || alert != nil || usedUp {
+					touched = in
 				}
 			}
 		}
@@ -154,6 +176,9 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		case EventResetLocally, EventAllCodesDeleted:
 			// Invariant 6: never left silently without its codes.
 			l.Status = LockQuarantined
+			if err := quarantineGrants(ctx, tx, l, e.At); err != nil {
+				return err
+			}
 		}
 		if ev.BatteryMV > 0 {
 			l.State.BatteryMV = ev.BatteryMV
@@ -180,13 +205,32 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		if outAlert != nil {
 			s.live.publish(*outAlert)
 		}
+		if touched != nil {
+			s.publishStatus(touched)
+		}
 	}
 	return out, err
 }
 
-// ReasonUsedAfterRevoke begins the reason of a grant whose revoked code opened the door:
-// the lock shows the alert until the code is seen gone.
-const ReasonUsedAfterRevoke = "Used at the door after it was revoked"
+// quarantineGrants marks every code on a quarantined lock with the problem, until the
+// lock is re-provisioned: the lock no longer holds what the records say.
+func quarantineGrants(ctx context.Context, tx Tx, l *Lock, at time.Time) error {
+	grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		if g.Status == GrantRemoved || g.Problem == ProblemLockQuarantined {
+			continue
+		}
+		g.Problem, g.Reason, g.NextAttempt, g.UpdatedAt = ProblemLockQuarantined,
+			fmt.Sprintf("%s was reset or lost its codes behind Latchkey's back; re-provision it once it is paired again.", l.Name), nil, at
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // usedOutOfBounds checks an unlock by a code against the records: a code revoked, or
 // outside its time, that opened the door is an alert, at once; a revoked one goes back
@@ -201,15 +245,16 @@ func (s *Service) usedOutOfBounds(ctx context.Context, tx Tx, l *Lock, g *Grant,
 	var why string
 	switch {
 	case c.Revoked:
-		why = fmt.Sprintf("%s: code %d (%s) opened %s at %s; it is being removed again.", ReasonUsedAfterRevoke, c.ID, c.Label, l.Name, at)
+		why = fmt.Sprintf("Used at the door after it was revoked: code %d (%s) opened %s at %s; it is being removed again.", c.ID, c.Label, l.Name, at)
 	case !c.Schedule.Active(unlock.At, loc):
 		why = fmt.Sprintf("Code %d (%s) opened %s at %s, outside its time (%s).", c.ID, c.Label, l.Name, at, c.Schedule.Describe(loc))
 	default:
 		return nil, nil
 	}
 	if g.Status == GrantRemoving || g.Status == GrantRemoved {
-		// Being removed, or recorded gone: the lock says otherwise, so it is removed again.
-		g.Status, g.Reason, g.UpdatedAt = GrantRemoving, truncate(why, 300), unlock.At
+		// Being removed, or recorded gone: the lock says otherwise, so it is removed again,
+		// at once, and the alert stays on the grant until the lock is seen without it.
+		g.Status, g.Alert, g.NextAttempt, g.UpdatedAt = GrantRemoving, truncate(why, 300), nil, unlock.At
 		if err := tx.UpdateGrant(ctx, g); err != nil {
 			return nil, err
 		}
@@ -270,10 +315,11 @@ func (b *broker) publish(e Event) {
 }
 
 // countUse counts an unlock by a code with a use limit (or a one-time code) against it:
-// the uses are its keypad unlocks on its locks since it was made, this one included.
-// Used up, the code is revoked at once (recorded as code.used_up) and its grants are to
-// be removed, so that the sync engine takes it off its locks; it reports whether it was.
-func (s *Service) countUse(ctx context.Context, tx Tx, c *Code, unlock *Event) (bool, error) {
+// each grant counts its slot's keypad unlocks (Uses), and the code's uses are their sum,
+// this one included. Used up, the code is revoked at once (recorded as code.used_up) and
+// its grants are to be removed, so that the sync engine takes it off its locks; it
+// reports whether it was.
+func (s *Service) countUse(ctx context.Context, tx Tx, c *Code, in *Grant, unlock *Event) (bool, error) {
 	limit := c.UseLimit
 	if c.OneTime {
 		limit = 1
@@ -281,21 +327,17 @@ func (s *Service) countUse(ctx context.Context, tx Tx, c *Code, unlock *Event) (
 	if limit == 0 || c.Revoked {
 		return false, nil
 	}
+	in.Uses++
+	if err := tx.UpdateGrant(ctx, in); err != nil {
+		return false, err
+	}
 	grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &c.ID})
 	if err != nil {
 		return false, err
 	}
-	uses := 1 // this unlock, not stored yet
+	uses := 0
 	for _, g := range grants {
-		events, err := tx.FindEvents(ctx, g.LockID, 1000)
-		if err != nil {
-			return false, err
-		}
-		for _, e := range events {
-			if e.Kind == EventUnlocked && e.Source == SourceKeypad && e.Slot == g.Slot && !e.At.Before(c.CreatedAt) {
-				uses++
-			}
-		}
+		uses += g.Uses
 	}
 	if uses < limit {
 		return false, nil
@@ -308,7 +350,7 @@ func (s *Service) countUse(ctx context.Context, tx Tx, c *Code, unlock *Event) (
 		if g.Status == GrantRemoved {
 			continue
 		}
-		g.Status, g.Reason, g.UpdatedAt = GrantRemoving, fmt.Sprintf("used up (%d of %d uses)", uses, limit), unlock.At
+		g.Status, g.Problem, g.Reason, g.NextAttempt, g.UpdatedAt = GrantRemoving, "", fmt.Sprintf("used up (%d of %d uses)", uses, limit), nil, unlock.At
 		if err := tx.UpdateGrant(ctx, g); err != nil {
 			return false, err
 		}
@@ -322,18 +364,59 @@ func (s *Service) countUse(ctx context.Context, tx Tx, c *Code, unlock *Event) (
 func (s *Service) deletedAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, c *Code, ev *Event) error {
 	switch g.Status {
 	case GrantRemoving:
-		g.Status, g.Reason = GrantRemoved, "deleted at the keypad"
-	case GrantSet, GrantPending:
-		loc, err := lockZone(ctx, tx, l)
-		if err != nil {
-			return err
-		}
-		g.Status = GrantFailed
-		g.Reason = truncate(fmt.Sprintf("%scode %d (%s) was deleted at the keypad of %s at %s. Put it back (Try again, or latchkey code retry %d --lock %d) or revoke it.",
-			ReasonChangedAtLock, c.ID, c.Label, l.Name, ev.At.In(loc).Format("2006-01-02 15:04"), c.ID, l.ID), 300)
+		g.Status, g.Problem, g.Reason, g.Alert = GrantRemoved, "", "deleted at the keypad", ""
+	case GrantSet, GrantUnconfirmed, GrantSetting, GrantPending:
+		return s.conflictAtLock(ctx, tx, l, g, c, ev, ProblemRemovedAtLock, "deleted")
 	default:
 		return nil
 	}
-	g.UpdatedAt = ev.At
+	g.NextAttempt, g.UpdatedAt = nil, ev.At
+	return tx.UpdateGrant(ctx, g)
+}
+
+// changedAtLock records a code set at the lock's keypad in a slot Latchkey owns. Over a
+// code that is on the lock (or was deleted there), it is a conflicting change: failed,
+// modified at the lock, for a person to put Latchkey's code back or revoke it. Over a
+// code being removed, that code is gone and the new one is listed for adoption. In the
+// slot of a code not yet written, the new one is listed for adoption and Latchkey's
+// code moves to a free slot (or fails for want of one).
+func (s *Service) changedAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, c *Code, ev *Event) error {
+	switch {
+	case g.Status == GrantSet || g.Status == GrantUnconfirmed || g.Status == GrantSetting,
+		g.Status == GrantFailed && g.Problem.Conflict():
+		return s.conflictAtLock(ctx, tx, l, g, c, ev, ProblemModifiedAtLock, "changed")
+	case g.Status == GrantRemoving:
+		g.Status, g.Problem, g.Reason, g.Alert = GrantRemoved, "", "replaced at the keypad by a code Latchkey does not own", ""
+	case g.Status == GrantPending || g.Status == GrantFailed:
+		slot, err := s.freeSlotOf(ctx, tx, l, ev.Slot)
+		if err != nil {
+			return err
+		}
+		if slot == 0 {
+			g.Status, g.Problem, g.Reason = GrantFailed, ProblemNoSpace,
+				fmt.Sprintf("Slot %d was taken at the keypad and %s has no other free slot: clear a slot, then try again.", ev.Slot, l.Name)
+		} else {
+			g.Slot = slot
+		}
+	default:
+		return nil
+	}
+	g.NextAttempt, g.UpdatedAt = nil, ev.At
+	if err := tx.UpdateGrant(ctx, g); err != nil {
+		return err
+	}
+	return noteForeign(ctx, tx, l.ID, ev.Slot, SourceKeypad, ev.At)
+}
+
+// conflictAtLock fails a code changed or deleted at the lock's keypad, saying what
+// happened and what to do; the digits set there are never known or shown.
+func (s *Service) conflictAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, c *Code, ev *Event, p Problem, what string) error {
+	loc, err := lockZone(ctx, tx, l)
+	if err != nil {
+		return err
+	}
+	g.Status, g.Problem, g.ProblemSlot, g.NextAttempt, g.UpdatedAt = GrantFailed, p, 0, nil, ev.At
+	g.Reason = truncate(fmt.Sprintf("Code %d (%s) was %s at the keypad of %s at %s. Put it back (Try again, or latchkey code retry %d --lock %d) or revoke it.",
+		c.ID, c.Label, what, l.Name, ev.At.In(loc).Format("2006-01-02 15:04"), c.ID, l.ID), 300)
 	return tx.UpdateGrant(ctx, g)
 }

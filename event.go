@@ -19,12 +19,16 @@ const (
 	EventAllCodesDeleted EventKind = "all_codes_deleted"
 	EventCodeAdded       EventKind = "code_added"   // a code was added at the lock itself
 	EventCodeDeleted     EventKind = "code_deleted" // a code was deleted at the lock itself
+	EventCodeChanged     EventKind = "code_changed" // a slot's code was replaced at the lock itself
 	EventOffline         EventKind = "offline"
 	EventChange          EventKind = "change" // a record was changed by someone
 	EventReveal          EventKind = "reveal" // a secret was shown to someone
 	// EventRevokedCodeUsed is Latchkey's alert: the door opened to a code that is revoked
 	// or outside its time (invariant 2: no silent security gap).
 	EventRevokedCodeUsed EventKind = "revoked_code_used"
+	// EventCodeStatus tells live subscribers where a code now stands on a lock (its
+	// Grant); it is sent on the event stream only, never stored.
+	EventCodeStatus EventKind = "code_status"
 )
 
 // EventSource says how a lock operation was performed.
@@ -52,4 +56,6 @@ type Event struct {
 	Actor    string      `json:"actor,omitempty"` // who made a change or asked for a reveal
 	Detail   string      `json:"detail,omitempty"`
 	At       time.Time   `json:"at"`
+	// Grant is where the code stands, on a code_status event.
+	Grant *Grant `json:"grant,omitempty"`
 }

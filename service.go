@@ -37,6 +37,9 @@ type Service struct {
 	Vault  Vault
 	Models Models
 	Clock  Clock
+	// Readers read slots of connected locks, by driver, for adopting a code set at the
+	// lock (AdoptForeignCode). A lock whose driver has none is adopted with a PIN given.
+	Readers map[Driver]CodeReader
 
 	live        broker      // live subscribers to recorded events
 	collisions  actorCounts // chosen PINs refused beside other codes, per actor
@@ -549,6 +552,9 @@ type RecordService interface {
 	RecordRekey(ctx context.Context, r Rekey) (*Lock, error)
 	Reprovision(ctx context.Context, lockID int64) (int, error)
 	RetrySync(ctx context.Context, codeID, lockID int64) (*Grant, error)
+	FindForeignCodes(ctx context.Context, lockID int64) ([]*ForeignCode, error)
+	AdoptForeignCode(ctx context.Context, a Adoption) (*Code, error)
+	ClearForeignSlot(ctx context.Context, lockID int64, slot int) (*ForeignCode, error)
 
 	CreateCode(ctx context.Context, req NewCode) (*Code, string, error)
 	FindCodes(ctx context.Context, f CodeFilter, p Page) ([]*Code, int, error)

@@ -162,11 +162,13 @@ func (s *Service) FindReceipts(ctx context.Context, lockID int64, withData bool)
 // LockRecord is everything recorded about one lock, read in one transaction: for the
 // lock page, the record sheet and the API.
 type LockRecord struct {
-	Lock     *Lock             `json:"lock"`
-	Door     *Door             `json:"door"`
-	Site     *Site             `json:"site"`
-	Key      *Key              `json:"key,omitempty"`
-	Grants   []*Grant          `json:"grants"`
+	Lock   *Lock    `json:"lock"`
+	Door   *Door    `json:"door"`
+	Site   *Site    `json:"site"`
+	Key    *Key     `json:"key,omitempty"`
+	Grants []*Grant `json:"grants"`
+	// Foreign are codes on the lock in slots Latchkey does not own, listed for adoption.
+	Foreign  []*ForeignCode    `json:"foreign_codes"`
 	Codes    map[int64]*Code   `json:"codes"`  // by id, for the grants
 	People   map[int64]*Person `json:"people"` // code owners and key holders
 	Service  []*ServiceEntry   `json:"service_log"`
@@ -207,6 +209,15 @@ func (s *Service) FindLockRecord(ctx context.Context, id int64) (*LockRecord, er
 		}
 		if r.Grants, err = tx.FindGrants(ctx, GrantFilter{LockID: &id}); err != nil {
 			return err
+		}
+		if err := s.withWarnings(ctx, tx, r.Grants); err != nil {
+			return err
+		}
+		if r.Foreign, err = tx.FindForeignCodes(ctx, id); err != nil {
+			return err
+		}
+		if r.Foreign == nil {
+			r.Foreign = []*ForeignCode{}
 		}
 		for _, g := range r.Grants {
 			c, err := tx.FindCodeByID(ctx, g.CodeID)

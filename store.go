@@ -70,6 +70,12 @@ type Tx interface {
 	FindGrants(ctx context.Context, f GrantFilter) ([]*Grant, error)
 	UpdateGrant(ctx context.Context, g *Grant) error
 
+	// Codes on locks in slots Latchkey does not own; one per lock and slot (conflict).
+	CreateForeignCode(ctx context.Context, f *ForeignCode) error
+	FindForeignCodes(ctx context.Context, lockID int64) ([]*ForeignCode, error) // by lock and slot; 0: every lock's
+	UpdateForeignCode(ctx context.Context, f *ForeignCode) error                // whether it is being cleared, and why not yet
+	DeleteForeignCode(ctx context.Context, id int64) error
+
 	CreateServiceEntry(ctx context.Context, e *ServiceEntry) error
 	FindServiceEntries(ctx context.Context, lockID int64) ([]*ServiceEntry, error) // 0: every lock's
 

@@ -3,7 +3,6 @@ package latchkey
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 )
@@ -26,9 +25,12 @@ type SyncTask struct {
 	Slot       int        `json:"slot"`
 	Connection Connection `json:"connection"`
 	Action     SyncAction `json:"action"`
-	// Status and Reason are where the code stands on the lock now, and why.
-	Status GrantStatus `json:"status"`
-	Reason string      `json:"reason,omitempty"`
+	// Status, Problem and Reason are where the code stands on the lock now, and why.
+	// A task with CodeID 0 empties a slot holding a code Latchkey does not own, which a
+	// person asked to clear (ClearForeignSlot).
+	Status  GrantStatus `json:"status"`
+	Problem Problem     `json:"problem,omitempty"`
+	Reason  string      `json:"reason,omitempty"`
 }
 
 // CodeReader is a driver that can read a slot back, so that a change is confirmed by
@@ -72,6 +74,17 @@ func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, 
 			if err != nil {
 				return err
 			}
+			foreign, err := tx.FindForeignCodes(ctx, l.ID)
+			if err != nil {
+				return err
+			}
+			occupied := map[int]bool{}
+			for _, f := range foreign {
+				occupied[f.Slot] = true
+				if f.Clearing {
+					tasks = append(tasks, SyncTask{LockID: l.ID, Slot: f.Slot, Connection: l.Connection, Action: SyncClear, Reason: f.Reason})
+				}
+			}
 			for _, g := range grants {
 				c := codes[g.CodeID]
 				if c == nil {
@@ -80,12 +93,16 @@ func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, 
 					}
 					codes[c.ID] = c
 				}
-				task := SyncTask{LockID: l.ID, CodeID: c.ID, Slot: g.Slot, Connection: l.Connection, Status: g.Status, Reason: g.Reason}
-				refused := g.Status == GrantFailed && waitsForAPerson(g.Reason)
+				if g.NextAttempt != nil && now.Before(*g.NextAttempt) {
+					continue // the engine said when; "retry now" clears it
+				}
+				task := SyncTask{LockID: l.ID, CodeID: c.ID, Slot: g.Slot, Connection: l.Connection, Status: g.Status, Problem: g.Problem, Reason: g.Reason}
+				retried := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantFailed && !g.Problem.WaitsForAPerson()
 				switch want := wantedOn(c, now, site); {
-				case (g.Status == GrantPending || g.Status == GrantFailed) && want && !l.State.LowBattery() && !refused:
+				case retried && want && !l.State.LowBattery() && !occupied[g.Slot]:
+					// A slot holding a code Latchkey does not own is never written over.
 					task.Action = SyncPut
-				case g.Status == GrantRemoving, g.Status == GrantSet && !want:
+				case g.Status == GrantRemoving, (g.Status == GrantSet || g.Status == GrantUnconfirmed) && !want:
 					task.Action = SyncClear
 				default:
 					continue
@@ -152,15 +169,10 @@ func siteZone(site *Site) *time.Location {
 	return loc
 }
 
-// ReasonRefusedByLock begins the reason of a code the lock refused to take (a duplicate,
-// no free slot, a rule of its own): it is not tried again until someone asks
-// (RetrySync), since the same write would get the same answer.
+// ReasonRefusedByLock begins the reason an engine gives for a code the lock refused to
+// take (a duplicate, no free slot, a rule of its own), when it does not name the
+// Problem itself: RecordSync tells the kind from what the lock said.
 const ReasonRefusedByLock = "Refused by the lock: "
-
-// ReasonChangedAtLock begins the reason of a code changed at the lock itself, behind
-// Latchkey's back: a conflicting change, shown and left for a person to resolve (put it
-// back with RetrySync, or revoke it), never silently overwritten.
-const ReasonChangedAtLock = "Changed at the lock: "
 
 // grantOf finds where a code stands on one lock.
 func grantOf(ctx context.Context, tx Tx, codeID, lockID int64) (*Grant, error) {
@@ -181,25 +193,33 @@ func grantOf(ctx context.Context, tx Tx, codeID, lockID int64) (*Grant, error) {
 	return grants[0], nil
 }
 
-// waitsForAPerson reports whether a failed code's reason means the engine must not try
-// it again by itself.
-func waitsForAPerson(reason string) bool {
-	return strings.HasPrefix(reason, ReasonRefusedByLock) || strings.HasPrefix(reason, ReasonChangedAtLock)
-}
-
-// RetrySync asks the engine to try a code on a lock again: a failed one goes back to
-// pending, its reason cleared. Nothing else changes (ECONFLICT).
+// RetrySync asks the engine to try a code on a lock again, now: a failed one goes back to
+// pending, its problem cleared (for a conflicting change, Latchkey's code is put back
+// over what was set at the lock); one on its way or being removed that the engine put
+// off is tried at once. Nothing else changes (ECONFLICT).
 func (s *Service) RetrySync(ctx context.Context, codeID, lockID int64) (g *Grant, err error) {
 	err = s.change(ctx, "code.retry", "code", func(tx Tx) (int64, any, error) {
 		if g, err = grantOf(ctx, tx, codeID, lockID); err != nil {
 			return 0, nil, err
 		}
-		if g.Status != GrantFailed {
-			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is %s, not failed: there is nothing to try again.", codeID, lockID, g.Status)
+		switch {
+		case g.Status == GrantFailed:
+			if foreign, err := foreignAt(ctx, tx, lockID, g.Slot); err != nil {
+				return 0, nil, err
+			} else if foreign != nil {
+				return 0, nil, Errorf(ECONFLICT, "Slot %d of lock %d holds a code Latchkey does not own: adopt it or clear it first (latchkey lock slots %d).", g.Slot, lockID, lockID)
+			}
+			g.Status, g.Problem, g.ProblemSlot, g.Reason = GrantPending, "", 0, ""
+		case g.NextAttempt != nil && (g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantRemoving):
+		default:
+			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is %s, not failed or waiting for its next attempt: there is nothing to try again.", codeID, lockID, g.Status)
 		}
-		g.Status, g.Reason, g.UpdatedAt = GrantPending, "", s.now()
+		g.NextAttempt, g.UpdatedAt = nil, s.now()
 		return codeID, map[string]any{"lock_id": lockID}, tx.UpdateGrant(ctx, g)
 	})
+	if err == nil {
+		s.publishStatus(g)
+	}
 	return g, err
 }
 
@@ -217,7 +237,11 @@ func (s *Service) PINForSync(ctx context.Context, codeID, lockID int64) (pin str
 		if err != nil {
 			return 0, nil, err
 		}
-		if len(grants) == 0 || (grants[0].Status != GrantPending && grants[0].Status != GrantFailed) || c.Revoked {
+		if len(grants) == 0 || c.Revoked {
+			return 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
+		}
+		g := grants[0]
+		if g.Status != GrantPending && g.Status != GrantSetting && (g.Status != GrantFailed || g.Problem.WaitsForAPerson()) {
 			return 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
 		}
 		l, err := tx.FindLockByID(ctx, lockID)
@@ -227,29 +251,50 @@ func (s *Service) PINForSync(ctx context.Context, codeID, lockID int64) (pin str
 		if l.Connection.Driver == "" {
 			return 0, nil, Errorf(ECONFLICT, "Lock %d is not connected; its codes are programmed at its keypad.", lockID)
 		}
+		if foreign, err := foreignAt(ctx, tx, lockID, g.Slot); err != nil {
+			return 0, nil, err
+		} else if foreign != nil {
+			return 0, nil, Errorf(ECONFLICT, "Slot %d of lock %d holds a code Latchkey does not own; it is not written over.", g.Slot, lockID)
+		}
 		if pin, err = s.openPIN(c); err != nil {
 			return 0, nil, err
 		}
-		return codeID, map[string]any{"label": c.Label, "lock_id": lockID, "slot": grants[0].Slot}, nil
+		// Recorded before the write: a crash between the two leaves the code "setting",
+		// which the next pass writes again, rather than a write nobody knows of.
+		g.Status, g.UpdatedAt = GrantSetting, s.now()
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return 0, nil, err
+		}
+		return codeID, map[string]any{"label": c.Label, "lock_id": lockID, "slot": g.Slot}, nil
 	})
 	return pin, err
 }
 
 // SyncOutcome is what became of a SyncTask: Done when the lock was read back holding
-// the code (put) or an empty slot (clear); otherwise Reason says why not.
+// the code (put) or an empty slot (clear); Unconfirmed when the lock acknowledged a put
+// that could not be read back; otherwise Problem (when the engine knows its kind) and
+// Reason say why not, and NextAttempt when the engine will try again.
 type SyncOutcome struct {
-	Task   SyncTask
-	Done   bool
-	Reason string
+	Task        SyncTask
+	Done        bool
+	Unconfirmed bool
+	Problem     Problem
+	Reason      string
+	NextAttempt *time.Time
 }
 
 // RecordSync records what the engine did at a lock. A code read back on the lock is set;
-// a slot read back empty makes a revoked code (or one whose window ended) removed, and a
-// code out of its weekly hours pending again. A failed put is failed, with its reason; a
-// failed clear stays removing, with its reason: nothing is marked gone that was not seen
-// gone.
+// one acknowledged but not read back is unconfirmed; a slot read back empty makes a
+// revoked code (or one whose window ended) removed, and a code out of its weekly hours
+// pending again. A failed put is failed, with its problem and reason; a failed clear
+// stays as it was, with its problem and reason: nothing is marked gone that was not seen
+// gone. A problem that waits for a person has no next attempt. The outcome of a slot
+// cleared of a code Latchkey does not own (CodeID 0) ends that code's listing.
 func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err error) {
 	o.Reason = truncate(o.Reason, 300)
+	if o.Task.CodeID == 0 {
+		return nil, s.recordForeignClear(ctx, o)
+	}
 	err = s.change(ctx, "code.sync", "code", func(tx Tx) (int64, any, error) {
 		if g, err = grantOf(ctx, tx, o.Task.CodeID, o.Task.LockID); err != nil {
 			return 0, nil, err
@@ -259,35 +304,82 @@ func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err 
 			return 0, nil, err
 		}
 		before := g.Status
+		putting := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantFailed && !g.Problem.WaitsForAPerson()
+		next := o.NextAttempt
 		switch {
-		case o.Task.Action == SyncPut && o.Done && (g.Status == GrantPending || g.Status == GrantFailed):
-			g.Status, g.Reason = GrantSet, ""
-		case o.Task.Action == SyncPut && !o.Done && (g.Status == GrantPending || g.Status == GrantFailed):
-			g.Status, g.Reason = GrantFailed, o.Reason
-		case o.Task.Action == SyncClear && o.Done && (g.Status == GrantRemoving || c.Revoked || ended(c, s.now())):
-			g.Status, g.Reason = GrantRemoved, ""
-		case o.Task.Action == SyncClear && o.Done && g.Status == GrantSet:
-			g.Status, g.Reason = GrantPending, "" // out of its hours: back on when they come
-		case o.Task.Action == SyncClear && !o.Done:
-			if !strings.HasPrefix(g.Reason, ReasonUsedAfterRevoke) { // the alert stays until the code is seen gone
-				g.Reason = o.Reason
+		case o.Task.Action == SyncPut && o.Done && putting:
+			g.Status, g.Problem, g.ProblemSlot, g.Reason, next = GrantSet, "", 0, "", nil
+		case o.Task.Action == SyncPut && o.Unconfirmed && putting:
+			g.Status, g.Problem, g.ProblemSlot, next = GrantUnconfirmed, "", 0, nil
+			g.Reason = "The lock acknowledged the code, but its hub cannot read the slot back: check at the door that the code opens it, then confirm."
+		case o.Task.Action == SyncPut && !o.Done && putting:
+			g.Status, g.Problem, g.ProblemSlot, g.Reason = GrantFailed, problemOf(o), 0, o.Reason
+			if g.Problem == ProblemDuplicateOnDevice {
+				if g.ProblemSlot, err = s.collidingSlot(ctx, tx, c, g); err != nil {
+					return 0, nil, err
+				}
 			}
+		case o.Task.Action == SyncClear && o.Done && (g.Status == GrantRemoving || c.Revoked || ended(c, s.now())):
+			g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Alert, next = GrantRemoved, "", 0, "", "", nil
+		case o.Task.Action == SyncClear && o.Done && (g.Status == GrantSet || g.Status == GrantUnconfirmed):
+			g.Status, g.Problem, g.Reason, next = GrantPending, "", "", nil // out of its hours: back on when they come
+		case o.Task.Action == SyncClear && !o.Done && g.Status != GrantRemoved:
+			g.Problem, g.Reason = problemOf(o), o.Reason
 		default:
 			// The records moved on while the lock was busy (a code revoked mid-write):
 			// the next pass sees the new state, and there is nothing to record.
 			return 0, nil, errUnchanged
 		}
-		g.UpdatedAt = s.now()
+		if g.Problem.WaitsForAPerson() {
+			next = nil
+		}
+		g.NextAttempt, g.UpdatedAt = next, s.now()
 		detail := map[string]any{"label": c.Label, "lock_id": o.Task.LockID, "action": o.Task.Action, "from": before, "status": g.Status}
+		if g.Problem != "" {
+			detail["problem"] = g.Problem
+		}
 		if g.Reason != "" {
 			detail["reason"] = g.Reason
 		}
 		return o.Task.CodeID, detail, tx.UpdateGrant(ctx, g)
 	})
 	if errors.Is(err, errUnchanged) {
-		err = nil
+		return g, nil
+	}
+	if err == nil {
+		s.publishStatus(g)
 	}
 	return g, err
+}
+
+// publishStatus tells live subscribers where a code now stands on a lock.
+func (s *Service) publishStatus(g *Grant) {
+	copied := *g
+	s.live.publish(Event{LockID: g.LockID, Kind: EventCodeStatus, Slot: g.Slot, At: g.UpdatedAt, Grant: &copied})
+}
+
+// collidingSlot finds the slot of the code on the lock that a refused code duplicates,
+// among the codes Latchkey placed there; 0 when none of them does (the duplicate is a
+// code Latchkey does not own, whose digits it does not know).
+func (s *Service) collidingSlot(ctx context.Context, tx Tx, c *Code, g *Grant) (int, error) {
+	l, err := tx.FindLockByID(ctx, g.LockID)
+	if err != nil {
+		return 0, err
+	}
+	pin, err := s.openPIN(c)
+	if err != nil {
+		return 0, err
+	}
+	placed, err := s.codesOnLock(ctx, tx, g.LockID)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range placed {
+		if p.code.ID != c.ID && s.Models.CheckCode(l.ModelID, pin, []string{p.pin}) != nil {
+			return p.slot, nil
+		}
+	}
+	return 0, nil
 }
 
 // errUnchanged rolls back a RecordSync that has nothing to record.
@@ -353,16 +445,30 @@ func (s *Service) Reprovision(ctx context.Context, lockID int64) (n int, err err
 		now := s.now()
 		for _, g := range grants {
 			switch g.Status {
-			case GrantSet, GrantFailed:
+			case GrantSet, GrantUnconfirmed, GrantSetting, GrantFailed:
 				g.Status, g.Reason = GrantPending, "to put back after the lock's reset"
 				n++
+			case GrantPending:
+				if g.Problem == "" {
+					continue
+				}
 			case GrantRemoving:
-				g.Status, g.Reason = GrantRemoved, "gone with the lock's reset"
+				g.Status, g.Reason, g.Alert = GrantRemoved, "gone with the lock's reset", ""
 			default:
 				continue
 			}
-			g.UpdatedAt = now
+			g.Problem, g.ProblemSlot, g.NextAttempt, g.UpdatedAt = "", 0, nil, now
 			if err := tx.UpdateGrant(ctx, g); err != nil {
+				return 0, nil, err
+			}
+		}
+		// The reset emptied every slot: codes the lock held that Latchkey did not own are gone.
+		foreign, err := tx.FindForeignCodes(ctx, l.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, f := range foreign {
+			if err := tx.DeleteForeignCode(ctx, f.ID); err != nil {
 				return 0, nil, err
 			}
 		}

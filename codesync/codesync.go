@@ -129,9 +129,13 @@ func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) (n int, an
 			return i, true // a write, a read-back and the record would not fit
 		}
 		outcome, unreachable := e.do(ctx, t)
-		// A failure already recorded, for the same reason, is not recorded again: a lock
-		// that stays dead must not fill the audit log.
-		repeated := !outcome.Done && outcome.Reason == t.Reason && (t.Action == latchkey.SyncClear || t.Status == latchkey.GrantFailed)
+		if unreachable && outcome.Problem == "" {
+			outcome.Problem = latchkey.ProblemLockUnreachable
+		}
+		// A failed clear already recorded, for the same reason, is not recorded again: a
+		// lock that stays dead must not fill the audit log. A put is always recorded: the
+		// records marked it "setting" when its PIN was given out.
+		repeated := !outcome.Done && outcome.Reason == t.Reason && t.Action == latchkey.SyncClear
 		if !repeated {
 			if _, err := e.Service.RecordSync(ctx, outcome); err != nil && ctx.Err() == nil {
 				e.log().Error("sync: recording", "lock", t.LockID, "code", t.CodeID, "error", err.Error())
@@ -183,7 +187,7 @@ func (e *Engine) do(ctx context.Context, t latchkey.SyncTask) (o latchkey.SyncOu
 	reader, ok := d.(latchkey.CodeReader)
 	switch {
 	case !ok && t.Action == latchkey.SyncPut:
-		o.Done = true // the driver cannot read back: its acknowledgment is all there is
+		o.Unconfirmed = true // the driver cannot read back: its acknowledgment is all there is
 		return o, false
 	case !ok:
 		// Nothing is recorded gone that was not seen gone: a person checks at the door.

@@ -330,8 +330,8 @@ func TestRevokedCodeUsedRaisesTheAlert(t *testing.T) {
 		t.Fatalf("the alert: %+v", alert)
 	}
 	g := f.waitGrant(t, c.ID, "front", latchkey.GrantRemoving)
-	if !strings.HasPrefix(g.Reason, latchkey.ReasonUsedAfterRevoke) {
-		t.Fatalf("the grant's reason: %q", g.Reason)
+	if !strings.HasPrefix(g.Alert, "Used at the door after it was revoked") || g.NextAttempt != nil {
+		t.Fatalf("the grant's alert: %q, next attempt %v", g.Alert, g.NextAttempt)
 	}
 	l, err := f.svc.FindLockByID(f.ctx, front)
 	must(t, err)
@@ -511,8 +511,8 @@ func TestRefusedCodeWaitsForRetry(t *testing.T) {
 	c, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913", LockIDs: []int64{front}})
 	must(t, err)
 	g := f.waitGrant(t, c.ID, "front", latchkey.GrantFailed)
-	if !strings.HasPrefix(g.Reason, latchkey.ReasonRefusedByLock) || !strings.Contains(g.Reason, "duplicate") {
-		t.Fatalf("the refused code's reason: %q", g.Reason)
+	if g.Problem != latchkey.ProblemDuplicateOnDevice || !strings.Contains(g.Reason, "duplicate") || g.NextAttempt != nil {
+		t.Fatalf("the refused code: %s, %q, next attempt %v", g.Problem, g.Reason, g.NextAttempt)
 	}
 	pushes := func() int {
 		entries, _, err := f.svc.FindAuditEntries(f.ctx, latchkey.AuditFilter{Action: "code.push"}, latchkey.Page{Limit: 100})
@@ -547,8 +547,8 @@ func TestCodeDeletedAtTheLockIsAConflict(t *testing.T) {
 	_, err = f.svc.RecordDeviceEvent(f.ctx, latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: "front", Kind: latchkey.EventCodeDeleted, Source: latchkey.SourceKeypad, Slot: g.Slot})
 	must(t, err)
 	g = f.waitGrant(t, c.ID, "front", latchkey.GrantFailed)
-	if !strings.HasPrefix(g.Reason, latchkey.ReasonChangedAtLock) || !strings.Contains(g.Reason, "deleted at the keypad") {
-		t.Fatalf("the conflicting change: %q", g.Reason)
+	if g.Problem != latchkey.ProblemRemovedAtLock || !strings.Contains(g.Reason, "deleted at the keypad") {
+		t.Fatalf("the conflicting change: %s, %q", g.Problem, g.Reason)
 	}
 	time.Sleep(300 * time.Millisecond) // the engine's passes leave it alone
 	if g = f.waitGrant(t, c.ID, "front", latchkey.GrantFailed); g.Reason == "" {

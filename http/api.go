@@ -72,6 +72,14 @@ type LockIDRequest struct {
 	LockID int64 `json:"lock_id"`
 }
 
+// AdoptRequest makes the code in a slot Latchkey does not own a person's code. PIN is
+// only for a lock whose hub does not tell the code; leave it out to have it read.
+type AdoptRequest struct {
+	PersonID int64  `json:"person_id"`
+	Label    string `json:"label"`
+	PIN      string `json:"pin,omitempty"`
+}
+
 // StateRequest sets a state.
 type StateRequest struct {
 	State string `json:"state"`
@@ -363,6 +371,33 @@ func (s *Server) apiRoutes() []route {
 			n, err := svc.Reprovision(r.Context(), id)
 			return http.StatusOK, ReprovisionResponse{CodesToPutBack: n}, err
 		}))},
+		{Method: "GET", Pattern: "/api/v1/locks/{id}/slots", Summary: "Codes on a lock in slots Latchkey does not own, to adopt or clear", Perm: read, Response: []latchkey.ForeignCode{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			v, err := svc.FindForeignCodes(r.Context(), id)
+			if v == nil {
+				v = []*latchkey.ForeignCode{}
+			}
+			return http.StatusOK, v, err
+		}))},
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/slots/{slot}/adopt", Summary: "Adopt the code in a slot Latchkey does not own as a person's code (its PIN read from the lock into the vault)", Perm: write, Request: AdoptRequest{}, Response: code, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			slot, err := pathSlot(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			var req AdoptRequest
+			if err := decode(nil, r, &req); err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.AdoptForeignCode(r.Context(), latchkey.Adoption{LockID: id, Slot: slot, PersonID: req.PersonID, Label: req.Label, PIN: req.PIN})
+			return http.StatusCreated, v, err
+		}))},
+		{Method: "POST", Pattern: "/api/v1/locks/{id}/slots/{slot}/clear", Summary: "Have the sync engine empty a slot holding a code Latchkey does not own", Perm: write, Response: latchkey.ForeignCode{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+			slot, err := pathSlot(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			v, err := svc.ClearForeignSlot(r.Context(), id, slot)
+			return http.StatusOK, v, err
+		}))},
 		{Method: "POST", Pattern: "/api/v1/locks/{id}/check-code", Summary: "Check a candidate PIN on a lock: its model's rules, a free slot, the lock's state, and (for those who may reveal codes only) collisions with the codes on it", Perm: write, Request: CheckCodeRequest{}, Response: latchkey.CodeVerdict{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			var req CheckCodeRequest
 			if err := decode(nil, r, &req); err != nil {
@@ -541,7 +576,7 @@ func (s *Server) apiRoutes() []route {
 			v, err := svc.ConfirmCode(r.Context(), id, req.LockID)
 			return http.StatusOK, v, err
 		}))},
-		{Method: "POST", Pattern: "/api/v1/codes/{id}/retry", Summary: "Have the sync engine try a failed code on a lock again", Perm: write, Request: LockIDRequest{}, Response: latchkey.Grant{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
+		{Method: "POST", Pattern: "/api/v1/codes/{id}/retry", Summary: "Have the sync engine try a code on a lock again now: a failed one, or one it put off", Perm: write, Request: LockIDRequest{}, Response: latchkey.Grant{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {
 			var req LockIDRequest
 			if err := decode(nil, r, &req); err != nil {
 				return 0, nil, err

@@ -372,6 +372,25 @@ func (c *Client) RetrySync(ctx context.Context, codeID, lockID int64) (*latchkey
 	return &g, c.do(ctx, "POST", "/api/v1/codes/"+id(codeID)+"/retry", LockIDRequest{LockID: lockID}, &g)
 }
 
+// FindForeignCodes lists the codes on a lock in slots Latchkey does not own.
+func (c *Client) FindForeignCodes(ctx context.Context, lockID int64) ([]*latchkey.ForeignCode, error) {
+	var fs []*latchkey.ForeignCode
+	return fs, c.do(ctx, "GET", "/api/v1/locks/"+id(lockID)+"/slots", nil, &fs)
+}
+
+// AdoptForeignCode makes the code in a slot Latchkey does not own a person's code.
+func (c *Client) AdoptForeignCode(ctx context.Context, a latchkey.Adoption) (*latchkey.Code, error) {
+	var code latchkey.Code
+	return &code, c.do(ctx, "POST", "/api/v1/locks/"+id(a.LockID)+"/slots/"+strconv.Itoa(a.Slot)+"/adopt",
+		AdoptRequest{PersonID: a.PersonID, Label: a.Label, PIN: a.PIN}, &code)
+}
+
+// ClearForeignSlot has the sync engine empty a slot holding a code Latchkey does not own.
+func (c *Client) ClearForeignSlot(ctx context.Context, lockID int64, slot int) (*latchkey.ForeignCode, error) {
+	var f latchkey.ForeignCode
+	return &f, c.do(ctx, "POST", "/api/v1/locks/"+id(lockID)+"/slots/"+strconv.Itoa(slot)+"/clear", nil, &f)
+}
+
 // RevokeCode revokes a code.
 func (c *Client) RevokeCode(ctx context.Context, codeID int64) (*latchkey.Code, error) {
 	var code latchkey.Code

@@ -50,7 +50,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			data, _ := json.Marshal(e)
 			// One message type: the event's kind is in its data, so a client needs no
 			// list of kinds that could fall behind the domain's.
-			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", e.ID, data)
+			if e.ID == 0 {
+				// A code's standing is not a stored event: it has no id to resume from.
+				fmt.Fprintf(w, "data: %s\n\n", data)
+			} else {
+				fmt.Fprintf(w, "id: %d\ndata: %s\n\n", e.ID, data)
+			}
 		}
 		if err := rc.Flush(); err != nil {
 			return
@@ -152,6 +157,12 @@ func eventText(e *latchkey.Event, person string) string {
 		s = "A code was added at the lock itself, not through Latchkey"
 	case latchkey.EventCodeDeleted:
 		s = "A code was deleted at the lock itself, not through Latchkey"
+	case latchkey.EventCodeChanged:
+		s = "A code was changed at the lock itself, not through Latchkey"
+	case latchkey.EventCodeStatus:
+		if g := e.Grant; g != nil {
+			s = fmt.Sprintf("Code %d: %s", g.CodeID, standingWords(g))
+		}
 	case latchkey.EventOffline:
 		s = "Stopped answering: check its batteries and the hub's range"
 	case latchkey.EventReveal:

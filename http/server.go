@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,6 +165,11 @@ func (s *Server) Handler() http.Handler {
 	})
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Catalog != nil && !strings.HasPrefix(r.URL.Path, "/api/") {
+			// A page's form answers as the other pages' errors do, as a page.
+			s.renderError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "Cross-site request refused: a page of another site tried to send this form. Open Latchkey's own page and submit it there."))
+			return
+		}
 		writeError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "Cross-site request refused; use Latchkey from its own pages or with an API token."))
 	}))
 	return s.requestID(s.securityHeaders(csrf.Handler(mux)))

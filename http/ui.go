@@ -88,7 +88,7 @@ var uiFuncs = template.FuncMap{
 func parsePages() map[string]*template.Template {
 	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "setup", "dashboard", "lock", "site", "people", "codes", "keys", "bitting", "audit", "settings", "error", "person", "key"} {
+	for _, name := range []string{"login", "setup", "dashboard", "lock", "site", "people", "codes", "keys", "bitting", "audit", "settings", "error", "person", "key", "code"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -117,6 +117,8 @@ var doneMessages = map[string]string{
 	"key-retired":    "The key is retired: it is recorded as opening nothing.",
 	"reprovisioned":  "Its codes go back on through its hub; each shows “on the lock” once it was read back.",
 	"retry":          "The sync engine tries the code again.",
+	"adopted":        "Adopted: the code in that slot is now this person's, kept in the vault.",
+	"clearing":       "The sync engine empties the slot; it stays listed until the lock is seen without it.",
 }
 
 // base is what every page shows.
@@ -360,7 +362,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		switch g.Status {
 		case latchkey.GrantSet:
 			set[g.LockID]++
-		case latchkey.GrantPending, latchkey.GrantRemoving, latchkey.GrantFailed:
+		case latchkey.GrantPending, latchkey.GrantSetting, latchkey.GrantUnconfirmed, latchkey.GrantRemoving, latchkey.GrantFailed:
 			pending[g.LockID]++
 		}
 	}

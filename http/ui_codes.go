@@ -15,6 +15,7 @@ func (s *Server) codeRoutes() []uiRoute {
 	return []uiRoute{
 		{Method: "GET", Pattern: "/codes", Perm: read, handler: s.pageCodes},
 		{Method: "POST", Pattern: "/codes", Perm: write, handler: s.pageAddCode},
+		{Method: "GET", Pattern: "/codes/{id}", Perm: read, handler: s.pageCode},
 	}
 }
 

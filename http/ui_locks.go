@@ -26,6 +26,8 @@ func (s *Server) lockRoutes() []uiRoute {
 		{Method: "GET", Pattern: "/locks/{id}/receipts/{receipt}", Perm: read, handler: s.pageReceipt},
 		{Method: "GET", Pattern: "/locks/{id}/sheet", Perm: read, handler: s.pageSheet},
 		{Method: "POST", Pattern: "/locks/{id}/service", Perm: write, handler: s.pageAddService},
+		{Method: "POST", Pattern: "/locks/{id}/slots/{slot}/adopt", Perm: write, handler: s.pageAdoptSlot},
+		{Method: "POST", Pattern: "/locks/{id}/slots/{slot}/clear", Perm: write, handler: s.pageClearSlot},
 	}
 }
 
@@ -42,7 +44,8 @@ type codeLine struct {
 	Confirmable    bool
 	Revocable      bool
 	RevocationOpen bool // revoked, waiting for the lock to confirm
-	Retryable      bool // failed at a lock on a hub: the engine can try again
+	Retryable      bool // failed at a lock on a hub, or put off: the engine can try again now
+	standingDetail
 }
 
 type lockPage struct {
@@ -54,6 +57,8 @@ type lockPage struct {
 	TakesCodes   bool
 	NoCodesWhy   string // why no code can be added now ("" when one can)
 	Codes        []codeLine
+	Foreign      []foreignLine      // codes in slots Latchkey does not own
+	Adopters     []*latchkey.Person // whom such a code can be adopted for
 	Warranty     string
 	Kinds        []latchkey.ServiceKind
 	Events       []eventLine
@@ -112,10 +117,16 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 		line := codeLine{ID: c.ID, Label: c.Label, Person: page.People[c.PersonID], PersonID: c.PersonID, Slot: g.Slot,
 			Status: standing(g, c, connected, rec.Site, time.Now()), Valid: c.Validity(loc), Revocable: !c.Revoked, RevocationOpen: c.Revoked,
 			// On a hub the engine confirms by reading back; by hand only what it could not.
-			Confirmable: (g.Status == latchkey.GrantPending || g.Status == latchkey.GrantRemoving || g.Status == latchkey.GrantFailed) &&
-				(!connected || g.Status == latchkey.GrantFailed || g.Reason != ""),
-			Retryable: g.Status == latchkey.GrantFailed && connected}
+			Confirmable: confirmable(g, connected), Retryable: retryable(g, connected), standingDetail: detailOf(g, loc)}
 		page.Codes = append(page.Codes, line)
+	}
+	for _, f := range rec.Foreign {
+		page.Foreign = append(page.Foreign, foreignLine{Slot: f.Slot, Seen: f.SeenAt.In(loc).Format("2006-01-02 15:04"), Clearing: f.Clearing, Reason: f.Reason})
+	}
+	if len(page.Foreign) > 0 && page.CanWrite {
+		if page.Adopters, _, err = s.Service.FindPeople(ctx, latchkey.Page{Limit: 1000}); err != nil {
+			return page, err
+		}
 	}
 	if n := len(page.Codes); n > 0 {
 		page.Holds = append(page.Holds, plural(n, "code", "codes")+" recorded on it")
@@ -158,6 +169,10 @@ func grantStatusText(st latchkey.GrantStatus) string {
 	switch st {
 	case latchkey.GrantPending:
 		return "to program at the lock"
+	case latchkey.GrantSetting:
+		return "being written to the lock"
+	case latchkey.GrantUnconfirmed:
+		return "written, not read back: check at the door"
 	case latchkey.GrantRemoving:
 		return "revoked: still to remove at the lock"
 	case latchkey.GrantSet:

@@ -59,6 +59,7 @@ type grantLine struct {
 	Removed      bool
 	Slot         int
 	StatusReason string
+	standingDetail
 }
 
 // heldKey is a key a person holds a copy of, with the locks the key opens.
@@ -80,7 +81,8 @@ type keptCode struct {
 
 // grantText says where a code stands on a lock, in words, with a badge class.
 func grantText(st latchkey.GrantStatus) (text, class string) {
-	class = map[latchkey.GrantStatus]string{latchkey.GrantSet: "ok", latchkey.GrantPending: "warn", latchkey.GrantRemoving: "warn", latchkey.GrantFailed: "bad"}[st]
+	class = map[latchkey.GrantStatus]string{latchkey.GrantSet: "ok", latchkey.GrantPending: "warn", latchkey.GrantSetting: "warn",
+		latchkey.GrantUnconfirmed: "warn", latchkey.GrantRemoving: "warn", latchkey.GrantFailed: "bad"}[st]
 	return grantStatusText(st), class
 }
 
@@ -121,7 +123,7 @@ func (s *Server) personPage(r *http.Request, id int64) (personPage, error) {
 		for _, g := range grants {
 			text, class := grantText(g.Status)
 			hc.Locks = append(hc.Locks, grantLine{LockID: g.LockID, Lock: or(lockNames[g.LockID], "lock "+strconv.FormatInt(g.LockID, 10)),
-				Status: text, Class: class, Removed: g.Status == latchkey.GrantRemoved, Slot: g.Slot, StatusReason: g.Reason})
+				Status: text, Class: class, Removed: g.Status == latchkey.GrantRemoved, Slot: g.Slot, StatusReason: g.Reason, standingDetail: detailOf(g, loc)})
 		}
 		if !c.Revoked {
 			page.Revocable++

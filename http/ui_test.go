@@ -99,9 +99,10 @@ func TestUIRouteTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("cross-site form post: %d, want 403", resp.StatusCode)
+	if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(page), "Cross-site request refused") {
+		t.Fatalf("cross-site form post: %d %s, want 403 and an error page like the others:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), page)
 	}
 	people, _, _ := svc.FindPeople(latchkey.NewContextWithActor(context.Background(), "t"), latchkey.Page{})
 	for _, p := range people {

@@ -259,12 +259,18 @@ func (l *Lock) programInput(key string, isDigit bool) {
 
 // programPosition stores a code at the position given by the Program presses (facts
 // §3.4 A); a position already in use is overwritten, which is how these locks delete.
+// An overwrite is reported as a changed code, a new one as an added code; neither
+// report carries the digits.
 func (l *Lock) programPosition(n int, code string) {
+	held := n >= 1 && n <= len(l.slots) && l.slots[n-1].code != ""
 	lost, err := l.write(n, code, false)
 	switch {
 	case lost:
 	case err != nil:
 		l.endProgramming(false, "code for position %d refused: %s", n, latchkey.ErrorMessage(err))
+	case held:
+		l.endProgramming(true, "code at position %d replaced", n)
+		l.emit(Report{Event: latchkey.EventCodeChanged, Source: latchkey.SourceKeypad, Slot: n})
 	default:
 		l.endProgramming(true, "code stored at position %d", n)
 		l.emit(Report{Event: latchkey.EventCodeAdded, Source: latchkey.SourceKeypad, Slot: n})

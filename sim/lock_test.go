@@ -23,6 +23,19 @@ func TestPositionProgramming(t *testing.T) {
 		"l: press 582916", "advance 1s", "expect l bolt unlocked")
 }
 
+// §3.4 A: overwriting a position at the keypad is a changed code, reported through the
+// hub with its slot and never its digits; a new position is an added code.
+func TestPositionOverwriteReportsAChange(t *testing.T) {
+	w := run(t, lock910, "l: press program 482916 lock", "advance 5s", "l: press program program 582916 lock", "advance 5s")
+	mustHave(t, w, "zigbee-hub", "code_changed", "slot 1")
+	mustHave(t, w, "zigbee-hub", "code_added", "slot 2")
+	for _, e := range w.Trace() {
+		if e.Twin != "l" && (strings.Contains(e.Detail, "482916") || strings.Contains(e.Detail, "582916")) {
+			t.Fatalf("the hub saw the digits set at the keypad: %s", e.Detail)
+		}
+	}
+}
+
 // §3.4 A, M1: more than 5 s between presses times the programming out with two beeps.
 func TestProgrammingTimeout909(t *testing.T) {
 	w := run(t, "  - {name: l, lock: {model: \"909\"}}\n", "l: press program", "advance 6s", "expect l mode normal")

@@ -91,7 +91,7 @@ func writeLocksCSV(w io.Writer, r *latchkey.Records) error {
 		switch g.Status {
 		case latchkey.GrantSet:
 			codes[g.LockID]++
-		case latchkey.GrantPending, latchkey.GrantRemoving:
+		case latchkey.GrantPending, latchkey.GrantSetting, latchkey.GrantUnconfirmed, latchkey.GrantRemoving:
 			pending[g.LockID]++
 		}
 	}

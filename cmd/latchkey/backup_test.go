@@ -2,10 +2,15 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/sqlite"
+	"github.com/latchkey/latchkey/storetest"
 )
 
 // Done when: backup, restore into a fresh data directory, export: equal to the export
@@ -37,6 +42,12 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		cli(src, "", s...)
 	}
 	cli(src, "", "code", "rm", "2")
+	// A lock on a hub reports a code set at its keypad in a slot Latchkey does not own.
+	cli(src, "", "lock", "add", "--door", "2", "Side", "--model", "916", "--driver", "sim", "--address", "side")
+	noteKeypadCode(t, src[1], "side", 4)
+	if r := cli(src, "", "lock", "slots", "3"); !strings.Contains(r.stdout, "to adopt or clear") {
+		t.Fatalf("lock slots 3 before the backup:\n%s", r.stdout)
+	}
 	cli(src, "", "lock", "log", "1", "Rekeyed after move-in", "--kind", "rekey")
 	receipt := filepath.Join(t.TempDir(), "receipt.pdf")
 	os.WriteFile(receipt, []byte("%PDF-1.4 receipt"), 0o644)
@@ -64,6 +75,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			cli(dst, "", "restore", file)
 			if after := cli(dst, "", "export").stdout; after != before {
 				t.Fatalf("export after restore differs:\nbefore: %s\nafter:  %s", before, after)
+			}
+			if r := cli(dst, "", "lock", "slots", "3"); !strings.Contains(r.stdout, "to adopt or clear") {
+				t.Fatalf("the restored lock's unowned code:\n%s", r.stdout)
 			}
 			if got := strings.TrimSpace(cli(dst, "", "code", "reveal", "1").stdout); got != pin {
 				t.Fatal("the restored code reveals different digits")
@@ -109,5 +123,21 @@ func TestExportIsSafeToOpen(t *testing.T) {
 	}
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("the export over a 0644 file has mode %v (%v)", fi.Mode().Perm(), err)
+	}
+}
+
+// noteKeypadCode plays a hub's report of a code set at a lock's keypad into the data
+// directory's records.
+func noteKeypadCode(t *testing.T, dir, address string, slot int) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc := storetest.NewServiceAt(t, db, filepath.Join(dir, "vault.key"))
+	if _, err := svc.RecordDeviceEvent(context.Background(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: address,
+		Kind: latchkey.EventCodeAdded, Source: latchkey.SourceKeypad, Slot: slot}); err != nil {
+		t.Fatal(err)
 	}
 }

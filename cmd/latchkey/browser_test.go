@@ -20,8 +20,9 @@ import (
 
 // Done when (issues 5 and 9): in real headless Chromium at a phone's size (390×844), set
 // up, add a lock, a person and a code with a window; see the code and its dates on the
-// person's page; see an unlock live on the dashboard; reveal the code; revoke it from
-// the person's page; edit the lock's serial; mark its key lost and see the lock exposed;
+// person's page; see an unlock live on the dashboard; reveal the code; see it changed at
+// the keypad on its own page, and a code set at the keypad listed on the lock's page;
+// revoke it from the person's page; edit the lock's serial; mark its key lost and see the lock exposed;
 // read the audit log as sentences; sign out. On every page it visits the test checks
 // that nothing scrolls sideways. Screenshots go to LATCHKEY_SCREENSHOTS (or the test's
 // temporary directory), and the test logs where.
@@ -157,6 +158,20 @@ func TestBrowser(t *testing.T) {
 	do(chromedp.Click(`#codes button.reveal`), chromedp.WaitVisible(`.pin.revealed`))
 	revealed := get(chromedp.Text(`.pin.revealed`))
 	fits("lock-revealed")
+	// Someone changes her code at the keypad and sets another in slot 2: her code's page
+	// shows the conflict, and the lock's page lists the code Latchkey does not own.
+	for _, ev := range []latchkey.DeviceEvent{{Kind: latchkey.EventCodeChanged, Slot: 1}, {Kind: latchkey.EventCodeAdded, Slot: 2}} {
+		ev.Driver, ev.Address, ev.Source = latchkey.DriverSim, "front", latchkey.SourceKeypad
+		if _, err := svc.RecordDeviceEvent(bg, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(chromedp.Navigate(base+"/codes/1"), chromedp.WaitVisible(`#standing`))
+	codePage := get(chromedp.Text(`main`))
+	fits("code")
+	do(chromedp.Navigate(base+"/locks/1"), chromedp.WaitVisible(`#unowned`))
+	unowned := get(chromedp.Text(`#unowned`))
+	fits("lock-unowned")
 	// Revoke it from her page (a second tap confirms): it stays to remove at the lock.
 	do(chromedp.Navigate(base+"/people/1"), chromedp.Click(`li[data-code="1"] details summary`),
 		chromedp.Click(`form[action="/codes/1/revoke"] button`), chromedp.WaitVisible(`.flash[role=status]`))
@@ -202,6 +217,14 @@ func TestBrowser(t *testing.T) {
 	}
 	if strings.TrimSpace(revealed) != strings.TrimSpace(pin) {
 		t.Errorf("revealed %q, added %q", revealed, pin)
+	}
+	for _, want := range []string{"Ana's code", "Deadbolt", "changed at the lock", "Try again"} {
+		if !strings.Contains(codePage, want) {
+			t.Errorf("the code's page does not show %q:\n%s", want, codePage)
+		}
+	}
+	if !strings.Contains(unowned, "Slot 2") || !strings.Contains(unowned, "Adopt") {
+		t.Errorf("the lock's page does not list the code in slot 2:\n%s", unowned)
 	}
 	if !strings.Contains(afterRevoke, "revoked") {
 		t.Errorf("her page after revoking:\n%s", afterRevoke)

@@ -104,6 +104,8 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 		return err
 	}
 	driver.SetSpeed(pace.Speed)
+	// A code set at a twin's keypad is adopted with its PIN read from the twin.
+	svc.Readers = map[latchkey.Driver]latchkey.CodeReader{latchkey.DriverSim: driver}
 	// The sync engine puts codes on the twins and takes them off, as it would on real locks.
 	stopSync, err := m.startSync(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}, log)
 	if err != nil {

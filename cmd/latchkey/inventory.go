@@ -412,7 +412,7 @@ the time at the lock's site), or on weekly hours (--weekly "mon-fri 08:00-17:00,
 			})
 		}),
 	}
-	return []*cobra.Command{add, ls, show, confirm, retry, rm, reveal}
+	return []*cobra.Command{add, ls, show, confirm, retry, rm, reveal, m.codeAdoptCommand()}
 }
 
 // codeView is a code with its validity in words and its place on each lock.
@@ -435,15 +435,38 @@ func writeCode(w io.Writer, v codeView, n *names) {
 	if len(v.Grants) == 0 {
 		return
 	}
-	table(w, "  LOCK\tSLOT\tSTATUS\tSINCE", func(tw io.Writer) {
+	table(w, "  LOCK\tSLOT\tSTATUS\tSINCE\tNEXT ATTEMPT", func(tw io.Writer) {
 		for _, g := range v.Grants {
 			status := string(g.Status)
 			if g.Status == latchkey.GrantRemoving {
 				status = "revocation pending"
 			}
-			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", n.lock(g.LockID), g.Slot, status, g.UpdatedAt.Format(time.DateTime))
+			if g.Problem != "" {
+				status += " (" + g.Problem.Describe() + ")"
+			}
+			next := "-"
+			if g.NextAttempt != nil {
+				zone := n.lockZone(g.LockID)
+				if zone == nil {
+					zone = time.UTC
+				}
+				next = g.NextAttempt.In(zone).Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\n", n.lock(g.LockID), g.Slot, status, g.UpdatedAt.Format(time.DateTime), next)
 		}
 	})
+	// What is wrong, lock by lock, in full.
+	for _, g := range v.Grants {
+		if g.Alert != "" {
+			fmt.Fprintf(w, "  ALERT on %s: %s\n", n.lock(g.LockID), g.Alert)
+		}
+		if g.Reason != "" {
+			fmt.Fprintf(w, "  On %s: %s\n", n.lock(g.LockID), g.Reason)
+		}
+		for _, warn := range g.Warnings {
+			fmt.Fprintf(w, "  Warning on %s: %s\n", n.lock(g.LockID), strings.ReplaceAll(string(warn), "_", " "))
+		}
+	}
 }
 
 // scheduleFlags builds a schedule from --window and --weekly, reading a window's times

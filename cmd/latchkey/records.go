@@ -544,6 +544,7 @@ rekey is recorded, even with --force.`,
 	}
 	rm.Flags().BoolVar(&force, "force", false, "remove it even with codes on it or a connection")
 	cmd.AddCommand(add, ls, show, set, rm, m.lockRekeyCommand(), m.lockReprovisionCommand())
+	cmd.AddCommand(m.lockSlotCommands()...)
 	cmd.AddCommand(m.lockRecordCommands()...)
 	return cmd
 }

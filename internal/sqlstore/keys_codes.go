@@ -182,13 +182,13 @@ func (tx *Tx) UpdateCode(ctx context.Context, c *latchkey.Code) error {
 		one_time = ?, revoked = ? WHERE id = ?`, append(args, c.ID)...)
 }
 
-const grantColumns = `id, code_id, lock_id, slot, status, reason, updated_at`
+const grantColumns = `id, code_id, lock_id, slot, status, problem, problem_slot, reason, alert, next_attempt, uses, updated_at`
 
-var insertGrant = newInsertion("grants", `code_id, lock_id, slot, status, reason, updated_at`)
+var insertGrant = newInsertion("grants", `code_id, lock_id, slot, status, problem, problem_slot, reason, alert, next_attempt, uses, updated_at`)
 
 // CreateGrant inserts a grant and sets its id.
 func (tx *Tx) CreateGrant(ctx context.Context, g *latchkey.Grant) (err error) {
-	g.ID, err = tx.insert(ctx, insertGrant, g.ID, g.CodeID, g.LockID, g.Slot, g.Status, g.Reason, g.UpdatedAt)
+	g.ID, err = tx.insert(ctx, insertGrant, g.ID, g.CodeID, g.LockID, g.Slot, g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Alert, g.NextAttempt, g.Uses, g.UpdatedAt)
 	return err
 }
 
@@ -204,12 +204,44 @@ func (tx *Tx) FindGrants(ctx context.Context, f latchkey.GrantFilter) ([]*latchk
 	return queryAll(ctx, tx, `SELECT `+grantColumns+` FROM grants`+w.where()+` ORDER BY id`, w.args,
 		func(r scanner) (*latchkey.Grant, error) {
 			var g latchkey.Grant
-			return &g, r.Scan(&g.ID, &g.CodeID, &g.LockID, &g.Slot, &g.Status, &g.Reason, tx.time(&g.UpdatedAt))
+			return &g, r.Scan(&g.ID, &g.CodeID, &g.LockID, &g.Slot, &g.Status, &g.Problem, &g.ProblemSlot, &g.Reason, &g.Alert,
+				tx.nullTime(&g.NextAttempt), &g.Uses, tx.time(&g.UpdatedAt))
 		})
 }
 
-// UpdateGrant writes a grant's slot and status.
+// UpdateGrant writes a grant's slot, status, problem, alert, next attempt and uses.
 func (tx *Tx) UpdateGrant(ctx context.Context, g *latchkey.Grant) error {
-	return tx.writeOne(ctx, "grant", g.ID, `UPDATE grants SET slot = ?, status = ?, reason = ?, updated_at = ? WHERE id = ?`,
-		g.Slot, g.Status, g.Reason, g.UpdatedAt, g.ID)
+	return tx.writeOne(ctx, "grant", g.ID, `UPDATE grants SET slot = ?, status = ?, problem = ?, problem_slot = ?, reason = ?, alert = ?,
+		next_attempt = ?, uses = ?, updated_at = ? WHERE id = ?`,
+		g.Slot, g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Alert, g.NextAttempt, g.Uses, g.UpdatedAt, g.ID)
+}
+
+const foreignColumns = `id, lock_id, slot, source, seen_at, clearing, reason`
+
+var insertForeign = newInsertion("foreign_codes", `lock_id, slot, source, seen_at, clearing, reason`)
+
+// CreateForeignCode inserts a code found in a slot Latchkey does not own.
+func (tx *Tx) CreateForeignCode(ctx context.Context, f *latchkey.ForeignCode) (err error) {
+	f.ID, err = tx.insert(ctx, insertForeign, f.ID, f.LockID, f.Slot, f.Source, f.SeenAt, f.Clearing, f.Reason)
+	return err
+}
+
+// FindForeignCodes lists a lock's foreign codes (every lock's for 0) by lock and slot.
+func (tx *Tx) FindForeignCodes(ctx context.Context, lockID int64) ([]*latchkey.ForeignCode, error) {
+	w := byLock(lockID)
+	return queryAll(ctx, tx, `SELECT `+foreignColumns+` FROM foreign_codes`+w.where()+` ORDER BY lock_id, slot`, w.args,
+		func(r scanner) (*latchkey.ForeignCode, error) {
+			var f latchkey.ForeignCode
+			return &f, r.Scan(&f.ID, &f.LockID, &f.Slot, &f.Source, tx.time(&f.SeenAt), &f.Clearing, &f.Reason)
+		})
+}
+
+// UpdateForeignCode writes whether a foreign code is being cleared, and why not yet.
+func (tx *Tx) UpdateForeignCode(ctx context.Context, f *latchkey.ForeignCode) error {
+	return tx.writeOne(ctx, "foreign code", f.ID, `UPDATE foreign_codes SET clearing = ?, reason = ? WHERE id = ?`, f.Clearing, f.Reason, f.ID)
+}
+
+// DeleteForeignCode removes a foreign code from the list.
+func (tx *Tx) DeleteForeignCode(ctx context.Context, id int64) error {
+	return tx.writeOne(ctx, "foreign code", id, `DELETE FROM foreign_codes WHERE id = ?`, id)
 }
