@@ -490,6 +490,7 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 		if g, err = grantOf(ctx, tx, codeID, lockID); err != nil {
 			return 0, nil, err
 		}
+		from := g.Status
 		switch g.Status {
 		case GrantPending, GrantFailed:
 			l, err := tx.FindLockByID(ctx, lockID)
@@ -520,7 +521,10 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is already %s; nothing to confirm.", codeID, lockID, g.Status)
 		}
 		g.UpdatedAt = s.now()
-		return codeID, map[string]any{"lock_id": lockID, "status": g.Status}, tx.UpdateGrant(ctx, g)
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return 0, nil, err
+		}
+		return codeID, map[string]any{"lock_id": lockID, "status": g.Status}, s.notifyGrant(ctx, tx, g, from)
 	})
 	return g, err
 }
@@ -619,7 +623,7 @@ func (s *Service) FindGrants(ctx context.Context, f GrantFilter) (grants []*Gran
 	return grants, err
 }
 
-// ResealSecrets opens every code's PIN and every key's bitting and seals them again
+// ResealSecrets opens every code's PIN, every key's bitting and every webhook's secret, and seals them again
 // under the vault's current key, in one transaction: after a key rotation, nothing needs
 // the old key any more. It returns how many secrets it sealed again.
 func (s *Service) ResealSecrets(ctx context.Context) (n int, err error) {
@@ -665,6 +669,11 @@ func (s *Service) ResealSecrets(ctx context.Context) (n int, err error) {
 			}
 			n++
 		}
+		hooks, err := s.resealWebhookSecrets(ctx, tx)
+		if err != nil {
+			return 0, nil, err
+		}
+		n += hooks
 		return 0, map[string]int{"resealed": n}, nil
 	})
 	return n, err

@@ -164,8 +164,14 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		if err := tx.CreateEvent(ctx, e); err != nil {
 			return err
 		}
+		if err := s.notifyEvent(ctx, tx, l, e); err != nil {
+			return err
+		}
 		if alert != nil {
 			if err := tx.CreateEvent(ctx, alert); err != nil {
+				return err
+			}
+			if err := s.notifyEvent(ctx, tx, l, alert); err != nil {
 				return err
 			}
 		}
@@ -176,6 +182,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		s.kickSync() // its removal is due now
 	}
 	if err == nil && out != nil {
+		s.kickWebhooks()
 		s.live.publish(*out)
 		if outAlert != nil {
 			s.live.publish(*outAlert)
@@ -320,6 +327,7 @@ func (s *Service) countUse(ctx context.Context, tx Tx, c *Code, unlock *Event) (
 // seen gone; a code that should be there is a conflicting change, failed with what
 // happened, for a person to put back or revoke (the engine does not overwrite it).
 func (s *Service) deletedAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, c *Code, ev *Event) error {
+	from := g.Status
 	switch g.Status {
 	case GrantRemoving:
 		g.Status, g.Reason = GrantRemoved, "deleted at the keypad"
@@ -335,5 +343,8 @@ func (s *Service) deletedAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, c
 		return nil
 	}
 	g.UpdatedAt = ev.At
-	return tx.UpdateGrant(ctx, g)
+	if err := tx.UpdateGrant(ctx, g); err != nil {
+		return err
+	}
+	return s.notifyGrant(ctx, tx, g, from)
 }

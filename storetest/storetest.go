@@ -170,6 +170,9 @@ func Run(t *testing.T, open Opener) {
 		{"OneLockPerConnection", testOneLockPerConnection},
 		{"ReceiptNames", testReceiptNames},
 		{"LockStatusFilter", testLockStatusFilter},
+		{"Webhooks", testWebhooks},
+		{"WebhookOutbox", testWebhookOutbox},
+		{"WebhookAttempts", testWebhookAttempts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
