@@ -20,7 +20,7 @@ var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
 func (s *Server) OpenAPI() map[string]any {
 	routes := s.routes
 	if routes == nil {
-		routes = append(s.apiRoutes(), s.accountRoutes()...)
+		routes = append(append(s.apiRoutes(), s.accountRoutes()...), s.webhookRoutes()...)
 	}
 	schemas := map[string]any{}
 	paths := map[string]map[string]any{}

@@ -110,6 +110,7 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	engineDone := make(chan struct{})
 	go func() { defer close(engineDone); engine.Run(engineCtx) }()
 	defer func() { stopEngine(); <-engineDone }() // before the store closes
+	defer m.startWebhooks(svc, log)()
 	srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
 	if err := srv.Open(); err != nil {
 		return err
