@@ -134,6 +134,9 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 			if err := tx.CreateGrant(ctx, g); err != nil {
 				return 0, nil, err
 			}
+			if err := s.notifyGrant(ctx, tx, g, GrantPending); err != nil { // confirmed on the lock as it is recorded
+				return 0, nil, err
+			}
 			placed = append(placed, fmt.Sprintf("lock %d slot %d", t.lock.ID, t.slot))
 		}
 		evidence["placed"] = placed

@@ -104,6 +104,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		l := locks[0]
 		e := &Event{LockID: l.ID, Kind: ev.Kind, Source: ev.Source, Slot: ev.Slot, Detail: ev.Detail, At: s.now(), Actor: "device:" + string(ev.Driver)}
 		var alert *Event
+		var code *Code // whose slot the event names, for webhooks
 		if ev.Slot > 0 {
 			grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
 			if err != nil {
@@ -121,7 +122,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 				if err != nil {
 					return err
 				}
-				e.PersonID = c.PersonID
+				e.PersonID, code = c.PersonID, c
 				if ev.Kind == EventCodeDeleted {
 					if err := s.deletedAtLock(ctx, tx, l, in, c, e); err != nil {
 						return err
@@ -164,14 +165,14 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		if err := tx.CreateEvent(ctx, e); err != nil {
 			return err
 		}
-		if err := s.notifyEvent(ctx, tx, l, e); err != nil {
+		if err := s.notifyEvent(ctx, tx, l, e, code); err != nil {
 			return err
 		}
 		if alert != nil {
 			if err := tx.CreateEvent(ctx, alert); err != nil {
 				return err
 			}
-			if err := s.notifyEvent(ctx, tx, l, alert); err != nil {
+			if err := s.notifyEvent(ctx, tx, l, alert, code); err != nil {
 				return err
 			}
 		}

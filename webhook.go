@@ -518,8 +518,9 @@ func (s *Service) notify(ctx context.Context, tx Tx, hooks []*Webhook, ev Webhoo
 	return nil
 }
 
-// notifyEvent delivers a recorded lock event whose kind subscriptions may want.
-func (s *Service) notifyEvent(ctx context.Context, tx Tx, l *Lock, e *Event) error {
+// notifyEvent delivers a recorded lock event whose kind subscriptions may want; c is the
+// code in the slot it names, if any.
+func (s *Service) notifyEvent(ctx context.Context, tx Tx, l *Lock, e *Event, c *Code) error {
 	kind, ok := deviceHooks[e.Kind]
 	if !ok {
 		return nil
@@ -539,23 +540,8 @@ func (s *Service) notifyEvent(ctx context.Context, tx Tx, l *Lock, e *Event) err
 			ev.PersonName = p.Name
 		}
 	}
-	if e.Slot > 0 {
-		grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
-		if err != nil {
-			return err
-		}
-		for _, g := range grants {
-			if g.Slot == e.Slot && (ev.CodeID == 0 || g.Status != GrantRemoved) {
-				ev.CodeID = g.CodeID
-			}
-		}
-		if ev.CodeID != 0 {
-			c, err := tx.FindCodeByID(ctx, ev.CodeID)
-			if err != nil {
-				return err
-			}
-			ev.CodeLabel = c.Label
-		}
+	if c != nil {
+		ev.CodeID, ev.CodeLabel = c.ID, c.Label
 	}
 	return s.notify(ctx, tx, hooks, ev)
 }

@@ -241,6 +241,15 @@ func testWebhookOutbox(t *testing.T, store latchkey.Store) {
 		t.Fatalf("the conflict's payload %s", ds[1].Payload)
 	}
 
+	// A code recorded as already on the lock is delivered as set.
+	late, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Late"}, PIN: "614825", LockIDs: []int64{l.ID}, Confirmed: true})
+	must(t, err)
+	ds = allDeliveries(t, s)
+	must(t, json.Unmarshal(ds[0].Payload, &ev))
+	if ds[0].Kind != latchkey.HookCodeSet || ev.CodeID != late.ID || ev.Status != latchkey.GrantSet || strings.Contains(string(ds[0].Payload), "614825") {
+		t.Fatalf("a code added as set: %s", ds[0].Payload)
+	}
+
 	// Removing a webhook removes its deliveries.
 	must(t, s.DeleteWebhook(ctx(), all.ID))
 	for _, d := range allDeliveries(t, s) {

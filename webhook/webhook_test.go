@@ -88,7 +88,7 @@ type home struct {
 
 var owner = latchkey.NewContextWithActor(context.Background(), "ana")
 
-func newHome(t *testing.T, url string) *home {
+func newHome(t testing.TB, url string) *home {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
 	if err != nil {
@@ -136,7 +136,7 @@ func (h *home) delivery(t *testing.T, id int64) *latchkey.WebhookDelivery {
 	return nil
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
