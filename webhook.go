@@ -603,22 +603,27 @@ func (s *Service) notifyCode(ctx context.Context, tx Tx, kind WebhookKind, g *Gr
 }
 
 // WebhookSend is what the sender needs for one attempt: the delivery, where it goes, and
-// the secret it is signed with.
+// the secret it is signed with. NotBefore set means there is nothing to send now: the
+// delivery's next attempt is later, or another attempt holds it until then.
 type WebhookSend struct {
-	Delivery *WebhookDelivery
-	URL      string
-	Secret   string
+	Delivery  *WebhookDelivery
+	URL       string
+	Secret    string
+	NotBefore time.Time
 }
 
-// WebhookToSend opens a pending delivery for its one attempt: the one way a webhook's
-// secret leaves the vault after its creation, to sign the body. The attempt itself is
-// what records it (RecordWebhookAttempt). A delivery not pending, or of a disabled
-// subscription, is not sent (ECONFLICT).
-func (s *Service) WebhookToSend(ctx context.Context, deliveryID int64) (out *WebhookSend, err error) {
+// WebhookToSend takes a due delivery for one attempt: it holds it for hold (no other
+// sender takes it meanwhile; after it, a crashed attempt is made again), and opens the
+// webhook's secret to sign the body, the one way a secret leaves the vault after its
+// creation. The attempt itself is what is recorded (RecordWebhookAttempt). A delivery
+// not due yet comes back with NotBefore and no secret; one not pending, or of a
+// disabled webhook, is not sent (ECONFLICT).
+func (s *Service) WebhookToSend(ctx context.Context, deliveryID int64, hold time.Duration) (out *WebhookSend, err error) {
 	if err := requireSettings(ctx); err != nil {
 		return nil, err
 	}
-	err = s.Store.View(ctx, func(tx Tx) error {
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		out = nil
 		d, err := tx.FindWebhookDeliveryByID(ctx, deliveryID)
 		if err != nil {
 			return err
@@ -633,12 +638,22 @@ func (s *Service) WebhookToSend(ctx context.Context, deliveryID int64) (out *Web
 		if !w.Enabled {
 			return Errorf(ECONFLICT, "Webhook %d is disabled: delivery %d waits until it is enabled.", w.ID, d.ID)
 		}
+		now := s.now()
+		if d.NextAttemptAt != nil && d.NextAttemptAt.After(now) {
+			out = &WebhookSend{Delivery: d, URL: w.URL, NotBefore: *d.NextAttemptAt}
+			return nil
+		}
 		secret, err := s.Vault.Open(w.SealedSecret, webhookAAD(w.ID))
 		if err != nil {
 			if ErrorCode(err) == EUNAVAILABLE {
 				return err
 			}
 			return Errorf(EINTERNAL, "The sealed secret of webhook %d does not open: it was altered or copied from another webhook. Remove the webhook and add it again.", w.ID)
+		}
+		held := now.Add(max(hold, time.Second))
+		d.NextAttemptAt = &held
+		if err := tx.UpdateWebhookDelivery(ctx, d); err != nil {
+			return err
 		}
 		out = &WebhookSend{Delivery: d, URL: w.URL, Secret: string(secret)}
 		return nil

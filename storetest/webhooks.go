@@ -275,8 +275,14 @@ func testWebhookAttempts(t *testing.T, store latchkey.Store) {
 	ds := allDeliveries(t, s)
 	first, second, third := ds[2], ds[1], ds[0]
 
-	send, err := s.WebhookToSend(ctx(), first.ID)
+	send, err := s.WebhookToSend(ctx(), first.ID, time.Minute)
 	must(t, err)
+	if held, _ := s.WebhookToSend(ctx(), first.ID, time.Minute); held.Secret != "" || !held.NotBefore.Equal(s.Clock.Now().Truncate(time.Microsecond).Add(time.Minute)) {
+		t.Fatalf("a delivery held by an attempt under way is taken again: %+v", held)
+	}
+	if ids, _ := s.DueWebhookDeliveries(ctx(), s.Clock.Now(), 10); len(ids) != 2 {
+		t.Fatalf("due while one is held: %v", ids)
+	}
 	if send.Secret != secret || send.URL != w.URL || send.Delivery.ID != first.ID || string(send.Delivery.Payload) != string(first.Payload) {
 		t.Fatalf("to send: %+v", send)
 	}
@@ -299,7 +305,7 @@ func testWebhookAttempts(t *testing.T, store latchkey.Store) {
 	}
 	_, err = s.RecordWebhookAttempt(ctx(), first.ID, latchkey.WebhookAttempt{At: now, HTTPStatus: 200}, false)
 	wantCode(t, err, latchkey.ECONFLICT)
-	_, err = s.WebhookToSend(ctx(), first.ID)
+	_, err = s.WebhookToSend(ctx(), first.ID, time.Minute)
 	wantCode(t, err, latchkey.ECONFLICT)
 
 	d, err = s.RecordWebhookAttempt(ctx(), second.ID, latchkey.WebhookAttempt{At: now, HTTPStatus: 410, Error: "gone"}, true)
@@ -352,7 +358,7 @@ func testWebhookAttempts(t *testing.T, store latchkey.Store) {
 	// The secret survives sealing again under the vault's key.
 	_, err = s.ResealSecrets(ctx())
 	must(t, err)
-	send, err = s.WebhookToSend(ctx(), r.ID)
+	send, err = s.WebhookToSend(ctx(), r.ID, time.Minute)
 	must(t, err)
 	if send.Secret != secret {
 		t.Fatal("the secret changed when it was sealed again")

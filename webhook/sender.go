@@ -105,13 +105,17 @@ func (s *Sender) context(ctx context.Context) context.Context {
 // store's error (worth retrying) when the attempt could not be recorded.
 func (s *Sender) Deliver(ctx context.Context, deliveryID int64) error {
 	ctx = s.context(ctx)
-	send, err := s.Service.WebhookToSend(ctx, deliveryID)
+	// Held for the attempt and a little more, so that no other sender takes it meanwhile.
+	send, err := s.Service.WebhookToSend(ctx, deliveryID, s.timeout()+30*time.Second)
 	switch latchkey.ErrorCode(err) {
 	case "":
 	case latchkey.ECONFLICT, latchkey.ENOTFOUND:
 		return &DeliveryError{DeliveryID: deliveryID, Reason: latchkey.ErrorMessage(err)}
 	default:
 		return err
+	}
+	if !send.NotBefore.IsZero() {
+		return &DeliveryError{DeliveryID: deliveryID, Reason: "not due yet, or being sent by another sender", Retry: true, NextAttempt: send.NotBefore}
 	}
 	attempt, permanent := s.post(ctx, send)
 	d, err := s.Service.RecordWebhookAttempt(ctx, deliveryID, attempt, permanent)

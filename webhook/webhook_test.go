@@ -213,6 +213,10 @@ func TestFailsTwiceThenDelivers(t *testing.T) {
 	if due, _ := s.Due(context.Background(), h.clock.Now()); len(due) != 0 {
 		t.Fatalf("due before its backoff: %v", due)
 	}
+	// Asked too early (a job run before its time), nothing is sent and nothing recorded.
+	if early, retry := webhook.Retryable(s.Deliver(context.Background(), d.ID)); !retry || !early.Equal(at.Truncate(time.Microsecond)) || len(rcv.requests()) != 1 {
+		t.Fatalf("an early Deliver: retry %v at %v, %d requests", retry, early, len(rcv.requests()))
+	}
 	h.clock.add(at.Sub(h.clock.Now()))
 	if due, _ := s.Due(context.Background(), h.clock.Now()); len(due) != 1 || due[0] != d.ID {
 		t.Fatalf("due after its backoff: %v", due)
