@@ -119,7 +119,9 @@ var auditVerbs = map[string]string{
 	"user.create": "added the account %s", "user.update": "changed the account %s", "user.delete": "removed the account %s",
 	"user.password": "changed the password of %s", "user.revoke": "ended every session and token of %s",
 	"token.create": "made an API token for %s", "token.revoke": "revoked an API token of %s",
-	"vault.rotate": "rotated the vault key", "store.restore": "restored the records from a backup",
+	"webhook.create": "added %s", "webhook.delete": "removed %s", "webhook.enable": "enabled %s", "webhook.disable": "disabled %s",
+	"webhook.replay": "had a delivery of %s sent again",
+	"vault.rotate":   "rotated the vault key", "store.restore": "restored the records from a backup",
 	"audit.adopt": "vouched for the audit entries written before they were authenticated",
 }
 

@@ -138,6 +138,9 @@ func (s *Service) CreateCode(ctx context.Context, req NewCode) (*Code, string, e
 			if err := tx.CreateGrant(ctx, g); err != nil {
 				return 0, nil, err
 			}
+			if err := s.notifyGrant(ctx, tx, g, GrantPending); err != nil { // confirmed on the lock as it is recorded
+				return 0, nil, err
+			}
 			placed = append(placed, fmt.Sprintf("lock %d slot %d", t.lock.ID, t.slot))
 		}
 		evidence["placed"] = placed
@@ -522,6 +525,7 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 		if g, err = grantOf(ctx, tx, codeID, lockID); err != nil {
 			return 0, nil, err
 		}
+		from := g.Status
 		switch g.Status {
 		case GrantPending, GrantFailed, GrantUnconfirmed:
 			l, err := tx.FindLockByID(ctx, lockID)
@@ -556,7 +560,10 @@ func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Gra
 			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is already %s; nothing to confirm.", codeID, lockID, g.Status)
 		}
 		g.UpdatedAt = s.now()
-		return codeID, map[string]any{"lock_id": lockID, "status": g.Status}, tx.UpdateGrant(ctx, g)
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return 0, nil, err
+		}
+		return codeID, map[string]any{"lock_id": lockID, "status": g.Status}, s.notifyGrant(ctx, tx, g, from)
 	})
 	if err == nil {
 		s.publishStatus(g)
@@ -660,7 +667,7 @@ func (s *Service) FindGrants(ctx context.Context, f GrantFilter) (grants []*Gran
 	return grants, err
 }
 
-// ResealSecrets opens every code's PIN and every key's bitting and seals them again
+// ResealSecrets opens every code's PIN, every key's bitting and every webhook's secret, and seals them again
 // under the vault's current key, in one transaction: after a key rotation, nothing needs
 // the old key any more. It returns how many secrets it sealed again.
 func (s *Service) ResealSecrets(ctx context.Context) (n int, err error) {
@@ -706,6 +713,11 @@ func (s *Service) ResealSecrets(ctx context.Context) (n int, err error) {
 			}
 			n++
 		}
+		hooks, err := s.resealWebhookSecrets(ctx, tx)
+		if err != nil {
+			return 0, nil, err
+		}
+		n += hooks
 		return 0, map[string]int{"resealed": n}, nil
 	})
 	return n, err

@@ -106,6 +106,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		l := locks[0]
 		e := &Event{LockID: l.ID, Kind: ev.Kind, Source: ev.Source, Slot: ev.Slot, Detail: ev.Detail, At: s.now(), Actor: "device:" + string(ev.Driver)}
 		var alert *Event
+		var code *Code // whose slot the event names, for webhooks
 		if ev.Slot > 0 {
 			grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
 			if err != nil {
@@ -139,7 +140,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 				if err != nil {
 					return err
 				}
-				e.PersonID = c.PersonID
+				e.PersonID, code = c.PersonID, c
 				switch ev.Kind {
 				case EventCodeDeleted:
 					err = s.deletedAtLock(ctx, tx, l, in, c, e)
@@ -189,8 +190,14 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		if err := tx.CreateEvent(ctx, e); err != nil {
 			return err
 		}
+		if err := s.notifyEvent(ctx, tx, l, e, code); err != nil {
+			return err
+		}
 		if alert != nil {
 			if err := tx.CreateEvent(ctx, alert); err != nil {
+				return err
+			}
+			if err := s.notifyEvent(ctx, tx, l, alert, code); err != nil {
 				return err
 			}
 		}
@@ -201,6 +208,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		s.kickSync() // its removal is due now
 	}
 	if err == nil && out != nil {
+		s.kickWebhooks()
 		s.live.publish(*out)
 		if outAlert != nil {
 			s.live.publish(*outAlert)
@@ -362,6 +370,7 @@ func (s *Service) countUse(ctx context.Context, tx Tx, c *Code, in *Grant, unloc
 // seen gone; a code that should be there is a conflicting change, failed with what
 // happened, for a person to put back or revoke (the engine does not overwrite it).
 func (s *Service) deletedAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, c *Code, ev *Event) error {
+	from := g.Status
 	switch g.Status {
 	case GrantRemoving:
 		g.Status, g.Problem, g.Reason, g.Alert = GrantRemoved, "", "deleted at the keypad", ""
@@ -371,7 +380,10 @@ func (s *Service) deletedAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, c
 		return nil
 	}
 	g.NextAttempt, g.UpdatedAt = nil, ev.At
-	return tx.UpdateGrant(ctx, g)
+	if err := tx.UpdateGrant(ctx, g); err != nil {
+		return err
+	}
+	return s.notifyGrant(ctx, tx, g, from)
 }
 
 // changedAtLock records a code set at the lock's keypad in a slot Latchkey owns. Over a
@@ -401,8 +413,12 @@ func (s *Service) changedAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, c
 	default:
 		return nil
 	}
+	from := g.Status
 	g.NextAttempt, g.UpdatedAt = nil, ev.At
 	if err := tx.UpdateGrant(ctx, g); err != nil {
+		return err
+	}
+	if err := s.notifyGrant(ctx, tx, g, from); err != nil {
 		return err
 	}
 	return noteForeign(ctx, tx, l.ID, ev.Slot, SourceKeypad, ev.At)
@@ -415,8 +431,15 @@ func (s *Service) conflictAtLock(ctx context.Context, tx Tx, l *Lock, g *Grant, 
 	if err != nil {
 		return err
 	}
+	from := g.Status
+	if g.Status == GrantFailed && !g.Problem.Conflict() {
+		from = "" // failed before for another reason: the conflict is news
+	}
 	g.Status, g.Problem, g.ProblemSlot, g.NextAttempt, g.UpdatedAt = GrantFailed, p, 0, nil, ev.At
 	g.Reason = truncate(fmt.Sprintf("Code %d (%s) was %s at the keypad of %s at %s. Put it back (Try again, or latchkey code retry %d --lock %d) or revoke it.",
 		c.ID, c.Label, what, l.Name, ev.At.In(loc).Format("2006-01-02 15:04"), c.ID, l.ID), 300)
-	return tx.UpdateGrant(ctx, g)
+	if err := tx.UpdateGrant(ctx, g); err != nil {
+		return err
+	}
+	return s.notifyGrant(ctx, tx, g, from)
 }

@@ -45,6 +45,7 @@ type Service struct {
 	collisions  actorCounts // chosen PINs refused beside other codes, per actor
 	generations actorCounts // bittings generated clear of a site's keys, per actor who may not reveal them
 	syncSignal  syncSignal  // wakes the sync engine when records change
+	hookSignal  syncSignal  // wakes the webhook sender when deliveries may have been written
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps
@@ -75,6 +76,9 @@ func (s *Service) change(ctx context.Context, action, entity string, fn func(Tx)
 	})
 	if err == nil && action != "code.push" && action != "code.sync" {
 		s.kickSync() // the engine's own records need no second look
+	}
+	if err == nil {
+		s.kickWebhooks()
 	}
 	return err
 }

@@ -1,6 +1,9 @@
 package latchkey
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store persists Latchkey's records. Business rules live in Service; a store only
 // stores, finds, and translates its database's errors into *Error codes (a unique
@@ -105,6 +108,19 @@ type Tx interface {
 
 	CreateEvent(ctx context.Context, e *Event) error
 	FindEvents(ctx context.Context, lockID int64, limit int) ([]*Event, error) // newest first; 0: every lock's
+
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	FindWebhookByID(ctx context.Context, id int64) (*Webhook, error)
+	FindWebhooks(ctx context.Context) ([]*Webhook, error) // every one, by id
+	UpdateWebhook(ctx context.Context, w *Webhook) error  // enabled and sealed secret
+	DeleteWebhook(ctx context.Context, id int64) error    // and its deliveries
+	CreateWebhookDelivery(ctx context.Context, d *WebhookDelivery) error
+	FindWebhookDeliveryByID(ctx context.Context, id int64) (*WebhookDelivery, error)
+	// FindWebhookDeliveries lists the deliveries a filter selects, newest first, with the total.
+	FindWebhookDeliveries(ctx context.Context, f WebhookDeliveryFilter, p Page) ([]*WebhookDelivery, int, error)
+	UpdateWebhookDelivery(ctx context.Context, d *WebhookDelivery) error // status, attempts, next attempt
+	// FindDueWebhookDeliveries lists up to limit pending deliveries due at now, by next attempt.
+	FindDueWebhookDeliveries(ctx context.Context, now time.Time, limit int) ([]int64, error)
 
 	// AppendAudit stores a sealed entry; its Seq must follow the last one's.
 	AppendAudit(ctx context.Context, e *AuditEntry) error

@@ -341,7 +341,10 @@ func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err 
 		if g.Reason != "" {
 			detail["reason"] = g.Reason
 		}
-		return o.Task.CodeID, detail, tx.UpdateGrant(ctx, g)
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return 0, nil, err
+		}
+		return o.Task.CodeID, detail, s.notifyGrant(ctx, tx, g, before)
 	})
 	if errors.Is(err, errUnchanged) {
 		return g, nil

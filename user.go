@@ -27,12 +27,15 @@ const (
 	PermWrite  Permission = "change records"
 	PermReveal Permission = "reveal codes"
 	PermAdmin  Permission = "manage accounts"
+	// PermSettings is managing Latchkey's own settings, such as webhooks: the owner's
+	// ("everything, including accounts and settings").
+	PermSettings Permission = "manage settings"
 )
 
 // rolePermissions is SPEC §4.9's role table. It is closed: a permission added later is
 // allowed to no role until it is written here.
 var rolePermissions = map[UserRole][]Permission{
-	UserOwner:     {PermRead, PermWrite, PermReveal, PermAdmin},
+	UserOwner:     {PermRead, PermWrite, PermReveal, PermAdmin, PermSettings},
 	UserManager:   {PermRead, PermWrite, PermReveal},
 	UserInstaller: {PermRead, PermWrite},
 	UserViewer:    {PermRead},

@@ -15,14 +15,15 @@ func TestRolePermissions(t *testing.T) {
 		write  = latchkey.PermWrite
 		reveal = latchkey.PermReveal
 		admin  = latchkey.PermAdmin
+		set    = latchkey.PermSettings
 	)
 	want := map[latchkey.UserRole]map[latchkey.Permission]bool{
-		latchkey.UserOwner:     {read: true, write: true, reveal: true, admin: true},
-		latchkey.UserManager:   {read: true, write: true, reveal: true, admin: false},
-		latchkey.UserInstaller: {read: true, write: true, reveal: false, admin: false},
-		latchkey.UserViewer:    {read: true, write: false, reveal: false, admin: false},
-		"":                     {read: false, write: false, reveal: false, admin: false},
-		"superuser":            {read: false, write: false, reveal: false, admin: false},
+		latchkey.UserOwner:     {read: true, write: true, reveal: true, admin: true, set: true},
+		latchkey.UserManager:   {read: true, write: true, reveal: true, admin: false, set: false},
+		latchkey.UserInstaller: {read: true, write: true, reveal: false, admin: false, set: false},
+		latchkey.UserViewer:    {read: true, write: false, reveal: false, admin: false, set: false},
+		"":                     {read: false, write: false, reveal: false, admin: false, set: false},
+		"superuser":            {read: false, write: false, reveal: false, admin: false, set: false},
 	}
 	for role, perms := range want {
 		for perm, allowed := range perms {
@@ -46,6 +47,7 @@ func TestForbiddenMessage(t *testing.T) {
 		{latchkey.UserInstaller, latchkey.PermReveal, "An installer may not reveal codes; ask an owner or a manager."},
 		{latchkey.UserViewer, latchkey.PermWrite, "A viewer may not change records; ask an owner or a manager."},
 		{latchkey.UserManager, latchkey.PermAdmin, "A manager may not manage accounts; ask an owner."},
+		{latchkey.UserManager, latchkey.PermSettings, "A manager may not manage settings; ask an owner."},
 	} {
 		if got := latchkey.Forbidden(tt.role, tt.perm).Message; got != tt.want {
 			t.Errorf("Forbidden(%s, %s) = %q, want %q", tt.role, tt.perm, got, tt.want)

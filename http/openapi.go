@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -20,7 +21,7 @@ var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
 func (s *Server) OpenAPI() map[string]any {
 	routes := s.routes
 	if routes == nil {
-		routes = append(s.apiRoutes(), s.accountRoutes()...)
+		routes = append(append(s.apiRoutes(), s.accountRoutes()...), s.webhookRoutes()...)
 	}
 	schemas := map[string]any{}
 	paths := map[string]map[string]any{}
@@ -117,6 +118,8 @@ func schemaOf(schemas map[string]any, t reflect.Type) any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t == reflect.TypeOf(latchkey.PIN("")):
 		return map[string]any{"type": "string"}
+	case t == reflect.TypeOf(json.RawMessage(nil)):
+		return map[string]any{"type": "object", "description": "JSON as it was recorded (a webhook delivery's payload: docs/webhooks.md)"}
 	}
 	switch t.Kind() {
 	case reflect.Bool:

@@ -131,7 +131,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
-	s.routes = append(s.apiRoutes(), s.accountRoutes()...)
+	s.routes = append(append(s.apiRoutes(), s.accountRoutes()...), s.webhookRoutes()...)
 	for _, rt := range s.routes {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.instrument(rt, s.authorize(rt, rt.handler)))
 	}

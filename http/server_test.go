@@ -285,6 +285,11 @@ var routePermissions = map[string]latchkey.Permission{
 	"GET /api/v1/users": latchkey.PermAdmin, "POST /api/v1/users": latchkey.PermAdmin,
 	"PATCH /api/v1/users/{id}": latchkey.PermAdmin, "DELETE /api/v1/users/{id}": latchkey.PermAdmin,
 	"POST /api/v1/users/{id}/revoke": latchkey.PermAdmin,
+
+	"POST /api/v1/webhooks": latchkey.PermSettings, "GET /api/v1/webhooks": latchkey.PermSettings,
+	"GET /api/v1/webhooks/{id}": latchkey.PermSettings, "PATCH /api/v1/webhooks/{id}": latchkey.PermSettings,
+	"DELETE /api/v1/webhooks/{id}": latchkey.PermSettings, "GET /api/v1/webhooks/{id}/deliveries": latchkey.PermSettings,
+	"POST /api/v1/webhooks/deliveries/{id}/replay": latchkey.PermSettings,
 }
 
 // rolePermissions is SPEC §4.9's role table, stated literally (as the domain's own test

@@ -67,11 +67,21 @@ type settingsPage struct {
 	Users    []*latchkey.User // for owners
 	Roles    []latchkey.UserRole
 	IsOwner  bool
+	// Webhooks, for those who manage settings; NewSecret is a new one's, shown once.
+	CanSettings bool
+	Webhooks    []*latchkey.Webhook
+	Kinds       []latchkey.WebhookKind
+	NewSecret   string
 }
 
 // settings renders the settings page with a message (done) or an error.
 func (s *Server) settings(w http.ResponseWriter, r *http.Request, done string, actErr error, newToken string) {
-	page := settingsPage{base: s.base(r, "settings"), NewToken: newToken,
+	s.settingsWith(w, r, done, actErr, newToken, "")
+}
+
+// settingsWith is settings showing a new webhook's secret once.
+func (s *Server) settingsWith(w http.ResponseWriter, r *http.Request, done string, actErr error, newToken, newSecret string) {
+	page := settingsPage{base: s.base(r, "settings"), NewToken: newToken, NewSecret: newSecret, Kinds: latchkey.WebhookKinds,
 		Roles: []latchkey.UserRole{latchkey.UserOwner, latchkey.UserManager, latchkey.UserInstaller, latchkey.UserViewer}}
 	page.Flash = done
 	status := http.StatusOK
@@ -86,6 +96,13 @@ func (s *Server) settings(w http.ResponseWriter, r *http.Request, done string, a
 	if page.User != nil && page.User.Role.Allows(latchkey.PermAdmin) {
 		page.IsOwner = true
 		if page.Users, _, err = s.Service.FindUsers(r.Context(), latchkey.Page{Limit: 1000}); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+	}
+	if page.User != nil && page.User.Role.Allows(latchkey.PermSettings) {
+		page.CanSettings = true
+		if page.Webhooks, err = s.Service.FindWebhooks(r.Context()); err != nil {
 			s.renderError(w, r, err)
 			return
 		}

@@ -173,6 +173,9 @@ func Run(t *testing.T, open Opener) {
 		{"SyncColumns", testSyncColumns},
 		{"SyncStatuses", testSyncStatuses},
 		{"SyncDeviceReports", testSyncDeviceReports},
+		{"Webhooks", testWebhooks},
+		{"WebhookOutbox", testWebhookOutbox},
+		{"WebhookAttempts", testWebhookAttempts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

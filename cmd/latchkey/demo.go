@@ -112,6 +112,7 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 		return err
 	}
 	defer stopSync() // before the store closes
+	defer m.startWebhooks(svc, log)()
 	srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
 	if err := srv.Open(); err != nil {
 		return err

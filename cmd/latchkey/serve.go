@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	lkhttp "github.com/latchkey/latchkey/http"
+	"github.com/latchkey/latchkey/webhook"
 )
 
 // newLogger sets up slog once, for the whole program: text or JSON on stderr.
@@ -81,17 +82,20 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 				closeStore()
 				return err
 			}
+			stopHooks := m.startWebhooks(svc, log)
 			log.Info("serving", slog.String("url", srv.URL()), slog.String("data", m.dataDir))
 			fmt.Fprintf(m.Stdout, "Latchkey is serving at %s (Ctrl-C stops it).\n", srv.URL())
 			if n, err := svc.CountUsers(ctx); err == nil && n == 0 {
 				fmt.Fprintf(m.Stdout, "No account yet: open %s/setup to create the owner's.\n", srv.URL())
 			}
 			<-ctx.Done()
-			// Stop in order: no new requests, let those in flight finish, then the store.
+			// Stop in order: no new requests, let those in flight finish, the webhook
+			// attempts under way, then the store.
 			log.Info("stopping")
 			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err = srv.Close(shutdown)
+			stopHooks()
 			stopSync()
 			closeStore()
 			return err
@@ -133,6 +137,16 @@ func (m *Main) readPassword() (string, error) {
 		return "", latchkey.Errorf(latchkey.EINVALID, "Type the password on standard input, then Enter.")
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// startWebhooks sends webhook deliveries until the returned function is called, which
+// waits for the attempts under way to be recorded.
+func (m *Main) startWebhooks(svc *latchkey.Service, log *slog.Logger) (stop func()) {
+	sender := &webhook.Sender{Service: svc, Logger: log.With(slog.String("component", "webhooks"))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); sender.Run(ctx) }()
+	return func() { cancel(); <-done }
 }
 
 // remote returns the API client when --server names one.
