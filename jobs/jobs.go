@@ -49,9 +49,9 @@ type LockSyncer interface {
 
 // Deliverer makes one attempt at a webhook delivery: the webhook sender.
 type Deliverer interface {
-	// Deliver returns nil when delivered; otherwise, retryAt is when the next attempt is
+	// Attempt returns nil when delivered; otherwise, retryAt is when the next attempt is
 	// due (zero: none, the delivery failed for good or has nothing left to send).
-	Deliver(ctx context.Context, deliveryID int64) (retryAt time.Time, err error)
+	Attempt(ctx context.Context, deliveryID int64) (retryAt time.Time, err error)
 }
 
 // Config is what a Queue runs and how.
@@ -176,7 +176,7 @@ type deliverWorker struct {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	retryAt, err := w.cfg.Deliver.Deliver(ctx, job.Args.DeliveryID)
+	retryAt, err := w.cfg.Deliver.Attempt(ctx, job.Args.DeliveryID)
 	switch {
 	case err == nil:
 		return nil

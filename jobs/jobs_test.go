@@ -259,7 +259,7 @@ type deliverer struct {
 	calls map[int64]int
 }
 
-func (d *deliverer) Deliver(ctx context.Context, id int64) (time.Time, error) {
+func (d *deliverer) Attempt(ctx context.Context, id int64) (time.Time, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.calls[id]++

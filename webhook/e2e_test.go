@@ -69,9 +69,7 @@ func TestRevokedCodeUsedReachesTheReceiver(t *testing.T) {
 	hook, secret, err := svc.CreateWebhook(ctx, latchkey.NewWebhook{URL: rcv.URL + "/latchkey", Events: []latchkey.WebhookKind{latchkey.HookCodeRevokedUsed}})
 	must(t, err)
 	sender := &webhook.Sender{Service: svc, Interval: time.Hour} // only the outbox's signal wakes it
-	done := make(chan struct{})
-	go func() { sender.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer runQueued(t, ctx, sender)()
 
 	d.Do(func(w *sim.World) {
 		tw, _ := w.Twin("front")

@@ -3,32 +3,36 @@ package webhook
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 )
 
-// DefaultInterval is how often Run looks for due deliveries when nothing wakes it.
+// DefaultInterval is how often Plan looks for due deliveries when nothing wakes it.
 const DefaultInterval = 5 * time.Second
 
-// maxInFlight bounds the deliveries Run sends at once, so that one slow receiver holds
-// up no more than its own.
-const maxInFlight = 8
+// Scheduler is the durable job queue (package jobs, on River) that makes the attempts:
+// one job per delivery, which calls Attempt and sleeps until the next attempt is due.
+type Scheduler interface {
+	// ScheduleDeliveries queues each delivery once; one already queued is not queued
+	// twice.
+	ScheduleDeliveries(ctx context.Context, deliveryIDs []int64) error
+}
 
-// Run is the plain delivery loop, used until a durable job queue calls Deliver instead:
-// it sends what is due whenever the domain says deliveries were written
-// (Service.WebhooksDue), and at least every Interval for retries. It works until ctx
-// ends, and returns once the attempts under way are recorded.
-func (s *Sender) Run(ctx context.Context) {
+// Plan hands the due deliveries to q until ctx ends: whenever the domain says
+// deliveries were written (Service.WebhooksDue), and at least every Interval, for those
+// whose job was lost (a queue file removed, a power cut on the embedded store).
+func (s *Sender) Plan(ctx context.Context, q Scheduler) {
 	interval := s.Interval
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	log := s.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	for {
-		s.pass(ctx, log)
+		ids, err := s.Due(ctx, s.Service.Clock.Now())
+		if err == nil && len(ids) > 0 {
+			err = q.ScheduleDeliveries(ctx, ids)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.log().Error("webhook deliveries not queued", slog.String("error", err.Error()))
+		}
 		timer := time.NewTimer(interval)
 		select {
 		case <-ctx.Done():
@@ -41,32 +45,27 @@ func (s *Sender) Run(ctx context.Context) {
 	}
 }
 
-// pass sends every delivery due now, a few at a time.
-func (s *Sender) pass(ctx context.Context, log *slog.Logger) {
-	ids, err := s.Due(ctx, s.Service.Clock.Now())
-	if err != nil {
-		if ctx.Err() == nil {
-			log.Error("webhook deliveries not listed", slog.String("error", err.Error()))
-		}
-		return
+// Attempt is Deliver for the job queue: nil when delivered; otherwise the error, and
+// when the next attempt is due (zero when there is none: failed for good, or nothing
+// left to send).
+func (s *Sender) Attempt(ctx context.Context, deliveryID int64) (retryAt time.Time, err error) {
+	err = s.Deliver(ctx, deliveryID)
+	if err == nil {
+		return time.Time{}, nil
 	}
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, maxInFlight)
-	for _, id := range ids {
-		slots <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			// An attempt under way is finished and recorded even as the loop stops.
-			err := s.Deliver(context.WithoutCancel(ctx), id)
-			if _, retry := Retryable(err); err != nil {
-				level := slog.LevelWarn
-				if retry {
-					level = slog.LevelInfo
-				}
-				log.Log(ctx, level, "webhook not delivered", slog.Int64("delivery_id", id), slog.String("error", err.Error()))
-			}
-		}()
+	at, retry := Retryable(err)
+	switch {
+	case !retry:
+		return time.Time{}, err
+	case at.IsZero():
+		at = s.Service.Clock.Now().Add(DefaultInterval) // not recorded (the store did not answer): soon
 	}
-	wg.Wait()
+	return at, err
+}
+
+func (s *Sender) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }

@@ -1,8 +1,9 @@
 // Package webhook sends Latchkey's webhook deliveries: one signed POST per attempt, the
 // attempt recorded in the store, the next one scheduled by the domain. The domain writes
 // each delivery in the transaction that records its event (an outbox); Deliver makes
-// one attempt at one delivery, Due lists what is due, and Run is a plain loop over both
-// until a durable job queue calls Deliver instead.
+// one attempt at one delivery, Due lists what is due, and Plan hands what is due to a
+// durable job queue (package jobs), whose jobs call Attempt until each is delivered or
+// given up.
 //
 // The URLs are set by Latchkey's owners only; requests follow no redirect and have a
 // deadline, but may reach any address the server can (docs/webhooks.md).
@@ -41,7 +42,7 @@ type Sender struct {
 	// Timeout bounds each attempt, from connecting to the end of the answer
 	// (DefaultTimeout when zero).
 	Timeout time.Duration
-	// Interval is how often Run looks for due deliveries when nothing wakes it
+	// Interval is how often Plan looks for due deliveries when nothing wakes it
 	// (DefaultInterval when zero).
 	Interval time.Duration
 	Logger   *slog.Logger

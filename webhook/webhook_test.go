@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/jobs"
 	"github.com/latchkey/latchkey/sqlite"
 	"github.com/latchkey/latchkey/storetest"
 	"github.com/latchkey/latchkey/webhook"
@@ -334,25 +335,53 @@ func TestReplay(t *testing.T) {
 	verify(t, h.secret, reqs[1], h.clock.Now())
 }
 
-// Run sends a delivery as soon as its event is recorded, without waiting for its timer.
-func TestRunSendsWhenWoken(t *testing.T) {
+// The job queue sends a delivery as soon as its event is recorded, without waiting for
+// the planner's timer.
+func TestQueueSendsWhenWoken(t *testing.T) {
 	rcv := newReceiver(t, 200)
 	h := newHome(t, rcv.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	done := make(chan struct{})
-	go func() { (&webhook.Sender{Service: h.svc, Interval: time.Hour}).Run(ctx); close(done) }()
+	stop := runQueued(t, ctx, &webhook.Sender{Service: h.svc, Interval: time.Hour})
 	d := h.event(t, latchkey.EventKeypadLockout, 0)
 	select {
 	case <-rcv.arrived:
 	case <-ctx.Done():
-		t.Fatal("Run did not send the delivery")
+		t.Fatal("the queue did not send the delivery")
 	}
-	cancel()
-	<-done
+	stop()
 	var ev latchkey.WebhookEvent
 	must(t, json.Unmarshal(rcv.requests()[0].body, &ev))
 	if ev.Kind != latchkey.HookLockLockout || h.delivery(t, d.ID).Status != latchkey.DeliveryDelivered {
 		t.Fatalf("sent %+v", ev)
 	}
+}
+
+// noLocks is a sync engine with no lock to sync, for a queue that runs deliveries.
+type noLocks struct{}
+
+func (noLocks) SyncLock(context.Context, int64) (bool, error) { return false, nil }
+
+// runQueued runs the sender as the server does: Plan hands due deliveries to a job queue
+// (River, on a SQLite file of its own) whose jobs make the attempts. stop ends both.
+func runQueued(t *testing.T, ctx context.Context, sender *webhook.Sender) (stop func()) {
+	t.Helper()
+	q, err := jobs.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "jobs.db"),
+		jobs.Config{Sync: noLocks{}, Deliver: sender, PollInterval: 50 * time.Millisecond})
+	must(t, err)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { sender.Plan(ctx, q); close(done) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			closing, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			must(t, q.Close(closing))
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }

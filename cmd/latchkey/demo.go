@@ -107,12 +107,11 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	// A code set at a twin's keypad is adopted with its PIN read from the twin.
 	svc.Readers = map[latchkey.Driver]latchkey.CodeReader{latchkey.DriverSim: driver}
 	// The sync engine puts codes on the twins and takes them off, as it would on real locks.
-	stopSync, err := m.startSync(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}, log)
+	stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}, log)
 	if err != nil {
 		return err
 	}
-	defer stopSync() // before the store closes
-	defer m.startWebhooks(svc, log)()
+	defer stopWork() // before the store closes
 	srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
 	if err := srv.Open(); err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 
 	"github.com/latchkey/latchkey"
 	lkhttp "github.com/latchkey/latchkey/http"
-	"github.com/latchkey/latchkey/webhook"
 )
 
 // newLogger sets up slog once, for the whole program: text or JSON on stderr.
@@ -68,9 +67,10 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 			if err != nil {
 				return err
 			}
-			// No hub drivers run yet (Z-Wave JS and Zigbee2MQTT come next): the engine and
-			// its queue start all the same, so that their lifecycle is the server's.
-			stopSync, err := m.startSync(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{}, log)
+			// No hub drivers run yet (Z-Wave JS and Zigbee2MQTT come next): the sync engine
+			// starts all the same, beside the webhook sender, so that their lifecycle is the
+			// server's.
+			stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{}, log)
 			if err != nil {
 				closeStore()
 				return err
@@ -78,25 +78,23 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 			srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
 			srv.SecureCookies, srv.TrustedProxies = secure, trusted
 			if err := srv.Open(); err != nil {
-				stopSync()
+				stopWork()
 				closeStore()
 				return err
 			}
-			stopHooks := m.startWebhooks(svc, log)
 			log.Info("serving", slog.String("url", srv.URL()), slog.String("data", m.dataDir))
 			fmt.Fprintf(m.Stdout, "Latchkey is serving at %s (Ctrl-C stops it).\n", srv.URL())
 			if n, err := svc.CountUsers(ctx); err == nil && n == 0 {
 				fmt.Fprintf(m.Stdout, "No account yet: open %s/setup to create the owner's.\n", srv.URL())
 			}
 			<-ctx.Done()
-			// Stop in order: no new requests, let those in flight finish, the webhook
-			// attempts under way, then the store.
+			// Stop in order: no new requests, let those in flight finish, the changes at
+			// locks and the webhook attempts under way, then the store.
 			log.Info("stopping")
 			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err = srv.Close(shutdown)
-			stopHooks()
-			stopSync()
+			stopWork()
 			closeStore()
 			return err
 		}),
@@ -137,16 +135,6 @@ func (m *Main) readPassword() (string, error) {
 		return "", latchkey.Errorf(latchkey.EINVALID, "Type the password on standard input, then Enter.")
 	}
 	return strings.TrimRight(line, "\r\n"), nil
-}
-
-// startWebhooks sends webhook deliveries until the returned function is called, which
-// waits for the attempts under way to be recorded.
-func (m *Main) startWebhooks(svc *latchkey.Service, log *slog.Logger) (stop func()) {
-	sender := &webhook.Sender{Service: svc, Logger: log.With(slog.String("component", "webhooks"))}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); sender.Run(ctx) }()
-	return func() { cancel(); <-done }
 }
 
 // remote returns the API client when --server names one.

@@ -9,15 +9,17 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/codesync"
 	"github.com/latchkey/latchkey/jobs"
+	"github.com/latchkey/latchkey/webhook"
 )
 
-// startSync starts the sync engine over the drivers this process runs, its work queued
-// as durable jobs beside the records (in PostgreSQL with --db, else in jobs.db in the
-// data directory). stop ends it, waiting for the changes in flight: call it before the
-// store closes.
-func (m *Main) startSync(ctx context.Context, svc *latchkey.Service, drivers map[latchkey.Driver]latchkey.DeviceDriver, log *slog.Logger) (stop func(), err error) {
+// startWork starts the background work: the sync engine over the drivers this process
+// runs, and the webhook sender, their work queued as durable jobs beside the records (in
+// PostgreSQL with --db, else in jobs.db in the data directory). stop ends them, waiting
+// for the changes and attempts in flight: call it before the store closes.
+func (m *Main) startWork(ctx context.Context, svc *latchkey.Service, drivers map[latchkey.Driver]latchkey.DeviceDriver, log *slog.Logger) (stop func(), err error) {
 	engine := &codesync.Engine{Service: svc, Drivers: drivers, Logger: log.With(slog.String("component", "sync"))}
-	cfg := jobs.Config{Sync: engine, Logger: log}
+	sender := &webhook.Sender{Service: svc, Logger: log.With(slog.String("component", "webhooks"))}
+	cfg := jobs.Config{Sync: engine, Deliver: sender, Logger: log}
 	var q *jobs.Queue
 	if m.dbURL != "" {
 		q, err = jobs.OpenPostgres(ctx, m.dbURL, cfg)
@@ -28,10 +30,12 @@ func (m *Main) startSync(ctx context.Context, svc *latchkey.Service, drivers map
 		return nil, err
 	}
 	planCtx, stopPlanning := context.WithCancel(context.WithoutCancel(ctx))
-	planned := make(chan struct{})
-	go func() { defer close(planned); engine.Plan(planCtx, q) }()
+	planned := make(chan struct{}, 2)
+	go func() { engine.Plan(planCtx, q); planned <- struct{}{} }()
+	go func() { sender.Plan(planCtx, q); planned <- struct{}{} }()
 	return func() {
 		stopPlanning()
+		<-planned
 		<-planned
 		// Changes in flight get a moment to finish and be recorded; one cut short is
 		// made again when the server next starts.
