@@ -111,8 +111,14 @@ type Grant struct {
 	// not (it waits for a person, or has nothing to do).
 	NextAttempt *time.Time `json:"next_attempt,omitempty"`
 	// Uses counts the lock's keypad unlocks by the code in its slot, for its use limit.
-	Uses      int       `json:"uses,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Uses int `json:"uses,omitempty"`
+	// Attempts counts the engine's failed tries in a row; a code that failed to go on
+	// MaxSyncAttempts times waits for a person (its removal is never given up).
+	Attempts int `json:"attempts,omitempty"`
+	// DelayNotedAt is when a delay warning was last delivered (code.delayed), so that
+	// one delay is delivered once.
+	DelayNotedAt *time.Time `json:"-"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 	// Warnings are derived when the grant is read (WarningsOf), never stored.
 	Warnings []Warning `json:"warnings,omitempty"`
 }

@@ -2,6 +2,9 @@ package latchkey
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,6 +47,20 @@ func (p Problem) WaitsForAPerson() bool {
 		return true
 	}
 	return false
+}
+
+// MaxSyncAttempts is how many times in a row the engine tries to put a code on a lock
+// that answers but does not take it, before the code waits for a person: a slot is not
+// written over and over, draining the lock's batteries, for a fault no retry mends. A
+// lock that does not answer is tried for as long as it takes (the lock, not the code, is
+// at fault), and so is a removal: a revoked code is never left on a lock unattended.
+const MaxSyncAttempts = 10
+
+// waitsForAPerson reports whether the engine leaves the grant alone until a person acts:
+// its problem says so, or a put failed MaxSyncAttempts times at a lock that answered.
+func (g *Grant) waitsForAPerson() bool {
+	return g.Problem.WaitsForAPerson() ||
+		g.Status == GrantFailed && g.Attempts >= MaxSyncAttempts && g.Problem != ProblemLockUnreachable
 }
 
 // Conflict reports whether the problem is a change made at the lock itself.
@@ -160,4 +177,59 @@ func problemOf(o SyncOutcome) Problem {
 		return ProblemNoSpace
 	}
 	return ProblemConstraintsViolated
+}
+
+// NoteDelays delivers a code.delayed webhook for each code newly late reaching or leaving
+// a lock on a hub (its delay warning, WarningsOf), once per delay: a grant that changes
+// afterwards and is late again is delivered again. The sync engine calls it on each
+// pass; it returns how many delays it noted.
+func (s *Service) NoteDelays(ctx context.Context) (n int, err error) {
+	err = s.change(ctx, "code.delayed", "code", func(tx Tx) (int64, any, error) {
+		grants, err := tx.FindGrants(ctx, GrantFilter{})
+		if err != nil {
+			return 0, nil, err
+		}
+		now := s.now()
+		var late []*Grant
+		for _, g := range grants {
+			// A delay is noted strictly after the grant's last change (it is late by
+			// SyncDelay then): one changed at or after its note is a new delay.
+			waiting := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantRemoving
+			if waiting && now.Sub(g.UpdatedAt) > SyncDelay && (g.DelayNotedAt == nil || !g.DelayNotedAt.After(g.UpdatedAt)) {
+				late = append(late, g)
+			}
+		}
+		if err := s.withWarnings(ctx, tx, late); err != nil {
+			return 0, nil, err
+		}
+		var noted []map[string]any
+		for _, g := range late {
+			var why string
+			switch {
+			case slices.Contains(g.Warnings, WarningDelaySetting):
+				why = fmt.Sprintf("Code %d has been on its way to lock %d for more than %d minutes past when it was due.", g.CodeID, g.LockID, int(SyncDelay/time.Minute))
+			case slices.Contains(g.Warnings, WarningDelayRemoving):
+				why = fmt.Sprintf("Code %d has been being removed from lock %d for more than %d minutes.", g.CodeID, g.LockID, int(SyncDelay/time.Minute))
+			default:
+				continue
+			}
+			if err := s.notifyCodeDelayed(ctx, tx, g, why); err != nil {
+				return 0, nil, err
+			}
+			g.DelayNotedAt = &now
+			if err := tx.UpdateGrant(ctx, g); err != nil {
+				return 0, nil, err
+			}
+			noted = append(noted, map[string]any{"code_id": g.CodeID, "lock_id": g.LockID, "status": g.Status})
+		}
+		if len(noted) == 0 {
+			return 0, nil, errUnchanged
+		}
+		n = len(noted)
+		return noted[0]["code_id"].(int64), map[string]any{"delayed": noted}, nil
+	})
+	if errors.Is(err, errUnchanged) {
+		err = nil
+	}
+	return n, err
 }

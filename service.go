@@ -74,7 +74,7 @@ func (s *Service) change(ctx context.Context, action, entity string, fn func(Tx)
 		}
 		return s.audit(ctx, tx, action, entity, id, detail)
 	})
-	if err == nil && action != "code.push" && action != "code.sync" {
+	if err == nil && action != "code.push" && action != "code.sync" && action != "code.delayed" {
 		s.kickSync() // the engine's own records need no second look
 	}
 	if err == nil {

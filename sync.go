@@ -3,6 +3,7 @@ package latchkey
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -31,6 +32,8 @@ type SyncTask struct {
 	Status  GrantStatus `json:"status"`
 	Problem Problem     `json:"problem,omitempty"`
 	Reason  string      `json:"reason,omitempty"`
+	// Attempts is how many tries in a row failed before this one.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // CodeReader is a driver that can read a slot back, so that a change is confirmed by
@@ -96,8 +99,8 @@ func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, 
 				if g.NextAttempt != nil && now.Before(*g.NextAttempt) {
 					continue // the engine said when; "retry now" clears it
 				}
-				task := SyncTask{LockID: l.ID, CodeID: c.ID, Slot: g.Slot, Connection: l.Connection, Status: g.Status, Problem: g.Problem, Reason: g.Reason}
-				retried := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantFailed && !g.Problem.WaitsForAPerson()
+				task := SyncTask{LockID: l.ID, CodeID: c.ID, Slot: g.Slot, Connection: l.Connection, Status: g.Status, Problem: g.Problem, Reason: g.Reason, Attempts: g.Attempts}
+				retried := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantFailed && !g.waitsForAPerson()
 				switch want := wantedOn(c, now, site); {
 				case retried && want && !l.State.LowBattery() && !occupied[g.Slot]:
 					// A slot holding a code Latchkey does not own is never written over.
@@ -209,7 +212,7 @@ func (s *Service) RetrySync(ctx context.Context, codeID, lockID int64) (g *Grant
 			} else if foreign != nil {
 				return 0, nil, Errorf(ECONFLICT, "Slot %d of lock %d holds a code Latchkey does not own: adopt it or clear it first (latchkey lock slots %d).", g.Slot, lockID, lockID)
 			}
-			g.Status, g.Problem, g.ProblemSlot, g.Reason = GrantPending, "", 0, ""
+			g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Attempts = GrantPending, "", 0, "", 0
 		case g.NextAttempt != nil && (g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantRemoving):
 		default:
 			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is %s, not failed or waiting for its next attempt: there is nothing to try again.", codeID, lockID, g.Status)
@@ -241,7 +244,7 @@ func (s *Service) PINForSync(ctx context.Context, codeID, lockID int64) (pin str
 			return 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
 		}
 		g := grants[0]
-		if g.Status != GrantPending && g.Status != GrantSetting && (g.Status != GrantFailed || g.Problem.WaitsForAPerson()) {
+		if g.Status != GrantPending && g.Status != GrantSetting && (g.Status != GrantFailed || g.waitsForAPerson()) {
 			return 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
 		}
 		l, err := tx.FindLockByID(ctx, lockID)
@@ -304,7 +307,7 @@ func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err 
 			return 0, nil, err
 		}
 		before := g.Status
-		putting := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantFailed && !g.Problem.WaitsForAPerson()
+		putting := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantFailed && !g.waitsForAPerson()
 		next := o.NextAttempt
 		switch {
 		case o.Task.Action == SyncPut && o.Done && putting:
@@ -330,7 +333,16 @@ func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err 
 			// the next pass sees the new state, and there is nothing to record.
 			return 0, nil, errUnchanged
 		}
-		if g.Problem.WaitsForAPerson() {
+		switch {
+		case o.Done || o.Unconfirmed:
+			g.Attempts = 0
+		case g.Status == GrantFailed || g.Status == GrantRemoving || o.Task.Action == SyncClear:
+			g.Attempts++
+			if g.waitsForAPerson() && !g.Problem.WaitsForAPerson() {
+				g.Reason = truncate(fmt.Sprintf("Gave up after %d tries (%s): check the lock, then try again.", g.Attempts, g.Reason), 300)
+			}
+		}
+		if g.waitsForAPerson() {
 			next = nil
 		}
 		g.NextAttempt, g.UpdatedAt = next, s.now()

@@ -571,9 +571,7 @@ func (s *Service) notifyGrant(ctx context.Context, tx Tx, g *Grant, from GrantSt
 
 // notifyCodeDelayed delivers a warning that a code is late reaching or leaving a lock
 // (code.delayed), with why; the sync engine's delay warnings call it, in the transaction
-// that records the warning.
-//
-//lint:ignore U1000 the hook for the delay warnings being added beside this (issue 10, item 1)
+// that records the warning (NoteDelays).
 func (s *Service) notifyCodeDelayed(ctx context.Context, tx Tx, g *Grant, why string) error {
 	return s.notifyCode(ctx, tx, HookCodeDelayed, g, why)
 }

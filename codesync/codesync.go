@@ -45,8 +45,9 @@ type Engine struct {
 }
 
 type lockBackoff struct {
-	until time.Time
-	wait  time.Duration
+	until    time.Time
+	wait     time.Duration
+	failures int
 }
 
 // Run works until ctx ends: a pass whenever the records change, and at least every
@@ -78,6 +79,7 @@ func (e *Engine) Run(ctx context.Context) {
 // Pass makes one round of changes and returns how soon a lock that backed off may be
 // tried again (0 when none waits).
 func (e *Engine) Pass(ctx context.Context) time.Duration {
+	e.noteDelays(ctx)
 	tasks, err := e.Service.SyncTasks(ctx)
 	if err != nil {
 		e.log().Error("sync: reading what to change", "error", err.Error())
@@ -131,6 +133,12 @@ func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) (n int, an
 		outcome, unreachable := e.do(ctx, t)
 		if unreachable && outcome.Problem == "" {
 			outcome.Problem = latchkey.ProblemLockUnreachable
+		}
+		if !outcome.Done && !outcome.Unconfirmed {
+			// The code's own wait, doubling with its failures in a row: the records say
+			// when it is tried again (and the domain drops it for a refusal).
+			next := e.now().Add(e.wait(t.Attempts + 1))
+			outcome.NextAttempt = &next
 		}
 		// A failed clear already recorded, for the same reason, is not recorded again: a
 		// lock that stays dead must not fill the audit log. A put is always recorded: the
@@ -232,12 +240,9 @@ func (e *Engine) waiting(lockID int64, now time.Time) time.Duration {
 	return 0
 }
 
-func (e *Engine) backOff(lockID int64) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.backoff == nil {
-		e.backoff = map[int64]lockBackoff{}
-	}
+// wait is how long to leave a lock or a code alone after its failures-th failure in a
+// row: FirstBackoff, doubling up to MaxBackoff.
+func (e *Engine) wait(failures int) time.Duration {
 	first, most := e.FirstBackoff, e.MaxBackoff
 	if first == 0 {
 		first = defaultFirstBackoff
@@ -245,8 +250,30 @@ func (e *Engine) backOff(lockID int64) {
 	if most == 0 {
 		most = defaultMaxBackoff
 	}
+	wait := first
+	for i := 1; i < failures && wait < most; i++ {
+		wait *= 2
+	}
+	return min(wait, most)
+}
+
+// now is the records' time, by which a code's next attempt is compared.
+func (e *Engine) now() time.Time {
+	if e.Service.Clock != nil {
+		return e.Service.Clock.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) backOff(lockID int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.backoff == nil {
+		e.backoff = map[int64]lockBackoff{}
+	}
 	b := e.backoff[lockID]
-	b.wait = min(max(2*b.wait, first), most)
+	b.failures++
+	b.wait = e.wait(b.failures)
 	b.until = time.Now().Add(b.wait)
 	e.backoff[lockID] = b
 }
@@ -262,4 +289,11 @@ func (e *Engine) log() *slog.Logger {
 		return e.Logger
 	}
 	return slog.Default()
+}
+
+// noteDelays has the records deliver a webhook for each code newly late.
+func (e *Engine) noteDelays(ctx context.Context) {
+	if _, err := e.Service.NoteDelays(ctx); err != nil && ctx.Err() == nil {
+		e.log().Error("sync: noting delays", "error", err.Error())
+	}
 }

@@ -35,7 +35,7 @@ func (e *Engine) Plan(ctx context.Context, q Scheduler) {
 	for {
 		wait := interval
 		if soon := e.schedule(ctx, q); soon {
-			wait = soonAgain
+			wait = min(wait, soonAgain)
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -51,6 +51,7 @@ func (e *Engine) Plan(ctx context.Context, q Scheduler) {
 
 // schedule hands every lock with changes due to the queue.
 func (e *Engine) schedule(ctx context.Context, q Scheduler) (soon bool) {
+	e.noteDelays(ctx)
 	tasks, err := e.Service.SyncTasks(ctx)
 	if err != nil {
 		if ctx.Err() == nil {

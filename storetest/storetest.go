@@ -176,6 +176,7 @@ func Run(t *testing.T, open Opener) {
 		{"Webhooks", testWebhooks},
 		{"WebhookOutbox", testWebhookOutbox},
 		{"WebhookAttempts", testWebhookAttempts},
+		{"WebhookDelays", testWebhookDelays},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

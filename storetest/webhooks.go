@@ -362,3 +362,46 @@ func testWebhookAttempts(t *testing.T, store latchkey.Store) {
 		t.Fatal("the secret changed when it was sealed again")
 	}
 }
+
+// A code late reaching a lock on a hub is delivered as code.delayed once per delay: not
+// again on the next pass, again once it changed and is late anew; a code whose time has
+// not come is not late.
+func testWebhookDelays(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	clock := s.Clock.(*fixedClock)
+	l, p := connectedLock(t, s, "Front", "front")
+	hook, _, err := s.CreateWebhook(ctx(), latchkey.NewWebhook{URL: "https://example.com/late", Events: []latchkey.WebhookKind{latchkey.HookCodeDelayed}})
+	must(t, err)
+	c, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Sam"}, PIN: "482913", LockIDs: []int64{l.ID}})
+	must(t, err)
+	start, end := clock.t.Add(48*time.Hour), clock.t.Add(72*time.Hour)
+	_, _, err = s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Later", Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}},
+		PIN: "730245", LockIDs: []int64{l.ID}})
+	must(t, err)
+	delayed := func() int {
+		t.Helper()
+		ds, _, err := s.FindWebhookDeliveries(ctx(), latchkey.WebhookDeliveryFilter{WebhookID: &hook.ID}, latchkey.Page{Limit: 100})
+		must(t, err)
+		return len(ds)
+	}
+	if n, err := s.NoteDelays(ctx()); err != nil || n != 0 || delayed() != 0 {
+		t.Fatalf("on time: noted %d (%v), %d deliveries", n, err, delayed())
+	}
+	clock.t = clock.t.Add(latchkey.SyncDelay + time.Minute)
+	if n, err := s.NoteDelays(ctx()); err != nil || n != 1 || delayed() != 1 {
+		t.Fatalf("late: noted %d (%v), %d deliveries; want the pending code's one", n, err, delayed())
+	}
+	if n, err := s.NoteDelays(ctx()); err != nil || n != 0 || delayed() != 1 {
+		t.Fatalf("the same delay again: noted %d (%v), %d deliveries", n, err, delayed())
+	}
+	// Tried again, and late again: delivered anew.
+	next := clock.t
+	_, err = s.RecordSync(ctx(), latchkey.SyncOutcome{Task: latchkey.SyncTask{LockID: l.ID, CodeID: c.ID, Action: latchkey.SyncPut}, Reason: "timed out", Problem: latchkey.ProblemLockUnreachable, NextAttempt: &next})
+	must(t, err)
+	_, err = s.RetrySync(ctx(), c.ID, l.ID)
+	must(t, err)
+	clock.t = clock.t.Add(latchkey.SyncDelay + time.Minute)
+	if n, err := s.NoteDelays(ctx()); err != nil || n != 1 || delayed() != 2 {
+		t.Fatalf("late anew: noted %d (%v), %d deliveries", n, err, delayed())
+	}
+}

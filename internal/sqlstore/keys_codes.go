@@ -182,13 +182,13 @@ func (tx *Tx) UpdateCode(ctx context.Context, c *latchkey.Code) error {
 		one_time = ?, revoked = ? WHERE id = ?`, append(args, c.ID)...)
 }
 
-const grantColumns = `id, code_id, lock_id, slot, status, problem, problem_slot, reason, alert, next_attempt, uses, updated_at`
+const grantColumns = `id, code_id, lock_id, slot, status, problem, problem_slot, reason, alert, next_attempt, uses, attempts, delay_noted_at, updated_at`
 
-var insertGrant = newInsertion("grants", `code_id, lock_id, slot, status, problem, problem_slot, reason, alert, next_attempt, uses, updated_at`)
+var insertGrant = newInsertion("grants", `code_id, lock_id, slot, status, problem, problem_slot, reason, alert, next_attempt, uses, attempts, delay_noted_at, updated_at`)
 
 // CreateGrant inserts a grant and sets its id.
 func (tx *Tx) CreateGrant(ctx context.Context, g *latchkey.Grant) (err error) {
-	g.ID, err = tx.insert(ctx, insertGrant, g.ID, g.CodeID, g.LockID, g.Slot, g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Alert, g.NextAttempt, g.Uses, g.UpdatedAt)
+	g.ID, err = tx.insert(ctx, insertGrant, g.ID, g.CodeID, g.LockID, g.Slot, g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Alert, g.NextAttempt, g.Uses, g.Attempts, g.DelayNotedAt, g.UpdatedAt)
 	return err
 }
 
@@ -205,15 +205,15 @@ func (tx *Tx) FindGrants(ctx context.Context, f latchkey.GrantFilter) ([]*latchk
 		func(r scanner) (*latchkey.Grant, error) {
 			var g latchkey.Grant
 			return &g, r.Scan(&g.ID, &g.CodeID, &g.LockID, &g.Slot, &g.Status, &g.Problem, &g.ProblemSlot, &g.Reason, &g.Alert,
-				tx.nullTime(&g.NextAttempt), &g.Uses, tx.time(&g.UpdatedAt))
+				tx.nullTime(&g.NextAttempt), &g.Uses, &g.Attempts, tx.nullTime(&g.DelayNotedAt), tx.time(&g.UpdatedAt))
 		})
 }
 
 // UpdateGrant writes a grant's slot, status, problem, alert, next attempt and uses.
 func (tx *Tx) UpdateGrant(ctx context.Context, g *latchkey.Grant) error {
 	return tx.writeOne(ctx, "grant", g.ID, `UPDATE grants SET slot = ?, status = ?, problem = ?, problem_slot = ?, reason = ?, alert = ?,
-		next_attempt = ?, uses = ?, updated_at = ? WHERE id = ?`,
-		g.Slot, g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Alert, g.NextAttempt, g.Uses, g.UpdatedAt, g.ID)
+		next_attempt = ?, uses = ?, attempts = ?, delay_noted_at = ?, updated_at = ? WHERE id = ?`,
+		g.Slot, g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Alert, g.NextAttempt, g.Uses, g.Attempts, g.DelayNotedAt, g.UpdatedAt, g.ID)
 }
 
 const foreignColumns = `id, lock_id, slot, source, seen_at, clearing, reason`
