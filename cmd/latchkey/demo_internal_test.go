@@ -7,15 +7,19 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	lkhttp "github.com/latchkey/latchkey/http"
+	"github.com/latchkey/latchkey/webhook"
 )
 
 // The demo boots a home on the twins, serves it, and lets a CLI command in the same
@@ -129,6 +133,8 @@ func TestDemo(t *testing.T) {
 		}
 	}
 
+	demoThroughTheServer(t, demo)
+
 	stop()
 	select {
 	case err := <-done:
@@ -202,4 +208,95 @@ func demoGet(t *testing.T, demo demoServer, path string, out any) {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
+}
+
+// demoThroughTheServer drives the running demo through its API as a program would: a
+// code added on the front and garage locks reaches "set" on both with no one confirming
+// it, a subscribed receiver gets a signed code.set for each, and the code revoked is
+// "removed" from both once the engine has read their slots back empty.
+func demoThroughTheServer(t *testing.T, demo demoServer) {
+	t.Helper()
+	ctx := context.Background()
+	client := lkhttp.NewClient(demo.URL, demo.Token)
+	type delivery struct {
+		event string
+		body  []byte
+	}
+	got := make(chan delivery, 16)
+	var secret atomic.Value
+	secret.Store("")
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !webhook.Verify(secret.Load().(string), r.Header.Get(webhook.HeaderTimestamp), r.Header.Get(webhook.HeaderSignature), body, time.Now(), time.Minute) {
+			t.Errorf("a delivery not signed with the webhook's secret: %s", body)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		got <- delivery{r.Header.Get(webhook.HeaderEvent), body}
+	}))
+	defer rcv.Close()
+	_, key, err := client.CreateWebhook(ctx, latchkey.NewWebhook{URL: rcv.URL, Events: []latchkey.WebhookKind{latchkey.HookCodeSet, latchkey.HookCodeRemoved}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret.Store(key)
+
+	var front, garage int64
+	locks, _, err := client.FindLocks(ctx, latchkey.LockFilter{}, latchkey.Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range locks {
+		switch l.Name {
+		case "Front door":
+			front = l.ID
+		case "Garage entry": // the back door's battery runs low in the script
+			garage = l.ID
+		}
+	}
+	people, _, err := client.FindPeople(ctx, latchkey.Page{Limit: 10})
+	if err != nil || len(people) == 0 || front == 0 || garage == 0 {
+		t.Fatalf("the demo's people %v and locks %v (%v)", people, locks, err)
+	}
+	c, _, err := client.CreateCode(ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: people[0].ID, Label: "Through the API"}, LockIDs: []int64{front, garage}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitGrants := func(want latchkey.GrantStatus) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); ; {
+			grants, err := client.FindGrants(ctx, latchkey.GrantFilter{CodeID: &c.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(grants) == 2 && grants[0].Status == want && grants[1].Status == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the code through the API is not %s on both locks: %+v, %+v", want, grants[0], grants[1])
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitDeliveries := func(event string) {
+		t.Helper()
+		seen := 0
+		for seen < 2 {
+			select {
+			case d := <-got:
+				if d.event == event && strings.Contains(string(d.body), `"code_id":`+strconv.FormatInt(c.ID, 10)) {
+					seen++
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("%d signed %s deliveries for the code, want one per lock", seen, event)
+			}
+		}
+	}
+	waitGrants(latchkey.GrantSet)
+	waitDeliveries(string(latchkey.HookCodeSet))
+	if _, err := client.RevokeCode(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitGrants(latchkey.GrantRemoved)
+	waitDeliveries(string(latchkey.HookCodeRemoved))
 }
