@@ -3,6 +3,7 @@ package codesync_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,5 +76,67 @@ func TestRetriesBoundedPerCode(t *testing.T) {
 			t.Fatal("not tried again after 'try again'")
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// clock is the records' time, moved by the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// On the records' clock: a code whose window opens within the site's lead time goes on
+// the lock and opens it; once its window closes, the engine takes it off, confirmed by
+// reading the slot back, and the lock refuses it.
+func TestWindowOpensAndCloses(t *testing.T) {
+	f := newFixture(t)
+	now := &clock{t: time.Now()}
+	f.svc.Clock = now
+	f.run(t)
+	start := now.Now().Add(30 * time.Minute)
+	end := start.Add(time.Hour)
+	c, pin, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Walker",
+		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}}, LockIDs: []int64{f.locks["front"].ID}})
+	must(t, err)
+	f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventUnlocked {
+		t.Fatalf("within its window: %s", got)
+	}
+	now.add(2 * time.Hour) // the window has closed
+	f.waitGrant(t, c.ID, "front", latchkey.GrantRemoved)
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventWrongCode {
+		t.Fatalf("after its window: %s", got)
+	}
+}
+
+// On the records' clock: a code with weekly hours is on the lock during them (and the
+// site's lead time before), off the lock outside them, and back on when they come again.
+func TestWeeklyHoursOnAndOff(t *testing.T) {
+	f := newFixture(t)
+	// Monday 2026-12-07, 09:00 UTC: the hours are Mondays 09:00 to 12:00.
+	now := &clock{t: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
+	f.svc.Clock = now
+	f.run(t)
+	c, pin, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Cleaner",
+		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: []latchkey.WeeklyHours{{Day: time.Monday, From: 9 * 60, Until: 12 * 60}}}},
+		LockIDs: []int64{f.locks["front"].ID}})
+	must(t, err)
+	f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	now.add(4 * time.Hour) // 13:00: out of its hours, and not within the lead of the next
+	f.waitGrant(t, c.ID, "front", latchkey.GrantPending)
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventWrongCode {
+		t.Fatalf("out of its hours: %s", got)
+	}
+	now.add(7*24*time.Hour - 4*time.Hour - 30*time.Minute) // the next Monday, 08:30
+	f.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	if got := f.typeAt(t, "front", pin); got != latchkey.EventUnlocked {
+		t.Fatalf("its hours again: %s", got)
 	}
 }
