@@ -54,26 +54,35 @@ type lockBackoff struct {
 // Interval.
 func (e *Engine) Run(ctx context.Context) {
 	ctx = latchkey.NewContextWithActor(ctx, "sync engine")
-	interval := e.Interval
-	if interval == 0 {
-		interval = DefaultInterval
-	}
 	for {
-		next := e.Pass(ctx)
-		wait := interval
-		if next > 0 && next < wait {
+		wait := e.interval()
+		if next := e.Pass(ctx); next > 0 && next < wait {
 			wait = next
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !e.rest(ctx, wait) {
 			return
-		case <-e.Service.SyncNeeded():
-		case <-timer.C:
 		}
-		timer.Stop()
 	}
+}
+
+func (e *Engine) interval() time.Duration {
+	if e.Interval == 0 {
+		return DefaultInterval
+	}
+	return e.Interval
+}
+
+// rest waits for wait to pass, or for the records to change; false when ctx ended.
+func (e *Engine) rest(ctx context.Context, wait time.Duration) bool {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-e.Service.SyncNeeded():
+	case <-timer.C:
+	}
+	return true
 }
 
 // Pass makes one round of changes and returns how soon a lock that backed off may be

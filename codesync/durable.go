@@ -28,24 +28,14 @@ const soonAgain = time.Second
 // without a queue, for one process holding its retries in memory.
 func (e *Engine) Plan(ctx context.Context, q Scheduler) {
 	ctx = latchkey.NewContextWithActor(ctx, "sync engine")
-	interval := e.Interval
-	if interval == 0 {
-		interval = DefaultInterval
-	}
 	for {
-		wait := interval
+		wait := e.interval()
 		if soon := e.schedule(ctx, q); soon {
 			wait = min(wait, soonAgain)
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !e.rest(ctx, wait) {
 			return
-		case <-e.Service.SyncNeeded():
-		case <-timer.C:
 		}
-		timer.Stop()
 	}
 }
 

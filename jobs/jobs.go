@@ -111,8 +111,13 @@ func (SyncLockArgs) Kind() string { return "sync_lock" }
 
 // InsertOpts makes a lock's job unique while it waits, runs or backs off: one job per
 // lock at a time, however many servers plan.
-func (SyncLockArgs) InsertOpts() river.InsertOpts {
+func (SyncLockArgs) InsertOpts() river.InsertOpts { return uniqueUntilDone(river.QueueDefault) }
+
+// uniqueUntilDone makes a job in queue unique by its arguments for as long as it waits,
+// runs, sleeps or backs off.
+func uniqueUntilDone(queue string) river.InsertOpts {
 	return river.InsertOpts{
+		Queue:       queue,
 		MaxAttempts: maxAttempts,
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
@@ -156,16 +161,7 @@ func (DeliverArgs) Kind() string { return "webhook_deliver" }
 // InsertOpts makes a delivery's job unique until it is done: however often the pending
 // deliveries are scheduled, each has one job, which waits between its attempts. They
 // run in a queue of their own, so that slow receivers never hold up the locks.
-func (DeliverArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       webhookQueue,
-		MaxAttempts: maxAttempts,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateScheduled, rivertype.JobStateRetryable,
-		}},
-	}
-}
+func (DeliverArgs) InsertOpts() river.InsertOpts { return uniqueUntilDone(webhookQueue) }
 
 // deliverWorker runs DeliverArgs jobs. The wait between attempts is the domain's (it
 // records the next attempt with each failure); the job sleeps until then (a snooze,

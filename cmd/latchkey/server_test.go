@@ -1,11 +1,12 @@
 package main_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -89,21 +90,30 @@ func TestServeStartsAndStopsTheSyncEngine(t *testing.T) {
 				}
 			}
 			m := main.NewMain()
-			out := &syncBuffer{}
+			out, w := io.Pipe()
 			var errOut bytes.Buffer
-			m.Stdin, m.Stdout, m.Stderr = strings.NewReader(""), out, &errOut
+			m.Stdin, m.Stdout, m.Stderr = strings.NewReader(""), w, &errOut
+			serving := make(chan struct{})
+			go func() {
+				lines := bufio.NewScanner(out)
+				for lines.Scan() {
+					if strings.Contains(lines.Text(), "Latchkey is serving") {
+						close(serving)
+					}
+				}
+			}()
 			ctx, cancel := context.WithCancel(context.Background())
 			status := make(chan int)
 			go func() {
 				status <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "error"}, flags...))
+				w.Close()
 			}()
-			deadline := time.Now().Add(30 * time.Second)
-			for !strings.Contains(out.String(), "Latchkey is serving") {
-				if time.Now().After(deadline) {
-					cancel()
-					t.Fatalf("serve never said it serves: %q %q", out.String(), errOut.String())
-				}
-				time.Sleep(20 * time.Millisecond)
+			select {
+			case <-serving:
+			case s := <-status:
+				t.Fatalf("serve stopped with %d: %s", s, errOut.String())
+			case <-time.After(30 * time.Second):
+				t.Fatal("serve never said it serves")
 			}
 			cancel()
 			if s := <-status; s != 0 {
@@ -111,22 +121,4 @@ func TestServeStartsAndStopsTheSyncEngine(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a server writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
