@@ -58,24 +58,53 @@ func (s *Service) SyncTasks(ctx context.Context) ([]SyncTask, error) {
 	now := s.now()
 	var tasks []SyncTask
 	err := s.view(ctx, func(tx Tx) error {
+		// A handful of statements whatever the fleet's size: every lock, door, site and
+		// grant at once, rather than a look-up per lock (a pass over 10,000 locks must
+		// cost the engine milliseconds, not seconds).
 		locks, err := all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{}, p) })
 		if err != nil {
 			return err
 		}
+		doors, err := all(func(p Page) ([]*Door, int, error) { return tx.FindDoors(ctx, DoorFilter{}, p) })
+		if err != nil {
+			return err
+		}
+		sites, err := all(func(p Page) ([]*Site, int, error) { return tx.FindSites(ctx, p) })
+		if err != nil {
+			return err
+		}
+		grants, err := tx.FindGrants(ctx, GrantFilter{})
+		if err != nil {
+			return err
+		}
+		siteOf := make(map[int64]int64, len(doors))
+		for _, d := range doors {
+			siteOf[d.ID] = d.SiteID
+		}
+		zones := make(map[int64]*time.Location, len(sites))
+		for _, site := range sites {
+			loc, err := time.LoadLocation(site.TimeZone)
+			if err != nil {
+				loc = time.UTC
+			}
+			zones[site.ID] = loc
+		}
+		byLock := map[int64][]*Grant{}
+		for _, g := range grants {
+			if g.Status != GrantRemoved {
+				byLock[g.LockID] = append(byLock[g.LockID], g)
+			}
+		}
 		codes := map[int64]*Code{}
 		for _, l := range locks {
-			if l.Connection.Driver == "" || l.Status == LockQuarantined || s.Models.CodeCapacity(l.ModelID) == 0 {
+			if l.Connection.Driver == "" || l.Status == LockQuarantined || s.Models.CodeCapacity(l.ModelID) == 0 || len(byLock[l.ID]) == 0 {
 				continue
 			}
-			loc, err := lockZone(ctx, tx, l)
-			if err != nil {
-				return err
+			loc := zones[siteOf[l.DoorID]]
+			if loc == nil {
+				loc = time.UTC
 			}
-			grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
-			if err != nil {
-				return err
-			}
-			for _, g := range grants {
+			for _, g := range byLock[l.ID] {
 				c := codes[g.CodeID]
 				if c == nil {
 					if c, err = tx.FindCodeByID(ctx, g.CodeID); err != nil {

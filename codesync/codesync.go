@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -23,7 +24,6 @@ const (
 	DefaultInterval     = 30 * time.Second
 	defaultMaxBackoff   = 5 * time.Minute
 	defaultFirstBackoff = 2 * time.Second
-	maxParallel         = 32 // locks worked at once
 )
 
 // Engine runs the sync. Set Service and Drivers, then call Run.
@@ -92,8 +92,9 @@ func (e *Engine) Pass(ctx context.Context) time.Duration {
 		byLock[t.LockID] = append(byLock[t.LockID], t)
 	}
 	now := time.Now()
+	// Every lock at once: each waits on its own radio, and the engine adds no pacing of
+	// its own (a goroutine waiting on a lock costs a few kilobytes).
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, maxParallel)
 	var soonest time.Duration
 	for _, id := range order {
 		if wait := e.waiting(id, now); wait > 0 {
@@ -102,39 +103,58 @@ func (e *Engine) Pass(ctx context.Context) time.Duration {
 			}
 			continue
 		}
-		wg.Add(1)
-		slots <- struct{}{}
-		go func(lockTasks []latchkey.SyncTask) {
-			defer func() { <-slots; wg.Done() }()
-			e.work(ctx, lockTasks)
-		}(byLock[id])
+		wg.Go(func() { e.work(ctx, byLock[id]) })
 	}
 	wg.Wait()
 	return soonest
 }
 
-// work makes one lock's changes in order; it stops at the first the lock does not
-// answer, and backs the lock off.
+// work makes one lock's changes: each slot's in order, the slots at once, so that the
+// lock's frames go out together and a sleeping lock wakes once for all of them (its hub
+// sends one frame at a time; waiting for each answer before sending the next would
+// cost a round trip a change). It stops at the first change the lock does not answer,
+// and backs the lock off.
 func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) {
+	bySlot := map[int][]latchkey.SyncTask{}
+	var slots []int
 	for _, t := range tasks {
-		if ctx.Err() != nil {
-			return
+		if _, ok := bySlot[t.Slot]; !ok {
+			slots = append(slots, t.Slot)
 		}
-		outcome, unreachable := e.do(ctx, t)
-		// A failure already recorded, for the same reason, is not recorded again: a lock
-		// that stays dead must not fill the audit log.
-		repeated := !outcome.Done && outcome.Reason == t.Reason && (t.Action == latchkey.SyncClear || t.Status == latchkey.GrantFailed)
-		if !repeated {
-			if _, err := e.Service.RecordSync(ctx, outcome); err != nil && ctx.Err() == nil {
-				e.log().Error("sync: recording", "lock", t.LockID, "code", t.CodeID, "error", err.Error())
-			}
-		}
-		if unreachable {
-			e.backOff(t.LockID)
-			return
-		}
+		bySlot[t.Slot] = append(bySlot[t.Slot], t)
 	}
-	e.answered(tasks[0].LockID)
+	var wg sync.WaitGroup
+	var unreachable atomic.Bool
+	for _, slot := range slots {
+		wg.Go(func() {
+			for _, t := range bySlot[slot] {
+				if ctx.Err() != nil || unreachable.Load() {
+					return
+				}
+				outcome, dead := e.do(ctx, t)
+				// A failure already recorded, for the same reason, is not recorded again: a
+				// lock that stays dead must not fill the audit log.
+				repeated := !outcome.Done && outcome.Reason == t.Reason && (t.Action == latchkey.SyncClear || t.Status == latchkey.GrantFailed)
+				if !repeated {
+					if _, err := e.Service.RecordSync(ctx, outcome); err != nil && ctx.Err() == nil {
+						e.log().Error("sync: recording", "lock", t.LockID, "code", t.CodeID, "error", err.Error())
+					}
+				}
+				if dead {
+					unreachable.Store(true)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if unreachable.Load() {
+		e.backOff(tasks[0].LockID)
+		return
+	}
+	if ctx.Err() == nil {
+		e.answered(tasks[0].LockID)
+	}
 }
 
 // do makes one change and reads the slot back; unreachable says the lock did not answer
