@@ -38,10 +38,12 @@ type Service struct {
 	Models Models
 	Clock  Clock
 
-	live        broker      // live subscribers to recorded events
-	collisions  actorCounts // chosen PINs refused beside other codes, per actor
-	generations actorCounts // bittings generated clear of a site's keys, per actor who may not reveal them
-	syncSignal  syncSignal  // wakes the sync engine when records change
+	live        broker                       // live subscribers to recorded events
+	collisions  actorCounts                  // chosen PINs refused beside other codes, per actor
+	generations actorCounts                  // bittings generated clear of a site's keys, per actor who may not reveal them
+	syncSignal  syncSignal                   // wakes the sync engine when records change
+	syncRecords batched[SyncOutcome, *Grant] // RecordSync calls waiting to share a change
+	syncPINs    batched[[2]int64, string]    // PINForSync calls likewise
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps

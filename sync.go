@@ -202,32 +202,45 @@ func (s *Service) RetrySync(ctx context.Context, codeID, lockID int64) (g *Grant
 // PIN leaves the vault other than a person's reveal. It is given only for a code the
 // records want on that lock now, and every time it is recorded (code.push, as the engine
 // acting, without the PIN), never as a reveal.
-func (s *Service) PINForSync(ctx context.Context, codeID, lockID int64) (pin string, err error) {
-	err = s.change(ctx, "code.push", "code", func(tx Tx) (int64, any, error) {
-		c, err := tx.FindCodeByID(ctx, codeID)
-		if err != nil {
-			return 0, nil, err
+func (s *Service) PINForSync(ctx context.Context, codeID, lockID int64) (string, error) {
+	if err := require(ctx, PermWrite); err != nil {
+		return "", err
+	}
+	return s.syncPINs.do(ctx, s, "code.push", [2]int64{codeID, lockID}, func() batchStep[[2]int64, string] {
+		codes := map[int64]*Code{} // read once a batch: a code goes on many locks at once
+		return func(ctx context.Context, tx Tx, in [2]int64) (string, int64, any, error) {
+			return s.pinForSync(ctx, tx, in[0], in[1], codes)
 		}
-		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
-		if err != nil {
-			return 0, nil, err
-		}
-		if len(grants) == 0 || (grants[0].Status != GrantPending && grants[0].Status != GrantFailed) || c.Revoked {
-			return 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
-		}
-		l, err := tx.FindLockByID(ctx, lockID)
-		if err != nil {
-			return 0, nil, err
-		}
-		if l.Connection.Driver == "" {
-			return 0, nil, Errorf(ECONFLICT, "Lock %d is not connected; its codes are programmed at its keypad.", lockID)
-		}
-		if pin, err = s.openPIN(c); err != nil {
-			return 0, nil, err
-		}
-		return codeID, map[string]any{"label": c.Label, "lock_id": lockID, "slot": grants[0].Slot}, nil
 	})
-	return pin, err
+}
+
+// pinForSync is PINForSync's work in its batch's transaction.
+func (s *Service) pinForSync(ctx context.Context, tx Tx, codeID, lockID int64, codes map[int64]*Code) (pin string, id int64, detail any, err error) {
+	c := codes[codeID]
+	if c == nil {
+		if c, err = tx.FindCodeByID(ctx, codeID); err != nil {
+			return "", 0, nil, err
+		}
+		codes[codeID] = c
+	}
+	grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if len(grants) == 0 || (grants[0].Status != GrantPending && grants[0].Status != GrantFailed) || c.Revoked {
+		return "", 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
+	}
+	l, err := tx.FindLockByID(ctx, lockID)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if l.Connection.Driver == "" {
+		return "", 0, nil, Errorf(ECONFLICT, "Lock %d is not connected; its codes are programmed at its keypad.", lockID)
+	}
+	if pin, err = s.openPIN(c); err != nil { // opened for each lock: each is its own act
+		return "", 0, nil, err
+	}
+	return pin, codeID, map[string]any{"label": c.Label, "lock_id": lockID, "slot": grants[0].Slot}, nil
 }
 
 // SyncOutcome is what became of a SyncTask: Done when the lock was read back holding
@@ -242,47 +255,64 @@ type SyncOutcome struct {
 // a slot read back empty makes a revoked code (or one whose window ended) removed, and a
 // code out of its weekly hours pending again. A failed put is failed, with its reason; a
 // failed clear stays removing, with its reason: nothing is marked gone that was not seen
-// gone.
-func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err error) {
-	o.Reason = truncate(o.Reason, 300)
-	err = s.change(ctx, "code.sync", "code", func(tx Tx) (int64, any, error) {
-		if g, err = grantOf(ctx, tx, o.Task.CodeID, o.Task.LockID); err != nil {
-			return 0, nil, err
-		}
-		c, err := tx.FindCodeByID(ctx, o.Task.CodeID)
-		if err != nil {
-			return 0, nil, err
-		}
-		before := g.Status
-		switch {
-		case o.Task.Action == SyncPut && o.Done && (g.Status == GrantPending || g.Status == GrantFailed):
-			g.Status, g.Reason = GrantSet, ""
-		case o.Task.Action == SyncPut && !o.Done && (g.Status == GrantPending || g.Status == GrantFailed):
-			g.Status, g.Reason = GrantFailed, o.Reason
-		case o.Task.Action == SyncClear && o.Done && (g.Status == GrantRemoving || c.Revoked || ended(c, s.now())):
-			g.Status, g.Reason = GrantRemoved, ""
-		case o.Task.Action == SyncClear && o.Done && g.Status == GrantSet:
-			g.Status, g.Reason = GrantPending, "" // out of its hours: back on when they come
-		case o.Task.Action == SyncClear && !o.Done:
-			if !strings.HasPrefix(g.Reason, ReasonUsedAfterRevoke) { // the alert stays until the code is seen gone
-				g.Reason = o.Reason
-			}
-		default:
-			// The records moved on while the lock was busy (a code revoked mid-write):
-			// the next pass sees the new state, and there is nothing to record.
-			return 0, nil, errUnchanged
-		}
-		g.UpdatedAt = s.now()
-		detail := map[string]any{"label": c.Label, "lock_id": o.Task.LockID, "action": o.Task.Action, "from": before, "status": g.Status}
-		if g.Reason != "" {
-			detail["reason"] = g.Reason
-		}
-		return o.Task.CodeID, detail, tx.UpdateGrant(ctx, g)
-	})
-	if errors.Is(err, errUnchanged) {
-		err = nil
+// gone. Each outcome has its own audit entry, as its caller's act.
+//
+// Outcomes recorded at the same moment (the engine records thousands of locks' at once)
+// share one change: one transaction and one audit head for all, rather than a change
+// each. One outcome that cannot be recorded takes nothing else with it.
+func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (*Grant, error) {
+	if err := require(ctx, PermWrite); err != nil {
+		return nil, err
 	}
-	return g, err
+	o.Reason = truncate(o.Reason, 300)
+	return s.syncRecords.do(ctx, s, "code.sync", o, func() batchStep[SyncOutcome, *Grant] {
+		codes := map[int64]*Code{}
+		return func(ctx context.Context, tx Tx, o SyncOutcome) (*Grant, int64, any, error) {
+			g, detail, err := s.recordOne(ctx, tx, o, codes)
+			return g, o.Task.CodeID, detail, err
+		}
+	})
+}
+
+// recordOne records one outcome and returns the grant and its audit detail, or
+// errUnchanged when there is nothing to record.
+func (s *Service) recordOne(ctx context.Context, tx Tx, o SyncOutcome, codes map[int64]*Code) (*Grant, any, error) {
+	g, err := grantOf(ctx, tx, o.Task.CodeID, o.Task.LockID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := codes[o.Task.CodeID]
+	if c == nil {
+		if c, err = tx.FindCodeByID(ctx, o.Task.CodeID); err != nil {
+			return nil, nil, err
+		}
+		codes[c.ID] = c
+	}
+	before := g.Status
+	switch {
+	case o.Task.Action == SyncPut && o.Done && (g.Status == GrantPending || g.Status == GrantFailed):
+		g.Status, g.Reason = GrantSet, ""
+	case o.Task.Action == SyncPut && !o.Done && (g.Status == GrantPending || g.Status == GrantFailed):
+		g.Status, g.Reason = GrantFailed, o.Reason
+	case o.Task.Action == SyncClear && o.Done && (g.Status == GrantRemoving || c.Revoked || ended(c, s.now())):
+		g.Status, g.Reason = GrantRemoved, ""
+	case o.Task.Action == SyncClear && o.Done && g.Status == GrantSet:
+		g.Status, g.Reason = GrantPending, "" // out of its hours: back on when they come
+	case o.Task.Action == SyncClear && !o.Done:
+		if !strings.HasPrefix(g.Reason, ReasonUsedAfterRevoke) { // the alert stays until the code is seen gone
+			g.Reason = o.Reason
+		}
+	default:
+		// The records moved on while the lock was busy (a code revoked mid-write):
+		// the next pass sees the new state, and there is nothing to record.
+		return g, nil, errUnchanged
+	}
+	g.UpdatedAt = s.now()
+	detail := map[string]any{"label": c.Label, "lock_id": o.Task.LockID, "action": o.Task.Action, "from": before, "status": g.Status}
+	if g.Reason != "" {
+		detail["reason"] = g.Reason
+	}
+	return g, detail, tx.UpdateGrant(ctx, g)
 }
 
 // errUnchanged rolls back a RecordSync that has nothing to record.

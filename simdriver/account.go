@@ -14,6 +14,15 @@ type radioAccount struct {
 	since    time.Time     // when inFlight last rose from 0
 	busy     time.Duration // closed stretches with a command in flight
 	sent     int64
+	sim      time.Duration // the twins computing: the world held to run its clock or send
+}
+
+// simulated adds the time since start to the twins' computing.
+func (a *radioAccount) simulated(start time.Time) {
+	d := time.Since(start)
+	a.mu.Lock()
+	a.sim += d
+	a.mu.Unlock()
 }
 
 func (a *radioAccount) begin() {
@@ -42,6 +51,10 @@ type RadioStats struct {
 	Waiting time.Duration
 	// Commands is how many commands were sent.
 	Commands int64
+	// Simulating is the wall time the twins spent computing: running their clock's
+	// timers (frames arriving, locks answering) and taking commands. The world is used
+	// by one goroutine at a time, so these stretches never overlap.
+	Simulating time.Duration
 }
 
 // RadioStats returns what the driver's commands have cost so far.
@@ -49,7 +62,7 @@ func (d *Driver) RadioStats() RadioStats {
 	a := &d.acct
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := RadioStats{Waiting: a.busy, Commands: a.sent}
+	s := RadioStats{Waiting: a.busy, Commands: a.sent, Simulating: a.sim}
 	if a.inFlight > 0 {
 		s.Waiting += time.Since(a.since)
 	}

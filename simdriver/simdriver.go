@@ -140,6 +140,7 @@ func (d *Driver) step() time.Duration {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := time.Now()
+	defer d.acct.simulated(now)
 	target := d.anchorVirtual.Add(time.Duration(float64(now.Sub(d.anchorWall)) * d.Speed))
 	if w := d.world.Now(); target.Before(w) {
 		// Someone moved the world ahead (Do): go on from there.
@@ -188,8 +189,9 @@ func (d *Driver) Close() {
 // tests press keys and turn thumbturns this way.
 func (d *Driver) Do(f func(w *sim.World)) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	f(d.world)
+	d.mu.Unlock()
+	d.kick() // f may have set timers sooner than the one the clock sleeps for
 }
 
 // send sends a command to a twin through its hub and waits for the answer.
@@ -214,7 +216,9 @@ func (d *Driver) send(ctx context.Context, address string, cmd sim.Command) (sim
 	d.seen[hub.Name()+"/"+addr] = address
 	d.acct.begin()
 	defer d.acct.end()
+	sending := time.Now()
 	hub.Send(addr, cmd, func(r sim.Report) { done <- r })
+	d.acct.simulated(sending)
 	d.mu.Unlock()
 	d.kick()
 	select {

@@ -60,7 +60,12 @@ func printFleet(w io.Writer, r *fleetResult) {
 	c := r.Config
 	fmt.Fprintf(w, "fleet: %s, %d locks, %d codes, %s radio, median of %d runs\n", c.Scenario, c.Locks, c.Codes, c.Profile, c.Runs)
 	fmt.Fprintf(w, "  wall time        %s\n", fmtDur(r.Wall))
-	fmt.Fprintf(w, "  engine time      %s (wall time with no command on its way to a lock)\n", fmtDur(r.Engine))
+	if c.Profile == "zero" {
+		fmt.Fprintf(w, "  engine time      %s (wall time less the twins' own computing)\n", fmtDur(r.Engine))
+	} else {
+		fmt.Fprintf(w, "  engine time      %s (wall time with no command on its way to a lock)\n", fmtDur(r.Engine))
+	}
+	fmt.Fprintf(w, "  process CPU      %s (engine, records and twins, all cores)\n", fmtDur(r.CPU))
 	fmt.Fprintf(w, "  radio bound      %s\n", fmtDur(r.Bound))
 	if r.WallRatio > 0 {
 		fmt.Fprintf(w, "  wall / bound     %.3f\n", r.WallRatio)
@@ -71,8 +76,8 @@ func printFleet(w io.Writer, r *fleetResult) {
 	fmt.Fprintf(w, "  throughput       %.0f changes/s\n", r.Throughput)
 	fmt.Fprintf(w, "  heap per lock    %.0f bytes (idle, after GC)\n", r.HeapPerLock)
 	for i, run := range r.Runs {
-		fmt.Fprintf(w, "  run %d: wall %s, engine %s, bound %s, %d changes, %d commands, %d passes\n",
-			i+1, fmtDur(run.Wall), fmtDur(run.Engine), fmtDur(run.Bound), run.Changes, run.Commands, run.Passes)
+		fmt.Fprintf(w, "  run %d: wall %s, engine %s, CPU %s, bound %s, %d changes, %d commands, %d passes\n",
+			i+1, fmtDur(run.Wall), fmtDur(run.Engine), fmtDur(run.CPU), fmtDur(run.Bound), run.Changes, run.Commands, run.Passes)
 	}
 }
 

@@ -58,11 +58,19 @@ type fleetRun struct {
 	// the records want it. The twins' clock runs in step with the wall clock, so this is
 	// also the virtual time the run took.
 	Wall time.Duration `json:"wall_ns"`
-	// Radio is the part of Wall during which at least one command was on its way to a
-	// lock or back; Engine is the rest: the time nothing waited on a radio because the
-	// engine (the records, the vault, the audit log) had not sent anything yet.
+	// Radio is the time spent waiting on the radio model. With latencies (zwave,
+	// zigbee) it is the part of Wall during which at least one command was on its way
+	// to a lock or back. With the zero profile nothing waits on a latency, and it is the
+	// time the twins spent computing their answers (simdriver's Simulating). Engine is
+	// Wall less Radio: with latencies, the time nothing waited on a radio because the
+	// engine (the records, the vault, the audit log) had not sent anything yet; with the
+	// zero profile, everything but the twins' own work.
 	Radio  time.Duration `json:"radio_ns"`
 	Engine time.Duration `json:"engine_ns"`
+	// CPU is the process's CPU time over Wall (user and system, all cores): the engine,
+	// the records and the twins' simulation together. Unlike Wall it hardly moves when
+	// other processes share the machine.
+	CPU time.Duration `json:"cpu_ns"`
 	// Bound is the lower bound the radio model implies (fleetBound).
 	Bound time.Duration `json:"bound_ns"`
 	// Changes is how many (code, lock) changes were confirmed by reading the slot back.
@@ -82,6 +90,7 @@ type fleetResult struct {
 	// Medians over the runs, and ratios of the medians.
 	Wall        time.Duration `json:"wall_ns"`
 	Engine      time.Duration `json:"engine_ns"`
+	CPU         time.Duration `json:"cpu_ns"`
 	Bound       time.Duration `json:"bound_ns"`
 	WallRatio   float64       `json:"wall_over_bound,omitempty"`   // completion / bound; 1 is the radio's pace
 	EngineRatio float64       `json:"engine_over_bound,omitempty"` // the engine's own time / bound
@@ -134,6 +143,7 @@ func summarise(cfg fleetConfig, runs []fleetRun) *fleetResult {
 	}
 	res.Wall = time.Duration(med(func(r fleetRun) float64 { return float64(r.Wall) }))
 	res.Engine = time.Duration(med(func(r fleetRun) float64 { return float64(r.Engine) }))
+	res.CPU = time.Duration(med(func(r fleetRun) float64 { return float64(r.CPU) }))
 	res.Bound = time.Duration(med(func(r fleetRun) float64 { return float64(r.Bound) }))
 	if res.Bound >= time.Millisecond {
 		res.WallRatio = float64(res.Wall) / float64(res.Bound)
@@ -243,6 +253,7 @@ func fleetOnce(ctx context.Context, cfg fleetConfig, seed uint64) (*fleetRun, er
 			}
 		}
 		radio0 := f.driver.RadioStats()
+		cpu0 := processCPU()
 		start := time.Now()
 		for {
 			sent := f.driver.RadioStats().Commands
@@ -255,8 +266,13 @@ func fleetOnce(ctx context.Context, cfg fleetConfig, seed uint64) (*fleetRun, er
 			}
 		}
 		run.Wall += time.Since(start)
+		run.CPU += processCPU() - cpu0
 		radio := f.driver.RadioStats()
-		run.Radio += radio.Waiting - radio0.Waiting
+		if cfg.Profile == "zero" {
+			run.Radio += radio.Simulating - radio0.Simulating
+		} else {
+			run.Radio += radio.Waiting - radio0.Waiting
+		}
 		run.Commands += radio.Commands - radio0.Commands
 	}
 	run.Engine = run.Wall - run.Radio

@@ -21,6 +21,7 @@ func benchmarkFleet(b *testing.B, cfg fleetConfig) {
 	res := summarise(cfg, runs)
 	b.ReportMetric(res.Wall.Seconds(), "wall-s")
 	b.ReportMetric(res.Engine.Seconds(), "engine-s")
+	b.ReportMetric(res.CPU.Seconds(), "cpu-s")
 	b.ReportMetric(res.Bound.Seconds(), "bound-s")
 	if res.WallRatio > 0 {
 		b.ReportMetric(res.WallRatio, "wall/bound")
