@@ -34,12 +34,22 @@ const maxBatched = 500
 // A step gets the same cache for every call of a batch.
 type batchStep[In, Out any] func(ctx context.Context, tx Tx, in In) (out Out, id int64, detail any, err error)
 
-// do queues a call and returns its result. The first caller to find no batch running
-// runs the waiting calls, batch after batch, until none is left.
+// do queues a call and returns its result.
 func (b *batched[In, Out]) do(ctx context.Context, s *Service, action string, in In, step func() batchStep[In, Out]) (Out, error) {
-	c := &batchCall[In, Out]{ctx: ctx, in: in, done: make(chan struct{})}
+	c := b.doMany(ctx, s, action, []In{in}, step)[0]
+	return c.out, c.err
+}
+
+// doMany queues calls together, so that they share a batch, and returns them done. The
+// first caller to find no batch running runs the waiting calls, batch after batch, until
+// none is left.
+func (b *batched[In, Out]) doMany(ctx context.Context, s *Service, action string, ins []In, step func() batchStep[In, Out]) []*batchCall[In, Out] {
+	mine := make([]*batchCall[In, Out], len(ins))
+	for i, in := range ins {
+		mine[i] = &batchCall[In, Out]{ctx: ctx, in: in, done: make(chan struct{})}
+	}
 	b.mu.Lock()
-	b.waiting = append(b.waiting, c)
+	b.waiting = append(b.waiting, mine...)
 	lead := !b.running
 	b.running = true
 	b.mu.Unlock()
@@ -67,8 +77,10 @@ func (b *batched[In, Out]) do(ctx context.Context, s *Service, action string, in
 			}
 		}
 	}
-	<-c.done
-	return c.out, c.err
+	for _, c := range mine {
+		<-c.done
+	}
+	return mine
 }
 
 // runBatch runs calls (and more) in one change, each with its audit entry.

@@ -203,15 +203,35 @@ func (s *Service) RetrySync(ctx context.Context, codeID, lockID int64) (g *Grant
 // records want on that lock now, and every time it is recorded (code.push, as the engine
 // acting, without the PIN), never as a reveal.
 func (s *Service) PINForSync(ctx context.Context, codeID, lockID int64) (string, error) {
+	pins, errs := s.PINsForSync(ctx, []SyncTask{{CodeID: codeID, LockID: lockID}})
+	return pins[0], errs[0]
+}
+
+// PINsForSync is PINForSync for many codes at once: the engine asks for every PIN a pass
+// puts on its locks in one call, recorded in one change (each PIN its own audit entry),
+// so that every lock's first frame can leave at once. pins[i] and errs[i] answer tasks[i].
+func (s *Service) PINsForSync(ctx context.Context, tasks []SyncTask) (pins []string, errs []error) {
+	pins, errs = make([]string, len(tasks)), make([]error, len(tasks))
 	if err := require(ctx, PermWrite); err != nil {
-		return "", err
+		for i := range errs {
+			errs[i] = err
+		}
+		return pins, errs
 	}
-	return s.syncPINs.do(ctx, s, "code.push", [2]int64{codeID, lockID}, func() batchStep[[2]int64, string] {
+	in := make([][2]int64, len(tasks))
+	for i, t := range tasks {
+		in[i] = [2]int64{t.CodeID, t.LockID}
+	}
+	calls := s.syncPINs.doMany(ctx, s, "code.push", in, func() batchStep[[2]int64, string] {
 		codes := map[int64]*Code{} // read once a batch: a code goes on many locks at once
 		return func(ctx context.Context, tx Tx, in [2]int64) (string, int64, any, error) {
 			return s.pinForSync(ctx, tx, in[0], in[1], codes)
 		}
 	})
+	for i, c := range calls {
+		pins[i], errs[i] = c.out, c.err
+	}
+	return pins, errs
 }
 
 // pinForSync is PINForSync's work in its batch's transaction.

@@ -92,10 +92,8 @@ func (e *Engine) Pass(ctx context.Context) time.Duration {
 		byLock[t.LockID] = append(byLock[t.LockID], t)
 	}
 	now := time.Now()
-	// Every lock at once: each waits on its own radio, and the engine adds no pacing of
-	// its own (a goroutine waiting on a lock costs a few kilobytes).
-	var wg sync.WaitGroup
 	var soonest time.Duration
+	var ready []int64
 	for _, id := range order {
 		if wait := e.waiting(id, now); wait > 0 {
 			if soonest == 0 || wait < soonest {
@@ -103,10 +101,48 @@ func (e *Engine) Pass(ctx context.Context) time.Duration {
 			}
 			continue
 		}
-		wg.Go(func() { e.work(ctx, byLock[id]) })
+		ready = append(ready, id)
+	}
+	pins := e.pins(ctx, ready, byLock)
+	// Every lock at once: each waits on its own radio, and the engine adds no pacing of
+	// its own (a goroutine waiting on a lock costs a few kilobytes).
+	var wg sync.WaitGroup
+	for _, id := range ready {
+		wg.Go(func() { e.work(ctx, byLock[id], pins) })
 	}
 	wg.Wait()
 	return soonest
+}
+
+// pinKey names a code on a lock.
+type pinKey struct{ code, lock int64 }
+
+// pinResult is a PIN given for a put, or why not.
+type pinResult struct {
+	pin string
+	err error
+}
+
+// pins asks for every PIN the pass puts on the locks in one call, so that every lock's
+// first frame can leave at once rather than after its own audited change.
+func (e *Engine) pins(ctx context.Context, locks []int64, byLock map[int64][]latchkey.SyncTask) map[pinKey]pinResult {
+	var puts []latchkey.SyncTask
+	for _, id := range locks {
+		for _, t := range byLock[id] {
+			if _, ok := e.Drivers[t.Connection.Driver]; ok && t.Action == latchkey.SyncPut {
+				puts = append(puts, t)
+			}
+		}
+	}
+	out := make(map[pinKey]pinResult, len(puts))
+	if len(puts) == 0 {
+		return out
+	}
+	pins, errs := e.Service.PINsForSync(ctx, puts)
+	for i, t := range puts {
+		out[pinKey{t.CodeID, t.LockID}] = pinResult{pins[i], errs[i]}
+	}
+	return out
 }
 
 // work makes one lock's changes: each slot's in order, the slots at once, so that the
@@ -114,7 +150,7 @@ func (e *Engine) Pass(ctx context.Context) time.Duration {
 // sends one frame at a time; waiting for each answer before sending the next would
 // cost a round trip a change). It stops at the first change the lock does not answer,
 // and backs the lock off.
-func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) {
+func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask, pins map[pinKey]pinResult) {
 	bySlot := map[int][]latchkey.SyncTask{}
 	var slots []int
 	for _, t := range tasks {
@@ -131,7 +167,7 @@ func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) {
 				if ctx.Err() != nil || unreachable.Load() {
 					return
 				}
-				outcome, dead := e.do(ctx, t)
+				outcome, dead := e.do(ctx, t, pins[pinKey{t.CodeID, t.LockID}])
 				// A failure already recorded, for the same reason, is not recorded again: a
 				// lock that stays dead must not fill the audit log.
 				repeated := !outcome.Done && outcome.Reason == t.Reason && (t.Action == latchkey.SyncClear || t.Status == latchkey.GrantFailed)
@@ -159,7 +195,7 @@ func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) {
 
 // do makes one change and reads the slot back; unreachable says the lock did not answer
 // (as opposed to refusing), so that the engine leaves it alone for a while.
-func (e *Engine) do(ctx context.Context, t latchkey.SyncTask) (o latchkey.SyncOutcome, unreachable bool) {
+func (e *Engine) do(ctx context.Context, t latchkey.SyncTask, given pinResult) (o latchkey.SyncOutcome, unreachable bool) {
 	o.Task = t
 	d, ok := e.Drivers[t.Connection.Driver]
 	if !ok {
@@ -174,7 +210,11 @@ func (e *Engine) do(ctx context.Context, t latchkey.SyncTask) (o latchkey.SyncOu
 	switch t.Action {
 	case latchkey.SyncPut:
 		var err error
-		if pin, err = e.Service.PINForSync(ctx, t.CodeID, t.LockID); err != nil {
+		pin, err = given.pin, given.err
+		if pin == "" && err == nil {
+			pin, err = e.Service.PINForSync(ctx, t.CodeID, t.LockID)
+		}
+		if err != nil {
 			o.Reason = latchkey.ErrorMessage(err)
 			return o, false
 		}

@@ -55,7 +55,7 @@ func (c fleetConfig) check() error {
 // fleetRun is what one run measured.
 type fleetRun struct {
 	// Wall is the wall time from the engine's first pass until every code stood where
-	// the records want it. The twins' clock runs in step with the wall clock, so this is
+	// the records want it (the end of the last pass that sent anything). The twins' clock runs in step with the wall clock, so this is
 	// also the virtual time the run took.
 	Wall time.Duration `json:"wall_ns"`
 	// Radio is the time spent waiting on the radio model. With latencies (zwave,
@@ -255,6 +255,9 @@ func fleetOnce(ctx context.Context, cfg fleetConfig, seed uint64) (*fleetRun, er
 		radio0 := f.driver.RadioStats()
 		cpu0 := processCPU()
 		start := time.Now()
+		// The step is done when the last pass that sent anything ends: its outcomes are
+		// recorded then. The pass after it, which finds nothing to send, only says so.
+		wall, cpu, radio := time.Duration(0), time.Duration(0), radio0
 		for {
 			sent := f.driver.RadioStats().Commands
 			if f.engine.Pass(engineCtx); ctx.Err() != nil {
@@ -264,10 +267,10 @@ func fleetOnce(ctx context.Context, cfg fleetConfig, seed uint64) (*fleetRun, er
 			if f.driver.RadioStats().Commands == sent {
 				break // a pass with nothing to send: every code stands where it should
 			}
+			wall, cpu, radio = time.Since(start), processCPU()-cpu0, f.driver.RadioStats()
 		}
-		run.Wall += time.Since(start)
-		run.CPU += processCPU() - cpu0
-		radio := f.driver.RadioStats()
+		run.Wall += wall
+		run.CPU += cpu
 		if cfg.Profile == "zero" {
 			run.Radio += radio.Simulating - radio0.Simulating
 		} else {
