@@ -197,18 +197,28 @@ func auditDetail(v any) string {
 
 // audit appends an entry to the audit log in tx and moves the log's head to it.
 func (s *Service) audit(ctx context.Context, tx Tx, action, entity string, id int64, detail any) error {
-	prev, err := s.lastAudit(ctx, tx)
+	e, err := s.appendAudit(ctx, tx, nil, action, entity, id, detail)
 	if err != nil {
 		return err
+	}
+	return tx.SetAuditHead(ctx, &AuditHead{Seq: e.Seq, Hash: e.Hash, MAC: headMAC(s.Vault, e.Seq, e.Hash)})
+}
+
+// appendAudit appends an entry chained onto prev (nil: the log's recorded end) and
+// returns it; the caller records the new end (SetAuditHead), once for several entries
+// written together.
+func (s *Service) appendAudit(ctx context.Context, tx Tx, prev *AuditEntry, action, entity string, id int64, detail any) (*AuditEntry, error) {
+	if prev == nil {
+		var err error
+		if prev, err = s.lastAudit(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
 	e := &AuditEntry{At: s.now(), Actor: ActorFromContext(ctx), Action: action, Entity: entity,
 		EntityID: id, Detail: auditDetail(detail)}
 	e.Seal(prev)
 	e.MAC = entryMAC(s.Vault, e)
-	if err := tx.AppendAudit(ctx, e); err != nil {
-		return err
-	}
-	return tx.SetAuditHead(ctx, &AuditHead{Seq: e.Seq, Hash: e.Hash, MAC: headMAC(s.Vault, e.Seq, e.Hash)})
+	return e, tx.AppendAudit(ctx, e)
 }
 
 // lastAudit is what the next entry chains onto: the recorded head (one row, read by its

@@ -41,11 +41,13 @@ type Service struct {
 	// lock (AdoptForeignCode). A lock whose driver has none is adopted with a PIN given.
 	Readers map[Driver]CodeReader
 
-	live        broker      // live subscribers to recorded events
-	collisions  actorCounts // chosen PINs refused beside other codes, per actor
-	generations actorCounts // bittings generated clear of a site's keys, per actor who may not reveal them
-	syncSignal  syncSignal  // wakes the sync engine when records change
-	hookSignal  syncSignal  // wakes the webhook sender when deliveries may have been written
+	live        broker                       // live subscribers to recorded events
+	collisions  actorCounts                  // chosen PINs refused beside other codes, per actor
+	generations actorCounts                  // bittings generated clear of a site's keys, per actor who may not reveal them
+	syncSignal  syncSignal                   // wakes the sync engine when records change
+	syncRecords batched[SyncOutcome, *Grant] // RecordSync calls waiting to share a change
+	syncPINs    batched[[2]int64, string]    // PINForSync calls likewise
+	hookSignal  syncSignal                   // wakes the webhook sender when deliveries may have been written
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps

@@ -60,44 +60,33 @@ func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, 
 	now := s.now()
 	var tasks []SyncTask
 	err := s.view(ctx, func(tx Tx) error {
-		locks, err := syncLocks(ctx, tx, lockIDs)
+		in, err := readSyncInputs(ctx, tx, lockIDs)
 		if err != nil {
 			return err
 		}
 		codes := map[int64]*Code{}
-		for _, l := range locks {
+		for _, l := range in.locks {
 			if l.Connection.Driver == "" || l.Status == LockQuarantined || s.Models.CodeCapacity(l.ModelID) == 0 {
 				continue
 			}
-			site, err := lockSite(ctx, tx, l)
-			if err != nil {
-				return err
-			}
-			grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
-			if err != nil {
-				return err
-			}
-			foreign, err := tx.FindForeignCodes(ctx, l.ID)
-			if err != nil {
-				return err
-			}
 			occupied := map[int]bool{}
-			for _, f := range foreign {
+			for _, f := range in.foreign[l.ID] {
 				occupied[f.Slot] = true
 				if f.Clearing {
 					tasks = append(tasks, SyncTask{LockID: l.ID, Slot: f.Slot, Connection: l.Connection, Action: SyncClear, Reason: f.Reason})
 				}
 			}
-			for _, g := range grants {
+			site := in.siteOf(l)
+			for _, g := range in.grants[l.ID] {
+				if g.NextAttempt != nil && now.Before(*g.NextAttempt) {
+					continue // the engine said when; "retry now" clears it
+				}
 				c := codes[g.CodeID]
 				if c == nil {
 					if c, err = tx.FindCodeByID(ctx, g.CodeID); err != nil {
 						return err
 					}
 					codes[c.ID] = c
-				}
-				if g.NextAttempt != nil && now.Before(*g.NextAttempt) {
-					continue // the engine said when; "retry now" clears it
 				}
 				task := SyncTask{LockID: l.ID, CodeID: c.ID, Slot: g.Slot, Connection: l.Connection, Status: g.Status, Problem: g.Problem, Reason: g.Reason, Attempts: g.Attempts}
 				retried := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantFailed && !g.waitsForAPerson()
@@ -116,6 +105,85 @@ func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, 
 		return nil
 	})
 	return tasks, err
+}
+
+// syncInputs is what SyncTasks reads: the locks, and by lock their grants (removed ones
+// left out), the codes found in slots Latchkey does not own, and their sites.
+type syncInputs struct {
+	locks   []*Lock
+	grants  map[int64][]*Grant
+	foreign map[int64][]*ForeignCode
+	doorSite map[int64]*Site // by door
+}
+
+func (in *syncInputs) siteOf(l *Lock) *Site {
+	if site := in.doorSite[l.DoorID]; site != nil {
+		return site
+	}
+	return &Site{TimeZone: "UTC"}
+}
+
+// readSyncInputs reads SyncTasks' inputs for the locks named, or for every lock in a
+// handful of statements whatever the fleet's size, rather than look-ups per lock (a pass
+// over 10,000 locks must cost the engine milliseconds, not seconds).
+func readSyncInputs(ctx context.Context, tx Tx, lockIDs []int64) (*syncInputs, error) {
+	in := &syncInputs{grants: map[int64][]*Grant{}, foreign: map[int64][]*ForeignCode{}, doorSite: map[int64]*Site{}}
+	var grants []*Grant
+	var foreign []*ForeignCode
+	var err error
+	if len(lockIDs) > 0 {
+		if in.locks, err = syncLocks(ctx, tx, lockIDs); err != nil {
+			return nil, err
+		}
+		for _, l := range in.locks {
+			gs, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
+			if err != nil {
+				return nil, err
+			}
+			fs, err := tx.FindForeignCodes(ctx, l.ID)
+			if err != nil {
+				return nil, err
+			}
+			if in.doorSite[l.DoorID], err = lockSite(ctx, tx, l); err != nil {
+				return nil, err
+			}
+			grants, foreign = append(grants, gs...), append(foreign, fs...)
+		}
+	} else {
+		if in.locks, err = all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{}, p) }); err != nil {
+			return nil, err
+		}
+		doors, err := all(func(p Page) ([]*Door, int, error) { return tx.FindDoors(ctx, DoorFilter{}, p) })
+		if err != nil {
+			return nil, err
+		}
+		sites, err := all(func(p Page) ([]*Site, int, error) { return tx.FindSites(ctx, p) })
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[int64]*Site, len(sites))
+		for _, site := range sites {
+			byID[site.ID] = site
+		}
+		for _, d := range doors {
+			in.doorSite[d.ID] = byID[d.SiteID]
+		}
+		if grants, err = tx.FindGrants(ctx, GrantFilter{}); err != nil {
+			return nil, err
+		}
+		if foreign, err = tx.FindForeignCodes(ctx, 0); err != nil {
+			return nil, err
+		}
+	}
+	for _, g := range grants {
+		if g.Status != GrantRemoved {
+			in.grants[g.LockID] = append(in.grants[g.LockID], g)
+		}
+	}
+	for _, f := range foreign {
+		in.foreign[f.LockID] = append(in.foreign[f.LockID], f)
+	}
+	return in, nil
 }
 
 // syncLocks reads the locks SyncTasks looks at: the ones named, or every lock.
@@ -230,47 +298,80 @@ func (s *Service) RetrySync(ctx context.Context, codeID, lockID int64) (g *Grant
 // PIN leaves the vault other than a person's reveal. It is given only for a code the
 // records want on that lock now, and every time it is recorded (code.push, as the engine
 // acting, without the PIN), never as a reveal.
-func (s *Service) PINForSync(ctx context.Context, codeID, lockID int64) (pin string, err error) {
-	err = s.change(ctx, "code.push", "code", func(tx Tx) (int64, any, error) {
-		c, err := tx.FindCodeByID(ctx, codeID)
-		if err != nil {
-			return 0, nil, err
+func (s *Service) PINForSync(ctx context.Context, codeID, lockID int64) (string, error) {
+	pins, errs := s.PINsForSync(ctx, []SyncTask{{CodeID: codeID, LockID: lockID}})
+	return pins[0], errs[0]
+}
+
+// PINsForSync is PINForSync for many codes at once: the engine asks for every PIN a pass
+// puts on its locks in one call, recorded in one change (each PIN its own audit entry),
+// so that every lock's first frame can leave at once. pins[i] and errs[i] answer tasks[i].
+func (s *Service) PINsForSync(ctx context.Context, tasks []SyncTask) (pins []string, errs []error) {
+	pins, errs = make([]string, len(tasks)), make([]error, len(tasks))
+	if err := require(ctx, PermWrite); err != nil {
+		for i := range errs {
+			errs[i] = err
 		}
-		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
-		if err != nil {
-			return 0, nil, err
+		return pins, errs
+	}
+	in := make([][2]int64, len(tasks))
+	for i, t := range tasks {
+		in[i] = [2]int64{t.CodeID, t.LockID}
+	}
+	calls := s.syncPINs.doMany(ctx, s, "code.push", in, func() batchStep[[2]int64, string] {
+		codes := map[int64]*Code{} // read once a batch: a code goes on many locks at once
+		return func(ctx context.Context, tx Tx, in [2]int64) (string, int64, any, error) {
+			return s.pinForSync(ctx, tx, in[0], in[1], codes)
 		}
-		if len(grants) == 0 || c.Revoked {
-			return 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
-		}
-		g := grants[0]
-		if g.Status != GrantPending && g.Status != GrantSetting && (g.Status != GrantFailed || g.waitsForAPerson()) {
-			return 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
-		}
-		l, err := tx.FindLockByID(ctx, lockID)
-		if err != nil {
-			return 0, nil, err
-		}
-		if l.Connection.Driver == "" {
-			return 0, nil, Errorf(ECONFLICT, "Lock %d is not connected; its codes are programmed at its keypad.", lockID)
-		}
-		if foreign, err := foreignAt(ctx, tx, lockID, g.Slot); err != nil {
-			return 0, nil, err
-		} else if foreign != nil {
-			return 0, nil, Errorf(ECONFLICT, "Slot %d of lock %d holds a code Latchkey does not own; it is not written over.", g.Slot, lockID)
-		}
-		if pin, err = s.openPIN(c); err != nil {
-			return 0, nil, err
-		}
-		// Recorded before the write: a crash between the two leaves the code "setting",
-		// which the next pass writes again, rather than a write nobody knows of.
-		g.Status, g.UpdatedAt = GrantSetting, s.now()
-		if err := tx.UpdateGrant(ctx, g); err != nil {
-			return 0, nil, err
-		}
-		return codeID, map[string]any{"label": c.Label, "lock_id": lockID, "slot": g.Slot}, nil
 	})
-	return pin, err
+	for i, c := range calls {
+		pins[i], errs[i] = c.out, c.err
+	}
+	return pins, errs
+}
+
+// pinForSync is PINForSync's work in its batch's transaction. The grant goes to
+// "setting" before the write: a crash between the two leaves a visible trace, which the
+// next pass writes again, rather than a write nobody knows of.
+func (s *Service) pinForSync(ctx context.Context, tx Tx, codeID, lockID int64, codes map[int64]*Code) (pin string, id int64, detail any, err error) {
+	c := codes[codeID]
+	if c == nil {
+		if c, err = tx.FindCodeByID(ctx, codeID); err != nil {
+			return "", 0, nil, err
+		}
+		codes[codeID] = c
+	}
+	grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if len(grants) == 0 || c.Revoked {
+		return "", 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
+	}
+	g := grants[0]
+	if g.Status != GrantPending && g.Status != GrantSetting && (g.Status != GrantFailed || g.waitsForAPerson()) {
+		return "", 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
+	}
+	l, err := tx.FindLockByID(ctx, lockID)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if l.Connection.Driver == "" {
+		return "", 0, nil, Errorf(ECONFLICT, "Lock %d is not connected; its codes are programmed at its keypad.", lockID)
+	}
+	if foreign, err := foreignAt(ctx, tx, lockID, g.Slot); err != nil {
+		return "", 0, nil, err
+	} else if foreign != nil {
+		return "", 0, nil, Errorf(ECONFLICT, "Slot %d of lock %d holds a code Latchkey does not own; it is not written over.", g.Slot, lockID)
+	}
+	if pin, err = s.openPIN(c); err != nil { // opened for each lock: each is its own act
+		return "", 0, nil, err
+	}
+	g.Status, g.UpdatedAt = GrantSetting, s.now()
+	if err := tx.UpdateGrant(ctx, g); err != nil {
+		return "", 0, nil, err
+	}
+	return pin, codeID, map[string]any{"label": c.Label, "lock_id": lockID, "slot": g.Slot}, nil
 }
 
 // SyncOutcome is what became of a SyncTask: Done when the lock was read back holding
@@ -292,79 +393,99 @@ type SyncOutcome struct {
 // pending again. A failed put is failed, with its problem and reason; a failed clear
 // stays as it was, with its problem and reason: nothing is marked gone that was not seen
 // gone. A problem that waits for a person has no next attempt. The outcome of a slot
-// cleared of a code Latchkey does not own (CodeID 0) ends that code's listing.
-func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (g *Grant, err error) {
+// cleared of a code Latchkey does not own (CodeID 0) ends that code's listing. Each
+// outcome has its own audit entry, as its caller's act.
+//
+// Outcomes recorded at the same moment (the engine records thousands of locks' at once)
+// share one change: one transaction and one audit head for all, rather than a change
+// each. One outcome that cannot be recorded takes nothing else with it.
+func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (*Grant, error) {
+	if err := require(ctx, PermWrite); err != nil {
+		return nil, err
+	}
 	o.Reason = truncate(o.Reason, 300)
 	if o.Task.CodeID == 0 {
 		return nil, s.recordForeignClear(ctx, o)
 	}
-	err = s.change(ctx, "code.sync", "code", func(tx Tx) (int64, any, error) {
-		if g, err = grantOf(ctx, tx, o.Task.CodeID, o.Task.LockID); err != nil {
-			return 0, nil, err
+	g, err := s.syncRecords.do(ctx, s, "code.sync", o, func() batchStep[SyncOutcome, *Grant] {
+		codes := map[int64]*Code{}
+		return func(ctx context.Context, tx Tx, o SyncOutcome) (*Grant, int64, any, error) {
+			g, detail, err := s.recordOne(ctx, tx, o, codes)
+			return g, o.Task.CodeID, detail, err
 		}
-		c, err := tx.FindCodeByID(ctx, o.Task.CodeID)
-		if err != nil {
-			return 0, nil, err
-		}
-		before := g.Status
-		putting := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantFailed && !g.waitsForAPerson()
-		next := o.NextAttempt
-		switch {
-		case o.Task.Action == SyncPut && o.Done && putting:
-			g.Status, g.Problem, g.ProblemSlot, g.Reason, next = GrantSet, "", 0, "", nil
-		case o.Task.Action == SyncPut && o.Unconfirmed && putting:
-			g.Status, g.Problem, g.ProblemSlot, next = GrantUnconfirmed, "", 0, nil
-			g.Reason = "The lock acknowledged the code, but its hub cannot read the slot back: check at the door that the code opens it, then confirm."
-		case o.Task.Action == SyncPut && !o.Done && putting:
-			g.Status, g.Problem, g.ProblemSlot, g.Reason = GrantFailed, problemOf(o), 0, o.Reason
-			if g.Problem == ProblemDuplicateOnDevice {
-				if g.ProblemSlot, err = s.collidingSlot(ctx, tx, c, g); err != nil {
-					return 0, nil, err
-				}
-			}
-		case o.Task.Action == SyncClear && o.Done && (g.Status == GrantRemoving || c.Revoked || ended(c, s.now())):
-			g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Alert, next = GrantRemoved, "", 0, "", "", nil
-		case o.Task.Action == SyncClear && o.Done && (g.Status == GrantSet || g.Status == GrantUnconfirmed):
-			g.Status, g.Problem, g.Reason, next = GrantPending, "", "", nil // out of its hours: back on when they come
-		case o.Task.Action == SyncClear && !o.Done && g.Status != GrantRemoved:
-			g.Problem, g.Reason = problemOf(o), o.Reason
-		default:
-			// The records moved on while the lock was busy (a code revoked mid-write):
-			// the next pass sees the new state, and there is nothing to record.
-			return 0, nil, errUnchanged
-		}
-		switch {
-		case o.Done || o.Unconfirmed:
-			g.Attempts = 0
-		case g.Status == GrantFailed || g.Status == GrantRemoving || o.Task.Action == SyncClear:
-			g.Attempts++
-			if g.waitsForAPerson() && !g.Problem.WaitsForAPerson() {
-				g.Reason = truncate(fmt.Sprintf("Gave up after %d tries (%s): check the lock, then try again.", g.Attempts, g.Reason), 300)
-			}
-		}
-		if g.waitsForAPerson() {
-			next = nil
-		}
-		g.NextAttempt, g.UpdatedAt = next, s.now()
-		detail := map[string]any{"label": c.Label, "lock_id": o.Task.LockID, "action": o.Task.Action, "from": before, "status": g.Status}
-		if g.Problem != "" {
-			detail["problem"] = g.Problem
-		}
-		if g.Reason != "" {
-			detail["reason"] = g.Reason
-		}
-		if err := tx.UpdateGrant(ctx, g); err != nil {
-			return 0, nil, err
-		}
-		return o.Task.CodeID, detail, s.notifyGrant(ctx, tx, g, before)
 	})
-	if errors.Is(err, errUnchanged) {
-		return g, nil
-	}
-	if err == nil {
+	if err == nil && g != nil {
 		s.publishStatus(g)
+		s.kickWebhooks() // the outcome may have written deliveries
 	}
 	return g, err
+}
+
+// recordOne records one outcome and returns the grant and its audit detail, or
+// errUnchanged when there is nothing to record.
+func (s *Service) recordOne(ctx context.Context, tx Tx, o SyncOutcome, codes map[int64]*Code) (*Grant, any, error) {
+	g, err := grantOf(ctx, tx, o.Task.CodeID, o.Task.LockID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := codes[o.Task.CodeID]
+	if c == nil {
+		if c, err = tx.FindCodeByID(ctx, o.Task.CodeID); err != nil {
+			return nil, nil, err
+		}
+		codes[c.ID] = c
+	}
+	before := g.Status
+	putting := g.Status == GrantPending || g.Status == GrantSetting || g.Status == GrantFailed && !g.waitsForAPerson()
+	next := o.NextAttempt
+	switch {
+	case o.Task.Action == SyncPut && o.Done && putting:
+		g.Status, g.Problem, g.ProblemSlot, g.Reason, next = GrantSet, "", 0, "", nil
+	case o.Task.Action == SyncPut && o.Unconfirmed && putting:
+		g.Status, g.Problem, g.ProblemSlot, next = GrantUnconfirmed, "", 0, nil
+		g.Reason = "The lock acknowledged the code, but its hub cannot read the slot back: check at the door that the code opens it, then confirm."
+	case o.Task.Action == SyncPut && !o.Done && putting:
+		g.Status, g.Problem, g.ProblemSlot, g.Reason = GrantFailed, problemOf(o), 0, o.Reason
+		if g.Problem == ProblemDuplicateOnDevice {
+			if g.ProblemSlot, err = s.collidingSlot(ctx, tx, c, g); err != nil {
+				return nil, nil, err
+			}
+		}
+	case o.Task.Action == SyncClear && o.Done && (g.Status == GrantRemoving || c.Revoked || ended(c, s.now())):
+		g.Status, g.Problem, g.ProblemSlot, g.Reason, g.Alert, next = GrantRemoved, "", 0, "", "", nil
+	case o.Task.Action == SyncClear && o.Done && (g.Status == GrantSet || g.Status == GrantUnconfirmed):
+		g.Status, g.Problem, g.Reason, next = GrantPending, "", "", nil // out of its hours: back on when they come
+	case o.Task.Action == SyncClear && !o.Done && g.Status != GrantRemoved:
+		g.Problem, g.Reason = problemOf(o), o.Reason
+	default:
+		// The records moved on while the lock was busy (a code revoked mid-write):
+		// the next pass sees the new state, and there is nothing to record.
+		return g, nil, errUnchanged
+	}
+	switch {
+	case o.Done || o.Unconfirmed:
+		g.Attempts = 0
+	case g.Status == GrantFailed || g.Status == GrantRemoving || o.Task.Action == SyncClear:
+		g.Attempts++
+		if g.waitsForAPerson() && !g.Problem.WaitsForAPerson() {
+			g.Reason = truncate(fmt.Sprintf("Gave up after %d tries (%s): check the lock, then try again.", g.Attempts, g.Reason), 300)
+		}
+	}
+	if g.waitsForAPerson() {
+		next = nil
+	}
+	g.NextAttempt, g.UpdatedAt = next, s.now()
+	detail := map[string]any{"label": c.Label, "lock_id": o.Task.LockID, "action": o.Task.Action, "from": before, "status": g.Status}
+	if g.Problem != "" {
+		detail["problem"] = g.Problem
+	}
+	if g.Reason != "" {
+		detail["reason"] = g.Reason
+	}
+	if err := tx.UpdateGrant(ctx, g); err != nil {
+		return nil, nil, err
+	}
+	return g, detail, s.notifyGrant(ctx, tx, g, before)
 }
 
 // publishStatus tells live subscribers where a code now stands on a lock.

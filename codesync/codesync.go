@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -23,7 +24,6 @@ const (
 	DefaultInterval     = 30 * time.Second
 	defaultMaxBackoff   = 5 * time.Minute
 	defaultFirstBackoff = 2 * time.Second
-	maxParallel         = 32 // locks worked at once
 )
 
 // Engine runs the sync. Set Service and Drivers, then call Run.
@@ -103,9 +103,8 @@ func (e *Engine) Pass(ctx context.Context) time.Duration {
 		byLock[t.LockID] = append(byLock[t.LockID], t)
 	}
 	now := time.Now()
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, maxParallel)
 	var soonest time.Duration
+	var ready []int64
 	for _, id := range order {
 		if wait := e.waiting(id, now); wait > 0 {
 			if soonest == 0 || wait < soonest {
@@ -113,61 +112,119 @@ func (e *Engine) Pass(ctx context.Context) time.Duration {
 			}
 			continue
 		}
-		wg.Add(1)
-		slots <- struct{}{}
-		go func(id int64, lockTasks []latchkey.SyncTask) {
-			defer func() { <-slots; wg.Done() }()
-			if _, answered := e.work(ctx, lockTasks); answered {
+		ready = append(ready, id)
+	}
+	pins := e.pins(ctx, ready, byLock)
+	// Every lock at once: each waits on its own radio, and the engine adds no pacing of
+	// its own (a goroutine waiting on a lock costs a few kilobytes).
+	var wg sync.WaitGroup
+	for _, id := range ready {
+		wg.Go(func() {
+			if _, answered := e.work(ctx, byLock[id], pins); answered {
 				e.answered(id)
 			} else if ctx.Err() == nil {
 				e.backOff(id)
 			}
-		}(id, byLock[id])
+		})
 	}
 	wg.Wait()
 	return soonest
 }
 
-// work makes one lock's changes in order and says how many it made. It stops at the
-// first the lock does not answer (answered false), and before a change that could not
-// finish by ctx's deadline (answered true, n short of them all).
-func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask) (n int, answered bool) {
-	for i, t := range tasks {
-		if ctx.Err() != nil {
-			return i, false
-		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < 3*e.timeout() {
-			return i, true // a write, a read-back and the record would not fit
-		}
-		outcome, unreachable := e.do(ctx, t)
-		if unreachable && outcome.Problem == "" {
-			outcome.Problem = latchkey.ProblemLockUnreachable
-		}
-		if !outcome.Done && !outcome.Unconfirmed {
-			// The code's own wait, doubling with its failures in a row: the records say
-			// when it is tried again (and the domain drops it for a refusal).
-			next := e.now().Add(e.wait(t.Attempts + 1))
-			outcome.NextAttempt = &next
-		}
-		// A failed clear already recorded, for the same reason, is not recorded again: a
-		// lock that stays dead must not fill the audit log. A put is always recorded: the
-		// records marked it "setting" when its PIN was given out.
-		repeated := !outcome.Done && outcome.Reason == t.Reason && t.Action == latchkey.SyncClear
-		if !repeated {
-			if _, err := e.Service.RecordSync(ctx, outcome); err != nil && ctx.Err() == nil {
-				e.log().Error("sync: recording", "lock", t.LockID, "code", t.CodeID, "error", err.Error())
+// pinKey names a code on a lock.
+type pinKey struct{ code, lock int64 }
+
+// pinResult is a PIN given for a put, or why not.
+type pinResult struct {
+	pin string
+	err error
+}
+
+// pins asks for every PIN the pass puts on the locks in one call, so that every lock's
+// first frame can leave at once rather than after its own audited change.
+func (e *Engine) pins(ctx context.Context, locks []int64, byLock map[int64][]latchkey.SyncTask) map[pinKey]pinResult {
+	var puts []latchkey.SyncTask
+	for _, id := range locks {
+		for _, t := range byLock[id] {
+			if _, ok := e.Drivers[t.Connection.Driver]; ok && t.Action == latchkey.SyncPut {
+				puts = append(puts, t)
 			}
 		}
-		if unreachable {
-			return i + 1, false
-		}
 	}
-	return len(tasks), true
+	out := make(map[pinKey]pinResult, len(puts))
+	if len(puts) == 0 {
+		return out
+	}
+	pins, errs := e.Service.PINsForSync(ctx, puts)
+	for i, t := range puts {
+		out[pinKey{t.CodeID, t.LockID}] = pinResult{pins[i], errs[i]}
+	}
+	return out
+}
+
+// work makes one lock's changes: each slot's in order, the slots at once, so that the
+// lock's frames go out together and a sleeping lock wakes once for all of them (its hub
+// sends one frame at a time; waiting for each answer before sending the next would
+// cost a round trip a change). It returns the changes it made; it stops at the first
+// the lock does not answer (answered false), and does not start one that could not
+// finish by ctx's deadline (answered true, done short of them all).
+func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask, pins map[pinKey]pinResult) (done []latchkey.SyncTask, answered bool) {
+	bySlot := map[int][]latchkey.SyncTask{}
+	var slots []int
+	for _, t := range tasks {
+		if _, ok := bySlot[t.Slot]; !ok {
+			slots = append(slots, t.Slot)
+		}
+		bySlot[t.Slot] = append(bySlot[t.Slot], t)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var unreachable atomic.Bool
+	for _, slot := range slots {
+		wg.Go(func() {
+			for _, t := range bySlot[slot] {
+				if ctx.Err() != nil || unreachable.Load() {
+					return
+				}
+				if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < 3*e.timeout() {
+					return // a write, a read-back and the record would not fit
+				}
+				outcome, dead := e.do(ctx, t, pins[pinKey{t.CodeID, t.LockID}])
+				if dead && outcome.Problem == "" {
+					outcome.Problem = latchkey.ProblemLockUnreachable
+				}
+				if !outcome.Done && !outcome.Unconfirmed {
+					// The code's own wait, doubling with its failures in a row: the records
+					// say when it is tried again (and the domain drops it for a refusal).
+					next := e.now().Add(e.wait(t.Attempts + 1))
+					outcome.NextAttempt = &next
+				}
+				// A failed clear already recorded, for the same reason, is not recorded
+				// again: a lock that stays dead must not fill the audit log. A put is always
+				// recorded: the records marked it "setting" when its PIN was given out.
+				repeated := !outcome.Done && outcome.Reason == t.Reason && t.Action == latchkey.SyncClear
+				if !repeated {
+					if _, err := e.Service.RecordSync(ctx, outcome); err != nil && ctx.Err() == nil {
+						e.log().Error("sync: recording", "lock", t.LockID, "code", t.CodeID, "error", err.Error())
+					}
+				}
+				mu.Lock()
+				done = append(done, t)
+				mu.Unlock()
+				if dead {
+					unreachable.Store(true)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return done, !unreachable.Load() && ctx.Err() == nil
 }
 
 // do makes one change and reads the slot back; unreachable says the lock did not answer
 // (as opposed to refusing), so that the engine leaves it alone for a while.
-func (e *Engine) do(ctx context.Context, t latchkey.SyncTask) (o latchkey.SyncOutcome, unreachable bool) {
+func (e *Engine) do(ctx context.Context, t latchkey.SyncTask, given pinResult) (o latchkey.SyncOutcome, unreachable bool) {
 	o.Task = t
 	d, ok := e.Drivers[t.Connection.Driver]
 	if !ok {
@@ -179,7 +236,11 @@ func (e *Engine) do(ctx context.Context, t latchkey.SyncTask) (o latchkey.SyncOu
 	switch t.Action {
 	case latchkey.SyncPut:
 		var err error
-		if pin, err = e.Service.PINForSync(ctx, t.CodeID, t.LockID); err != nil {
+		pin, err = given.pin, given.err
+		if pin == "" && err == nil {
+			pin, err = e.Service.PINForSync(ctx, t.CodeID, t.LockID)
+		}
+		if err != nil {
 			o.Reason = latchkey.ErrorMessage(err)
 			return o, false
 		}

@@ -70,7 +70,8 @@ func (e *Engine) schedule(ctx context.Context, q Scheduler) (soon bool) {
 
 // taskKey names one change at one lock.
 type taskKey struct {
-	code   int64
+	code   int64 // 0: a code Latchkey does not own, cleared from its slot
+	slot   int
 	action latchkey.SyncAction
 }
 
@@ -90,7 +91,7 @@ func (e *Engine) SyncLock(ctx context.Context, lockID int64) (more bool, err err
 		}
 		var todo []latchkey.SyncTask
 		for _, t := range tasks {
-			if !tried[taskKey{t.CodeID, t.Action}] {
+			if !tried[taskKey{t.CodeID, t.Slot, t.Action}] {
 				todo = append(todo, t)
 			}
 		}
@@ -100,16 +101,16 @@ func (e *Engine) SyncLock(ctx context.Context, lockID int64) (more bool, err err
 		if _, ok := e.Drivers[todo[0].Connection.Driver]; !ok {
 			return false, nil // left to a server that runs its driver
 		}
-		n, answered := e.work(ctx, todo)
-		for _, t := range todo[:n] {
-			tried[taskKey{t.CodeID, t.Action}] = true
+		done, answered := e.work(ctx, todo, e.pins(ctx, []int64{lockID}, map[int64][]latchkey.SyncTask{lockID: todo}))
+		for _, t := range done {
+			tried[taskKey{t.CodeID, t.Slot, t.Action}] = true
 		}
 		switch {
 		case !answered && ctx.Err() != nil:
 			return false, ctx.Err()
 		case !answered:
 			return false, latchkey.Errorf(latchkey.EUNAVAILABLE, "Lock %d did not answer; its changes are tried again later.", lockID)
-		case n < len(todo):
+		case len(done) < len(todo):
 			return true, nil // out of time: the rest in the next round
 		}
 	}

@@ -98,3 +98,15 @@ func (q *timerQueue) Pop() any {
 	*q = old[:len(old)-1]
 	return t
 }
+
+// Next returns when the earliest pending timer falls due, if any is pending: a driver
+// that runs the clock in step with the wall clock sleeps until then.
+func (c *Clock) Next() (time.Time, bool) {
+	for c.queue.Len() > 0 && c.queue[0].stopped {
+		heap.Pop(&c.queue)
+	}
+	if c.queue.Len() == 0 {
+		return time.Time{}, false
+	}
+	return c.queue[0].when, true
+}

@@ -623,7 +623,7 @@ func (l *Lock) PressA() error {
 	l.log(KindAction, "press A")
 	switch l.radio {
 	case catalog.RadioZWave:
-		h := l.w.Hub(catalog.RadioZWave)
+		h := l.home()
 		switch h.mode {
 		case HubInclusion:
 			l.flash("red", 1)
@@ -652,7 +652,7 @@ func (l *Lock) PressA() error {
 			}
 		}
 		l.aPresses = append(kept, now)
-		h := l.w.Hub(catalog.RadioZigbee)
+		h := l.home()
 		if len(l.aPresses) >= 4 && h.mode == HubPermit && l.net == nil {
 			l.aPresses = nil
 			l.net = &membership{hub: h, addr: h.join(l)}
@@ -679,7 +679,7 @@ func (l *Lock) Pair() error {
 		return nil
 	}
 	// Not paired, or deleted in the app while it could not be told: pair afresh.
-	h := l.w.Hub(l.radio)
+	h := l.home()
 	l.net = &membership{hub: h, addr: h.join(l)}
 	h.log("paired %s", l.name)
 	return nil

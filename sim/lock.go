@@ -48,8 +48,10 @@ type DIP struct {
 
 // LockOptions set up an electronic lock twin.
 type LockOptions struct {
-	Model      string         // catalog model id
-	Radio      string         // which radio the lock has: one of the model's, or "" for none
+	Model string // catalog model id
+	Radio string // which radio the lock has: one of the model's, or "" for none
+	// Hub names the hub the lock joins (World.AddHub); empty means its radio's own.
+	Hub        string
 	BatteryMV  int            // 0 means fresh
 	DIP        *DIP           // nil means LED and audio on, auto-lock off
 	Codes      map[int]string // codes already in slots
@@ -126,6 +128,7 @@ type Lock struct {
 	bootHeld     bool   // Program was held while the battery went in
 
 	radio      string
+	hubName    string // LockOptions.Hub
 	net        *membership
 	awakeUntil time.Time     // Z-Wave: awake after a frame
 	pollPhase  time.Duration // Zigbee: when in each poll interval the lock polls
@@ -169,7 +172,12 @@ func (w *World) AddLock(name string, opt LockOptions) (*Lock, error) {
 		w: w, name: name, model: m, rules: firmwareRules(m), batteryIn: true, mv: opt.BatteryMV,
 		dip: DIP{LED: true, Audio: true}, bolt: "unlocked", handing: "set", radio: opt.Radio,
 		mastercode: opt.Mastercode, progCode: opt.ProgCode, misaligned: opt.Misaligned,
-		tornWrites: opt.TornWrites, handingWait: opt.HandingDelay,
+		tornWrites: opt.TornWrites, handingWait: opt.HandingDelay, hubName: opt.Hub,
+	}
+	if opt.Hub != "" {
+		if h := w.hubs[opt.Hub]; h == nil || h.radio != opt.Radio {
+			return nil, latchkey.Errorf(latchkey.EINVALID, "No %s hub named %q for the lock to join; add it first (World.AddHub).", opt.Radio, opt.Hub)
+		}
 	}
 	l.style, _ = m.Programming.Get(catalog.ProgramNone)
 	l.keys, _ = m.Keypad.Get("")

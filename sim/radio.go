@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -125,7 +126,9 @@ const (
 // Z-Wave controller does (performance.md §1.1).
 type Hub struct {
 	w         *World
+	name      string // the world's hub of a radio is named after it
 	radio     string
+	downUntil time.Time // restarting: it answers nothing until then
 	mode      string
 	modeTimer *Timer
 	members   map[string]*Member
@@ -149,13 +152,49 @@ func (w *World) Hub(radio string) *Hub {
 	if h := w.hubs[radio]; h != nil {
 		return h
 	}
-	h := &Hub{w: w, radio: radio, mode: HubIdle, members: map[string]*Member{}, locks: map[string]*Lock{},
+	return w.newHub(radio, radio)
+}
+
+func (w *World) newHub(name, radio string) *Hub {
+	h := &Hub{w: w, name: name, radio: radio, mode: HubIdle, members: map[string]*Member{}, locks: map[string]*Lock{},
 		nextNode: 2, pending: map[uint64]func(Report){}}
-	w.hubs[radio] = h
+	w.hubs[name] = h
+	w.hubOrder = append(w.hubOrder, name)
 	return h
 }
 
-func (h *Hub) log(format string, args ...any) { h.w.log(h.radio+"-hub", KindHub, format, args...) }
+// AddHub adds a further hub of a radio, for a world of many homes, each with its own
+// controller: locks join it when LockOptions.Hub names it. Each hub sends one frame at
+// a time, independently of the others.
+func (w *World) AddHub(name, radio string) (*Hub, error) {
+	if !slices.Contains(Radios, radio) {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "Unknown radio %q; use one of %v.", radio, Radios)
+	}
+	if name == "" || slices.Contains(Radios, name) {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "A further hub needs a name of its own (not empty, not a radio's): %q.", name)
+	}
+	if w.hubs[name] != nil {
+		return nil, latchkey.Errorf(latchkey.ECONFLICT, "A hub named %q already exists.", name)
+	}
+	return w.newHub(name, radio), nil
+}
+
+// Hubs returns the world's hubs in the order they were made.
+func (w *World) Hubs() []*Hub {
+	out := make([]*Hub, 0, len(w.hubOrder))
+	for _, name := range w.hubOrder {
+		out = append(out, w.hubs[name])
+	}
+	return out
+}
+
+// Name returns the hub's name: its radio's for the world's own hub of that radio.
+func (h *Hub) Name() string { return h.name }
+
+// Radio returns the hub's radio.
+func (h *Hub) Radio() string { return h.radio }
+
+func (h *Hub) log(format string, args ...any) { h.w.log(h.name+"-hub", KindHub, format, args...) }
 
 // Mode returns the hub's mode.
 func (h *Hub) Mode() string { return h.mode }
@@ -193,6 +232,39 @@ func (h *Hub) Members() []Member {
 // Listen calls f with every report the hub receives, unsolicited events included.
 func (h *Hub) Listen(f func(addr string, r Report)) { h.listeners = append(h.listeners, f) }
 
+// ListenHubs calls f with every report any hub receives, hubs added later included.
+func (w *World) ListenHubs(f func(h *Hub, addr string, r Report)) {
+	w.hubListeners = append(w.hubListeners, f)
+}
+
+// ErrHubDown is the error of a command sent to a hub that is restarting, and of every
+// command it had not answered when it went down.
+const ErrHubDown = "hub restarting"
+
+// Restart takes the hub down for d, as a controller's process or power restarting: the
+// commands it had not answered are answered ErrHubDown at once, and so is every command
+// sent before it is back. Frames already on the air still reach their locks, but what
+// the locks answer meanwhile is lost. The hub keeps its members (they are in its
+// non-volatile memory).
+func (h *Hub) Restart(d time.Duration) {
+	h.downUntil = h.w.Now().Add(d)
+	h.log("restarting: down for %s", d)
+	pending := h.pending
+	h.pending = map[uint64]func(Report){}
+	ids := make([]uint64, 0, len(pending))
+	for id := range pending {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		pending[id](Report{CommandID: id, Err: ErrHubDown})
+	}
+	h.w.Clock.AfterFunc(d, func() { h.log("back up") })
+}
+
+// Down reports whether the hub is restarting.
+func (h *Hub) Down() bool { return h.w.Now().Before(h.downUntil) }
+
 // join adds a lock to the hub's network and returns its address.
 func (h *Hub) join(l *Lock) string {
 	addr := l.name
@@ -228,6 +300,13 @@ func (h *Hub) ghost(addr string) {
 func (h *Hub) Send(addr string, cmd Command, done func(Report)) uint64 {
 	h.nextCmd++
 	cmd.ID = h.nextCmd
+	if h.Down() {
+		h.log("#%d to %s refused: restarting", cmd.ID, addr)
+		if done != nil {
+			h.w.Clock.AfterFunc(0, func() { done(Report{CommandID: cmd.ID, Err: ErrHubDown}) })
+		}
+		return cmd.ID
+	}
 	if done != nil {
 		h.pending[cmd.ID] = done
 	}
@@ -273,6 +352,10 @@ func (h *Hub) Send(addr string, cmd Command, done func(Report)) uint64 {
 // reply carries a lock's report back to the hub.
 func (h *Hub) reply(l *Lock, addr string, r Report) {
 	h.deliver(h.latencyFrom(l), func() {
+		if h.Down() {
+			h.log("report from %s lost: restarting", addr)
+			return
+		}
 		if r.CommandID != 0 {
 			cb, ok := h.pending[r.CommandID]
 			if !ok {
@@ -294,6 +377,9 @@ func (h *Hub) reply(l *Lock, addr string, r Report) {
 		}
 		for _, f := range h.listeners {
 			f(addr, r)
+		}
+		for _, f := range h.w.hubListeners {
+			f(h, addr, r)
 		}
 	})
 }
@@ -319,7 +405,7 @@ func (h *Hub) onEvent(addr string, r Report) {
 func (h *Hub) deliver(d time.Duration, f func()) {
 	cfg := h.w.Radio
 	if h.w.chance(cfg.Loss) {
-		h.w.log(h.radio+"-hub", KindRadio, "frame lost")
+		h.w.log(h.name+"-hub", KindRadio, "frame lost")
 		return
 	}
 	if h.w.chance(cfg.Reorder) {
@@ -404,16 +490,32 @@ func (l *Lock) Network() (radio, addr string, ok bool) {
 	return l.net.hub.radio, l.net.addr, true
 }
 
+// Hub returns the hub the lock is paired with, and its address there.
+func (l *Lock) Hub() (h *Hub, addr string, ok bool) {
+	if l.net == nil {
+		return nil, "", false
+	}
+	return l.net.hub, l.net.addr, true
+}
+
+// home is the hub the lock joins: the one LockOptions.Hub named, or its radio's.
+func (l *Lock) home() *Hub {
+	if h := l.w.hubs[l.hubName]; h != nil && l.hubName != "" {
+		return h
+	}
+	return l.w.Hub(l.radio)
+}
+
 // JoinHub pairs the lock with its hub as a person would: on Z-Wave, the hub in inclusion
 // mode and button A pressed once; on Zigbee, the hub permitting joins and A pressed four
 // times (facts §3.11); a Wi-Fi, Bluetooth or Matter lock through Pair.
 func (l *Lock) JoinHub() error {
 	switch l.radio {
 	case catalog.RadioZWave:
-		l.w.Hub(l.radio).SetMode(HubInclusion, 0)
+		l.home().SetMode(HubInclusion, 0)
 		return l.PressA()
 	case catalog.RadioZigbee:
-		l.w.Hub(l.radio).SetMode(HubPermit, 0)
+		l.home().SetMode(HubPermit, 0)
 		for range 4 {
 			if err := l.PressA(); err != nil {
 				return err

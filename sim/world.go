@@ -40,7 +40,10 @@ type World struct {
 	trace *Trace
 	twins map[string]Twin
 	names []string
-	hubs  map[string]*Hub
+	hubs  map[string]*Hub // by name
+	// hubOrder is the hubs' names in the order they were made; hubListeners hear them all.
+	hubOrder     []string
+	hubListeners []func(h *Hub, addr string, r Report)
 }
 
 // Twin is a simulated lock or cylinder.

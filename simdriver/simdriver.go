@@ -24,45 +24,49 @@ type Driver struct {
 	mu     sync.Mutex // guards the world, which is not safe for concurrent use
 	world  *sim.World
 	subs   []func(latchkey.DeviceEvent)
-	seen   map[string]string // twin names by radio/address, kept past a lock leaving its hub
+	seen   map[string]string // twin names by hub/address, kept past a lock leaving its hub
 	events chan latchkey.DeviceEvent
 	stop   chan struct{}
+	wake   chan struct{} // a command was sent: the clock has a frame to run
 	wg     sync.WaitGroup
+	// The virtual time at wall time anchorWall was anchorVirtual; it runs Speed times
+	// as fast as the wall clock from there (under mu).
+	anchorWall, anchorVirtual time.Time
+
+	acct radioAccount
 }
 
 var _ latchkey.DeviceDriver = (*Driver)(nil)
 
 // New returns a driver over the world. Call Start to run it.
 func New(w *sim.World) *Driver {
-	d := &Driver{Speed: 1, world: w, events: make(chan latchkey.DeviceEvent, 256), stop: make(chan struct{}), seen: map[string]string{}}
-	for _, radio := range sim.Radios {
-		h := w.Hub(radio)
-		h.Listen(func(addr string, r sim.Report) {
-			if r.CommandID != 0 || r.Event == "" {
-				return
-			}
-			twin, ok := h.TwinAt(addr)
-			if ok {
-				d.seen[radio+"/"+addr] = twin
-			} else if twin, ok = d.seen[radio+"/"+addr]; !ok {
-				return
-			}
-			// A lock that leaves its hub is dropped before its last report arrives: the
-			// report still names it, from the last time it was heard.
-			battery := r.BatteryMV
-			if battery == 0 {
-				// Hubs keep a lock's battery level and report it alongside its events (a
-				// Z-Wave lock sends a Battery report when it wakes; Zigbee locks report the
-				// attribute); the twin's voltage stands for that level.
-				battery = twinBattery(w, twin)
-			}
-			select {
-			case d.events <- latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: twin, Kind: r.Event, Source: r.Source,
-				Slot: r.Slot, BatteryMV: battery, Detail: r.Detail}:
-			default: // a stalled consumer loses events rather than stopping the radio
-			}
-		})
-	}
+	d := &Driver{Speed: 1, world: w, events: make(chan latchkey.DeviceEvent, 256), stop: make(chan struct{}),
+		wake: make(chan struct{}, 1), seen: map[string]string{}}
+	w.ListenHubs(func(h *sim.Hub, addr string, r sim.Report) {
+		if r.CommandID != 0 || r.Event == "" {
+			return
+		}
+		twin, ok := h.TwinAt(addr)
+		if ok {
+			d.seen[h.Name()+"/"+addr] = twin
+		} else if twin, ok = d.seen[h.Name()+"/"+addr]; !ok {
+			return
+		}
+		// A lock that leaves its hub is dropped before its last report arrives: the
+		// report still names it, from the last time it was heard.
+		battery := r.BatteryMV
+		if battery == 0 {
+			// Hubs keep a lock's battery level and report it alongside its events (a
+			// Z-Wave lock sends a Battery report when it wakes; Zigbee locks report the
+			// attribute); the twin's voltage stands for that level.
+			battery = twinBattery(w, twin)
+		}
+		select {
+		case d.events <- latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: twin, Kind: r.Event, Source: r.Source,
+			Slot: r.Slot, BatteryMV: battery, Detail: r.Detail}:
+		default: // a stalled consumer loses events rather than stopping the radio
+		}
+	})
 	return d
 }
 
@@ -87,23 +91,28 @@ func (d *Driver) Subscribe(f func(latchkey.DeviceEvent)) {
 	d.subs = append(d.subs, f)
 }
 
-// Start runs the world's clock in step with the wall clock, and delivers events.
+// Start runs the world's clock in step with the wall clock, Speed times as fast, and
+// delivers events. The clock runs every timer at its own virtual time: the driver
+// sleeps until the next one falls due, or until a command is sent, so that a frame
+// costs what the radio model says and no more (a zero-latency frame is answered at
+// once).
 func (d *Driver) Start() {
+	d.mu.Lock()
+	d.anchorWall, d.anchorVirtual = time.Now(), d.world.Now()
+	d.mu.Unlock()
 	d.wg.Add(2)
 	go func() {
 		defer d.wg.Done()
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		last := time.Now()
+		timer := time.NewTimer(time.Hour)
+		defer timer.Stop()
 		for {
+			wait := d.step()
+			timer.Reset(wait)
 			select {
 			case <-d.stop:
 				return
-			case now := <-tick.C:
-				d.mu.Lock()
-				d.world.Advance(time.Duration(float64(now.Sub(last)) * d.Speed))
-				d.mu.Unlock()
-				last = now
+			case <-d.wake:
+			case <-timer.C:
 			}
 		}
 	}()
@@ -125,11 +134,45 @@ func (d *Driver) Start() {
 	}()
 }
 
+// step brings the world's clock up to the wall clock and returns how long to sleep
+// until its next timer falls due.
+func (d *Driver) step() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	defer d.acct.simulated(now)
+	target := d.anchorVirtual.Add(time.Duration(float64(now.Sub(d.anchorWall)) * d.Speed))
+	if w := d.world.Now(); target.Before(w) {
+		// Someone moved the world ahead (Do): go on from there.
+		d.anchorWall, d.anchorVirtual, target = now, w, w
+	}
+	d.world.Advance(target.Sub(d.world.Now()))
+	next, ok := d.world.Clock.Next()
+	if !ok {
+		return time.Hour
+	}
+	return max(time.Duration(float64(next.Sub(target))/d.Speed), 0)
+}
+
 // SetSpeed changes how many virtual seconds pass per real second, while the driver runs.
 func (d *Driver) SetSpeed(speed float64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.Speed = speed
+	now := time.Now()
+	d.anchorVirtual = d.anchorVirtual.Add(time.Duration(float64(now.Sub(d.anchorWall)) * d.Speed))
+	if w := d.world.Now(); d.anchorVirtual.Before(w) {
+		d.anchorVirtual = w
+	}
+	d.anchorWall, d.Speed = now, speed
+	d.kick()
+}
+
+// kick wakes the clock.
+func (d *Driver) kick() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Close stops the clock and the event delivery, and waits for them.
@@ -146,8 +189,9 @@ func (d *Driver) Close() {
 // tests press keys and turn thumbturns this way.
 func (d *Driver) Do(f func(w *sim.World)) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	f(d.world)
+	d.mu.Unlock()
+	d.kick() // f may have set timers sooner than the one the clock sleeps for
 }
 
 // send sends a command to a twin through its hub and waits for the answer.
@@ -164,20 +208,26 @@ func (d *Driver) send(ctx context.Context, address string, cmd sim.Command) (sim
 		d.mu.Unlock()
 		return sim.Report{}, latchkey.Errorf(latchkey.EINVALID, "Twin %q is a cylinder; it has no radio.", address)
 	}
-	radio, addr, paired := l.Network()
-	if paired {
-		d.seen[radio+"/"+addr] = address
-	}
+	hub, addr, paired := l.Hub()
 	if !paired {
 		d.mu.Unlock()
 		return sim.Report{}, latchkey.Errorf(latchkey.EUNAVAILABLE, "Twin %q is not paired with a hub; include or pair it first.", address)
 	}
-	d.world.Hub(radio).Send(addr, cmd, func(r sim.Report) { done <- r })
+	d.seen[hub.Name()+"/"+addr] = address
+	d.acct.begin()
+	defer d.acct.end()
+	sending := time.Now()
+	hub.Send(addr, cmd, func(r sim.Report) { done <- r })
+	d.acct.simulated(sending)
 	d.mu.Unlock()
+	d.kick()
 	select {
 	case r := <-done:
-		if r.Err == "timeout" {
+		switch r.Err {
+		case "timeout":
 			return r, latchkey.Errorf(latchkey.EUNAVAILABLE, "Lock %s did not answer (%s); it may be asleep, out of range or without power.", address, cmd.Op)
+		case sim.ErrHubDown:
+			return r, latchkey.Errorf(latchkey.EUNAVAILABLE, "The hub of lock %s is restarting (%s); try again once it is back.", address, cmd.Op)
 		}
 		if r.Err != "" {
 			return r, latchkey.Errorf(latchkey.EINVALID, "Lock %s refused %s: %s", address, cmd.Op, r.Err)

@@ -85,3 +85,27 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("unknown twin: %v", err)
 	}
 }
+
+// The clock runs what Do schedules when it falls due, though it was asleep waiting for
+// a later timer; and a restarting hub's commands fail as unreachable, not as refused.
+func TestClockWakesForDoAndHubRestart(t *testing.T) {
+	d, _ := newDriver(t)
+	d.Do(func(w *sim.World) { w.Advance(2 * time.Minute) }) // inclusion modes end: no timer is due
+	fired := make(chan struct{})
+	d.Do(func(w *sim.World) { w.Clock.AfterFunc(100*time.Millisecond, func() { close(fired) }) })
+	select {
+	case <-fired:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a timer set through Do never fired")
+	}
+	d.Do(func(w *sim.World) { w.Hub("zwave").Restart(time.Hour) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := d.SetCode(ctx, "front", 3, "482913")
+	if latchkey.ErrorCode(err) != latchkey.EUNAVAILABLE || !strings.Contains(latchkey.ErrorMessage(err), "restarting") {
+		t.Fatalf("a command to a restarting hub: %v", err)
+	}
+	if s := d.RadioStats(); s.Commands != 1 || s.Waiting <= 0 {
+		t.Fatalf("radio stats %+v, want one command that waited", s)
+	}
+}

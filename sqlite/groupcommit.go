@@ -27,7 +27,7 @@ func (db *DB) beginBatch() (groupcommit.Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &batch{tx: tx, records: sqlstore.NewBatchTx(querier{tx: tx, detached: true}, dialect{})}, nil
+	return &batch{tx: tx, records: sqlstore.NewBatchTx(querier{tx: tx, stmts: &stmtCache{tx: tx, stmts: map[string]*sql.Stmt{}}, detached: true}, dialect{})}, nil
 }
 
 // batch is a shared write transaction; each change runs in a savepoint of it. Its

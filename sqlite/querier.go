@@ -10,7 +10,8 @@ import (
 // querier runs the shared layer's statements on a database/sql transaction: a View's,
 // or the write transaction of a batch.
 type querier struct {
-	tx *sql.Tx
+	tx    *sql.Tx
+	stmts *stmtCache // nil: nothing kept prepared
 	// detached statements run on a context of their own: cancelling a caller's statement
 	// would interrupt SQLite, which then rolls back the whole transaction a batch shares.
 	detached bool
@@ -27,7 +28,13 @@ func (q querier) ctx(ctx context.Context) context.Context {
 
 // Exec runs a statement and returns how many rows it changed.
 func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := q.tx.ExecContext(q.ctx(ctx), query, args...)
+	var res sql.Result
+	var err error
+	if s, ok := q.stmts.get(q.ctx(ctx), query); ok {
+		res, err = s.ExecContext(q.ctx(ctx), args...)
+	} else {
+		res, err = q.tx.ExecContext(q.ctx(ctx), query, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -36,7 +43,13 @@ func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, er
 
 // Query runs a statement that returns rows.
 func (q querier) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	r, err := q.tx.QueryContext(q.ctx(ctx), query, args...)
+	var r *sql.Rows
+	var err error
+	if s, ok := q.stmts.get(q.ctx(ctx), query); ok {
+		r, err = s.QueryContext(q.ctx(ctx), args...)
+	} else {
+		r, err = q.tx.QueryContext(q.ctx(ctx), query, args...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +58,9 @@ func (q querier) Query(ctx context.Context, query string, args ...any) (sqlstore
 
 // QueryRow runs a statement that returns at most one row.
 func (q querier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	if s, ok := q.stmts.get(q.ctx(ctx), query); ok {
+		return s.QueryRowContext(q.ctx(ctx), args...)
+	}
 	return q.tx.QueryRowContext(q.ctx(ctx), query, args...)
 }
 
