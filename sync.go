@@ -110,9 +110,9 @@ func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, 
 // syncInputs is what SyncTasks reads: the locks, and by lock their grants (removed ones
 // left out), the codes found in slots Latchkey does not own, and their sites.
 type syncInputs struct {
-	locks   []*Lock
-	grants  map[int64][]*Grant
-	foreign map[int64][]*ForeignCode
+	locks    []*Lock
+	grants   map[int64][]*Grant
+	foreign  map[int64][]*ForeignCode
 	doorSite map[int64]*Site // by door
 }
 
