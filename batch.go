@@ -88,7 +88,8 @@ func runBatch[In, Out any](s *Service, action string, calls []*batchCall[In, Out
 	calls = append(calls, more...)
 	// The batch runs on behalf of several callers: none of them cancels it alone.
 	ctx := context.WithoutCancel(calls[0].ctx)
-	return s.Store.Update(ctx, func(tx Tx) error {
+	return s.Store.Update(ctx, func(inner Tx) error {
+		tx := &hooksReadOnce{Tx: inner}
 		var last *AuditEntry
 		for _, c := range calls {
 			out, id, detail, err := step(c.ctx, tx, c.in)

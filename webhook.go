@@ -494,7 +494,27 @@ func listeners(ctx context.Context, tx Tx, kind WebhookKind) ([]*Webhook, error)
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(hooks, func(w *Webhook) bool { return !w.Wants(kind) }), nil
+	return slices.DeleteFunc(slices.Clone(hooks), func(w *Webhook) bool { return !w.Wants(kind) }), nil
+}
+
+// hooksReadOnce is a transaction that reads the webhook subscriptions once: a batch of
+// the engine's records (thousands of outcomes, each perhaps a delivery) changes none.
+type hooksReadOnce struct {
+	Tx
+	hooks []*Webhook
+	read  bool
+}
+
+// FindWebhooks reads the subscriptions the first time, and gives the same after.
+func (t *hooksReadOnce) FindWebhooks(ctx context.Context) ([]*Webhook, error) {
+	if !t.read {
+		hooks, err := t.Tx.FindWebhooks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t.hooks, t.read = hooks, true
+	}
+	return t.hooks, nil
 }
 
 // notify writes a pending delivery of ev for each of hooks, in tx: the outbox, durable

@@ -18,6 +18,12 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+// The locks whose PINs one call asks for: the first batch small, doubling after.
+const (
+	firstPINBatch = 16
+	maxPINBatch   = 512
+)
+
 // Defaults of an Engine's settings.
 const (
 	DefaultTimeout      = 20 * time.Second
@@ -40,8 +46,9 @@ type Engine struct {
 	// alone: doubling from the first (2 s when zero) to the most (5 minutes when zero).
 	FirstBackoff, MaxBackoff time.Duration
 
-	mu      sync.Mutex
-	backoff map[int64]lockBackoff // by lock: locks that did not answer
+	mu            sync.Mutex
+	backoff       map[int64]lockBackoff // by lock: locks that did not answer
+	delaysChecked time.Time             // when noteDelays last looked
 }
 
 type lockBackoff struct {
@@ -114,18 +121,23 @@ func (e *Engine) Pass(ctx context.Context) time.Duration {
 		}
 		ready = append(ready, id)
 	}
-	pins := e.pins(ctx, ready, byLock)
 	// Every lock at once: each waits on its own radio, and the engine adds no pacing of
-	// its own (a goroutine waiting on a lock costs a few kilobytes).
+	// its own (a goroutine waiting on a lock costs a few kilobytes). The PINs are asked
+	// for in growing batches, the first small, so that the first locks' frames leave
+	// while the records open the others' PINs.
 	var wg sync.WaitGroup
-	for _, id := range ready {
-		wg.Go(func() {
-			if _, answered := e.work(ctx, byLock[id], pins); answered {
-				e.answered(id)
-			} else if ctx.Err() == nil {
-				e.backOff(id)
-			}
-		})
+	for start, size := 0, firstPINBatch; start < len(ready); start, size = start+size, min(2*size, maxPINBatch) {
+		batch := ready[start:min(start+size, len(ready))]
+		pins := e.pins(ctx, batch, byLock)
+		for _, id := range batch {
+			wg.Go(func() {
+				if _, answered := e.work(ctx, byLock[id], pins); answered {
+					e.answered(id)
+				} else if ctx.Err() == nil {
+					e.backOff(id)
+				}
+			})
+		}
 	}
 	wg.Wait()
 	return soonest
@@ -361,8 +373,27 @@ func (e *Engine) log() *slog.Logger {
 	return slog.Default()
 }
 
-// noteDelays has the records deliver a webhook for each code newly late.
+// delayCheckEvery is how often the engine looks for codes newly late: a delay is counted
+// in minutes (latchkey.SyncDelay), and the look reads every grant.
+const delayCheckEvery = time.Minute
+
+// noteDelays has the records deliver a webhook for each code newly late, at most once
+// every delayCheckEvery (the first a while after the engine starts: nothing is late
+// before it has had its go).
 func (e *Engine) noteDelays(ctx context.Context) {
+	e.mu.Lock()
+	now := time.Now()
+	if e.delaysChecked.IsZero() {
+		e.delaysChecked = now
+	}
+	due := now.Sub(e.delaysChecked) >= delayCheckEvery
+	if due {
+		e.delaysChecked = now
+	}
+	e.mu.Unlock()
+	if !due {
+		return
+	}
 	if _, err := e.Service.NoteDelays(ctx); err != nil && ctx.Err() == nil {
 		e.log().Error("sync: noting delays", "error", err.Error())
 	}
