@@ -95,6 +95,37 @@ func (s Schedule) Active(t time.Time, loc *time.Location) bool {
 	}
 }
 
+// ActiveWithin reports whether the schedule lets the code open the door at some moment
+// from from to to (both included), reading weekly hours in loc: the sync engine keeps a
+// code on a lock from the site's lead time before its time until its time ends, with no
+// gap for a time shorter than the lead.
+func (s Schedule) ActiveWithin(from, to time.Time, loc *time.Location) bool {
+	switch s.Kind {
+	case ScheduleWindow:
+		return s.Start != nil && s.End != nil && !s.Start.After(to) && s.End.After(from)
+	case ScheduleWeekly:
+		// Each day from the one before from (a period may run past midnight's reading in
+		// another zone) to the one after to: a lead is at most a week, so ten days at most.
+		first := from.In(loc)
+		day := time.Date(first.Year(), first.Month(), first.Day()-1, 0, 0, 0, 0, loc)
+		for ; !day.After(to.Add(24 * time.Hour)); day = day.AddDate(0, 0, 1) {
+			for _, h := range s.Weekly {
+				if h.Day != day.Weekday() {
+					continue
+				}
+				start := time.Date(day.Year(), day.Month(), day.Day(), h.From/60, h.From%60, 0, 0, loc)
+				end := time.Date(day.Year(), day.Month(), day.Day(), h.Until/60, h.Until%60, 0, 0, loc)
+				if !start.After(to) && end.After(from) {
+					return true
+				}
+			}
+		}
+		return false
+	default:
+		return true
+	}
+}
+
 func clockText(minutes int) string {
 	return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60)
 }

@@ -191,3 +191,48 @@ func TestFormatWeeklyRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A time shorter than the lead is wanted from the lead before it until it ends, with no
+// gap; weekly hours likewise, across midnight and in the site's zone.
+func TestActiveWithin(t *testing.T) {
+	chicago, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, chicago)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	start, end := at("2026-12-10 11:00"), at("2026-12-10 11:30")
+	window := latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}
+	weekly := latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: []latchkey.WeeklyHours{{Day: time.Thursday, From: 11 * 60, Until: 11*60 + 30}}}
+	lead := time.Hour
+	for _, tc := range []struct {
+		now  string
+		want bool
+	}{
+		{"2026-12-10 09:59", false}, // more than the lead before
+		{"2026-12-10 10:00", true},  // the lead before
+		{"2026-12-10 10:40", true},  // within the lead, the half hour not begun: no gap
+		{"2026-12-10 11:15", true},
+		{"2026-12-10 11:30", false}, // ended
+	} {
+		now := at(tc.now)
+		for name, s := range map[string]latchkey.Schedule{"window": window, "weekly": weekly} {
+			if got := s.ActiveWithin(now, now.Add(lead), chicago); got != tc.want {
+				t.Errorf("%s at %s: %v, want %v", name, tc.now, got, tc.want)
+			}
+		}
+	}
+	// Sunday night hours seen from Saturday evening, a week's lead at most.
+	late := latchkey.Schedule{Kind: latchkey.ScheduleWeekly, Weekly: []latchkey.WeeklyHours{{Day: time.Sunday, From: 23 * 60, Until: 24 * 60}}}
+	if now := at("2026-12-12 23:30"); !late.ActiveWithin(now, now.Add(24*time.Hour), chicago) || late.ActiveWithin(now, now.Add(time.Hour), chicago) {
+		t.Error("Sunday 23:00-24:00 seen from Saturday 23:30")
+	}
+	if now := at("2026-12-07 00:00"); !late.ActiveWithin(now, now.Add(7*24*time.Hour), chicago) {
+		t.Error("a week's lead misses the week's hours")
+	}
+}

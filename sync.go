@@ -44,10 +44,9 @@ type CodeReader interface {
 }
 
 // wantedOn reports whether a code should be on a site's locks at now: not revoked, and
-// within its schedule now or within the site's lead time of it.
+// within its time at some moment from now to the site's lead time ahead.
 func wantedOn(c *Code, now time.Time, site *Site) bool {
-	loc := siteZone(site)
-	return !c.Revoked && (c.Schedule.Active(now, loc) || c.Schedule.Active(now.Add(site.CodeLead()), loc))
+	return !c.Revoked && c.Schedule.ActiveWithin(now, now.Add(site.CodeLead()), siteZone(site))
 }
 
 // SyncTasks lists what the engine should change now, lock by lock: codes to put on

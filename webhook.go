@@ -577,7 +577,8 @@ func (s *Service) notifyGrant(ctx context.Context, tx Tx, g *Grant, from GrantSt
 	switch {
 	case g.Status == GrantSet:
 		kind = HookCodeSet
-	case g.Status == GrantRemoved:
+	case g.Status == GrantRemoved,
+		g.Status == GrantPending && (from == GrantSet || from == GrantUnconfirmed): // off the lock out of its hours
 		kind = HookCodeRemoved
 	case g.Status == GrantFailed && g.Problem.Conflict():
 		kind = HookCodeConflict

@@ -581,6 +581,9 @@ func (s *Server) apiRoutes() []route {
 			if err := decode(nil, r, &req); err != nil {
 				return 0, nil, err
 			}
+			if req.LockID == 0 {
+				return 0, nil, latchkey.Errorf(latchkey.EINVALID, "Say which lock to try the code on again: {\"lock_id\": N}.")
+			}
 			v, err := svc.RetrySync(r.Context(), id, req.LockID)
 			return http.StatusOK, v, err
 		}))},

@@ -53,7 +53,7 @@ func detailOf(g *latchkey.Grant, loc *time.Location) standingDetail {
 // text): its status, problem, alert, warnings and next attempt.
 func standingWords(g *latchkey.Grant) string {
 	d := detailOf(g, nil)
-	parts := []string{grantStatusText(g.Status)}
+	parts := []string{grantStatusText(g.Status, true)} // the stream tells of the engine's changes
 	for _, s := range append([]string{d.Problem, d.Alert, d.Next}, d.Warnings...) {
 		if s != "" {
 			parts = append(parts, s)
@@ -141,7 +141,7 @@ func (s *Server) codePage(r *http.Request, id int64) (codePage, error) {
 			continue
 		}
 		connected := l.Connection.Driver != ""
-		text, class := grantText(g.Status)
+		text, class := grantText(g.Status, connected)
 		page.Locks = append(page.Locks, codeStanding{LockID: l.ID, Lock: l.Name, Slot: g.Slot, Status: text, Class: class, Reason: g.Reason,
 			Updated: g.UpdatedAt.In(loc).Format("2006-01-02 15:04"), standingDetail: detailOf(g, loc),
 			Confirmable: confirmable(g, connected), Retryable: retryable(g, connected)})

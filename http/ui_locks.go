@@ -146,7 +146,7 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 // both show it: a windowed code waiting for its time says when it goes on (the lead time
 // of the lock's site, when a hub puts it on), and how.
 func standing(g *latchkey.Grant, c *latchkey.Code, connected bool, site *latchkey.Site, now time.Time) string {
-	text := grantStatusText(g.Status)
+	text := grantStatusText(g.Status, connected)
 	// The lock does not know a window: programmed early, the code works early.
 	if sc := c.Schedule; g.Status == latchkey.GrantPending && sc.Kind == latchkey.ScheduleWindow && sc.Start != nil && now.Before(*sc.Start) {
 		text = "to program at the lock when its window opens"
@@ -164,8 +164,15 @@ func standing(g *latchkey.Grant, c *latchkey.Code, connected bool, site *latchke
 	return text
 }
 
-// grantStatusText says where a code stands on a lock in words.
-func grantStatusText(st latchkey.GrantStatus) string {
+// grantStatusText says where a code stands on a lock in words: on a lock on a hub the
+// sync engine makes the change, elsewhere a person at the keypad.
+func grantStatusText(st latchkey.GrantStatus, connected bool) string {
+	switch {
+	case st == latchkey.GrantPending && connected:
+		return "on its way through the hub"
+	case st == latchkey.GrantRemoving && connected:
+		return "revoked: being removed through the hub"
+	}
 	switch st {
 	case latchkey.GrantPending:
 		return "to program at the lock"

@@ -80,10 +80,10 @@ type keptCode struct {
 }
 
 // grantText says where a code stands on a lock, in words, with a badge class.
-func grantText(st latchkey.GrantStatus) (text, class string) {
+func grantText(st latchkey.GrantStatus, connected bool) (text, class string) {
 	class = map[latchkey.GrantStatus]string{latchkey.GrantSet: "ok", latchkey.GrantPending: "warn", latchkey.GrantSetting: "warn",
 		latchkey.GrantUnconfirmed: "warn", latchkey.GrantRemoving: "warn", latchkey.GrantFailed: "bad"}[st]
-	return grantStatusText(st), class
+	return grantStatusText(st, connected), class
 }
 
 // personPage reads a person and everything they hold.
@@ -100,9 +100,9 @@ func (s *Server) personPage(r *http.Request, id int64) (personPage, error) {
 		return page, err
 	}
 	zones := map[int64]*time.Location{}
-	lockNames := map[int64]string{}
+	lockNames, connected := map[int64]string{}, map[int64]bool{}
 	for _, l := range locks {
-		lockNames[l.ID] = l.Name
+		lockNames[l.ID], connected[l.ID] = l.Name, l.Connection.Driver != ""
 	}
 	codes, _, err := s.Service.FindCodes(ctx, latchkey.CodeFilter{PersonID: &id}, latchkey.Page{Limit: 1000})
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *Server) personPage(r *http.Request, id int64) (personPage, error) {
 		}
 		hc := heldCode{ID: c.ID, Label: c.Label, Valid: c.Validity(loc), Revoked: c.Revoked}
 		for _, g := range grants {
-			text, class := grantText(g.Status)
+			text, class := grantText(g.Status, connected[g.LockID])
 			hc.Locks = append(hc.Locks, grantLine{LockID: g.LockID, Lock: or(lockNames[g.LockID], "lock "+strconv.FormatInt(g.LockID, 10)),
 				Status: text, Class: class, Removed: g.Status == latchkey.GrantRemoved, Slot: g.Slot, StatusReason: g.Reason, standingDetail: detailOf(g, loc)})
 		}

@@ -106,7 +106,8 @@ func (s *Server) pageEditSite(w http.ResponseWriter, r *http.Request) {
 		if text := strings.TrimSpace(r.PostFormValue("code_lead_minutes")); text != "" {
 			lead, convErr := strconv.Atoi(text)
 			if convErr != nil {
-				lead = -1 // refused by the domain, with the allowed range
+				s.siteBack(w, r, id, "", latchkey.Errorf(latchkey.EINVALID, "The lead time is a whole number of minutes, from 1 to %d; %q is not one.", latchkey.MaxCodeLeadMinutes, text))
+				return
 			}
 			u.CodeLeadMinutes = &lead
 		}

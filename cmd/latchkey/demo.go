@@ -99,19 +99,24 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	driver.Start()
 	defer driver.Close()
 
-	home, err := demoRecords(latchkey.NewContextWithActor(ctx, "demo"), svc, driver)
+	demoCtx := latchkey.NewContextWithActor(ctx, "demo")
+	home, err := demoRecords(demoCtx, svc)
 	if err != nil {
 		return err
 	}
-	driver.SetSpeed(pace.Speed)
 	// A code set at a twin's keypad is adopted with its PIN read from the twin.
 	svc.Readers = map[latchkey.Driver]latchkey.CodeReader{latchkey.DriverSim: driver}
-	// The sync engine puts codes on the twins and takes them off, as it would on real locks.
+	// The sync engine puts every code on the twins and takes them off, as it would on
+	// real locks; the home is installed once it has put the first codes on.
 	stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}, log)
 	if err != nil {
 		return err
 	}
 	defer stopWork() // before the store closes
+	if err := demoInstalled(demoCtx, svc, home); err != nil {
+		return err
+	}
+	driver.SetSpeed(pace.Speed)
 	srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
 	if err := srv.Open(); err != nil {
 		return err
@@ -263,11 +268,41 @@ type demoHome struct {
 	SamPIN   string         // the script types it at the front door
 	// RevokedPIN is the cleaner's revoked code, which the script tries at the front door.
 	RevokedPIN string
+	placed     []int64 // the codes the sync engine puts on before the show starts
+	cleaner    int64   // revoked once it is on the front door
 }
 
-// demoRecords writes the demo home's records and puts the codes on the twins through
-// the driver, confirming each only once its lock has taken it.
-func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.DeviceDriver) (*demoHome, error) {
+// demoInstalled waits until the sync engine has put the home's codes on the twins, then
+// revokes the cleaner's: the engine takes it off, and the script tries it at the door.
+func demoInstalled(ctx context.Context, svc *latchkey.Service, home *demoHome) error {
+	wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for _, id := range home.placed {
+		for {
+			grants, err := svc.FindGrants(wait, latchkey.GrantFilter{CodeID: &id})
+			if err != nil {
+				return err
+			}
+			set := true
+			for _, g := range grants {
+				set = set && g.Status == latchkey.GrantSet
+			}
+			if set {
+				break
+			}
+			select {
+			case <-wait.Done():
+				return latchkey.Errorf(latchkey.EUNAVAILABLE, "The sync engine did not put the demo's codes on its twins within two minutes; try again.")
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	_, err := svc.RevokeCode(ctx, home.cleaner)
+	return err
+}
+
+// demoRecords writes the demo home's records; its codes wait for the sync engine.
+func demoRecords(ctx context.Context, svc *latchkey.Service) (*demoHome, error) {
 	// The home keeps the machine's zone when TZ names one (Go only knows the local zone as
 	// "Local", which no site can store), else UTC; the guest's weekend is in that zone.
 	zone := time.UTC
@@ -322,9 +357,7 @@ func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.Dev
 		if err != nil {
 			return nil, err
 		}
-		if err := placeCode(ctx, svc, driver, c.ID, pin, connected); err != nil {
-			return nil, err
-		}
+		home.placed = append(home.placed, c.ID)
 		if p == sam {
 			home.SamPIN = pin
 		}
@@ -340,13 +373,7 @@ func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.Dev
 	if err != nil {
 		return nil, err
 	}
-	if err := placeCode(ctx, svc, driver, c.ID, pin, connected[:1]); err != nil {
-		return nil, err
-	}
-	if _, err := svc.RevokeCode(ctx, c.ID); err != nil {
-		return nil, err
-	}
-	home.RevokedPIN = pin
+	home.placed, home.cleaner, home.RevokedPIN = append(home.placed, c.ID), c.ID, pin
 	// A guest code for next weekend stays pending: the twins keep no schedules, so the
 	// sync engine puts it on an hour (the site's lead time) before its window opens. The
 	// dog walker's window opens 62 minutes after the demo starts, so a newcomer sees it
@@ -376,32 +403,6 @@ func demoRecords(ctx context.Context, svc *latchkey.Service, driver latchkey.Dev
 		return nil, err
 	}
 	return home, nil
-}
-
-// placeCode puts a code in its slot on each lock through the driver, and confirms it
-// where the lock took it.
-func placeCode(ctx context.Context, svc *latchkey.Service, driver latchkey.DeviceDriver, codeID int64, pin string, locks []*latchkey.Lock) error {
-	grants, err := svc.FindGrants(ctx, latchkey.GrantFilter{CodeID: &codeID})
-	if err != nil {
-		return err
-	}
-	for _, g := range grants {
-		for _, l := range locks {
-			if l.ID != g.LockID {
-				continue
-			}
-			wait, cancel := context.WithTimeout(ctx, time.Minute)
-			err := driver.SetCode(wait, l.Connection.Address, g.Slot, pin)
-			cancel()
-			if err != nil {
-				return err
-			}
-			if _, err := svc.ConfirmCode(ctx, codeID, l.ID); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // demoToken makes the API token the demo leaves for CLI commands in its directory.

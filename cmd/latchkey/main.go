@@ -135,9 +135,19 @@ Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 refused as unsafe.`,
 	group(root)
 	root.PersistentFlags().BoolVar(&m.json, "json", false, "print machine-readable JSON")
 	root.PersistentFlags().StringVar(&m.dataDir, "data", defaultDataDir(), "data directory: the SQLite database and the vault key (or set LATCHKEY_DATA)")
-	root.PersistentFlags().StringVar(&m.dbURL, "db", os.Getenv("LATCHKEY_DB"), "PostgreSQL URL instead of the embedded database (or set LATCHKEY_DB)")
+	// The URL and the token come from the environment when their flags are not given, but
+	// are not the flags' defaults: help would print them (a password, a token).
+	root.PersistentFlags().StringVar(&m.dbURL, "db", "", "PostgreSQL URL instead of the embedded database (or set LATCHKEY_DB)")
 	root.PersistentFlags().StringVar(&m.server, "server", os.Getenv("LATCHKEY_SERVER"), "work against this Latchkey server instead of local data (or set LATCHKEY_SERVER)")
-	root.PersistentFlags().StringVar(&m.token, "token", os.Getenv("LATCHKEY_TOKEN"), "API token for --server (or set LATCHKEY_TOKEN)")
+	root.PersistentFlags().StringVar(&m.token, "token", "", "API token for --server (or set LATCHKEY_TOKEN)")
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		if m.dbURL == "" {
+			m.dbURL = os.Getenv("LATCHKEY_DB")
+		}
+		if m.token == "" {
+			m.token = os.Getenv("LATCHKEY_TOKEN")
+		}
+	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(m.versionCommand(), m.modelsCommand(), m.keyCommand(), m.codeCommand(), m.simCommand(),
 		m.siteCommand(), m.doorCommand(), m.lockCommand(), m.personCommand(), m.auditCommand(), m.migrateCommand(), m.vaultCommand(),

@@ -325,3 +325,13 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version %+v", v)
 	}
 }
+
+// Help never prints a token or a database URL taken from the environment.
+func TestHelpKeepsEnvironmentSecrets(t *testing.T) {
+	t.Setenv("LATCHKEY_TOKEN", "lk_SECRET_TOKEN")
+	t.Setenv("LATCHKEY_DB", "postgres://u:SECRET_PASSWORD@db/x")
+	r := runCLI(t, "", "version", "--help")
+	if strings.Contains(r.stdout+r.stderr, "SECRET") {
+		t.Fatalf("help printed a secret:\n%s", r.stdout)
+	}
+}
