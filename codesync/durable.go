@@ -2,6 +2,7 @@ package codesync
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -52,8 +53,11 @@ func (e *Engine) schedule(ctx context.Context, q Scheduler) (soon bool) {
 	var ids []int64
 	seen := map[int64]bool{}
 	for _, t := range tasks {
-		// Another server may run the driver this one lacks: its locks are left to it.
-		if _, ok := e.Drivers[t.Connection.Driver]; ok && !seen[t.LockID] {
+		if _, ok := e.Drivers[t.Connection.Driver]; !ok {
+			e.noDriver(ctx, t)
+			continue
+		}
+		if !seen[t.LockID] {
 			seen[t.LockID] = true
 			ids = append(ids, t.LockID)
 		}
@@ -122,4 +126,19 @@ func (e *Engine) timeout() time.Duration {
 		return DefaultTimeout
 	}
 	return e.Timeout
+}
+
+// noDriver records, once, that a change waits for a driver this server does not run, so
+// that the code does not sit "pending" with no reason given: the lock's page, the code's
+// and the API say what to do.
+func (e *Engine) noDriver(ctx context.Context, t latchkey.SyncTask) {
+	reason := fmt.Sprintf("No %s driver runs on this server: connect the lock's hub, or record the lock as programmed by hand (latchkey lock set %d --disconnect).",
+		t.Connection.Driver, t.LockID)
+	if t.Reason == reason {
+		return
+	}
+	o := latchkey.SyncOutcome{Task: t, Problem: latchkey.ProblemLockUnreachable, Reason: reason}
+	if _, err := e.Service.RecordSync(ctx, o); err != nil && ctx.Err() == nil {
+		e.log().Error("sync: recording", "lock", t.LockID, "code", t.CodeID, "error", err.Error())
+	}
 }

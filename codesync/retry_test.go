@@ -140,3 +140,40 @@ func TestWeeklyHoursOnAndOff(t *testing.T) {
 		t.Fatalf("its hours again: %s", got)
 	}
 }
+
+// A server that runs no driver for a lock says so on the code, once, rather than leave
+// it "pending" with no reason.
+func TestNoDriverSaysSo(t *testing.T) {
+	f := newFixture(t)
+	engine := &codesync.Engine{Service: f.svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{}, Interval: 20 * time.Millisecond}
+	q, err := jobs.OpenSQLite(context.Background(), t.TempDir()+"/jobs.db", jobs.Config{Sync: engine, PollInterval: 20 * time.Millisecond})
+	must(t, err)
+	done := make(chan struct{})
+	go func() { engine.Plan(f.ctx, q); close(done) }()
+	defer func() {
+		f.cancel()
+		<-done
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		must(t, q.Close(stop))
+	}()
+	c, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913",
+		LockIDs: []int64{f.locks["front"].ID}})
+	must(t, err)
+	g := f.waitGrant(t, c.ID, "front", latchkey.GrantFailed)
+	if g.Problem != latchkey.ProblemLockUnreachable || !strings.Contains(g.Reason, "No sim driver runs on this server") {
+		t.Fatalf("the code waiting for a driver: %s %q", g.Problem, g.Reason)
+	}
+	time.Sleep(200 * time.Millisecond) // several planner passes
+	entries, _, err := f.svc.FindAuditEntries(f.ctx, latchkey.AuditFilter{Actor: "sync engine"}, latchkey.Page{Limit: 100})
+	must(t, err)
+	n := 0
+	for _, e := range entries {
+		if e.Action == "code.sync" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d code.sync entries for one missing driver, want 1", n)
+	}
+}

@@ -177,6 +177,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookOutbox", testWebhookOutbox},
 		{"WebhookAttempts", testWebhookAttempts},
 		{"WebhookDelays", testWebhookDelays},
+		{"WebhookOutOfHours", testWebhookOutOfHours},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -405,3 +405,24 @@ func testWebhookDelays(t *testing.T, store latchkey.Store) {
 		t.Fatalf("late anew: noted %d (%v), %d deliveries", n, err, delayed())
 	}
 }
+
+// A code taken off its lock out of its hours (set, then pending until they come) is
+// delivered as code.removed, as a revoked one is.
+func testWebhookOutOfHours(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, p := connectedLock(t, s, "Front", "front")
+	hook, _, err := s.CreateWebhook(ctx(), latchkey.NewWebhook{URL: "https://example.com/off", Events: []latchkey.WebhookKind{latchkey.HookCodeRemoved}})
+	must(t, err)
+	c, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Cleaner"}, PIN: "482913", LockIDs: []int64{l.ID}, Confirmed: true})
+	must(t, err)
+	g, err := s.RecordSync(ctx(), latchkey.SyncOutcome{Task: latchkey.SyncTask{LockID: l.ID, CodeID: c.ID, Action: latchkey.SyncClear}, Done: true})
+	must(t, err)
+	if g == nil || g.Status != latchkey.GrantPending {
+		t.Fatalf("a set code read back gone, not revoked: %+v", g)
+	}
+	ds, _, err := s.FindWebhookDeliveries(ctx(), latchkey.WebhookDeliveryFilter{WebhookID: &hook.ID}, latchkey.Page{Limit: 10})
+	must(t, err)
+	if len(ds) != 1 || ds[0].Kind != latchkey.HookCodeRemoved {
+		t.Fatalf("deliveries for a code off its lock out of its hours: %+v", ds)
+	}
+}

@@ -438,8 +438,11 @@ func writeCode(w io.Writer, v codeView, n *names) {
 	table(w, "  LOCK\tSLOT\tSTATUS\tSINCE\tNEXT ATTEMPT", func(tw io.Writer) {
 		for _, g := range v.Grants {
 			status := string(g.Status)
-			if g.Status == latchkey.GrantRemoving {
+			switch {
+			case g.Status == latchkey.GrantRemoving && c.Revoked:
 				status = "revocation pending"
+			case g.Status == latchkey.GrantRemoving:
+				status = "being removed (its time ended)"
 			}
 			if g.Problem != "" {
 				status += " (" + g.Problem.Describe() + ")"
