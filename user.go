@@ -97,10 +97,18 @@ func Forbidden(r UserRole, p Permission) *Error {
 	if strings.ContainsRune("aeiou", rune(strings.ToLower(string(r) + "x")[0])) {
 		article = "An"
 	}
-	ask := "an owner or a manager"
-	if !UserManager.Allows(p) {
-		ask = "an owner"
+	// Name every role that may, so that the person knows whom to ask.
+	var who []string
+	for _, role := range []UserRole{UserOwner, UserManager, UserInstaller} {
+		if role.Allows(p) {
+			who = append(who, "an "+string(role))
+		}
 	}
+	ask := strings.Join(who, " or ")
+	if len(who) > 2 {
+		ask = strings.Join(who[:len(who)-1], ", ") + " or " + who[len(who)-1]
+	}
+	ask = strings.ReplaceAll(ask, "an manager", "a manager")
 	return Errorf(EFORBIDDEN, "%s %s may not %s; ask %s.", article, r, p, ask)
 }
 

@@ -45,7 +45,7 @@ func TestForbiddenMessage(t *testing.T) {
 		want string
 	}{
 		{latchkey.UserInstaller, latchkey.PermReveal, "An installer may not reveal codes; ask an owner or a manager."},
-		{latchkey.UserViewer, latchkey.PermWrite, "A viewer may not change records; ask an owner or a manager."},
+		{latchkey.UserViewer, latchkey.PermWrite, "A viewer may not change records; ask an owner, a manager or an installer."},
 		{latchkey.UserManager, latchkey.PermAdmin, "A manager may not manage accounts; ask an owner."},
 		{latchkey.UserManager, latchkey.PermSettings, "A manager may not manage settings; ask an owner."},
 	} {

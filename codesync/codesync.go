@@ -211,6 +211,8 @@ func (e *Engine) work(ctx context.Context, tasks []latchkey.SyncTask, pins map[p
 					next := e.now().Add(e.wait(t.Attempts + 1))
 					outcome.NextAttempt = &next
 				}
+				e.log().Debug("sync: change made", "lock", t.LockID, "code", t.CodeID, "slot", t.Slot, "action", string(t.Action),
+					"done", outcome.Done, "unconfirmed", outcome.Unconfirmed, "problem", string(outcome.Problem), "reason", outcome.Reason)
 				// A failed clear already recorded, for the same reason, is not recorded
 				// again: a lock that stays dead must not fill the audit log. A put is always
 				// recorded: the records marked it "setting" when its PIN was given out.

@@ -214,7 +214,7 @@ func (s *Server) pageClearSlot(w http.ResponseWriter, r *http.Request) {
 func pathSlot(r *http.Request) (int, error) {
 	n, ok := canonicalNumber(r.PathValue("slot"), 1)
 	if !ok || n > 0xffff {
-		return 0, latchkey.Errorf(latchkey.EINVALID, "Slot %q is not a slot number; give a whole number from 1.", r.PathValue("slot"))
+		return 0, latchkey.Errorf(latchkey.EINVALID, "Slot %q is not a slot number; give a whole number from 1 to 65535.", r.PathValue("slot"))
 	}
 	return int(n), nil
 }

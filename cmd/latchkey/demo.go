@@ -137,7 +137,8 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
          (this link signs you in once, within 15 minutes)
   Later, sign in at %s as %q with the password %s
 
-In another terminal here, 'go run ./cmd/latchkey lock ls' lists the demo's locks.
+In another terminal here, 'latchkey lock ls' (or 'go run ./cmd/latchkey lock ls' from the
+source) lists the demo's locks.
 Every %s something happens at a door; watch the dashboard. The dog walker's code goes
 on the front lock two minutes in, an hour before its window opens (Codes page).
 Ctrl-C stops the demo.
