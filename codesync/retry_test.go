@@ -34,17 +34,7 @@ func TestRetriesBoundedPerCode(t *testing.T) {
 	lock := &forgetful{Driver: f.driver}
 	engine := &codesync.Engine{Service: f.svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: lock},
 		Interval: 20 * time.Millisecond, Timeout: 3 * time.Second, FirstBackoff: 10 * time.Millisecond, MaxBackoff: 80 * time.Millisecond}
-	q, err := jobs.OpenSQLite(context.Background(), t.TempDir()+"/jobs.db", jobs.Config{Sync: engine, PollInterval: 20 * time.Millisecond})
-	must(t, err)
-	done := make(chan struct{})
-	go func() { engine.Plan(f.ctx, q); close(done) }()
-	defer func() {
-		f.cancel()
-		<-done
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		must(t, q.Close(stop))
-	}()
+	runQueued(t, f, engine)
 
 	c, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913",
 		LockIDs: []int64{f.locks["front"].ID}})
@@ -146,17 +136,7 @@ func TestWeeklyHoursOnAndOff(t *testing.T) {
 func TestNoDriverSaysSo(t *testing.T) {
 	f := newFixture(t)
 	engine := &codesync.Engine{Service: f.svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{}, Interval: 20 * time.Millisecond}
-	q, err := jobs.OpenSQLite(context.Background(), t.TempDir()+"/jobs.db", jobs.Config{Sync: engine, PollInterval: 20 * time.Millisecond})
-	must(t, err)
-	done := make(chan struct{})
-	go func() { engine.Plan(f.ctx, q); close(done) }()
-	defer func() {
-		f.cancel()
-		<-done
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		must(t, q.Close(stop))
-	}()
+	runQueued(t, f, engine)
 	c, _, err := f.svc.CreateCode(f.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: f.person.ID, Label: "Sam"}, PIN: "482913",
 		LockIDs: []int64{f.locks["front"].ID}})
 	must(t, err)
@@ -176,4 +156,21 @@ func TestNoDriverSaysSo(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d code.sync entries for one missing driver, want 1", n)
 	}
+}
+
+// runQueued runs engine as the server does (Plan, and a job queue on a SQLite file of
+// its own) until the test ends.
+func runQueued(t *testing.T, f *fixture, engine *codesync.Engine) {
+	t.Helper()
+	q, err := jobs.OpenSQLite(context.Background(), t.TempDir()+"/jobs.db", jobs.Config{Sync: engine, PollInterval: 20 * time.Millisecond})
+	must(t, err)
+	done := make(chan struct{})
+	go func() { engine.Plan(f.ctx, q); close(done) }()
+	t.Cleanup(func() {
+		f.cancel()
+		<-done
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		must(t, q.Close(stop))
+	})
 }
