@@ -9,7 +9,6 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/codesync"
-	"github.com/latchkey/latchkey/jobs"
 	"github.com/latchkey/latchkey/sim"
 	"github.com/latchkey/latchkey/simdriver"
 	"github.com/latchkey/latchkey/sqlite"
@@ -97,21 +96,7 @@ func (f *fixture) engine() *codesync.Engine {
 // run starts the engine as the server runs it, its work queued as durable jobs (River,
 // on a SQLite file of its own), until the test ends.
 func (f *fixture) run(t *testing.T) {
-	engine := f.engine()
-	q, err := jobs.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "jobs.db"), jobs.Config{Sync: engine,
-		JobTimeout: 20 * time.Second, FirstBackoff: engine.FirstBackoff, MaxBackoff: engine.MaxBackoff, PollInterval: 50 * time.Millisecond})
-	must(t, err)
-	done := make(chan struct{})
-	go func() { engine.Plan(f.ctx, q); close(done) }()
-	t.Cleanup(func() {
-		f.cancel()
-		<-done
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := q.Close(stop); err != nil {
-			t.Error(err)
-		}
-	})
+	runQueued(t, f, f.engine())
 }
 
 // runInMemory starts the engine alone, its retries held in memory (Engine.Run), until

@@ -159,10 +159,11 @@ func TestNoDriverSaysSo(t *testing.T) {
 }
 
 // runQueued runs engine as the server does (Plan, and a job queue on a SQLite file of
-// its own) until the test ends.
+// its own, retrying as quickly as the engine's own settings) until the test ends.
 func runQueued(t *testing.T, f *fixture, engine *codesync.Engine) {
 	t.Helper()
-	q, err := jobs.OpenSQLite(context.Background(), t.TempDir()+"/jobs.db", jobs.Config{Sync: engine, PollInterval: 20 * time.Millisecond})
+	q, err := jobs.OpenSQLite(context.Background(), t.TempDir()+"/jobs.db", jobs.Config{Sync: engine,
+		JobTimeout: 20 * time.Second, FirstBackoff: engine.FirstBackoff, MaxBackoff: engine.MaxBackoff, PollInterval: 20 * time.Millisecond})
 	must(t, err)
 	done := make(chan struct{})
 	go func() { engine.Plan(f.ctx, q); close(done) }()

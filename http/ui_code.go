@@ -125,25 +125,24 @@ func (s *Server) codePage(r *http.Request, id int64) (codePage, error) {
 	if err != nil {
 		return page, err
 	}
-	zones := map[int64]*time.Location{}
 	var loc *time.Location
 	for _, g := range grants {
-		l, err := s.Service.FindLockByID(ctx, g.LockID)
+		// The lock's record holds the lock and its site: its zone, and its lead time.
+		rec, err := s.Service.FindLockRecord(ctx, g.LockID)
 		if err != nil {
 			return page, err
 		}
-		if loc, err = s.lockZone(ctx, g.LockID, zones); err != nil {
-			return page, err
-		}
+		l := rec.Lock
+		loc = siteZone(rec.Site)
 		page.Uses += g.Uses
 		if g.Status == latchkey.GrantRemoved {
 			page.Removed++
 			continue
 		}
 		connected := l.Connection.Driver != ""
-		text, class := grantText(g.Status, connected)
-		page.Locks = append(page.Locks, codeStanding{LockID: l.ID, Lock: l.Name, Slot: g.Slot, Status: text, Class: class, Reason: g.Reason,
-			Updated: g.UpdatedAt.In(loc).Format("2006-01-02 15:04"), standingDetail: detailOf(g, loc),
+		_, class := grantText(g.Status, connected)
+		page.Locks = append(page.Locks, codeStanding{LockID: l.ID, Lock: l.Name, Slot: g.Slot, Status: standingStatus(g, c, connected, rec.Site, time.Now()),
+			Class: class, Reason: g.Reason, Updated: g.UpdatedAt.In(loc).Format("2006-01-02 15:04"), standingDetail: detailOf(g, loc),
 			Confirmable: confirmable(g, connected), Retryable: retryable(g, connected)})
 	}
 	page.Valid = c.Validity(loc)

@@ -42,6 +42,17 @@ func TestUICodePageAndUnownedSlots(t *testing.T) {
 			t.Fatalf("the code's page lacks %q (%d):\n%s", want, status, body)
 		}
 	}
+	// A code whose window is days away says when the hub puts it on, by its site's lead.
+	start := time.Now().Add(72 * time.Hour)
+	end := start.Add(time.Hour)
+	later, _, err := svc.CreateCode(ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: 1, Label: "Later",
+		Schedule: latchkey.Schedule{Kind: latchkey.ScheduleWindow, Start: &start, End: &end}}, LockIDs: []int64{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body := owner.page("/codes/" + strconvID(later.ID)); !strings.Contains(body, "goes on through the hub an hour before its window opens") {
+		t.Fatalf("a windowed code's page does not say when it goes on:\n%s", body)
+	}
 	if status, _ := owner.page("/codes/999"); status != 404 {
 		t.Fatalf("a code that does not exist: %d", status)
 	}

@@ -146,6 +146,15 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 // both show it: a windowed code waiting for its time says when it goes on (the lead time
 // of the lock's site, when a hub puts it on), and how.
 func standing(g *latchkey.Grant, c *latchkey.Code, connected bool, site *latchkey.Site, now time.Time) string {
+	text := standingStatus(g, c, connected, site, now)
+	if g.Reason != "" {
+		text += " (" + g.Reason + ")"
+	}
+	return text
+}
+
+// standingStatus is standing without the reason, for a page that shows it apart.
+func standingStatus(g *latchkey.Grant, c *latchkey.Code, connected bool, site *latchkey.Site, now time.Time) string {
 	text := grantStatusText(g.Status, connected)
 	// The lock does not know a window: programmed early, the code works early.
 	if sc := c.Schedule; g.Status == latchkey.GrantPending && sc.Kind == latchkey.ScheduleWindow && sc.Start != nil && now.Before(*sc.Start) {
@@ -157,9 +166,6 @@ func standing(g *latchkey.Grant, c *latchkey.Code, connected bool, site *latchke
 			}
 			text = "goes on through the hub " + lead + " before its window opens"
 		}
-	}
-	if g.Reason != "" {
-		text += " (" + g.Reason + ")"
 	}
 	return text
 }
