@@ -522,53 +522,63 @@ func freeSlot(used []int, capacity int) int {
 // it is now set, a revoked one is now gone.
 func (s *Service) ConfirmCode(ctx context.Context, codeID, lockID int64) (g *Grant, err error) {
 	err = s.change(ctx, "code.confirm", "code", func(tx Tx) (int64, any, error) {
-		if g, err = grantOf(ctx, tx, codeID, lockID); err != nil {
+		g, err = s.confirmGrant(ctx, tx, codeID, lockID)
+		if err != nil {
 			return 0, nil, err
 		}
-		from := g.Status
-		switch g.Status {
-		case GrantPending, GrantFailed, GrantUnconfirmed:
-			l, err := tx.FindLockByID(ctx, lockID)
-			if err != nil {
-				return 0, nil, err
-			}
-			if !s.takesCodes(l) {
-				// A code "set" on a lock with no keypad would count as a way in that is not there.
-				return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) takes no codes: its model (%s) has no keypad, so code %d cannot be on it. Revoke the code (latchkey code rm %d) and confirm it removed (latchkey code confirm %d --lock %d), or correct the lock's model if it is wrong.",
-					l.ID, l.Name, l.ModelID, codeID, codeID, codeID, l.ID)
-			}
-			g.Status, g.Problem, g.ProblemSlot, g.Reason, g.NextAttempt = GrantSet, "", 0, "", nil
-		case GrantRemoving:
-			// The lock's word beats a person's: a code it reported opening the door since it
-			// was revoked is not recorded gone by hand (invariant 2).
-			if g.Alert != "" {
-				return 0, nil, Errorf(EUNSAFE, "Lock %d reported code %d opening the door after it was revoked (%s) It is still on the lock until the lock is seen without it: let the sync engine remove it, or remove it at the keypad and check that it no longer opens the door.",
-					lockID, codeID, g.Alert)
-			}
-			events, err := tx.FindEvents(ctx, lockID, 500)
-			if err != nil {
-				return 0, nil, err
-			}
-			for _, e := range events {
-				if e.Kind == EventUnlocked && e.Slot == g.Slot && e.Source == SourceKeypad && !e.At.Before(g.UpdatedAt) {
-					return 0, nil, Errorf(EUNSAFE, "Lock %d reported code %d opening the door at %s, after it was revoked: it is still on the lock. Remove it at the keypad (or let the sync engine, if the lock is on a hub), check that it no longer opens the door, then confirm.",
-						lockID, codeID, e.At.UTC().Format("2006-01-02 15:04 UTC"))
-				}
-			}
-			g.Status, g.Problem, g.Reason, g.NextAttempt = GrantRemoved, "", "", nil
-		default:
-			return 0, nil, Errorf(ECONFLICT, "Code %d on lock %d is already %s; nothing to confirm.", codeID, lockID, g.Status)
-		}
-		g.UpdatedAt = s.now()
-		if err := tx.UpdateGrant(ctx, g); err != nil {
-			return 0, nil, err
-		}
-		return codeID, map[string]any{"lock_id": lockID, "status": g.Status}, s.notifyGrant(ctx, tx, g, from)
+		return codeID, map[string]any{"lock_id": lockID, "status": g.Status}, nil
 	})
 	if err == nil {
 		s.publishStatus(g)
 	}
 	return g, err
+}
+
+// confirmGrant records in tx that a lock confirmed a pending change of a code.
+func (s *Service) confirmGrant(ctx context.Context, tx Tx, codeID, lockID int64) (*Grant, error) {
+	g, err := grantOf(ctx, tx, codeID, lockID)
+	if err != nil {
+		return nil, err
+	}
+	from := g.Status
+	switch g.Status {
+	case GrantPending, GrantFailed, GrantUnconfirmed:
+		l, err := tx.FindLockByID(ctx, lockID)
+		if err != nil {
+			return nil, err
+		}
+		if !s.takesCodes(l) {
+			// A code "set" on a lock with no keypad would count as a way in that is not there.
+			return nil, Errorf(EUNSAFE, "Lock %d (%s) takes no codes: its model (%s) has no keypad, so code %d cannot be on it. Revoke the code (latchkey code rm %d) and confirm it removed (latchkey code confirm %d --lock %d), or correct the lock's model if it is wrong.",
+				l.ID, l.Name, l.ModelID, codeID, codeID, codeID, l.ID)
+		}
+		g.Status, g.Problem, g.ProblemSlot, g.Reason, g.NextAttempt = GrantSet, "", 0, "", nil
+	case GrantRemoving:
+		// The lock's word beats a person's: a code it reported opening the door since it
+		// was revoked is not recorded gone by hand (invariant 2).
+		if g.Alert != "" {
+			return nil, Errorf(EUNSAFE, "Lock %d reported code %d opening the door after it was revoked (%s) It is still on the lock until the lock is seen without it: let the sync engine remove it, or remove it at the keypad and check that it no longer opens the door.",
+				lockID, codeID, g.Alert)
+		}
+		events, err := tx.FindEvents(ctx, lockID, 500)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range events {
+			if e.Kind == EventUnlocked && e.Slot == g.Slot && e.Source == SourceKeypad && !e.At.Before(g.UpdatedAt) {
+				return nil, Errorf(EUNSAFE, "Lock %d reported code %d opening the door at %s, after it was revoked: it is still on the lock. Remove it at the keypad (or let the sync engine, if the lock is on a hub), check that it no longer opens the door, then confirm.",
+					lockID, codeID, e.At.UTC().Format("2006-01-02 15:04 UTC"))
+			}
+		}
+		g.Status, g.Problem, g.Reason, g.NextAttempt = GrantRemoved, "", "", nil
+	default:
+		return nil, Errorf(ECONFLICT, "Code %d on lock %d is already %s; nothing to confirm.", codeID, lockID, g.Status)
+	}
+	g.UpdatedAt = s.now()
+	if err := tx.UpdateGrant(ctx, g); err != nil {
+		return nil, err
+	}
+	return g, s.notifyGrant(ctx, tx, g, from)
 }
 
 // RevokeCode revokes a code on every lock. Its grants become "revocation pending" until
@@ -582,32 +592,38 @@ func (s *Service) RevokeCode(ctx context.Context, codeID int64) (c *Code, err er
 		if c.Revoked {
 			return 0, nil, Errorf(ECONFLICT, "Code %d is already revoked.", codeID)
 		}
-		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID})
-		if err != nil {
-			return 0, nil, err
-		}
-		var locks []int64
-		for _, g := range grants {
-			locks = append(locks, g.LockID)
-		}
-		return codeID, map[string]any{"label": c.Label}, keepWayIn(ctx, tx, locks, fmt.Sprintf("revoking code %q", c.Label), func() error {
-			c.Revoked = true
-			if err := tx.UpdateCode(ctx, c); err != nil {
-				return err
-			}
-			for _, g := range grants {
-				if g.Status == GrantRemoved {
-					continue
-				}
-				g.Status, g.Problem, g.ProblemSlot, g.NextAttempt, g.UpdatedAt = GrantRemoving, "", 0, nil, s.now()
-				if err := tx.UpdateGrant(ctx, g); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		return codeID, map[string]any{"label": c.Label}, s.revoke(ctx, tx, c)
 	})
 	return c, err
+}
+
+// revoke revokes a code in tx: every lock it is on is to have it removed. Taking the
+// last way in from a lock is refused (invariant 1).
+func (s *Service) revoke(ctx context.Context, tx Tx, c *Code) error {
+	grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &c.ID})
+	if err != nil {
+		return err
+	}
+	var locks []int64
+	for _, g := range grants {
+		locks = append(locks, g.LockID)
+	}
+	return keepWayIn(ctx, tx, locks, fmt.Sprintf("revoking code %q", c.Label), func() error {
+		c.Revoked = true
+		if err := tx.UpdateCode(ctx, c); err != nil {
+			return err
+		}
+		for _, g := range grants {
+			if g.Status == GrantRemoved {
+				continue
+			}
+			g.Status, g.Problem, g.ProblemSlot, g.NextAttempt, g.UpdatedAt = GrantRemoving, "", 0, nil, s.now()
+			if err := tx.UpdateGrant(ctx, g); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // RevealCode returns a code's PIN. Revealing is a recorded act: the audit entry is

@@ -504,59 +504,71 @@ func (s *Service) RecordRekey(ctx context.Context, r Rekey) (l *Lock, err error)
 		return nil, err
 	}
 	err = s.change(ctx, "lock.rekey", "lock", func(tx Tx) (int64, any, error) {
-		if l, err = tx.FindLockByID(ctx, r.LockID); err != nil {
-			return 0, nil, err
-		}
-		door, err := tx.FindDoorByID(ctx, l.DoorID)
+		var evidence map[string]any
+		l, evidence, err = s.rekey(ctx, tx, r)
 		if err != nil {
 			return 0, nil, err
 		}
-		k, err := tx.FindKeyByID(ctx, r.KeyID)
-		if err != nil {
-			return 0, nil, err
-		}
-		switch {
-		case k.State != KeyActive:
-			return 0, nil, Errorf(EINVALID, "Key %d is %s; a lock is rekeyed to an active key.", k.ID, k.State)
-		case k.hasLostCopy():
-			return 0, nil, Errorf(EUNSAFE, "A copy of key %d (%s) is lost, so whoever has it can open any lock the key opens; rekey the lock to a new key (latchkey key add records one).", k.ID, k.Label)
-		case k.SiteID != door.SiteID:
-			return 0, nil, Errorf(EINVALID, "Key %d belongs to another site than lock %d; record the key on the lock's site.", k.ID, l.ID)
-		case k.ID == l.KeyID && l.Status == LockExposed:
-			return 0, nil, Errorf(EUNSAFE, "Lock %d (%s) already takes key %d (%s): rekeying to the key it already takes changes nothing: the lost key still opens it; rekey it to a new key (latchkey key add records one).",
-				l.ID, l.Name, k.ID, k.Label)
-		case k.ID == l.KeyID:
-			return 0, nil, Errorf(ECONFLICT, "Lock %d already takes key %d; name the new key.", l.ID, k.ID)
-		}
-		oldKeyID := l.KeyID
-		l.KeyID, l.HasSmartKey = k.ID, l.HasSmartKey || r.How == Rekeyed
-		if l.Status == LockExposed {
-			l.Status = "" // the lost key no longer opens it
-		}
-		l.Status = l.derivedStatus()
-		evidence := map[string]any{"key_id": k.ID, "old_key_id": oldKeyID, "how": r.How, "tests": r.Tests, "both_sides": r.BothSides, "door_open": r.DoorOpen}
-		err = keepWayIn(ctx, tx, []int64{l.ID}, fmt.Sprintf("rekeying lock %d", l.ID), func() error {
-			if err := tx.UpdateLock(ctx, l); err != nil {
-				return err
-			}
-			returned, err := retireOldKey(ctx, tx, oldKeyID)
-			evidence["copies_to_return"] = returned
-			return err
-		})
-		if err != nil {
-			return 0, nil, err
-		}
-		note := fmt.Sprintf("Cylinder %s to key %q; the new key worked %d times from both sides with the door open.", r.How, k.Label, r.Tests)
-		if r.Note != "" {
-			note += "\n" + r.Note
-		}
-		entry := &ServiceEntry{LockID: l.ID, At: s.now(), Actor: ActorFromContext(ctx), Kind: ServiceRekey, Note: note}
-		if err := entry.Validate(); err != nil {
-			return 0, nil, err
-		}
-		return l.ID, evidence, tx.CreateServiceEntry(ctx, entry)
+		return l.ID, evidence, nil
 	})
 	return l, err
+}
+
+// rekey records in tx that a lock takes a new key (RecordRekey's rules), with the
+// evidence for the audit log.
+func (s *Service) rekey(ctx context.Context, tx Tx, r Rekey) (*Lock, map[string]any, error) {
+	l, err := tx.FindLockByID(ctx, r.LockID)
+	if err != nil {
+		return nil, nil, err
+	}
+	door, err := tx.FindDoorByID(ctx, l.DoorID)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := tx.FindKeyByID(ctx, r.KeyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case k.State != KeyActive:
+		return nil, nil, Errorf(EINVALID, "Key %d is %s; a lock is rekeyed to an active key.", k.ID, k.State)
+	case k.hasLostCopy():
+		return nil, nil, Errorf(EUNSAFE, "A copy of key %d (%s) is lost, so whoever has it can open any lock the key opens; rekey the lock to a new key (latchkey key add records one).", k.ID, k.Label)
+	case k.SiteID != door.SiteID:
+		return nil, nil, Errorf(EINVALID, "Key %d belongs to another site than lock %d; record the key on the lock's site.", k.ID, l.ID)
+	case k.ID == l.KeyID && l.Status == LockExposed:
+		return nil, nil, Errorf(EUNSAFE, "Lock %d (%s) already takes key %d (%s): rekeying to the key it already takes changes nothing: the lost key still opens it; rekey it to a new key (latchkey key add records one).",
+			l.ID, l.Name, k.ID, k.Label)
+	case k.ID == l.KeyID:
+		return nil, nil, Errorf(ECONFLICT, "Lock %d already takes key %d; name the new key.", l.ID, k.ID)
+	}
+	oldKeyID := l.KeyID
+	l.KeyID, l.HasSmartKey = k.ID, l.HasSmartKey || r.How == Rekeyed
+	if l.Status == LockExposed {
+		l.Status = "" // the lost key no longer opens it
+	}
+	l.Status = l.derivedStatus()
+	evidence := map[string]any{"key_id": k.ID, "old_key_id": oldKeyID, "how": r.How, "tests": r.Tests, "both_sides": r.BothSides, "door_open": r.DoorOpen}
+	err = keepWayIn(ctx, tx, []int64{l.ID}, fmt.Sprintf("rekeying lock %d", l.ID), func() error {
+		if err := tx.UpdateLock(ctx, l); err != nil {
+			return err
+		}
+		returned, err := retireOldKey(ctx, tx, oldKeyID)
+		evidence["copies_to_return"] = returned
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	note := fmt.Sprintf("Cylinder %s to key %q; the new key worked %d times from both sides with the door open.", r.How, k.Label, r.Tests)
+	if r.Note != "" {
+		note += "\n" + r.Note
+	}
+	entry := &ServiceEntry{LockID: l.ID, At: s.now(), Actor: ActorFromContext(ctx), Kind: ServiceRekey, Note: note}
+	if err := entry.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return l, evidence, tx.CreateServiceEntry(ctx, entry)
 }
 
 func yesNo(b bool) string {

@@ -48,6 +48,7 @@ type Service struct {
 	syncRecords batched[SyncOutcome, *Grant] // RecordSync calls waiting to share a change
 	syncPINs    batched[[2]int64, string]    // PINForSync calls likewise
 	hookSignal  syncSignal                   // wakes the webhook sender when deliveries may have been written
+	runSignal   syncSignal                   // wakes the procedure engine when a run changed
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps

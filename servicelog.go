@@ -56,7 +56,8 @@ func firstLine(s string) string {
 	return s
 }
 
-// AddServiceEntry appends to a lock's service log.
+// AddServiceEntry appends to a lock's service log. A repair entry on a lock that needs a
+// locksmith or support records that it no longer does.
 func (s *Service) AddServiceEntry(ctx context.Context, e *ServiceEntry) error {
 	e.ID, e.Note = 0, plainLines(e.Note)
 	if e.Kind == "" {
@@ -67,8 +68,18 @@ func (s *Service) AddServiceEntry(ctx context.Context, e *ServiceEntry) error {
 	}
 	e.At, e.Actor = s.now(), ActorFromContext(ctx)
 	return s.change(ctx, "lock.service", "lock", func(tx Tx) (int64, any, error) {
-		if _, err := tx.FindLockByID(ctx, e.LockID); err != nil {
+		l, err := tx.FindLockByID(ctx, e.LockID)
+		if err != nil {
 			return 0, nil, err
+		}
+		if e.Kind == ServiceRepair && (l.Status == LockNeedsLocksmith || l.Status == LockNeedsSupport) {
+			// The repair is the act that resolves a call for a locksmith or support
+			// (invariant 8); its note says what was done.
+			l.Status = ""
+			l.Status = l.derivedStatus()
+			if err := tx.UpdateLock(ctx, l); err != nil {
+				return 0, nil, err
+			}
 		}
 		return e.LockID, e, tx.CreateServiceEntry(ctx, e)
 	})

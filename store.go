@@ -109,6 +109,13 @@ type Tx interface {
 	CreateEvent(ctx context.Context, e *Event) error
 	FindEvents(ctx context.Context, lockID int64, limit int) ([]*Event, error) // newest first; 0: every lock's
 
+	// Procedure runs. UpdateRun writes a run read at its Version and moves the version
+	// on; a run changed meanwhile is a conflict.
+	CreateRun(ctx context.Context, r *Run) error
+	FindRunByID(ctx context.Context, id int64) (*Run, error)
+	FindRuns(ctx context.Context, f RunFilter, p Page) ([]*Run, int, error) // newest first
+	UpdateRun(ctx context.Context, r *Run) error
+
 	CreateWebhook(ctx context.Context, w *Webhook) error
 	FindWebhookByID(ctx context.Context, id int64) (*Webhook, error)
 	FindWebhooks(ctx context.Context) ([]*Webhook, error) // every one, by id

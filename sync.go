@@ -573,46 +573,55 @@ func (s *Service) Reprovision(ctx context.Context, lockID int64) (n int, err err
 		case l.Connection.Driver == "":
 			return 0, nil, Errorf(EINVALID, "Lock %d (%s) is not connected to a hub: program its codes at the keypad, confirm each (latchkey code confirm), then record it as repaired.", l.ID, l.Name)
 		}
-		grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
-		if err != nil {
-			return 0, nil, err
-		}
-		now := s.now()
-		for _, g := range grants {
-			switch g.Status {
-			case GrantSet, GrantUnconfirmed, GrantSetting, GrantFailed:
-				g.Status, g.Reason = GrantPending, "to put back after the lock's reset"
-				n++
-			case GrantPending:
-				if g.Problem == "" {
-					continue
-				}
-			case GrantRemoving:
-				g.Status, g.Reason, g.Alert = GrantRemoved, "gone with the lock's reset", ""
-			default:
-				continue
-			}
-			g.Problem, g.ProblemSlot, g.NextAttempt, g.UpdatedAt = "", 0, nil, now
-			if err := tx.UpdateGrant(ctx, g); err != nil {
-				return 0, nil, err
-			}
-		}
-		// The reset emptied every slot: codes the lock held that Latchkey did not own are gone.
-		foreign, err := tx.FindForeignCodes(ctx, l.ID)
-		if err != nil {
-			return 0, nil, err
-		}
-		for _, f := range foreign {
-			if err := tx.DeleteForeignCode(ctx, f.ID); err != nil {
-				return 0, nil, err
-			}
-		}
-		l.Status = ""
-		l.Status = l.derivedStatus()
-		if err := tx.UpdateLock(ctx, l); err != nil {
+		if n, err = s.reprovision(ctx, tx, l); err != nil {
 			return 0, nil, err
 		}
 		return l.ID, map[string]any{"name": l.Name, "codes_to_put_back": n}, nil
 	})
 	return n, err
+}
+
+// reprovision marks in tx every code of a quarantined lock to be put back, and takes it
+// out of quarantine; it returns how many codes are to go back on.
+func (s *Service) reprovision(ctx context.Context, tx Tx, l *Lock) (n int, err error) {
+	grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	for _, g := range grants {
+		switch g.Status {
+		case GrantSet, GrantUnconfirmed, GrantSetting, GrantFailed:
+			g.Status, g.Reason = GrantPending, "to put back after the lock's reset"
+			n++
+		case GrantPending:
+			if g.Problem == "" {
+				continue
+			}
+		case GrantRemoving:
+			g.Status, g.Reason, g.Alert = GrantRemoved, "gone with the lock's reset", ""
+		default:
+			continue
+		}
+		g.Problem, g.ProblemSlot, g.NextAttempt, g.UpdatedAt = "", 0, nil, now
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return 0, err
+		}
+	}
+	// The reset emptied every slot: codes the lock held that Latchkey did not own are gone.
+	foreign, err := tx.FindForeignCodes(ctx, l.ID)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range foreign {
+		if err := tx.DeleteForeignCode(ctx, f.ID); err != nil {
+			return 0, err
+		}
+	}
+	l.Status = ""
+	l.Status = l.derivedStatus()
+	if err := tx.UpdateLock(ctx, l); err != nil {
+		return 0, err
+	}
+	return n, nil
 }

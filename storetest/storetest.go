@@ -178,6 +178,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookAttempts", testWebhookAttempts},
 		{"WebhookDelays", testWebhookDelays},
 		{"WebhookOutOfHours", testWebhookOutOfHours},
+		{"ProcedureRuns", testProcedureRuns},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
