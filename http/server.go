@@ -30,8 +30,11 @@ import (
 // Server is Latchkey's HTTP server.
 type Server struct {
 	Service *latchkey.Service
-	Logger  *slog.Logger
-	Addr    string // "127.0.0.1:8080"; ":0" picks a free port
+	// Procedures starts and drives procedure runs (the procedure engine); without it the
+	// procedure routes answer that no engine runs on this server.
+	Procedures latchkey.ProcedureService
+	Logger     *slog.Logger
+	Addr       string // "127.0.0.1:8080"; ":0" picks a free port
 	// Ready reports whether the server's dependencies answer (for /readyz).
 	Ready func(ctx context.Context) error
 	// SecureCookies marks cookies Secure (set when serving TLS or behind a TLS proxy).
