@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,9 @@ type Catalog interface {
 	Models() []ModelChoice
 	// KeySVG draws a key to scale ("" when the bitting cannot be drawn).
 	KeySVG(bitting string) string
+	// KeyBlankSVG draws an uncut key, for a procedure step about handling keys: it shows
+	// the shape, never a bitting.
+	KeyBlankSVG() string
 	// TakesCodes reports whether a model has a keypad that takes user codes.
 	TakesCodes(modelID string) bool
 	// Warranty describes a lock's warranty status in a sentence.
@@ -54,7 +58,7 @@ type asset struct {
 func loadAssets() map[string]asset {
 	out := map[string]asset{}
 	for name, ct := range map[string]string{"app.css": "text/css; charset=utf-8", "htmx-2.0.7.min.js": "text/javascript; charset=utf-8",
-		"live.js": "text/javascript; charset=utf-8", "icon.svg": "image/svg+xml"} {
+		"live.js": "text/javascript; charset=utf-8", "runner.js": "text/javascript; charset=utf-8", "icon.svg": "image/svg+xml"} {
 		data, err := assetFS.ReadFile("assets/" + name)
 		if err != nil {
 			panic("http: missing asset " + name)
@@ -86,9 +90,9 @@ var uiFuncs = template.FuncMap{
 // pages parses every page with the layout once; a page missing its file is a build
 // defect and panics at start.
 func parsePages() map[string]*template.Template {
-	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html", "templates/runs.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "setup", "dashboard", "lock", "site", "people", "codes", "keys", "bitting", "audit", "settings", "error", "person", "key", "code", "webhook"} {
+	for _, name := range []string{"login", "setup", "dashboard", "lock", "site", "people", "codes", "keys", "bitting", "audit", "settings", "error", "person", "key", "code", "webhook", "procedures", "procedure"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -124,6 +128,7 @@ var doneMessages = map[string]string{
 // base is what every page shows.
 type base struct {
 	CSS, HTMX, Live, Icon string
+	Runner                string // the procedure runner's script
 	User                  *latchkey.Principal
 	Nav                   string
 	Flash, Error          string
@@ -132,7 +137,7 @@ type base struct {
 }
 
 func (s *Server) base(r *http.Request, nav string) base {
-	b := base{CSS: s.assets["app.css"].path, HTMX: s.assets["htmx-2.0.7.min.js"].path, Live: s.assets["live.js"].path, Icon: s.assets["icon.svg"].path, Nav: nav,
+	b := base{CSS: s.assets["app.css"].path, HTMX: s.assets["htmx-2.0.7.min.js"].path, Live: s.assets["live.js"].path, Runner: s.assets["runner.js"].path, Icon: s.assets["icon.svg"].path, Nav: nav,
 		Flash: doneMessages[r.URL.Query().Get("done")]}
 	if p, ok := latchkey.PrincipalFromContext(r.Context()); ok {
 		b.User = &p
@@ -192,7 +197,7 @@ func (s *Server) uiRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/keys/{id}/reveal", Perm: reveal, handler: s.pageRevealBitting},
 		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},
 	}
-	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.peopleRoutes(), s.keyRoutes(), s.settingsRoutes(), s.webhookUIRoutes()} {
+	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.peopleRoutes(), s.keyRoutes(), s.settingsRoutes(), s.webhookUIRoutes(), s.procedureRoutes()} {
 		routes = append(routes, more...)
 	}
 	return routes
@@ -316,6 +321,9 @@ type lockCard struct {
 	Codes                  []string // "Ana's code · Ana"
 	Battery                int      // percent, 0 unknown
 	LowBattery             bool
+	Run                    *runItem               // the procedure in progress on it
+	Fix                    latchkey.ProcedureKind // the procedure that answers what it needs
+	FixName                string
 }
 
 type dashboardPage struct {
@@ -325,8 +333,10 @@ type dashboardPage struct {
 	Sites            []*latchkey.Site
 	Models           []ModelChoice
 	Zones            []string
-	ForSite          int64  // the site to add a lock to, chosen already
-	ForDoor          string // and its door
+	ForSite          int64     // the site to add a lock to, chosen already
+	ForDoor          string    // and its door
+	Runs             []runItem // procedures in progress
+	CanStart         bool      // procedures can be started here
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
@@ -381,9 +391,22 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Locks = append(page.Locks, c)
 	}
-	names := map[int64]string{}
-	for _, l := range rec.Locks {
-		names[l.ID] = l.Name
+	names := lockNames(rec.Locks)
+	if page.Runs, err = s.activeRuns(ctx, names); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	page.CanStart = page.CanWrite && s.Procedures != nil
+	for i := range page.Attention {
+		c := &page.Attention[i]
+		for j, run := range page.Runs {
+			if slices.Contains(run.Run.LockIDs, c.Lock.ID) {
+				c.Run = &page.Runs[j]
+			}
+		}
+		if c.Fix = attentionProcedure(c.Lock); c.Fix != "" {
+			c.FixName = procedureName(c.Fix)
+		}
 	}
 	if page.Latest, err = s.eventLines(ctx, 0, 6, people, names); err != nil {
 		s.renderError(w, r, err)

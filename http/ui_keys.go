@@ -183,11 +183,15 @@ type keyPage struct {
 	Lost    bool
 	People  []*latchkey.Person
 	States  []copyStateChoice
+	// CanStart says procedures can be started here: the lost-key procedure, or a
+	// rekey of each exposed lock.
+	CanStart bool
 }
 
 func (s *Server) keyPage(r *http.Request, id int64) (keyPage, error) {
 	ctx := r.Context()
 	page := keyPage{base: s.base(r, "keys"), States: copyStateChoices}
+	page.CanStart = page.CanWrite && s.Procedures != nil
 	k, err := s.Service.FindKeyByID(ctx, id)
 	if err != nil {
 		return page, err

@@ -67,6 +67,7 @@ type lockPage struct {
 	SiteKeys     []*latchkey.Key // active keys of the lock's site, to key it to or rekey it to
 	RekeyTests   int
 	Holds        []string // what removing the lock would drop ("2 codes", "its connection to sim")
+	Procedures   lockProcedures
 }
 
 func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
@@ -136,6 +137,9 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 	}
 	if l.KeyID != 0 {
 		page.Holds = append(page.Holds, "the record of the key it takes")
+	}
+	if page.Procedures, err = s.lockProceduresCard(ctx, rec, page.Codes, page.TakesCodes); err != nil {
+		return page, err
 	}
 	active := latchkey.KeyActive
 	page.SiteKeys, _, err = s.Service.FindKeys(ctx, latchkey.KeyFilter{SiteID: &rec.Site.ID, State: &active}, latchkey.Page{Limit: 1000})

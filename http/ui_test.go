@@ -22,6 +22,7 @@ func (fakeCatalog) Models() []lkhttp.ModelChoice {
 	return []lkhttp.ModelChoice{{ID: "916", Name: "SmartCode 916"}}
 }
 func (fakeCatalog) KeySVG(string) string               { return "<svg></svg>" }
+func (fakeCatalog) KeyBlankSVG() string                { return `<svg data-blank="KW1"></svg>` }
 func (fakeCatalog) TakesCodes(id string) bool          { return id != "smartkey" }
 func (fakeCatalog) Warranty(string, *time.Time) string { return "unknown" }
 func (fakeCatalog) Sheet(w io.Writer, rec *latchkey.LockRecord) error {

@@ -29,17 +29,38 @@ func (s Spec) Draw(w io.Writer, b Bitting) error {
 	if err := s.Validate(b); err != nil {
 		return err
 	}
-	depths := b.Depths()
+	return s.draw(w, b.Depths(), string(b))
+}
+
+// DrawBlank writes a drawing of an uncut key of the keyway, to scale: the shape a person
+// looks for at the door (the bow, the shoulder that stops at the cylinder's face, the
+// blade), with the cut positions marked but no cut made, so that it shows no key that
+// opens anything.
+func (s Spec) DrawBlank(w io.Writer) error {
+	depths := make([]int, s.Cuts)
+	for i := range depths {
+		depths[i] = s.MinDepth // the shallowest depth is the uncut blade
+	}
+	return s.draw(w, depths, "")
+}
+
+// draw writes the drawing of a key cut to depths; bitting labels it, and a blank ("")
+// shows no depth numbers.
+func (s Spec) draw(w io.Writer, depths []int, bitting string) error {
 	last := shoulderX + s.SpacingIn[len(s.SpacingIn)-1]
 	tipX := last + s.RootIn/2 + tipLenIn
 	width := tipX + marginIn
 	height := baseY + marginIn + 0.05
 
 	var sb strings.Builder
+	title := fmt.Sprintf("%s key, bitting %s, drawn to scale", s.Keyway, bitting)
+	if bitting == "" {
+		title = fmt.Sprintf("an uncut %s key, drawn to scale", s.Keyway)
+	}
 	fmt.Fprintf(&sb, `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="%.3fin" height="%.3fin" viewBox="0 0 %s %s" data-keyway="%s" data-bitting="%s" data-unit="0.001in">
-<title>%s key, bitting %s, drawn to scale</title>
-`, width, height, mil(width), mil(height), s.Keyway, b, s.Keyway, b)
+<title>%s</title>
+`, width, height, mil(width), mil(height), s.Keyway, bitting, title)
 	// Presentation attributes rather than a <style> element, so that the drawing shows
 	// under a strict Content-Security-Policy when it is inlined in a page.
 	const (
@@ -52,7 +73,7 @@ func (s Spec) Draw(w io.Writer, b Bitting) error {
 `, part, mil(marginIn), mil(baseY-0.50), mil(shoulderX-marginIn+0.02), mil(0.56))
 	fmt.Fprintf(&sb, `<text class="label" %s x="%s" y="%s" font-size="70">%s</text>
 <text class="label" %s x="%s" y="%s" font-size="110" font-weight="bold">%s</text>
-`, label, mil(marginIn+0.09), mil(baseY-0.30), html.EscapeString(s.Keyway), label, mil(marginIn+0.09), mil(baseY-0.15), b)
+`, label, mil(marginIn+0.09), mil(baseY-0.30), html.EscapeString(s.Keyway), label, mil(marginIn+0.09), mil(baseY-0.15), html.EscapeString(bitting))
 
 	// Blade: the top edge is the lower envelope of the cut profiles.
 	fmt.Fprintf(&sb, `<polygon id="blade" class="blade" %s points="%s"/>
@@ -62,8 +83,11 @@ func (s Spec) Draw(w io.Writer, b Bitting) error {
 		x := shoulderX + s.SpacingIn[i]
 		y := baseY - s.DepthIn[d]
 		fmt.Fprintf(&sb, `<line class="guide" %s data-cut="%d" data-depth="%d" x1="%s" y1="%s" x2="%s" y2="%s"/>
-<text class="label" %s x="%s" y="%s" font-size="55" text-anchor="middle">%d</text>
-`, guide, i+1, d, mil(x), mil(y), mil(x), mil(baseY-s.BladeIn-0.03), label, mil(x), mil(baseY-s.BladeIn-0.045), d)
+`, guide, i+1, d, mil(x), mil(y), mil(x), mil(baseY-s.BladeIn-0.03))
+		if bitting != "" {
+			fmt.Fprintf(&sb, `<text class="label" %s x="%s" y="%s" font-size="55" text-anchor="middle">%d</text>
+`, label, mil(x), mil(baseY-s.BladeIn-0.045), d)
+		}
 	}
 	// A one-inch scale bar to check the print.
 	fmt.Fprintf(&sb, `<line id="scale" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333" stroke-width="6"/>

@@ -274,6 +274,39 @@ func TestDrawToScale(t *testing.T) {
 	})
 }
 
+// A blank is drawn uncut: the blade keeps its full height at every cut position, and
+// the drawing names no bitting and no depth, so that it shows no key that opens anything.
+func TestDrawBlank(t *testing.T) {
+	var buf bytes.Buffer
+	if err := keying.KW1.DrawBlank(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc svgDoc
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("not well-formed XML: %v", err)
+	}
+	if doc.Bitting != "" || len(doc.Polygons) != 1 {
+		t.Fatalf("a blank names bitting %q, or has %d blades", doc.Bitting, len(doc.Polygons))
+	}
+	pts := parsePoints(t, doc.Polygons[0].Points)
+	back := 0.0
+	for _, p := range pts {
+		back = max(back, p[1])
+	}
+	for i := range keying.KW1.Cuts {
+		y, ok := yAt(pts, 1000+keying.KW1.SpacingIn[i]*1000)
+		if !ok {
+			t.Fatalf("no outline vertex at cut position %d", i+1)
+		}
+		if h := (back - y) / 1000; h < keying.KW1.BladeIn-0.0002 {
+			t.Errorf("cut position %d is cut to %.4f in on a blank", i+1, h)
+		}
+	}
+	if text := buf.String(); !strings.Contains(text, "an uncut KW1 key") || strings.Contains(text, `text-anchor="middle"`) {
+		t.Errorf("a blank's drawing titles or numbers cuts:\n%s", text)
+	}
+}
+
 func parsePoints(t *testing.T, s string) [][2]float64 {
 	t.Helper()
 	var pts [][2]float64

@@ -137,6 +137,15 @@ func (u uiCatalog) KeySVG(bitting string) string {
 	return strings.TrimPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`+"\n")
 }
 
+// KeyBlankSVG draws an uncut KW1 key.
+func (u uiCatalog) KeyBlankSVG() string {
+	var buf bytes.Buffer
+	if err := keying.KW1.DrawBlank(&buf); err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`+"\n")
+}
+
 // Warranty describes a lock's warranty in a sentence.
 func (u uiCatalog) Warranty(modelID string, purchased *time.Time) string {
 	md, err := u.m.Catalog.Model(modelID)
