@@ -1,0 +1,53 @@
+package http
+
+import (
+	"regexp"
+	"testing"
+)
+
+// A number to tap is made of a contact's digits only, whatever the text around them: a
+// tel: link with 10 to 15 digits, or none.
+func FuzzTelLink(f *testing.F) {
+	for _, s := range []string{"Kwikset support: 1-800-327-5625", "+1 (866) 863-6584", "call 911", "javascript:alert(1) 1-800-327-5625", ""} {
+		f.Add(s)
+	}
+	valid := regexp.MustCompile(`^tel:\+?[0-9]{10,15}$`)
+	f.Fuzz(func(t *testing.T, text string) {
+		if got := telLink(text); got != "" && !valid.MatchString(string(got)) {
+			t.Fatalf("telLink(%q) = %q", text, got)
+		}
+	})
+}
+
+func TestTelLink(t *testing.T) {
+	for text, want := range map[string]string{
+		"Kwikset support: 1-800-327-5625":          "tel:18003275625",
+		"Support (international): +1 949 672 4000": "tel:+19496724000",
+		"Kwikset support online":                   "",
+		"Case 12345":                               "",
+	} {
+		if got := string(telLink(text)); got != want {
+			t.Errorf("telLink(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+// Each attestation reads as what ticking it means; the numbered tests say their number
+// and side; one without words yet still shows, by its name.
+func TestAttestLabel(t *testing.T) {
+	for name, want := range map[string]string{
+		"door_open":      "The door is open and stays open",
+		"test_outside_1": "Test 1 from outside: the new key locks and unlocks",
+		"test_inside_3":  "Test 3 from inside: the new key locks and unlocks",
+		"latch_up":       "latch up",
+	} {
+		if got := attestLabel(name); got != want {
+			t.Errorf("attestLabel(%q) = %q, want %q", name, got, want)
+		}
+	}
+	for s, want := range map[int]string{0: "", 30: "30 seconds", 60: "1 minute", 61: "1 minute 1 second", 150: "2 minutes 30 seconds"} {
+		if got := waitText(s); got != want {
+			t.Errorf("waitText(%d) = %q, want %q", s, got, want)
+		}
+	}
+}
