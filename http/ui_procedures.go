@@ -452,11 +452,17 @@ func (s *Server) runPage(r *http.Request, run *latchkey.Run) (runPage, error) {
 	if run.Status == latchkey.RunDone {
 		page.Number = page.Total
 	}
-	locks, _, err := s.Service.FindLocks(r.Context(), latchkey.LockFilter{}, latchkey.Page{Limit: 1000})
-	if err != nil {
-		return page, err
+	names := map[int64]string{}
+	for _, id := range run.LockIDs {
+		l, err := s.Service.FindLockByID(r.Context(), id)
+		switch {
+		case err == nil:
+			names[id] = l.Name
+		case latchkey.ErrorCode(err) != latchkey.ENOTFOUND: // a lock removed since keeps its number
+			return page, err
+		}
 	}
-	page.Locks = runItems([]*latchkey.Run{run}, lockNames(locks))[0].Locks
+	page.Locks = runItems([]*latchkey.Run{run}, names)[0].Locks
 	contacts := run.Contacts
 	if run.Escalation != nil && len(run.Escalation.Contacts) > 0 {
 		contacts = run.Escalation.Contacts
