@@ -34,6 +34,43 @@ var (
 	YesNoChoices  = []string{"yes", "no"}
 )
 
+// Question is one of the things a person can tell about a lock by looking at it, with
+// the answers to choose from in words, for the prompts of the command line and the web
+// runner's identify step.
+type Question struct {
+	Name    string // the answer's name in a report: keypad, radio, smartkey_hole, handle
+	Text    string
+	Choices []Answer
+}
+
+// Answer is one answer to a question: its value and what it looks like.
+type Answer struct {
+	Value, Label string
+}
+
+// Questions are the identify questions, in the order they are asked; their answers are
+// the choices above, each in words.
+func Questions() []Question {
+	ask := func(name, text string, values []string, labels map[string]string) Question {
+		q := Question{Name: name, Text: text}
+		for _, v := range values {
+			q.Choices = append(q.Choices, Answer{Value: v, Label: labels[v]})
+		}
+		return q
+	}
+	return []Question{
+		ask("keypad", "What is on the outside, besides a keyway?", KeypadChoices, map[string]string{
+			KeypadNone: "No keypad", KeypadFiveButton: "5 buttons, two digits on each", KeypadTenButton: "10 buttons, one digit on each",
+			KeypadTouchscreen: "A touchscreen", KeypadMenu: "Digits and a button with the Kwikset logo", KeypadFingerprint: "A fingerprint reader"}),
+		ask("radio", "Which radio do the label or the box name?", RadioChoices, map[string]string{
+			"none": "None", RadioZWave: "Z-Wave", RadioZigbee: "Zigbee", RadioWiFi: "Wi-Fi", RadioBLE: "Bluetooth", RadioMatter: "Matter"}),
+		ask("smartkey_hole", "Is there a small slot beside the keyway?", YesNoChoices, map[string]string{
+			"yes": "Yes: a SmartKey cylinder", "no": "No"}),
+		ask("handle", "What does it look like?", HandleChoices, map[string]string{
+			"deadbolt": "A deadbolt", "lever": "A lever handle", "knob": "A knob", "conversion-kit": "A motor unit on the inside of an existing deadbolt"}),
+	}
+}
+
 // Validate reports an answer outside its choices.
 func (a Answers) Validate() error {
 	check := func(what, v string, choices []string) error {

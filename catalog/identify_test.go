@@ -81,3 +81,35 @@ func candIDs(cs []catalog.Candidate) []string {
 	}
 	return out
 }
+
+// Every identify question offers every answer the catalog takes, each in words, and
+// nothing else.
+func TestQuestions(t *testing.T) {
+	qs := catalog.Questions()
+	if len(qs) != 4 {
+		t.Fatalf("%d questions, want keypad, radio, SmartKey hole and handle", len(qs))
+	}
+	for _, q := range qs {
+		for _, c := range q.Choices {
+			if c.Label == "" {
+				t.Errorf("%s answer %q has no words", q.Name, c.Value)
+			}
+			a := catalog.Answers{}
+			switch q.Name {
+			case "keypad":
+				a.Keypad = c.Value
+			case "radio":
+				a.Radio = c.Value
+			case "smartkey_hole":
+				a.SmartKeyHole = c.Value
+			case "handle":
+				a.Handle = c.Value
+			default:
+				t.Fatalf("unknown question %q", q.Name)
+			}
+			if err := a.Validate(); err != nil {
+				t.Errorf("%s answer %q: %v", q.Name, c.Value, err)
+			}
+		}
+	}
+}

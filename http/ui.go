@@ -33,6 +33,9 @@ type Catalog interface {
 	Models() []ModelChoice
 	// KeySVG draws a key to scale ("" when the bitting cannot be drawn).
 	KeySVG(bitting string) string
+	// IdentifyQuestions are what a person can tell about a lock by looking at it, with
+	// the answers in words, for the identify procedure's first step.
+	IdentifyQuestions() []Question
 	// KeyBlankSVG draws an uncut key, for a procedure step about handling keys: it shows
 	// the shape, never a bitting.
 	KeyBlankSVG() string
@@ -42,6 +45,12 @@ type Catalog interface {
 	Warranty(modelID string, purchased *time.Time) string
 	// Sheet writes a lock's printable record sheet.
 	Sheet(w io.Writer, rec *latchkey.LockRecord) error
+}
+
+// Question is one identify question and its answers.
+type Question struct {
+	Name, Text string
+	Choices    []latchkey.Choice
 }
 
 // ModelChoice is one model in a list to choose from.

@@ -385,10 +385,16 @@ type historyLine struct {
 	Evidence                   []string
 }
 
-// contactLine is someone to call, with a number to tap when the text has one.
+// contactLine is someone to call, with a number to tap for each number in the text.
 type contactLine struct {
-	Text string
-	Tel  template.URL
+	Text  string
+	Calls []call
+}
+
+// call is a number to tap: as written, and as a tel: link.
+type call struct {
+	Number string
+	Tel    template.URL
 }
 
 type runPage struct {
@@ -403,12 +409,14 @@ type runPage struct {
 	VirtualHands bool // the twins' virtual hands do the manual steps
 	Attest       []attestItem
 	Evidence     []evidenceField
+	Questions    []Question    // identify: what the person can see, each answer optional
 	Drawing      template.HTML // a key, where the step handles one
 	Keypad       bool
 	Wait         string // how long the step says to wait, in words
 	CanSkip      bool
 	Failures     int
-	LastTry      bool // reporting the step failed once more stops the run for help
+	LastTry      bool   // reporting the step failed once more stops the run for help
+	RetryFrom    string // the step a failure goes back to, to do the sequence again
 	EscalateTo   string
 	Contacts     []contactLine
 	Already      string // a report on a step someone else had done
@@ -468,7 +476,7 @@ func (s *Server) runPage(r *http.Request, run *latchkey.Run) (runPage, error) {
 		contacts = run.Escalation.Contacts
 	}
 	for _, c := range contacts {
-		page.Contacts = append(page.Contacts, contactLine{Text: c, Tel: telLink(c)})
+		page.Contacts = append(page.Contacts, contactLine{Text: c, Calls: calls(c)})
 	}
 	titles := map[string]string{}
 	for _, st := range run.Steps {
@@ -492,18 +500,26 @@ func (s *Server) runPage(r *http.Request, run *latchkey.Run) (runPage, error) {
 	page.Auto = st.Kind == latchkey.StepAuto
 	page.Wait = waitText(st.WaitS)
 	page.CanSkip = st.Auto == latchkey.AutoExclude
-	page.Failures = run.Failures
+	page.Failures = failedAt(run, st.ID)
 	tries := st.Tries
 	if tries == 0 && st.Kind != latchkey.StepAuto {
 		tries = 3 // the domain's default for a manual step
 	}
-	page.LastTry = tries > 0 && run.Failures+1 >= tries
+	page.LastTry = tries > 0 && page.Failures+1 >= tries
+	for _, o := range run.Steps[:run.Current] {
+		if st.Retry != "" && o.ID == st.Retry {
+			page.RetryFrom = o.Title
+		}
+	}
 	page.EscalateTo = or(st.EscalateTo, latchkey.EscalateSupport)
 	for _, a := range st.Attest {
 		page.Attest = append(page.Attest, attestItem{Name: a, Label: attestLabel(a)})
 	}
 	for _, name := range st.Evidence {
 		page.Evidence = append(page.Evidence, s.evidenceField(st, name))
+	}
+	if asksAnswers(run, st) {
+		page.Questions = s.Catalog.IdentifyQuestions()
 	}
 	switch st.Picture {
 	case "key":
@@ -534,6 +550,24 @@ func (s *Server) evidenceField(st *latchkey.Step, name string) evidenceField {
 		}
 	}
 	return f
+}
+
+// failedAt counts the failed tries at a step, over every pass through it, as the domain
+// does to decide when a step has failed as often as it may.
+func failedAt(run *latchkey.Run, step string) int {
+	n := 0
+	for _, rec := range run.Records {
+		if rec.Step == step && rec.Outcome == latchkey.StepFailed {
+			n++
+		}
+	}
+	return n
+}
+
+// asksAnswers reports whether the step is the identify procedure's look at the lock:
+// the catalog's questions, each answered or left out, before the models that fit.
+func asksAnswers(run *latchkey.Run, st *latchkey.Step) bool {
+	return run.Kind == latchkey.ProcedureIdentify && st.Kind == latchkey.StepManual && st.Action == latchkey.ActionNone && len(st.Evidence) == 0
 }
 
 // evidenceText says a piece of recorded evidence in words.
@@ -601,6 +635,18 @@ func alreadyDone(run *latchkey.Run, stepID string) string {
 }
 
 var phoneNumber = regexp.MustCompile(`\+?\d[\d\-. ()]{8,}\d`)
+
+// calls finds the numbers to tap in a contact's text ("Kwikset support 1-800-327-5625
+// (Halo/Aura); 1-866-863-6584 (SmartCode 910)").
+func calls(text string) []call {
+	var out []call
+	for _, m := range phoneNumber.FindAllString(text, 4) {
+		if tel := telLink(m); tel != "" {
+			out = append(out, call{Number: m, Tel: tel})
+		}
+	}
+	return out
+}
 
 // telLink makes a number to tap from a contact's text ("Kwikset support: 1-800-327-5625");
 // "" when it holds no phone number.
@@ -709,7 +755,13 @@ func (s *Server) pageRunStep(w http.ResponseWriter, r *http.Request) {
 		case "done":
 			a.Attest = r.PostForm["attest"]
 			a.Evidence = map[string]string{}
-			for _, name := range st.Evidence {
+			names := slices.Clone(st.Evidence)
+			if asksAnswers(run, st) {
+				for _, q := range s.Catalog.IdentifyQuestions() {
+					names = append(names, q.Name) // an answer left out is "don't know"
+				}
+			}
+			for _, name := range names {
 				if name == "bitting" && r.PostFormValue("bitting_from") == "generate" {
 					a.Evidence["generate"] = "yes"
 					continue

@@ -66,8 +66,7 @@ func (h handPlans) StartProcedure(ctx context.Context, req latchkey.ProcedureReq
 	case latchkey.ProcedureIdentify:
 		r.Title = "Identify the model"
 		r.Steps = []latchkey.Step{
-			{ID: "keypad", Kind: latchkey.StepManual, Title: "The keypad", Do: "Look at the keypad outside.", Evidence: []string{"keypad"},
-				Choices: []latchkey.Choice{{Value: "10-button", Label: "Ten buttons, one digit each"}, {Value: "touchscreen", Label: "A touchscreen"}}, Abort: "Nothing changed."},
+			{ID: "look", Kind: latchkey.StepManual, Title: "Look at the lock", Do: "Answer what you can see.", Picture: "keypad", Abort: "Nothing changed."},
 			{ID: "model", Kind: latchkey.StepManual, Title: "The model", Do: "Choose the model that fits.", Evidence: []string{"model"}, Action: latchkey.ActionIdentify,
 				Choices: []latchkey.Choice{{Value: "916", Label: "SmartCode 916", Note: "touchscreen deadbolt"}, {Value: "910", Label: "SmartCode 910"}}, Abort: "Nothing changed."},
 		}
@@ -152,7 +151,7 @@ func TestUIProcedureRekey(t *testing.T) {
 	mustContain(t, "the first step", p.body, "Step 1 of 5", `<progress max="5" value="1">`, "Get ready", "Open the door and keep it open.",
 		`name="attest" value="door_open" required> <span>The door is open and stays open</span>`, "I have the SmartKey tool",
 		`value="done" class="big" id="done">Done</button>`, "It didn't work", "Stop here", "Nothing changed yet.", "Call for help",
-		`href="tel:18003275625"`, `data-version="1"`, "runner.", `<a href="/procedures" aria-current="page">Procedures</a>`)
+		`href="tel:18003275625">Call 1-800-327-5625</a>`, `data-version="1"`, "runner.", `<a href="/procedures" aria-current="page">Procedures</a>`)
 	if strings.Contains(p.body, `http-equiv="refresh"`) || strings.Contains(p.body, `id="skip"`) {
 		t.Error("a manual step reloads itself, or offers to skip")
 	}
@@ -266,7 +265,7 @@ func TestUIProcedureWaysOut(t *testing.T) {
 	p = uiPostOK(t, owner, "/procedures/1/step", url.Values{"step": {"learn"}, "outcome": {"failed"}, "note": {"the new key does not turn"}}, "/procedures/1")
 	mustContain(t, "the escalated run", p.body, `id="escalation"`, "Call a locksmith", "Stopped at step 3 of 5 for a locksmith.",
 		"Step 3 (Teach the cylinder the new key) failed: the new key does not turn", "What was tried", "Get ready: done",
-		"How the lock was left", "Deadbolt: no key on record.", `href="tel:18003275625"`, testContact)
+		"How the lock was left", "Deadbolt: no key on record.", `href="tel:18003275625">Call 1-800-327-5625</a>`, testContact)
 	if l, _ := svc.FindLockByID(ctx, 1); l.Status != latchkey.LockNeedsLocksmith {
 		t.Fatalf("the lock after the escalation: %s", l.Status)
 	}
@@ -320,6 +319,20 @@ func TestUIProcedureWaysOut(t *testing.T) {
 	}
 	p = uiPostOK(t, owner, "/procedures/3/escalate", url.Values{"step": {"program"}, "to": {"support"}, "why": {"the keypad stays dark"}}, "/procedures/3")
 	mustContain(t, "the run stopped for support", p.body, "Call Kwikset support", "the keypad stays dark")
+
+	// With the virtual hands, the page watches them: no step to report, the ways out kept.
+	if _, err := svc.UpdateLock(ctx, 1, latchkey.LockUpdate{Connection: &latchkey.Connection{Driver: latchkey.DriverSim, Address: "front"}}); err != nil {
+		t.Fatal(err)
+	}
+	p = uiGet(t, owner, "/locks/1")
+	mustContain(t, "a twin's page", p.body, `name="hands" value="sim"`)
+	p = uiPostOK(t, owner, "/locks/1/procedures", url.Values{"kind": {"reset"}, "hands": {"sim"}}, "/procedures/4")
+	uiPostOK(t, owner, "/procedures/4/step", url.Values{"step": {"exclude"}, "outcome": {"skip"}}, "/procedures/4")
+	p = uiGet(t, owner, "/procedures/4")
+	mustContain(t, "a step the virtual hands do", p.body, `id="hands"`, "The virtual hands are doing this at the twin.", `<noscript><meta http-equiv="refresh" content="3"></noscript>`, `id="stop"`, `id="help"`)
+	if strings.Contains(p.body, `id="step-form"`) {
+		t.Error("a step the virtual hands do offers to report it")
+	}
 	if l, _ := svc.FindLockByID(ctx, 1); l.Status != latchkey.LockNeedsSupport && l.Status != latchkey.LockNeedsLocksmith {
 		t.Fatalf("the lock after calling support: %s", l.Status)
 	}
@@ -344,10 +357,14 @@ func TestUIProcedureIdentify(t *testing.T) {
 		t.Error("an unidentified lock offers a procedure that depends on its model")
 	}
 	p = uiPostOK(t, owner, "/locks/2/procedures", url.Values{"kind": {"identify"}}, "/procedures/1")
-	mustContain(t, "the first question", p.body, `name="ev_keypad" value="touchscreen" required> <span>A touchscreen</span>`)
+	mustContain(t, "the questions", p.body, `<legend>What is on the outside?</legend>`, `name="ev_keypad" value="touchscreen"> <span>A touchscreen</span>`,
+		`name="ev_smartkey_hole" value="" checked> <span>I don't know</span>`, `id="keypad-picture"`)
 	p = uiGet(t, owner, "/")
 	mustContain(t, "the dashboard during the run", p.body, `id="runs"`, `href="/procedures/1">Go on with: Identify the model</a>`)
-	uiPostOK(t, owner, "/procedures/1/step", url.Values{"step": {"keypad"}, "outcome": {"done"}, "ev_keypad": {"touchscreen"}}, "/procedures/1")
+	uiPostOK(t, owner, "/procedures/1/step", url.Values{"step": {"look"}, "outcome": {"done"}, "ev_keypad": {"touchscreen"}, "ev_smartkey_hole": {""}, "ev_radio": {"zwave"}}, "/procedures/1")
+	if run, _ := svc.FindRunByID(ctx, 1); len(run.Records) != 1 || len(run.Records[0].Evidence) != 1 || run.Records[0].Evidence["keypad"] != "touchscreen" {
+		t.Fatalf("the answers recorded: %+v (only those asked and given)", run.Records)
+	}
 	p = uiPostOK(t, owner, "/procedures/1/step", url.Values{"step": {"model"}, "outcome": {"done"}, "ev_model": {"916"}}, "/procedures/1")
 	mustContain(t, "the identified lock's run", p.body, "Finished", "keypad: touchscreen", "model: 916")
 	if got, _ := svc.FindLockByID(ctx, 2); got.ModelID != "916" {

@@ -21,7 +21,11 @@ func (fakeCatalog) ModelName(id string) string { return map[string]string{"916":
 func (fakeCatalog) Models() []lkhttp.ModelChoice {
 	return []lkhttp.ModelChoice{{ID: "916", Name: "SmartCode 916"}}
 }
-func (fakeCatalog) KeySVG(string) string               { return "<svg></svg>" }
+func (fakeCatalog) KeySVG(string) string { return "<svg></svg>" }
+func (fakeCatalog) IdentifyQuestions() []lkhttp.Question {
+	return []lkhttp.Question{{Name: "keypad", Text: "What is on the outside?", Choices: []latchkey.Choice{{Value: "10-button", Label: "10 buttons"}, {Value: "touchscreen", Label: "A touchscreen"}}},
+		{Name: "smartkey_hole", Text: "A slot beside the keyway?", Choices: []latchkey.Choice{{Value: "yes", Label: "Yes"}, {Value: "no", Label: "No"}}}}
+}
 func (fakeCatalog) KeyBlankSVG() string                { return `<svg data-blank="KW1"></svg>` }
 func (fakeCatalog) TakesCodes(id string) bool          { return id != "smartkey" }
 func (fakeCatalog) Warranty(string, *time.Time) string { return "unknown" }

@@ -137,6 +137,19 @@ func (u uiCatalog) KeySVG(bitting string) string {
 	return strings.TrimPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`+"\n")
 }
 
+// IdentifyQuestions are the catalog's identify questions.
+func (u uiCatalog) IdentifyQuestions() []lkhttp.Question {
+	var out []lkhttp.Question
+	for _, q := range catalog.Questions() {
+		lq := lkhttp.Question{Name: q.Name, Text: q.Text}
+		for _, a := range q.Choices {
+			lq.Choices = append(lq.Choices, latchkey.Choice{Value: a.Value, Label: a.Label})
+		}
+		out = append(out, lq)
+	}
+	return out
+}
+
 // KeyBlankSVG draws an uncut KW1 key.
 func (u uiCatalog) KeyBlankSVG() string {
 	var buf bytes.Buffer
