@@ -27,18 +27,9 @@ import (
 // that nothing scrolls sideways. Screenshots go to LATCHKEY_SCREENSHOTS (or the test's
 // temporary directory), and the test logs where.
 func TestBrowser(t *testing.T) {
-	chrome := os.Getenv("LATCHKEY_TEST_CHROMIUM")
-	if chrome == "" {
+	if os.Getenv("LATCHKEY_TEST_CHROMIUM") == "" {
 		t.Skip("set LATCHKEY_TEST_CHROMIUM=/usr/bin/chromium to run the browser test (apt-get install chromium)")
 	}
-	shots := os.Getenv("LATCHKEY_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
 	dir := t.TempDir()
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "latchkey.db"))
 	if err != nil {
@@ -55,52 +46,8 @@ func TestBrowser(t *testing.T) {
 	defer srv.Close(context.Background())
 	base := srv.URL()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(390, 844), // a phone
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()))
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	// The first call starts the browser and must not carry a timeout; later ones may.
-	// Headless windows are at least 500 pixels wide: the phone's viewport is emulated.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(base+"/")); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	get := func(a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	pages := map[string][]byte{}
-	// fits checks that the page does not scroll sideways, and keeps a screenshot of it.
-	fits := func(name string) {
-		t.Helper()
-		widths, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(widths) != 2 || widths[0] > widths[1] {
-			t.Errorf("%s scrolls sideways: scrollWidth, innerWidth = %v", name, widths)
-		}
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages[name+".png"] = b
-	}
+	ph := main.NewPhone(t, base+"/", 90*time.Second)
+	do, get, fits := ph.Do, ph.Get, ph.Fits
 
 	// A fresh server asks for the owner's account.
 	do(chromedp.WaitVisible(`input[name=name]`),
@@ -243,11 +190,4 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(afterSignOut, "/login") {
 		t.Errorf("after signing out the browser is at %s", afterSignOut)
 	}
-	for name, img := range pages {
-		path := filepath.Join(shots, name)
-		if err := os.WriteFile(path, img, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("screenshots: %s", shots)
 }

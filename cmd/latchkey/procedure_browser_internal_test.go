@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Done when (issue 11): the web runner is walked end to end in headless Chromium, at a
+// phone's size, for a rekey and a factory reset in the demo. A person rekeys the side
+// door: the rekey is started from the lock's page and every step is tapped through (each
+// box ticked, the new key's cuts generated and shown once, Done) to the new key
+// recorded. The virtual hands factory-reset the garage entry, started from its page with
+// them: the runner follows each step by itself, through the hub and at the twin, to the
+// codes read back. Every screen fits the phone; each step's screenshot is kept.
+func TestBrowserProcedures(t *testing.T) {
+	if os.Getenv("LATCHKEY_TEST_CHROMIUM") == "" {
+		t.Skip("set LATCHKEY_TEST_CHROMIUM=/usr/bin/chromium to run the browser tests (apt-get install chromium)")
+	}
+	t.Chdir(t.TempDir())
+	ctx, stop := context.WithCancel(context.Background())
+	var out syncBuffer
+	m := NewMain()
+	m.Stdout, m.Stderr = &out, io.Discard
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Demo(ctx, "127.0.0.1:0", slog.New(slog.DiscardHandler), demoTimings{Step: time.Second, Speed: 5})
+	}()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("the demo stopped with %v", err)
+		}
+	})
+	link := regexp.MustCompile(`http://\S+/login/link/\S+`)
+	for deadline := time.Now().Add(time.Minute); !link.MatchString(out.String()); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo printed no sign-in link within a minute:\n%s", out.String())
+		}
+	}
+	signIn := link.FindString(out.String())
+	base := signIn[:strings.Index(signIn, "/login/")]
+	ph := NewPhone(t, signIn, 4*time.Minute)
+	ph.Do(chromedp.WaitVisible(`nav a[href="/procedures"]`))
+	lockID := func(name string) string {
+		t.Helper()
+		id := Eval[string](ph, fmt.Sprintf(`(() => { const a = [...document.querySelectorAll(".card.lock a.title")].find(a => a.textContent.trim() === %q); return a ? a.getAttribute("href") : "" })()`, name))
+		if id == "" {
+			t.Fatalf("the dashboard has no lock named %s", name)
+		}
+		return id
+	}
+
+	// The side door's rekey, by a person: from the lock's page, every step tapped.
+	side := lockID("Side door")
+	ph.Do(chromedp.Click(`.card.lock a.title[href="`+side+`"]`), chromedp.WaitVisible(`#start-procedure`),
+		chromedp.ScrollIntoView(`#procedures`))
+	ph.Fits("rekey-00-lock")
+	ph.Do(chromedp.Click(`#start-procedure input[name=kind][value=rekey]`), chromedp.Click(`#start-procedure button[type=submit]`),
+		chromedp.WaitVisible(`#run`))
+	steps := walk(t, ph, "rekey")
+	if len(steps) < 8 || !strings.Contains(steps[0], "Get ready") || !strings.Contains(steps[1], "The new key's cuts") {
+		t.Fatalf("the rekey's steps: %q", steps)
+	}
+	outcome := ph.Get(chromedp.Text(`#outcome`))
+	if !strings.Contains(outcome, "Finished") || !strings.Contains(outcome, "done, every step confirmed") {
+		t.Fatalf("the rekey ended with:\n%s", outcome)
+	}
+	ph.Do(chromedp.Navigate(base+side), chromedp.WaitVisible(`#key`))
+	if key := ph.Get(chromedp.Text(`#key`)); !strings.Contains(key, "New key for Side door") {
+		t.Errorf("the side door's key after the rekey:\n%s", key)
+	}
+
+	// The garage entry's factory reset, by the virtual hands: the runner follows them.
+	ph.Do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(`.card.lock`))
+	garage := lockID("Garage entry")
+	ph.Do(chromedp.Click(`.card.lock a.title[href="`+garage+`"]`), chromedp.WaitVisible(`#start-procedure`),
+		chromedp.Click(`#start-procedure input[name=kind][value=reset]`), chromedp.Click(`#start-procedure input[name=hands]`),
+		chromedp.ScrollIntoView(`#procedures`))
+	ph.Fits("reset-00-lock")
+	ph.Do(chromedp.Click(`#start-procedure button[type=submit]`), chromedp.WaitVisible(`#run`))
+	steps = walk(t, ph, "reset")
+	if len(steps) == 0 {
+		t.Fatal("the reset showed no step")
+	}
+	if outcome := ph.Get(chromedp.Text(`#outcome`)); !strings.Contains(outcome, "Finished") {
+		t.Fatalf("the reset ended with:\n%s", outcome)
+	}
+	history := ph.Get(chromedp.Text(`#history`))
+	for _, want := range []string{"Take it off the hub", "Check the reset took", "Put it back on the hub", "Codes read back", "virtual hands (sim)", "procedure engine"} {
+		if !strings.Contains(history, want) {
+			t.Errorf("the reset's history does not say %q:\n%s", want, history)
+		}
+	}
+}
+
+// walk taps through a run on the runner page until it ends, a screenshot of each step;
+// it returns each step's heading as the page showed it ("Step 2 of 9: The new key's
+// cuts"). A step the person does has its boxes ticked one tap each, the new key's cuts
+// generated, and Done tapped; a step Latchkey or the virtual hands do is waited for:
+// the page moves on by itself.
+func walk(t *testing.T, ph *Phone, name string) []string {
+	t.Helper()
+	var seen []string
+	for i := 0; i < 100; i++ {
+		ph.Do(chromedp.WaitVisible(`#run`))
+		status := Eval[string](ph, `document.getElementById("run").dataset.status`)
+		if status != "active" {
+			ph.Fits(fmt.Sprintf("%s-%02d-%s", name, len(seen)+1, status))
+			return seen
+		}
+		version := Eval[string](ph, `document.getElementById("run").dataset.version`)
+		heading := ph.Get(chromedp.Text(`#progress span`)) + ": " + ph.Get(chromedp.Text(`h1.step-title`))
+		if len(seen) == 0 || seen[len(seen)-1] != heading {
+			seen = append(seen, heading)
+			ph.Fits(fmt.Sprintf("%s-%02d-%s", name, len(seen), Eval[string](ph, `document.getElementById("run").dataset.step`)))
+		}
+		if Eval[bool](ph, `!!document.getElementById("step-form")`) {
+			for Eval[bool](ph, `!!document.querySelector("#step-form input[type=checkbox]:not(:checked)")`) {
+				ph.Do(chromedp.Click(`#step-form input[type=checkbox]:not(:checked)`))
+			}
+			if Eval[bool](ph, `!!document.querySelector("#step-form input[name=bitting_from][value=generate]")`) {
+				ph.Do(chromedp.Click(`#step-form input[name=bitting_from][value=generate]`))
+			}
+			ph.Do(chromedp.Click(`#done`))
+		}
+		// The next screen: after Done, or once the page moved on by itself.
+		ph.Until(fmt.Sprintf(`(() => { const r = document.getElementById("run"); return !!r && (r.dataset.version !== %q || r.dataset.status !== "active") })()`, version), 90*time.Second)
+		if Eval[bool](ph, `!!document.getElementById("shown")`) {
+			bitting := ph.Get(chromedp.Text(`#shown-bitting`))
+			if !regexp.MustCompile(`^[1-7]{5}$`).MatchString(strings.TrimSpace(bitting)) {
+				t.Errorf("the generated cuts shown: %q", bitting)
+			}
+			ph.Fits(fmt.Sprintf("%s-%02d-shown", name, len(seen)))
+		}
+	}
+	t.Fatalf("%s: still going after 100 screens: %q", name, seen)
+	return nil
+}
