@@ -425,6 +425,9 @@ type runPage struct {
 	History      []historyLine
 	Escalation   *latchkey.Escalation
 	NoEngine     bool
+	LastFailure  string        // what the latest failed try at the current step said
+	NewKey       *latchkey.Key // a finished rekey's new key, and the key it replaced
+	OldKey       *latchkey.Key
 }
 
 // pageRun shows a run: its current step, or how it ended.
@@ -494,6 +497,17 @@ func (s *Server) runPage(r *http.Request, run *latchkey.Run) (runPage, error) {
 	}
 	st, ok := run.Step()
 	if !ok {
+		if run.Status == latchkey.RunDone && run.Params.NewKeyID != 0 {
+			var err error
+			if page.NewKey, err = s.Service.FindKeyByID(r.Context(), run.Params.NewKeyID); err != nil {
+				return page, err
+			}
+			if run.Params.OldKeyID != 0 && run.Params.OldKeyID != run.Params.NewKeyID {
+				if page.OldKey, err = s.Service.FindKeyByID(r.Context(), run.Params.OldKeyID); err != nil {
+					return page, err
+				}
+			}
+		}
 		return page, nil
 	}
 	page.Step = st
@@ -501,6 +515,11 @@ func (s *Server) runPage(r *http.Request, run *latchkey.Run) (runPage, error) {
 	page.Wait = waitText(st.WaitS)
 	page.CanSkip = st.Auto == latchkey.AutoExclude
 	page.Failures = failedAt(run, st.ID)
+	for _, rec := range run.Records {
+		if rec.Step == st.ID && rec.Outcome == latchkey.StepFailed {
+			page.LastFailure = rec.Note
+		}
+	}
 	tries := st.Tries
 	if tries == 0 && st.Kind != latchkey.StepAuto {
 		tries = 3 // the domain's default for a manual step

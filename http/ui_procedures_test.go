@@ -227,7 +227,8 @@ func TestUIProcedureRekey(t *testing.T) {
 	keep(uiPostOK(t, installer, "/procedures/1/step", url.Values{"step": {"test"}, "outcome": {"done"}, "attest": run.Steps[3].Attest}, "/procedures/1"))
 	p = keep(uiPostOK(t, installer, "/procedures/1/step", url.Values{"step": {"retire"}, "outcome": {"done"}}, "/procedures/1"))
 	mustContain(t, "the finished run", p.body, `id="outcome"`, "Finished", "Rekey Deadbolt: done, every step confirmed.", `href="/locks/1">Back to Deadbolt</a>`,
-		`id="history" open`, "Test 2 from inside: the new key locks and unlocks", "the new key&#39;s cuts: made by Latchkey")
+		`id="history" open`, "Test 2 from inside: the new key locks and unlocks", "the new key&#39;s cuts: made by Latchkey",
+		`Deadbolt takes the new key now: <a href="/keys/2">New key for Deadbolt (run 1)</a>. The old key, <a href="/keys/1">House key</a>, is retired: its copies are listed to be returned.`)
 	if strings.Contains(p.body, `action="/procedures/1/`) || strings.Contains(p.body, "runner.") {
 		t.Error("a finished run still has a form or the runner's script")
 	}
@@ -286,6 +287,13 @@ func TestUIProcedureWaysOut(t *testing.T) {
 	if strings.Contains(p.body, `id="step-form"`) {
 		t.Error("an automatic step offers to report it done")
 	}
+	// The engine's failed try at the hub says why the step waits.
+	engine := latchkey.NewEngineContext(latchkey.NewContextWithPrincipal(ctx, latchkey.Principal{Name: "procedure engine", Role: latchkey.UserOwner}))
+	if _, err := svc.AdvanceRun(engine, 2, latchkey.Advance{Step: "exclude", Failed: true, Note: "The hub does not answer."}); err != nil {
+		t.Fatal(err)
+	}
+	p = uiGet(t, owner, "/procedures/2")
+	mustContain(t, "an automatic step that failed once", p.body, `id="failures"`, "Not done yet</strong> (1 try): The hub does not answer. Latchkey tries again by itself.", "Step 1 of 3")
 	if p := uiDo(t, owner, "POST", "/procedures/2/step", url.Values{"step": {"exclude"}, "outcome": {"done"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "done by Latchkey itself") {
 		t.Fatalf("a person reporting an automatic step done: %d", p.status)
 	}
