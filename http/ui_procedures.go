@@ -23,7 +23,7 @@ import (
 // domain refuses a report on a step that is not the current one, and the page then says
 // who did that step and shows the one the run is at.
 
-func (s *Server) procedureRoutes() []uiRoute {
+func (s *Server) procedureUIRoutes() []uiRoute {
 	read, write := latchkey.PermRead, latchkey.PermWrite
 	return []uiRoute{
 		{Method: "GET", Pattern: "/procedures", Perm: read, handler: s.pageProcedures},
