@@ -29,6 +29,7 @@ type home struct {
 	driver *simdriver.Driver
 	engine *procedure.Engine
 	ctx    context.Context
+	hands  *simdriver.Hands
 	ana    *latchkey.Person
 	key    *latchkey.Key
 	locks  map[string]*latchkey.Lock
@@ -45,6 +46,8 @@ func newHome(t *testing.T) *home {
 		must(t, err)
 	}
 	_, err := w.AddCylinder("side", sim.CylinderOptions{Bitting: houseKey})
+	must(t, err)
+	_, err = w.AddLock("shed", sim.LockOptions{Model: "910", Locked: true}) // a keypad on no hub
 	must(t, err)
 	driver := simdriver.New(w)
 	driver.Speed = 200 // a 30-second hold of the Program button takes 150 ms
@@ -73,7 +76,8 @@ func newHome(t *testing.T) *home {
 	must(t, svc.CreatePerson(ctx, h.ana))
 	h.key = &latchkey.Key{SiteID: site.ID, Label: "House key", Bitting: string(houseKey), Copies: []latchkey.KeyCopy{{HolderID: h.ana.ID}}}
 	must(t, svc.CreateKey(ctx, h.key))
-	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}}
+	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}, PINs: map[int64]string{}}
+	h.hands = hands
 	for _, d := range []struct{ name, model string }{{"front", "916"}, {"back", "914"}, {"side", "smartkey"}} {
 		door := &latchkey.Door{SiteID: site.ID, Name: d.name + " door"}
 		must(t, svc.CreateDoor(ctx, door))
@@ -91,6 +95,11 @@ func newHome(t *testing.T) *home {
 			hands.Locks[l.ID], hands.Cylinders[l.ID] = d.name, d.name+"-cylinder"
 		}
 	}
+	shedDoor := &latchkey.Door{SiteID: site.ID, Name: "shed door"}
+	must(t, svc.CreateDoor(ctx, shedDoor))
+	shed := &latchkey.Lock{DoorID: shedDoor.ID, Name: "shed", ModelID: "910"}
+	must(t, svc.CreateLock(ctx, shed))
+	h.locks["shed"], hands.Locks[shed.ID] = shed, "shed"
 	close(recorded)
 
 	drivers := map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}
@@ -513,4 +522,64 @@ func TestIdentify(t *testing.T) {
 	if got, _ := h.svc.FindLockByID(h.ctx, l.ID); r.Status != latchkey.RunDone || got.ModelID != "916" || got.Status != latchkey.LockOK {
 		t.Fatalf("identified: run %s, lock %+v", r.Status, got)
 	}
+}
+
+// A code programmed at a keypad on no hub, with the model's button sequence: the wrong
+// buttons first (nothing stored, the test fails, the sequence again from its start),
+// then right; confirmed by a test at the door. Removing it overwrites its position.
+func TestKeypadCode(t *testing.T) {
+	h := newHome(t)
+	c, pin, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Ana's code"}, LockIDs: []int64{h.locks["shed"].ID}})
+	must(t, err)
+	h.hands.PINs[c.ID] = pin
+	r, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureCode, LockIDs: []int64{h.locks["shed"].ID},
+		CodeID: c.ID, CodeOp: "add", Hands: "sim", Mistake: simdriver.MistakeWrongButtons})
+	must(t, err)
+	for _, st := range r.Steps {
+		if strings.Contains(st.Do, pin) {
+			t.Fatalf("a step shows the code: %q", st.Do)
+		}
+	}
+	r = h.wait(t, r)
+	failed := 0
+	for _, rec := range r.Records {
+		if rec.Step == "test" && rec.Outcome == latchkey.StepFailed {
+			failed++
+		}
+	}
+	if r.Status != latchkey.RunDone || failed != 1 {
+		t.Fatalf("keypad add with the wrong buttons first: %s, %d failed tests: %+v", r.Status, failed, r.Records)
+	}
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantSet)
+	// A second code, so that removing the first leaves a way in.
+	c2, pin2, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Spare"}, LockIDs: []int64{h.locks["shed"].ID}})
+	must(t, err)
+	h.hands.PINs[c2.ID] = pin2
+	r = h.wait(t, h.startCode(t, c2.ID, "add"))
+	must(t, errIf(r.Status != latchkey.RunDone, "second code: "+string(r.Status)))
+	_, err = h.svc.RevokeCode(h.ctx, c.ID)
+	must(t, err)
+	r = h.wait(t, h.startCode(t, c.ID, "remove"))
+	if r.Status != latchkey.RunDone {
+		t.Fatalf("keypad remove: %s %+v", r.Status, r.Escalation)
+	}
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantRemoved)
+	if h.codes("shed") != "2" { // the spare and the throwaway that overwrote Ana's position
+		t.Fatalf("the shed holds %s codes", h.codes("shed"))
+	}
+}
+
+func (h *home) startCode(t *testing.T, codeID int64, op string) *latchkey.Run {
+	t.Helper()
+	r, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureCode, LockIDs: []int64{h.locks["shed"].ID},
+		CodeID: codeID, CodeOp: op, Hands: "sim"})
+	must(t, err)
+	return r
+}
+
+func errIf(bad bool, msg string) error {
+	if bad {
+		return latchkey.Errorf(latchkey.EINTERNAL, "%s", msg)
+	}
+	return nil
 }
