@@ -314,6 +314,11 @@ func TestBatteryFirst(t *testing.T) {
 	if r.Status != latchkey.RunDone || h.lock(t, "front").State.LowBattery() {
 		t.Fatalf("battery run %s, battery %d", r.Status, h.lock(t, "front").State.BatteryMV)
 	}
+	// Now the reset may start.
+	r = h.wait(t, h.start(t, latchkey.ProcedureReset, "", "front"))
+	if r.Status != latchkey.RunDone {
+		t.Fatalf("the reset after the battery swap: %s", r.Status)
+	}
 	_ = c
 }
 
@@ -484,6 +489,15 @@ func TestTurnover(t *testing.T) {
 	r, _ = h.svc.FindRunByID(h.ctx, r.ID)
 	if st, _ := r.Step(); gs[0].Status != latchkey.GrantRemoving || st == nil || st.ID != "gone" || h.codes("back") != "1" {
 		t.Fatalf("with the back lock out of reach: grant %s, run at %+v, twin holds %s codes", gs[0].Status, st, h.codes("back"))
+	}
+	// Retried, and said: the lock does not answer.
+	for gs[0].Problem == "" || gs[0].Attempts == 0 {
+		time.Sleep(20 * time.Millisecond)
+		gs, err = h.svc.FindGrants(h.ctx, latchkey.GrantFilter{CodeID: &c.ID, LockID: &h.locks["back"].ID})
+		must(t, err)
+	}
+	if gs[0].Problem != latchkey.ProblemLockUnreachable || gs[0].Status != latchkey.GrantRemoving {
+		t.Fatalf("the revoked code on the unreachable lock: %s, %s", gs[0].Status, gs[0].Problem)
 	}
 	h.driver.Do(func(w *sim.World) {
 		tw, _ := w.Twin("back")
