@@ -41,7 +41,11 @@ func (s *Service) applyStep(ctx context.Context, tx Tx, r *Run, st *Step, a *Adv
 			return err
 		})
 	case ActionCodesSet:
-		return false, s.eachLock(ctx, tx, r, st, func(l *Lock) error { return s.codesSettled(ctx, tx, l, nil) })
+		var only []int64 // a code procedure waits for its code; a reset for every code
+		if r.Params.CodeID != 0 {
+			only = []int64{r.Params.CodeID}
+		}
+		return false, s.eachLock(ctx, tx, r, st, func(l *Lock) error { return s.codesSettled(ctx, tx, l, only) })
 	case ActionRevokeGuests:
 		return true, s.revokeGuestsInRun(ctx, tx, r)
 	case ActionCodesGone:
