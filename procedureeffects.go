@@ -132,6 +132,18 @@ func (s *Service) newKeyInRun(ctx context.Context, tx Tx, r *Run, a *Advance) er
 		}
 		bittings[b] = k
 	}
+	// Someone who may not reveal key cuts learns nothing of the site's bittings here
+	// either: each answer about them counts against the same hourly allowance as asking
+	// for bittings clear of the site's keys, and a typed bitting the site already has is
+	// refused without saying whose it is.
+	reveal := require(ctx, PermReveal) == nil
+	if !reveal {
+		actor := ActorFromContext(ctx)
+		if s.generations.count(actor, s.now()) >= generationsWithoutReveal {
+			return Errorf(EFORBIDDEN, "%d answers about a site's key cuts in the last hour is the most for someone who may not reveal them; try later, or ask an owner or a manager.", generationsWithoutReveal)
+		}
+		s.generations.add(actor, s.now())
+	}
 	var bitting string
 	if a.Evidence["generate"] == "yes" {
 		avoid := make([]string, 0, len(bittings))
@@ -148,6 +160,8 @@ func (s *Service) newKeyInRun(ctx context.Context, tx Tx, r *Run, a *Advance) er
 	}
 	if k, ok := bittings[bitting]; ok {
 		switch {
+		case !reveal:
+			return Errorf(EINVALID, "A key with these cuts is already recorded on this site. A new key must differ: read the cuts again from the bow to the tip, use another blank, or let Latchkey generate cuts; someone who may reveal key cuts can key the lock alike with an existing key.")
 		case k.ID == r.Params.OldKeyID:
 			return Errorf(EINVALID, "That bitting is the key the lock takes now. Read the cuts off the new key again, from the bow to the tip.")
 		case k.State != KeyActive:
