@@ -56,7 +56,7 @@ func (s *Service) applyStep(ctx context.Context, tx Tx, r *Run, st *Step, a *Adv
 			return err
 		})
 	case ActionReport:
-		return false, nil
+		return false, s.reportRun(ctx, tx, r)
 	}
 	return false, Errorf(EINTERNAL, "Step %s has an unknown action %q.", st.ID, st.Action)
 }
@@ -357,4 +357,30 @@ func (s *Service) codesSettled(ctx context.Context, tx Tx, l *Lock, only []int64
 		return Errorf(ECONFLICT, "%s has %s not yet confirmed by the lock; Latchkey goes on when the lock confirms %s.", l.Name, countOf(waiting, "code"), map[bool]string{true: "it", false: "them"}[waiting == 1])
 	}
 	return nil
+}
+
+// reportRun writes a turnover's report in each lock's service log: which codes were
+// revoked and confirmed gone, and the rekey if there was one.
+func (s *Service) reportRun(ctx context.Context, tx Tx, r *Run) error {
+	var gone []string
+	for _, id := range r.Params.Revoked {
+		c, err := tx.FindCodeByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		gone = append(gone, fmt.Sprintf("%q", c.Label))
+	}
+	report := "Turnover: no guest or service code was on these locks."
+	if len(gone) > 0 {
+		report = fmt.Sprintf("Turnover: %s revoked and confirmed gone from every lock: %s.", countOf(len(gone), "code"), strings.Join(gone, ", "))
+	}
+	if r.Params.NewKeyID != 0 {
+		k, err := tx.FindKeyByID(ctx, r.Params.NewKeyID)
+		if err != nil {
+			return err
+		}
+		report += fmt.Sprintf(" Rekeyed to key %q; the old key's copies are to be returned.", k.Label)
+	}
+	r.Outcome = report
+	return s.eachLock(ctx, tx, r, &Step{}, func(l *Lock) error { return s.logRun(ctx, tx, r, l, report) })
 }

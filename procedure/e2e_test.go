@@ -507,6 +507,11 @@ func TestTurnover(t *testing.T) {
 	if r.Status != latchkey.RunDone || h.codes("back") != "0" || h.codes("front") != "0" {
 		t.Fatalf("turnover: %s; codes left front %s back %s", r.Status, h.codes("front"), h.codes("back"))
 	}
+	log, err := h.svc.FindServiceEntries(h.ctx, h.locks["back"].ID)
+	must(t, err)
+	if !strings.Contains(r.Outcome, `"Gus's code"`) || !strings.Contains(log[len(log)-2].Note, "confirmed gone") {
+		t.Fatalf("the turnover's report: %q; the back lock's log ends %q", r.Outcome, log[len(log)-2].Note)
+	}
 }
 
 // Identify: the answers a person gives narrow the catalog, and the model chosen is
