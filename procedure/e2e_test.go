@@ -50,7 +50,7 @@ func newHome(t *testing.T) *home {
 	_, err = w.AddLock("shed", sim.LockOptions{Model: "910", Locked: true}) // a keypad on no hub
 	must(t, err)
 	driver := simdriver.New(w)
-	driver.Speed = 200 // a 30-second hold of the Program button takes 150 ms
+	driver.Speed = 5 // the hands' own waits take no real time (Driver.Sleep)
 	var svc *latchkey.Service
 	recorded := make(chan struct{})
 	driver.Subscribe(func(e latchkey.DeviceEvent) {
@@ -277,6 +277,13 @@ func TestLostKey(t *testing.T) {
 	must(t, err)
 	r = h.wait(t, r)
 	if r.Status != latchkey.RunDone {
+		h.driver.Do(func(w *sim.World) {
+			for _, e := range w.Trace() {
+				if strings.Contains(e.Twin, "cylinder") && e.Kind != "bolt" {
+					t.Log(e)
+				}
+			}
+		})
 		t.Fatalf("lost key run: %s %+v", r.Status, r.Escalation)
 	}
 	for _, name := range []string{"front", "back", "side"} {
