@@ -33,8 +33,12 @@ type Server struct {
 	// Procedures starts and drives procedure runs (the procedure engine); without it the
 	// procedure routes answer that no engine runs on this server.
 	Procedures latchkey.ProcedureService
-	Logger     *slog.Logger
-	Addr       string // "127.0.0.1:8080"; ":0" picks a free port
+	// Hands names the virtual hands the engine has for the twins ("sim", in the demo):
+	// the web UI then offers them when a procedure is started, to watch them do its
+	// steps. Empty where no twins stand for the locks.
+	Hands  string
+	Logger *slog.Logger
+	Addr   string // "127.0.0.1:8080"; ":0" picks a free port
 	// Ready reports whether the server's dependencies answer (for /readyz).
 	Ready func(ctx context.Context) error
 	// SecureCookies marks cookies Secure (set when serving TLS or behind a TLS proxy).

@@ -220,7 +220,7 @@ type lockProcedures struct {
 	Ended    []runItem
 	Offers   []procedureOffer
 	Codes    []codeChoice // for the code procedure
-	Hands    bool         // a twin: the virtual hands can do the manual steps
+	Hands    string       // the virtual hands that can do the steps at the twins, if any
 	Rekey    bool         // a turnover can rekey too
 	NoEngine bool
 }
@@ -228,7 +228,7 @@ type lockProcedures struct {
 // lockProceduresCard reads what a lock's page shows of its procedures.
 func (s *Server) lockProceduresCard(ctx context.Context, rec *latchkey.LockRecord, codes []codeLine, takesCodes bool) (lockProcedures, error) {
 	l := rec.Lock
-	card := lockProcedures{NoEngine: s.Procedures == nil, Hands: l.Connection.Driver == latchkey.DriverSim, Rekey: l.HasSmartKey}
+	card := lockProcedures{NoEngine: s.Procedures == nil, Hands: s.Hands, Rekey: l.HasSmartKey}
 	runs, _, err := s.Service.FindRuns(ctx, latchkey.RunFilter{LockID: &l.ID}, latchkey.Page{Limit: 6})
 	if err != nil {
 		return card, err
@@ -296,8 +296,8 @@ func (s *Server) pageStartProcedure(w http.ResponseWriter, r *http.Request) {
 	}
 	req := latchkey.ProcedureRequest{Kind: latchkey.ProcedureKind(r.PostFormValue("kind")), LockIDs: []int64{id},
 		Rekey: r.PostFormValue("rekey") == "1"}
-	if r.PostFormValue("hands") == "sim" {
-		req.Hands = "sim"
+	if h := r.PostFormValue("hands"); h != "" && h == s.Hands {
+		req.Hands = h
 	}
 	err = req.Kind.Validate()
 	if err == nil && req.Kind == latchkey.ProcedureCode {

@@ -34,7 +34,7 @@ func openRunnerServer(t *testing.T) (*lkhttp.Server, *latchkey.Service) {
 	svc.Clock = latchkey.SystemClock{}
 	engine := procedure.New(svc, catalog.Default())
 	engine.Hands["sim"] = idleHands{}
-	s := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}, Procedures: engine}
+	s := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}, Procedures: engine, Hands: "sim"}
 	if err := s.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +93,10 @@ func TestUIProcedureRekey(t *testing.T) {
 	ready := step("ready", "attest", "working_key", "attest", "smartkey_tool", "attest", "new_key", "attest", "door_open")
 
 	p := keep(uiGet(t, owner, "/locks/1"))
-	mustContain(t, "the lock's page", p.body, `id="procedures"`, `action="/locks/1/procedures"`, `value="rekey"`, "Rekey to a new key", `value="reset"`, `href="/procedures"`)
-	if strings.Contains(p.body, `value="identify"`) || strings.Contains(p.body, `name="hands"`) {
-		t.Error("an identified lock offers to identify its model, or a lock no twin stands for offers virtual hands")
+	mustContain(t, "the lock's page", p.body, `id="procedures"`, `action="/locks/1/procedures"`, `value="rekey"`, "Rekey to a new key", `value="reset"`, `href="/procedures"`,
+		`name="hands" value="sim"> Virtual hands`)
+	if strings.Contains(p.body, `value="identify"`) {
+		t.Error("an identified lock offers to identify its model")
 	}
 	p = keep(uiGet(t, viewer, "/locks/1"))
 	if strings.Contains(p.body, `action="/locks/1/procedures"`) {
@@ -363,8 +364,8 @@ func TestUIProcedureNoEngine(t *testing.T) {
 	p := uiGet(t, owner, "/procedures")
 	mustContain(t, "the procedures page", p.body, "No procedure engine runs on this server")
 	p = uiGet(t, owner, "/locks/1")
-	if strings.Contains(p.body, `action="/locks/1/procedures"`) {
-		t.Error("a server without an engine offers to start a procedure")
+	if strings.Contains(p.body, `action="/locks/1/procedures"`) || strings.Contains(p.body, `name="hands"`) {
+		t.Error("a server without an engine offers to start a procedure, or virtual hands")
 	}
 	p = uiDo(t, owner, "POST", "/locks/1/procedures", url.Values{"kind": {"battery"}})
 	if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "No procedure engine runs on this server") {
