@@ -36,9 +36,12 @@ type Server struct {
 	// Hands names the virtual hands the engine has for the twins ("sim", in the demo):
 	// the web UI then offers them when a procedure is started, to watch them do its
 	// steps. Empty where no twins stand for the locks.
-	Hands  string
-	Logger *slog.Logger
-	Addr   string // "127.0.0.1:8080"; ":0" picks a free port
+	Hands string
+	// Mistakes are the classic mistakes those hands can make on purpose, offered with
+	// them, to watch a procedure fail safely and stop for help.
+	Mistakes []string
+	Logger   *slog.Logger
+	Addr     string // "127.0.0.1:8080"; ":0" picks a free port
 	// Ready reports whether the server's dependencies answer (for /readyz).
 	Ready func(ctx context.Context) error
 	// SecureCookies marks cookies Secure (set when serving TLS or behind a TLS proxy).

@@ -208,6 +208,11 @@ type procedureOffer struct {
 	Refused     string // why it cannot start now ("" when it can)
 }
 
+// mistakeChoice is a mistake the virtual hands can make on purpose, in words.
+type mistakeChoice struct {
+	Name, Words string
+}
+
 // codeChoice is a code a code procedure can program or remove at the keypad.
 type codeChoice struct {
 	Value, Label string
@@ -221,7 +226,8 @@ type lockProcedures struct {
 	Offers   []procedureOffer
 	Codes    []codeChoice // for the code procedure
 	Hands    string       // the virtual hands that can do the steps at the twins, if any
-	Rekey    bool         // a turnover can rekey too
+	Mistakes []mistakeChoice
+	Rekey    bool // a turnover can rekey too
 	NoEngine bool
 }
 
@@ -229,6 +235,11 @@ type lockProcedures struct {
 func (s *Server) lockProceduresCard(ctx context.Context, rec *latchkey.LockRecord, codes []codeLine, takesCodes bool) (lockProcedures, error) {
 	l := rec.Lock
 	card := lockProcedures{NoEngine: s.Procedures == nil, Hands: s.Hands, Rekey: l.HasSmartKey}
+	if s.Hands != "" {
+		for _, m := range s.Mistakes {
+			card.Mistakes = append(card.Mistakes, mistakeChoice{Name: m, Words: strings.ReplaceAll(m, "_", " ")})
+		}
+	}
 	runs, _, err := s.Service.FindRuns(ctx, latchkey.RunFilter{LockID: &l.ID}, latchkey.Page{Limit: 6})
 	if err != nil {
 		return card, err
@@ -300,6 +311,15 @@ func (s *Server) pageStartProcedure(w http.ResponseWriter, r *http.Request) {
 		req.Hands = h
 	}
 	err = req.Kind.Validate()
+	if m := r.PostFormValue("mistake"); err == nil && m != "" {
+		switch {
+		case req.Hands == "":
+			err = latchkey.Errorf(latchkey.EINVALID, "A mistake on purpose is made by the virtual hands: tick them too, or choose no mistake.")
+		case !slices.Contains(s.Mistakes, m):
+			err = latchkey.Errorf(latchkey.EINVALID, "Choose the mistake from the list.")
+		}
+		req.Mistake = m
+	}
 	if err == nil && req.Kind == latchkey.ProcedureCode {
 		// "12:add": the code, and whether it goes on or comes off.
 		code, op, _ := strings.Cut(r.PostFormValue("code"), ":")

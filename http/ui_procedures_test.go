@@ -23,7 +23,7 @@ func (idleHands) Do(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (la
 	return latchkey.Advance{}, latchkey.Errorf(latchkey.EUNAVAILABLE, "These hands do nothing: the tests do the steps.")
 }
 
-func (idleHands) Mistakes() []string { return nil }
+func (idleHands) Mistakes() []string { return []string{"key_not_full"} }
 
 // openRunnerServer starts a web UI server with the procedure engine's plans from the
 // catalog, the engine itself not running: the tests do every step, the automatic ones
@@ -34,7 +34,7 @@ func openRunnerServer(t *testing.T) (*lkhttp.Server, *latchkey.Service) {
 	svc.Clock = latchkey.SystemClock{}
 	engine := procedure.New(svc, catalog.Default())
 	engine.Hands["sim"] = idleHands{}
-	s := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}, Procedures: engine, Hands: "sim"}
+	s := &lkhttp.Server{Service: svc, Addr: "127.0.0.1:0", Catalog: fakeCatalog{}, Procedures: engine, Hands: "sim", Mistakes: idleHands{}.Mistakes()}
 	if err := s.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestUIProcedureRekey(t *testing.T) {
 
 	p := keep(uiGet(t, owner, "/locks/1"))
 	mustContain(t, "the lock's page", p.body, `id="procedures"`, `action="/locks/1/procedures"`, `value="rekey"`, "Rekey to a new key", `value="reset"`, `href="/procedures"`,
-		`name="hands" value="sim"> Virtual hands`)
+		`name="hands" value="sim"> Virtual hands`, `<option value="key_not_full">key not full</option>`)
 	if strings.Contains(p.body, `value="identify"`) {
 		t.Error("an identified lock offers to identify its model")
 	}
@@ -281,7 +281,18 @@ func TestUIProcedureWaysOut(t *testing.T) {
 	}
 
 	// "Stop here", once confirmed; with the virtual hands, the page watches them.
-	p = uiPostOK(t, owner, "/locks/1/procedures", url.Values{"kind": {"battery"}, "hands": {"sim"}}, "/procedures/3")
+	p = uiDo(t, owner, "POST", "/locks/1/procedures", url.Values{"kind": {"battery"}, "mistake": {"key_not_full"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "made by the virtual hands") {
+		t.Fatalf("a mistake without the hands: %d", p.status)
+	}
+	p = uiDo(t, owner, "POST", "/locks/1/procedures", url.Values{"kind": {"battery"}, "hands": {"sim"}, "mistake": {"sneeze"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "Choose the mistake from the list") {
+		t.Fatalf("an unknown mistake: %d", p.status)
+	}
+	p = uiPostOK(t, owner, "/locks/1/procedures", url.Values{"kind": {"battery"}, "hands": {"sim"}, "mistake": {"key_not_full"}}, "/procedures/3")
+	if run, _ := svc.FindRunByID(ctx, 3); run.Params.Hands != "sim" || run.Params.Mistake != "key_not_full" {
+		t.Fatalf("the run with the hands: %+v", run.Params)
+	}
 	mustContain(t, "a step the virtual hands do", p.body, `id="hands"`, "The virtual hands are doing this at the twin.", `<noscript><meta http-equiv="refresh" content="3"></noscript>`, `id="stop"`, `id="help"`)
 	if strings.Contains(p.body, `id="step-form"`) {
 		t.Error("a step the virtual hands do offers to report it")

@@ -133,7 +133,7 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	}
 	driver.SetSpeed(pace.Speed)
 	srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
-	srv.Procedures, srv.Hands = procs, "sim"
+	srv.Procedures, srv.Hands, srv.Mistakes = procs, "sim", hands.Mistakes()
 	if err := srv.Open(); err != nil {
 		return err
 	}

@@ -20,7 +20,9 @@ import (
 // box ticked, the new key's cuts generated and shown once, Done) to the new key
 // recorded. The virtual hands factory-reset the garage entry, started from its page with
 // them: the runner follows each step by itself, through the hub and at the twin, to the
-// codes read back. Every screen fits the phone; each step's screenshot is kept.
+// codes read back. The front door's rekey, by the hands making a classic mistake, stops
+// for a locksmith and shows the hand-over. Every screen fits the phone; each step's
+// screenshot is kept.
 func TestBrowserProcedures(t *testing.T) {
 	if os.Getenv("LATCHKEY_TEST_CHROMIUM") == "" {
 		t.Skip("set LATCHKEY_TEST_CHROMIUM=/usr/bin/chromium to run the browser tests (apt-get install chromium)")
@@ -98,6 +100,23 @@ func TestBrowserProcedures(t *testing.T) {
 	for _, want := range []string{"Take it off the hub", "Check the reset took", "Put it back on the hub", "Codes read back", "virtual hands (sim)", "procedure engine"} {
 		if !strings.Contains(history, want) {
 			t.Errorf("the reset's history does not say %q:\n%s", want, history)
+		}
+	}
+
+	// The front door's rekey, by the virtual hands making the classic mistake: the new
+	// key not fully inserted scrambles the cylinder, and the run stops for a locksmith,
+	// its page the hand-over.
+	ph.Do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(`.card.lock`))
+	front := lockID("Front door")
+	ph.Do(chromedp.Click(`.card.lock a.title[href="`+front+`"]`), chromedp.WaitVisible(`#start-procedure`),
+		chromedp.Click(`#start-procedure input[name=kind][value=rekey]`), chromedp.Click(`#start-procedure input[name=hands]`),
+		chromedp.SetValue(`#start-procedure select[name=mistake]`, "key_not_full"), chromedp.Click(`#start-procedure button[type=submit]`),
+		chromedp.WaitVisible(`#run`))
+	walk(t, ph, "mistake")
+	report := ph.Get(chromedp.Text(`#escalation`))
+	for _, want := range []string{"Call a locksmith", "What was tried", "How the lock was left", "House key", "Call 1-800-327-5625"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the escalation does not say %q:\n%s", want, report)
 		}
 	}
 }
