@@ -138,7 +138,7 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 	if l.KeyID != 0 {
 		page.Holds = append(page.Holds, "the record of the key it takes")
 	}
-	if page.Procedures, err = s.lockProceduresCard(ctx, rec, page.Codes, page.TakesCodes); err != nil {
+	if page.Procedures, err = s.lockProceduresCard(ctx, rec, page.TakesCodes); err != nil {
 		return page, err
 	}
 	active := latchkey.KeyActive

@@ -40,11 +40,11 @@ func (s *Server) procedureUIRoutes() []uiRoute {
 var procedureNames = map[latchkey.ProcedureKind][2]string{
 	latchkey.ProcedureIdentify: {"Identify the model", "Answer a few questions about what you see at the door; Latchkey finds the exact model, which every other procedure depends on."},
 	latchkey.ProcedureRekey:    {"Rekey to a new key", "The SmartKey cylinder learns a new key. The old key keeps working until the new one has been tested from both sides."},
-	latchkey.ProcedureCode:     {"Program or remove a code at the keypad", "The model's button sequence, step by step, then the code is tried at the keypad."},
+	latchkey.ProcedureCode:     {"Put a code on, or take it off", "At the keypad with the model's button sequence (or through the hub, for a lock on one), then tried at the door."},
 	latchkey.ProcedureReset:    {"Factory reset", "Off the hub first, the model's reset sequence, door handing, paired again, every code put back."},
 	latchkey.ProcedureBattery:  {"Replace the batteries", "Fresh batteries before any programming, then the lock's reading checked."},
 	latchkey.ProcedureLostKey:  {"A key is lost", "The key is recorded lost, and every lock it opens is rekeyed."},
-	latchkey.ProcedureTurnover: {"Rental turnover", "Guests' codes removed and confirmed gone, the next guests' codes on, and a report."},
+	latchkey.ProcedureTurnover: {"Rental turnover", "Guests' and service people's codes taken off and confirmed gone, a rekey if asked, and a report."},
 }
 
 func procedureName(k latchkey.ProcedureKind) string {
@@ -67,6 +67,8 @@ var attestLabels = map[string]string{
 	latchkey.AttestCodeWorks:   "The code opens the lock at the keypad",
 	latchkey.AttestCodeFails:   "The removed code no longer opens the lock",
 	latchkey.AttestHubReady:    "The hub is on and in reach",
+	"guests_out":               "The guests have left, and the keys lent to them are back",
+	"lock_works":               "The lock locks and unlocks, and its light does not blink red",
 }
 
 // attestLabel says what an attestation means; one Latchkey has no words for yet is
@@ -232,7 +234,7 @@ type lockProcedures struct {
 }
 
 // lockProceduresCard reads what a lock's page shows of its procedures.
-func (s *Server) lockProceduresCard(ctx context.Context, rec *latchkey.LockRecord, codes []codeLine, takesCodes bool) (lockProcedures, error) {
+func (s *Server) lockProceduresCard(ctx context.Context, rec *latchkey.LockRecord, takesCodes bool) (lockProcedures, error) {
 	l := rec.Lock
 	card := lockProcedures{NoEngine: s.Procedures == nil, Hands: s.Hands, Rekey: l.HasSmartKey}
 	if s.Hands != "" {
@@ -280,17 +282,26 @@ func (s *Server) lockProceduresCard(ctx context.Context, rec *latchkey.LockRecor
 		offer(latchkey.ProcedureReset, lowBattery)
 	}
 	if takesCodes {
-		for _, c := range codes {
+		// A code on its way on can be put on; a revoked one on its way off taken off.
+		for _, g := range rec.Grants {
+			c := rec.Codes[g.CodeID]
+			if c == nil {
+				continue
+			}
+			who := c.Label
+			if p := rec.People[c.PersonID]; p != nil {
+				who += " (" + p.Name + ")"
+			}
 			switch {
-			case c.RevocationOpen:
-				card.Codes = append(card.Codes, codeChoice{strconv.FormatInt(c.ID, 10) + ":remove", "Remove " + c.Label + " (" + c.Person + ")"})
-			case c.Confirmable:
-				card.Codes = append(card.Codes, codeChoice{strconv.FormatInt(c.ID, 10) + ":add", "Program " + c.Label + " (" + c.Person + ")"})
+			case g.Status == latchkey.GrantRemoving:
+				card.Codes = append(card.Codes, codeChoice{strconv.FormatInt(c.ID, 10) + ":remove", "Take off " + who})
+			case g.Status != latchkey.GrantSet && g.Status != latchkey.GrantRemoved && !c.Revoked:
+				card.Codes = append(card.Codes, codeChoice{strconv.FormatInt(c.ID, 10) + ":add", "Put on " + who})
 			}
 		}
 		refused := lowBattery
 		if refused == "" && len(card.Codes) == 0 {
-			refused = "No code is waiting to be programmed or removed at this lock's keypad."
+			refused = "No code is waiting to go on this lock or come off it."
 		}
 		offer(latchkey.ProcedureCode, refused)
 		offer(latchkey.ProcedureTurnover, lowBattery)

@@ -200,9 +200,29 @@ func TestUIProcedureRekey(t *testing.T) {
 	}
 	p = keep(uiGet(t, owner, "/procedures"))
 	mustContain(t, "the procedures page", p.body, `id="none-active"`, `id="ended"`, `href="/procedures/1">Rekey Deadbolt</a> <span class="badge ok">done</span>`)
-	for _, body := range seen {
-		if strings.Contains(body, pin) {
-			t.Fatalf("a page shows the code's PIN %s:\n%s", pin, body)
+
+	// A code on its way to the lock can be put on at the keypad, step by step.
+	p = keep(uiGet(t, owner, "/locks/1"))
+	mustContain(t, "a lock whose codes are all on", p.body, `value="code" required disabled`, "No code is waiting to go on this lock or come off it.")
+	guest, guestPIN, err := svc.CreateCode(ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: 1, Label: "Guest"}, LockIDs: []int64{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = keep(uiGet(t, owner, "/locks/1"))
+	mustContain(t, "a lock with a code to put on", p.body, `<option value="2:add">Put on Guest (Ana)</option>`)
+	p = keep(uiPostOK(t, owner, "/locks/1/procedures", url.Values{"kind": {"code"}, "code": {"2:add"}}, "/procedures/2"))
+	mustContain(t, "the code procedure", p.body, "Add &#34;Guest&#34; on Deadbolt", "Step 1 of")
+	if p := uiDo(t, owner, "POST", "/locks/1/procedures", url.Values{"kind": {"code"}, "code": {"2:sideways"}}); p.status != http.StatusBadRequest {
+		t.Fatalf("a code procedure neither on nor off: %d", p.status)
+	}
+	if guest.ID != 2 {
+		t.Fatalf("the guest's code is %d", guest.ID)
+	}
+	for _, secret := range []string{pin, guestPIN} {
+		for _, body := range seen {
+			if strings.Contains(body, secret) {
+				t.Fatalf("a page shows the PIN %s:\n%s", secret, body)
+			}
 		}
 	}
 }
