@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -68,8 +73,26 @@ func TestBrowserProcedures(t *testing.T) {
 	ph.Fits("rekey-00-lock")
 	ph.Do(chromedp.Click(`#start-procedure input[name=kind][value=rekey]`), chromedp.Click(`#start-procedure button[type=submit]`),
 		chromedp.WaitVisible(`#run`))
+	// The same run on a laptop: while the phone is half way through the first step, the
+	// laptop reports it. The phone says the run moved on rather than reloading under the
+	// person's thumb, and a Done tapped on the old step says who did it.
+	ph.Do(chromedp.Click(`#step-form input[type=checkbox]`))
+	laptop := demoLaptop(t, base, out.String())
+	run := Eval[string](ph, `document.getElementById("run").dataset.path`)
+	laptop.post(run+"/step", url.Values{"step": {"ready"}, "outcome": {"done"}, "attest": {"working_key", "smartkey_tool", "new_key", "door_open"}})
+	ph.Do(chromedp.WaitVisible(`#moved-on`))
+	ph.Fits("rekey-00-moved-on")
+	for Eval[bool](ph, `!!document.querySelector("#step-form input[type=checkbox]:not(:checked)")`) {
+		ph.Do(chromedp.Click(`#step-form input[type=checkbox]:not(:checked)`))
+	}
+	ph.Do(chromedp.Click(`#done`))
+	ph.Until(`!!document.getElementById("already")`, 30*time.Second)
+	if already := ph.Get(chromedp.Text(`#already`)); !strings.Contains(already, "“Get ready” was already done by alex") {
+		t.Errorf("a Done tapped on a step done elsewhere says: %q", already)
+	}
+	ph.Fits("rekey-00-already")
 	steps := walk(t, ph, "rekey")
-	if len(steps) < 8 || !strings.Contains(steps[0], "Get ready") || !strings.Contains(steps[1], "The new key's cuts") {
+	if len(steps) < 7 || !strings.Contains(steps[0], "Step 2 of 9: The new key's cuts") {
 		t.Fatalf("the rekey's steps: %q", steps)
 	}
 	outcome := ph.Get(chromedp.Text(`#outcome`))
@@ -118,6 +141,46 @@ func TestBrowserProcedures(t *testing.T) {
 		if !strings.Contains(report, want) {
 			t.Errorf("the escalation does not say %q:\n%s", want, report)
 		}
+	}
+}
+
+// laptop is a second device signed in to the demo, posting the runner's forms.
+type laptop struct {
+	t      *testing.T
+	base   string
+	client *http.Client
+}
+
+// demoLaptop signs in to the demo as its owner, with the password the demo printed.
+func demoLaptop(t *testing.T, base, printed string) *laptop {
+	t.Helper()
+	_, password, _ := strings.Cut(printed, "with the password ")
+	password, _, _ = strings.Cut(password, "\n")
+	jar, _ := cookiejar.New(nil)
+	l := &laptop{t: t, base: base, client: &http.Client{Jar: jar}}
+	body, _ := json.Marshal(map[string]string{"name": "alex", "password": password})
+	resp, err := l.client.Post(base+"/api/v1/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("signing in to the demo: %s", resp.Status)
+	}
+	return l
+}
+
+// post sends a form as the runner's page does, and wants it taken.
+func (l *laptop) post(path string, form url.Values) {
+	l.t.Helper()
+	resp, err := l.client.PostForm(l.base+path, form)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(page), `role="alert"`) {
+		l.t.Fatalf("POST %s: %s\n%s", path, resp.Status, page)
 	}
 }
 
