@@ -150,6 +150,9 @@ type Step struct {
 	// Tries is how many failed verifications the step allows before the run escalates
 	// (1: the first failure escalates; a cylinder that does not turn is never forced).
 	Tries int `json:"tries,omitempty"`
+	// Retry is the step a failure goes back to, to do the sequence again (a reset that
+	// did not take); without it a failed step is tried again where it is.
+	Retry string `json:"retry,omitempty"`
 	// Sequence and Sources name the catalog sequence and sources the step comes from;
 	// Warranty is set when the step departs from the maker's instructions (invariant 9).
 	Sequence string   `json:"sequence,omitempty"`
@@ -383,4 +386,19 @@ func (a *Advance) validate() error {
 	}
 	a.Note = plainLines(a.Note)
 	return validateText("Note", a.Note, maxNoteLen/4, false)
+}
+
+// HubPairing is a driver that can take a lock off its hub and add it again, for the
+// factory reset (invariant 6). Each call puts the hub in remove or add mode, waits until
+// the hub reports the lock gone or added (a person presses the lock's button meanwhile),
+// and leaves the hub's mode as it was; it returns EUNAVAILABLE when the hub cannot be
+// reached, and ctx's error when nobody pressed the button in time.
+type HubPairing interface {
+	RemoveFromHub(ctx context.Context, address string) error
+	AddToHub(ctx context.Context, address string) error
+}
+
+// BatteryReader is a driver that can read a lock's battery on demand, in millivolts.
+type BatteryReader interface {
+	ReadBattery(ctx context.Context, address string) (mv int, err error)
 }

@@ -184,7 +184,8 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 			if tries == 0 && st.Kind != StepAuto {
 				tries = defaultTries
 			}
-			if tries > 0 && r.Failures >= tries {
+			switch back := slices.IndexFunc(r.Steps[:r.Current], func(o Step) bool { return o.ID == st.Retry }); {
+			case tries > 0 && r.failedAt(st.ID) >= tries:
 				why := fmt.Sprintf("Step %d (%s) failed", r.Current+1, st.Title)
 				if a.Note != "" {
 					why += ": " + a.Note
@@ -192,6 +193,9 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 				if err := s.escalate(ctx, tx, r, st.escalateTo(), why); err != nil {
 					return 0, nil, err
 				}
+			case back >= 0:
+				// Do the sequence again from its start; the failures still count.
+				r.Current = back
 			}
 		case a.Skip:
 			if st.Auto != AutoExclude {
@@ -243,6 +247,18 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 // defaultTries is how often a person may report a manual step failed before the run
 // stops for help: a step that fails three times is not going to work by trying harder.
 const defaultTries = 3
+
+// failedAt counts the failed tries at a step, over every pass through it (a sequence
+// done again from its start passes through its steps again).
+func (r *Run) failedAt(step string) int {
+	n := 0
+	for _, rec := range r.Records {
+		if rec.Step == step && rec.Outcome == StepFailed {
+			n++
+		}
+	}
+	return n
+}
 
 // done reports whether the run has a step by that id that is behind it.
 func (r *Run) done(step string) bool {

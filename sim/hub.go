@@ -158,3 +158,29 @@ func (h *Hub) Field(name string) (string, bool) {
 	}
 	return "", false
 }
+
+// Leave asks a Zigbee lock to leave the network, as a coordinator's "remove device"
+// does: the hub drops it at once, and the lock forgets its pairing when the request
+// reaches it.
+func (h *Hub) Leave(addr string) error {
+	if h.radio != catalog.RadioZigbee {
+		return latchkey.Errorf(latchkey.EINVALID, "Leave is a Zigbee coordinator's request; on %s use exclusion.", h.radio)
+	}
+	if h.members[addr] == nil {
+		return latchkey.Errorf(latchkey.ENOTFOUND, "The Zigbee hub has no lock %s.", addr)
+	}
+	l := h.locks[addr]
+	h.remove(addr, "asked to leave")
+	if l != nil && l.reachable(h, addr) {
+		h.deliver(h.latencyTo(l, h.w.Now()), func() {
+			if l.net != nil && l.net.hub == h && l.net.addr == addr {
+				l.net = nil
+				l.log(KindState, "left the Zigbee network on the coordinator's request")
+			}
+		})
+	}
+	return nil
+}
+
+// HomeHub returns the hub the lock joins (the one it is paired with, or would be).
+func (l *Lock) HomeHub() *Hub { return l.home() }

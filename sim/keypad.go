@@ -601,7 +601,8 @@ func (l *Lock) doorHanding() {
 	if !l.powered() || l.handing != "pending" {
 		return
 	}
-	if l.stuckBolt {
+	if l.stuckBolt || l.binds() {
+		// A stuck bolt, or a closed door whose strike the bolt does not meet.
 		l.handing = "failed"
 		l.log(KindBolt, "door handing failed: the bolt could not move")
 		l.log(KindLED, "status LED solid red: door handing failed; redo it (facts §3.6)")

@@ -33,7 +33,7 @@ type models struct{}
 
 func (models) CheckModel(id string) error {
 	switch id {
-	case "916", "910", "smartkey":
+	case "916", "914", "910", "smartkey":
 		return nil
 	}
 	return latchkey.Errorf(latchkey.ENOTFOUND, "No model %q.", id)

@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey"
 	lkhttp "github.com/latchkey/latchkey/http"
 	"github.com/latchkey/latchkey/keying"
+	"github.com/latchkey/latchkey/procedure"
 	"github.com/latchkey/latchkey/sim"
 	"github.com/latchkey/latchkey/simdriver"
 )
@@ -108,7 +109,21 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	svc.Readers = map[latchkey.Driver]latchkey.CodeReader{latchkey.DriverSim: driver}
 	// The sync engine puts every code on the twins and takes them off, as it would on
 	// real locks; the home is installed once it has put the first codes on.
-	stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}, log)
+	// Virtual hands do the manual steps of a procedure started with them, on the twins.
+	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}}
+	for _, d := range demoLocks {
+		id := home.locks[d.name]
+		switch {
+		case d.radio == "":
+			hands.Cylinders[id] = d.name
+		case d.smartKey:
+			hands.Locks[id], hands.Cylinders[id] = d.name, d.name+"-cylinder"
+		default:
+			hands.Locks[id] = d.name
+		}
+	}
+	procs, stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver},
+		map[string]procedure.Hands{"sim": hands}, log)
 	if err != nil {
 		return err
 	}
@@ -118,6 +133,7 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	}
 	driver.SetSpeed(pace.Speed)
 	srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
+	srv.Procedures = procs
 	if err := srv.Open(); err != nil {
 		return err
 	}
@@ -269,8 +285,9 @@ type demoHome struct {
 	SamPIN   string         // the script types it at the front door
 	// RevokedPIN is the cleaner's revoked code, which the script tries at the front door.
 	RevokedPIN string
-	placed     []int64 // the codes the sync engine puts on before the show starts
-	cleaner    int64   // revoked once it is on the front door
+	placed     []int64          // the codes the sync engine puts on before the show starts
+	locks      map[string]int64 // the lock of each twin, by the twin's name
+	cleaner    int64            // revoked once it is on the front door
 }
 
 // demoInstalled waits until the sync engine has put the home's codes on the twins, then
@@ -330,6 +347,7 @@ func demoRecords(ctx context.Context, svc *latchkey.Service) (*demoHome, error) 
 			return nil, err
 		}
 	}
+	home := &demoHome{locks: map[string]int64{}}
 	var connected []*latchkey.Lock
 	for _, d := range demoLocks {
 		door := &latchkey.Door{SiteID: site.ID, Name: d.door}
@@ -344,6 +362,7 @@ func demoRecords(ctx context.Context, svc *latchkey.Service) (*demoHome, error) 
 		if err := svc.CreateLock(ctx, l); err != nil {
 			return nil, err
 		}
+		home.locks[d.name] = l.ID
 		if _, err := svc.SetLockKey(ctx, l.ID, key.ID); err != nil {
 			return nil, err
 		}
@@ -352,7 +371,6 @@ func demoRecords(ctx context.Context, svc *latchkey.Service) (*demoHome, error) 
 	for i, l := range connected {
 		ids[i] = l.ID
 	}
-	home := &demoHome{}
 	for _, p := range []*latchkey.Person{alex, sam} {
 		c, pin, err := svc.CreateCode(ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: p.Name + "'s code"}, LockIDs: ids})
 		if err != nil {

@@ -70,13 +70,13 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 			// No hub drivers run yet (Z-Wave JS and Zigbee2MQTT come next): the sync engine
 			// starts all the same, beside the webhook sender, so that their lifecycle is the
 			// server's.
-			stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{}, log)
+			procs, stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{}, nil, log)
 			if err != nil {
 				closeStore()
 				return err
 			}
 			srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
-			srv.SecureCookies, srv.TrustedProxies = secure, trusted
+			srv.SecureCookies, srv.TrustedProxies, srv.Procedures = secure, trusted, procs
 			if err := srv.Open(); err != nil {
 				stopWork()
 				closeStore()

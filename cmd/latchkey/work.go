@@ -9,14 +9,16 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/codesync"
 	"github.com/latchkey/latchkey/jobs"
+	"github.com/latchkey/latchkey/procedure"
 	"github.com/latchkey/latchkey/webhook"
 )
 
 // startWork starts the background work: the sync engine over the drivers this process
 // runs, and the webhook sender, their work queued as durable jobs beside the records (in
-// PostgreSQL with --db, else in jobs.db in the data directory). stop ends them, waiting
-// for the changes and attempts in flight: call it before the store closes.
-func (m *Main) startWork(ctx context.Context, svc *latchkey.Service, drivers map[latchkey.Driver]latchkey.DeviceDriver, log *slog.Logger) (stop func(), err error) {
+// PostgreSQL with --db, else in jobs.db in the data directory), and the procedure engine
+// with the virtual hands given (the demo's). stop ends them, waiting for the changes and
+// attempts in flight: call it before the store closes.
+func (m *Main) startWork(ctx context.Context, svc *latchkey.Service, drivers map[latchkey.Driver]latchkey.DeviceDriver, hands map[string]procedure.Hands, log *slog.Logger) (procs *procedure.Engine, stop func(), err error) {
 	engine := &codesync.Engine{Service: svc, Drivers: drivers, Logger: log.With(slog.String("component", "sync"))}
 	sender := &webhook.Sender{Service: svc, Logger: log.With(slog.String("component", "webhooks"))}
 	cfg := jobs.Config{Sync: engine, Deliver: sender, Logger: log}
@@ -27,16 +29,26 @@ func (m *Main) startWork(ctx context.Context, svc *latchkey.Service, drivers map
 		q, err = jobs.OpenSQLite(ctx, filepath.Join(m.dataDir, "jobs.db"), cfg)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	procs = procedure.New(svc, m.Catalog)
+	procs.Drivers, procs.Logger = drivers, log.With(slog.String("component", "procedures"))
+	for name, h := range hands {
+		procs.Hands[name] = h
 	}
 	planCtx, stopPlanning := context.WithCancel(context.WithoutCancel(ctx))
+	if err := procs.Open(planCtx); err != nil {
+		stopPlanning()
+		return nil, nil, err
+	}
 	planned := make(chan struct{}, 2)
 	go func() { engine.Plan(planCtx, q); planned <- struct{}{} }()
 	go func() { sender.Plan(planCtx, q); planned <- struct{}{} }()
-	return func() {
+	return procs, func() {
 		stopPlanning()
 		<-planned
 		<-planned
+		procs.Close()
 		// Changes in flight get a moment to finish and be recorded; one cut short is
 		// made again when the server next starts.
 		wait, cancel := context.WithTimeout(context.Background(), 5*time.Second)
