@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	lkhttp "github.com/latchkey/latchkey/http"
+	"github.com/latchkey/latchkey/procedure"
 )
 
 // Procedures on the command line: the scriptable commands (procedure start, step, show,
@@ -23,6 +24,7 @@ import (
 type procedures struct {
 	latchkey.ProcedureService
 	records latchkey.RecordService
+	local   bool // over the local records: no engine works in this process
 }
 
 // withProcedures runs f with the procedures and records the command works on.
@@ -32,17 +34,20 @@ func (m *Main) withProcedures(cmd *cobra.Command, f func(ctx context.Context, p 
 		case *lkhttp.Client:
 			return f(ctx, procedures{ProcedureService: s, records: s})
 		case *latchkey.Service:
-			return m.localProcedures(ctx, s, func(ps latchkey.ProcedureService) error {
-				return f(ctx, procedures{ProcedureService: ps, records: s})
+			return m.localProcedures(s, func(ps latchkey.ProcedureService) error {
+				return f(ctx, procedures{ProcedureService: ps, records: s, local: true})
 			})
 		}
 		return latchkey.Errorf(latchkey.EINTERNAL, "No procedure engine for %T.", rs)
 	})
 }
 
-// localProcedures runs f with a procedure engine over the local records.
-func (m *Main) localProcedures(ctx context.Context, svc *latchkey.Service, f func(latchkey.ProcedureService) error) error {
-	return latchkey.Errorf(latchkey.EUNAVAILABLE, "Procedures run on a server for now: start one with 'latchkey serve' and use --server, or run 'latchkey demo'.")
+// localProcedures runs f with a procedure engine over the local records. It plans runs
+// and takes reports; it does no background work: the automatic steps (through a hub, or
+// waiting for the sync engine) are done by the server that runs on these records
+// ('latchkey serve'), as the codes are put on locks by its sync engine.
+func (m *Main) localProcedures(svc *latchkey.Service, f func(latchkey.ProcedureService) error) error {
+	return f(procedure.New(svc, m.Catalog))
 }
 
 func (m *Main) procedureCommand() *cobra.Command {

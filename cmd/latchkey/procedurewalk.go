@@ -165,8 +165,12 @@ func (m *Main) walk(ctx context.Context, p procedures, r *latchkey.Run) error {
 		if next.Shown != "" {
 			fmt.Fprintf(w.out, "\n  The new key's cuts: %s\n  %s\n", next.Shown, shownWarning)
 		}
-		if next.Status == latchkey.RunActive && next.Current == r.Current && next.Failures > r.Failures {
-			fmt.Fprintf(w.out, "  Reported failed (%s so far at this step).\n", plural(next.Failures, "time"))
+		if a.Failed && next.Status == latchkey.RunActive {
+			if next.Current < r.Current {
+				fmt.Fprintf(w.out, "  Reported failed: back to step %d, to do the sequence again from its start.\n", next.Current+1)
+			} else {
+				fmt.Fprintf(w.out, "  Reported failed (%s so far at this step).\n", plural(next.Failures, "time"))
+			}
 		}
 		r = next
 	}
@@ -327,6 +331,9 @@ func (w *walker) wait(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (
 	keys := "q leave it running, a abort"
 	if skip {
 		keys += ", s skip: the hub cannot be reached"
+	}
+	if w.p.local && st.Kind == latchkey.StepAuto {
+		who = "The Latchkey server on these records ('latchkey serve') does this step; until it does, the run waits here"
 	}
 	fmt.Fprintf(w.out, "  %s [%s] ", who, keys)
 	tick := time.NewTicker(walkPoll)
