@@ -1,8 +1,10 @@
 package http_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -222,5 +224,66 @@ func TestProcedureAPIWithoutEngine(t *testing.T) {
 	}
 	if got := newClient(t, s.URL()).do("GET", "/api/v1/procedures", nil, nil); got != 401 {
 		t.Fatalf("anonymous, without an engine: %d", got)
+	}
+}
+
+// The live stream carries every change of a run as a run_status event (where it stands,
+// never the generated bitting), so that a phone following a run reloads it only when it
+// moved.
+func TestProcedureRunsOnEventStream(t *testing.T) {
+	s, svc := MustOpenServer(t, "sqlite")
+	s.Procedures = handPlans{svc}
+	owner := setup(t, s.URL())
+	var key latchkey.Key
+	owner.must("POST", "/api/v1/keys", map[string]any{"site_id": 1, "label": "House key", "bitting": "35242"}, &key, 201)
+	owner.must("PUT", "/api/v1/locks/1/key", lkhttp.KeyIDRequest{KeyID: key.ID}, nil, 200)
+	owner.must("PATCH", "/api/v1/locks/1", map[string]any{"has_smartkey": true}, nil, 200)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL()+"/api/v1/events/stream", nil)
+	resp, err := owner.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	// The opening comment and its blank line: the subscription exists once they arrive.
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), ":") || !lines.Scan() {
+		t.Fatal("the stream did not open")
+	}
+	next := func() (latchkey.Event, string) {
+		t.Helper()
+		for lines.Scan() {
+			data, ok := strings.CutPrefix(lines.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var e latchkey.Event
+			if err := json.Unmarshal([]byte(data), &e); err != nil {
+				t.Fatal(err)
+			}
+			if e.Kind == latchkey.EventRunStatus {
+				return e, data
+			}
+		}
+		t.Fatal("the stream ended")
+		return latchkey.Event{}, ""
+	}
+	var r latchkey.Run
+	owner.must("POST", "/api/v1/procedures", map[string]any{"kind": "rekey", "lock_ids": []int64{1}}, &r, 201)
+	if e, _ := next(); e.LockID != 1 || e.Run == nil || e.Run.ID != r.ID || e.Run.Status != latchkey.RunActive || e.Run.Current != 0 || e.Run.Steps != 5 || e.Run.Version != 1 {
+		t.Fatalf("the start on the stream: %+v %+v", e, e.Run)
+	}
+	steps := "/api/v1/procedures/" + strconv.FormatInt(r.ID, 10) + "/steps"
+	owner.must("POST", steps, latchkey.Advance{Step: "ready", Attest: []string{"door_open", "working_key"}}, nil, 200)
+	owner.must("POST", steps, latchkey.Advance{Step: "new-key", Evidence: map[string]string{"generate": "yes"}}, &r, 200)
+	next()
+	if e, data := next(); e.Run.Current != 2 || e.Run.Version != 3 || strings.Contains(data, r.Shown) {
+		t.Fatalf("the new key's step on the stream: %s", data)
+	}
+	owner.must("POST", "/api/v1/procedures/"+strconv.FormatInt(r.ID, 10)+"/abort", lkhttp.AbortInput{Why: "not today"}, nil, 200)
+	if e, _ := next(); e.Run.Status != latchkey.RunAborted {
+		t.Fatalf("the abort on the stream: %+v", e.Run)
 	}
 }

@@ -430,7 +430,17 @@ func (e *Engine) pass(ctx context.Context) {
 // with the run's virtual hands. It returns how long to wait before looking again (0:
 // the run moved on, or cannot be worked on now).
 func (e *Engine) work(ctx context.Context, r *latchkey.Run) time.Duration {
-	st, _ := r.Step()
+	// The pass read r before this run was marked busy: another goroutine may have done
+	// its step meanwhile. Doing a step twice is not harmless at a lock (a key inserted
+	// twice), so the step is done only on the run as it stands now.
+	fresh, err := e.Service.FindRunByID(engineCtx(ctx), r.ID)
+	if err != nil || fresh.Version != r.Version {
+		return 0
+	}
+	st, ok := r.Step()
+	if !ok {
+		return 0
+	}
 	if st.Kind != latchkey.StepAuto {
 		return e.handsDo(ctx, r, st)
 	}
