@@ -51,6 +51,9 @@ type Records struct {
 
 	ServiceLog []*ServiceEntry `json:"service_log"`
 	Receipts   []*Receipt      `json:"receipts"` // without their contents
+	// Runs are the procedures done and under way, with every step's record (absent from
+	// backups made before procedures).
+	Runs []*Run `json:"procedure_runs,omitempty"`
 }
 
 // SealedPIN is one code's PIN as the vault sealed it.
@@ -152,6 +155,10 @@ func readRecords(ctx context.Context, tx Tx, r *Records) (err error) {
 	if r.ServiceLog, err = tx.FindServiceEntries(ctx, 0); err != nil {
 		return err
 	}
+	if r.Runs, err = all(func(p Page) ([]*Run, int, error) { return tx.FindRuns(ctx, RunFilter{}, p) }); err != nil {
+		return err
+	}
+	slices.Reverse(r.Runs) // oldest first, as every other record
 	r.Receipts, err = tx.FindReceipts(ctx, 0, false)
 	return err
 }
@@ -286,6 +293,7 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 			func() error {
 				return each(r.ServiceLog, func(v *ServiceEntry) error { return tx.CreateServiceEntry(ctx, v) })
 			},
+			func() error { return each(r.Runs, func(v *Run) error { return tx.CreateRun(ctx, v) }) },
 			func() error { return each(b.Files, func(v *Receipt) error { return tx.CreateReceipt(ctx, v) }) },
 			func() error { return each(b.Events, func(v *Event) error { return tx.CreateEvent(ctx, v) }) },
 			func() error {

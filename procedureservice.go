@@ -499,7 +499,9 @@ func runKeySuffix(runID int64) string { return " (run " + strconv.FormatInt(runI
 func (s *Service) finish(ctx context.Context, tx Tx, r *Run) error {
 	now := s.now()
 	r.Status, r.EndedAt = RunDone, &now
-	r.Outcome = fmt.Sprintf("%s: done, every step confirmed.", r.Title)
+	if r.Outcome == "" {
+		r.Outcome = fmt.Sprintf("%s: done, every step confirmed.", r.Title)
+	}
 	for _, id := range r.LockIDs {
 		l, err := tx.FindLockByID(ctx, id)
 		if err != nil {

@@ -3,6 +3,7 @@ package procedure
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -22,13 +23,17 @@ func (h *countingHands) Do(ctx context.Context, r *latchkey.Run, st *latchkey.St
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.done = append(h.done, st.ID)
-	return latchkey.Advance{Step: st.ID, Attest: st.Attest}, nil
+	a := latchkey.Advance{Step: st.ID, Attest: st.Attest}
+	if slices.Contains(st.Evidence, "bitting") {
+		a.Evidence = map[string]string{"bitting": "46353"}
+	}
+	return a, nil
 }
 
 func (h *countingHands) Mistakes() []string { return nil }
 
 // A pass reads the runs before it marks one busy; a step another goroutine did meanwhile
-// is not done again at the lock from that stale copy.
+// is not done again at the lock from that stale copy: the run's current step is.
 func TestWorkSkipsAStaleRun(t *testing.T) {
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
 	if err != nil {
@@ -57,12 +62,12 @@ func TestWorkSkipsAStaleRun(t *testing.T) {
 	if wait := e.work(ctx, &fresh); wait != 0 {
 		t.Fatalf("the first step: wait %s", wait)
 	}
-	if wait := e.work(ctx, stale); wait != 0 || len(hands.done) != 1 {
+	if wait := e.work(ctx, stale); wait != 0 || !slices.Equal(hands.done, []string{"ready", "new-key"}) {
 		t.Fatalf("a stale copy of the run: wait %s, the hands did %v", wait, hands.done)
 	}
 	r, err := svc.FindRunByID(ctx, stale.ID)
 	must(t, err)
-	if r.Current != 1 || len(r.Records) != 1 {
+	if r.Current != 2 || len(r.Records) != 2 {
 		t.Fatalf("the run after one step: at %d with %d records", r.Current, len(r.Records))
 	}
 }

@@ -288,7 +288,9 @@ func (p *Planner) codePlan(in planInput) ([]latchkey.Step, error) {
 		steps[i].Picture, steps[i].EscalateTo = "keypad", latchkey.EscalateSupport
 		steps[i].Abort = fmt.Sprintf("Stop pressing; after %d seconds the lock leaves programming by itself. Test the code to see where it stands.", timeout)
 	}
-	test := latchkey.Step{ID: "test", Kind: latchkey.StepVerify, Title: "Test the code", Action: latchkey.ActionConfirmCode, EscalateTo: latchkey.EscalateSupport}
+	// A test that fails sends the person back to the sequence's start, as the maker's
+	// guides do after two beeps (timed out) or a red flash.
+	test := latchkey.Step{ID: "test", Kind: latchkey.StepVerify, Title: "Test the code", Action: latchkey.ActionConfirmCode, EscalateTo: latchkey.EscalateSupport, Retry: steps[0].ID}
 	if add {
 		test.Do, test.Attest = fmt.Sprintf("With the door open, enter %q's code at the keypad: it must open the lock.", in.code.Label), []string{latchkey.AttestCodeWorks, latchkey.AttestDoorOpen}
 		test.Abort = "If it does not open, the code is not on the lock: the records keep it pending."
