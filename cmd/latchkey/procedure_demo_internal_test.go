@@ -100,6 +100,9 @@ func TestDemoProceduresFromTheCommandLine(t *testing.T) {
 		t.Errorf("the garage entry is still quarantined after the reset's end")
 	}
 
+	if status, out := cli("rekey", "--lock", side, "--hands", "sim", "--mistake", "key_bent"); status != 1 || !strings.Contains(out, `Unknown mistake "key_bent"; the sim hands can make: key_not_full, tool_partial`) {
+		t.Fatalf("an unknown mistake: exit %d %q", status, out)
+	}
 	status, out = cli("rekey", "--lock", side, "--hands", "sim", "--mistake", "key_not_full")
 	if status != 1 || !strings.Contains(out, "For a locksmith:") || !strings.Contains(out, "State left:") {
 		t.Fatalf("a rekey with the new key not fully inserted: exit %d\n%s", status, out)
