@@ -45,8 +45,14 @@ func showRun(t *testing.T, local []string, id int64) latchkey.Run {
 // lockOf reads lock 1 with lock show --json.
 func lockOf(t *testing.T, local []string) *latchkey.Lock {
 	t.Helper()
+	return lockOfID(t, local, 1)
+}
+
+// lockOfID reads a lock with lock show --json.
+func lockOfID(t *testing.T, local []string, id int64) *latchkey.Lock {
+	t.Helper()
 	var rec latchkey.LockRecord
-	decode(t, runCLI(t, "", append([]string{"lock", "show", "1", "--json"}, local...)...), &rec)
+	decode(t, runCLI(t, "", append([]string{"lock", "show", fmt.Sprint(id), "--json"}, local...)...), &rec)
 	if rec.Lock == nil {
 		t.Fatal("lock show --json shows no lock")
 	}
@@ -290,5 +296,37 @@ func TestProcedureCommandsAgainstServer(t *testing.T) {
 	}
 	if r := as(installer, "procedure", "escalate", fmt.Sprint(run.ID), "--to", "support", "--why", "x"); r.status != 1 || !strings.Contains(r.stderr, "already done") {
 		t.Fatalf("escalating a finished run: %d %q", r.status, r.stderr)
+	}
+}
+
+// An identify run walked on the terminal: what the lock looks like (an answer not among
+// the choices asked again, one left out), then which of the models that fit it is; the
+// lock's model is recorded.
+func TestInteractiveIdentify(t *testing.T) {
+	local := procedureHome(t)
+	cli := func(stdin string, args ...string) result { return runCLI(t, stdin, append(args, local...)...) }
+	if r := cli("", "lock", "add", "--door", "1", "Mystery"); r.status != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := cli("", "rekey", "--lock", "2"); r.status != 3 || !strings.Contains(r.stderr, "procedure start identify --lock 2") {
+		t.Fatalf("a rekey of an unidentified lock: %d %q", r.status, r.stderr)
+	}
+	var run latchkey.Run
+	decode(t, cli("", "procedure", "start", "identify", "--lock", "2", "--json"), &run)
+	r := cli("touch\ntouchscreen\nzwave\n\ndeadbolt\n7000\n1\n", "procedure", "resume", fmt.Sprint(run.ID))
+	if r.status != 0 {
+		t.Fatalf("identify: exit %d\n%s\n%s", r.status, r.stdout, r.stderr)
+	}
+	run = showRun(t, local, run.ID)
+	if run.Status != latchkey.RunDone || len(run.Steps[1].Choices) == 0 {
+		t.Fatalf("the identify run: %s, choices %+v\n%s", run.Status, run.Steps[1].Choices, r.stdout)
+	}
+	for _, want := range []string{"Keypad? (5-button", "Answer one of: none, 5-button", "Which one is it? 1 to ", "answer with a number from 1 to", "1. " + run.Steps[1].Choices[0].Label} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the walk lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if got := lockOfID(t, local, 2); got.ModelID != run.Steps[1].Choices[0].Value {
+		t.Fatalf("the lock's model after identify: %q, chose %q", got.ModelID, run.Steps[1].Choices[0].Value)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -228,6 +229,10 @@ func (w *walker) control(answer string, ok bool, st *latchkey.Step) (latchkey.Ad
 func (w *walker) ask(r *latchkey.Run, st *latchkey.Step) (latchkey.Advance, choice) {
 	const keys = "y yes, n not yet, f failed, a abort, q leave for later"
 	a := latchkey.Advance{Step: st.ID}
+	if r.Kind == latchkey.ProcedureIdentify && st.ID == "look" {
+		// The engine ranks the models by these answers, each optional, for the next step.
+		return w.askLook(st)
+	}
 	if len(st.Attest) == 0 && len(st.Evidence) == 0 {
 		for {
 			ans, ok := w.prompt(fmt.Sprintf("  Done as described? [%s] ", keys))
@@ -269,6 +274,29 @@ func (w *walker) ask(r *latchkey.Run, st *latchkey.Step) (latchkey.Advance, choi
 			}
 			a.Evidence[key] = value
 			break
+		}
+	}
+	return a, chooseReport
+}
+
+// askLook asks what the lock looks like, as 'latchkey models identify' does; Enter
+// leaves an answer out.
+func (w *walker) askLook(st *latchkey.Step) (latchkey.Advance, choice) {
+	a := latchkey.Advance{Step: st.ID, Evidence: map[string]string{}}
+	for _, q := range identifyQuestions {
+		for {
+			ans, ok := w.prompt(fmt.Sprintf("  %s [%s, Enter if unsure; f, a, q] ", q.question, strings.Join(q.choices, "/")))
+			if adv, c, handled := w.control(ans, ok, st); handled {
+				return adv, c
+			}
+			ans = strings.ToLower(ans)
+			if ans == "" || slices.Contains(q.choices, ans) {
+				if ans != "" {
+					a.Evidence[q.name] = ans
+				}
+				break
+			}
+			fmt.Fprintf(w.out, "  Answer one of: %s; or Enter if unsure.\n", strings.Join(q.choices, ", "))
 		}
 	}
 	return a, chooseReport
