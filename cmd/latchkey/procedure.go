@@ -61,8 +61,11 @@ the others and confirms each one. A run started here can be continued on the pho
 the other way round.
 
 For a person at the door, 'latchkey rekey', 'latchkey reset' and 'latchkey turnover' walk
-a run step by step. The commands here are for scripts: each does one thing and takes
---json.`,
+a run step by step, and 'procedure resume' walks any active run from where it stands. The
+other commands here are for scripts: each does one thing and takes --json.
+
+On local records the automatic steps are done by the server running on them ('latchkey
+serve'); with --server, by that server.`,
 	}
 	group(cmd)
 	cmd.AddCommand(m.procedureStartCommand(), m.procedureStepCommand(), m.procedureShowCommand(), m.procedureLsCommand(),
