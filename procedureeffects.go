@@ -150,7 +150,13 @@ func (s *Service) newKeyInRun(ctx context.Context, tx Tx, r *Run, a *Advance) er
 		for b := range bittings {
 			avoid = append(avoid, b)
 		}
-		got, err := s.Models.GenerateBittings(first.ModelID, 1, false, avoid)
+		// A SmartKey cylinder takes the SmartKey's bittings, whatever lock it is in (a 916
+		// is no cylinder model of its own).
+		cylinder := first.ModelID
+		if first.HasSmartKey {
+			cylinder = ""
+		}
+		got, err := s.Models.GenerateBittings(cylinder, 1, false, avoid)
 		if err != nil {
 			return err
 		}

@@ -157,13 +157,24 @@ In another terminal here, 'latchkey lock ls' (or 'go run ./cmd/latchkey lock ls'
 source) lists the demo's locks.
 Every %s something happens at a door; watch the dashboard. The dog walker's code goes
 on the front lock two minutes in, an hour before its window opens (Codes page).
+Watch a procedure end to end, done by virtual hands on the twins (or do the steps
+yourself: leave out --hands, and follow it on the lock's page, on a phone if you like):
+  latchkey procedure start rekey --lock %d --hands sim    (the side door learns a new key)
+  latchkey procedure start reset --lock %d --hands sim    (a factory reset of the garage entry)
+  add --mistake key_not_full to the rekey to see a scrambled cylinder stop for a locksmith
 Ctrl-C stops the demo.
-`, srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step)
+`, srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step, home.locks["side"], home.locks["garage"])
 
 	script := make(chan struct{})
 	go func() {
 		defer close(script)
-		everyday(ctx, driver, pace.Step, home.SamPIN, home.RevokedPIN)
+		active := latchkey.RunActive
+		busy := func(twin string) bool {
+			id := home.locks[twin]
+			runs, _, err := svc.FindRuns(demoCtx, latchkey.RunFilter{LockID: &id, Status: &active}, latchkey.Page{Limit: 1})
+			return err != nil || len(runs) > 0
+		}
+		everyday(ctx, driver, pace.Step, home.SamPIN, home.RevokedPIN, busy)
 	}()
 	<-ctx.Done()
 	<-script
@@ -462,7 +473,7 @@ func nextWeekend(now time.Time) (time.Time, time.Time) {
 // until ctx ends: Sam comes home by code and locks up behind, someone mistypes a code at
 // the back, the garage entry is unlocked by hand and locks itself, and the back door's
 // old batteries run down until the lock reports them low.
-func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration, samPIN, revokedPIN string) {
+func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration, samPIN, revokedPIN string, busy func(twin string) bool) {
 	lock := func(w *sim.World, name string) *sim.Lock {
 		t, err := w.Twin(name)
 		if err != nil {
@@ -476,23 +487,26 @@ func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration,
 			_ = l.Press(string(k))
 		}
 	}
-	moments := []func(w *sim.World){
-		func(w *sim.World) { typeCode(lock(w, "front"), samPIN) },
-		func(w *sim.World) { l := lock(w, "back"); typeCode(l, "13579"); _ = l.Press(sim.KeyLock) },
-		func(w *sim.World) {
+	moments := []struct {
+		twin string
+		do   func(w *sim.World)
+	}{
+		{"front", func(w *sim.World) { typeCode(lock(w, "front"), samPIN) }},
+		{"back", func(w *sim.World) { l := lock(w, "back"); typeCode(l, "13579"); _ = l.Press(sim.KeyLock) }},
+		{"garage", func(w *sim.World) {
 			if l := lock(w, "garage"); bolt(l) == "locked" { // else auto-lock has yet to come
 				l.ThumbTurn()
 			}
-		},
-		func(w *sim.World) {
+		}},
+		{"back", func(w *sim.World) {
 			l := lock(w, "back")
 			mv, _ := l.Field("battery")
 			if n, _ := strconv.Atoi(mv); n > 4700 { // low, but not yet critical
 				l.SetBattery(n - 100)
 			}
-		},
-		func(w *sim.World) { _ = lock(w, "front").Press(sim.KeyLock) },
-		func(w *sim.World) { typeCode(lock(w, "front"), revokedPIN) }, // the cleaner who left tries her old code
+		}},
+		{"front", func(w *sim.World) { _ = lock(w, "front").Press(sim.KeyLock) }},
+		{"front", func(w *sim.World) { typeCode(lock(w, "front"), revokedPIN) }}, // the cleaner who left tries her old code
 	}
 	tick := time.NewTicker(step)
 	defer tick.Stop()
@@ -501,7 +515,10 @@ func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration,
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			driver.Do(moments[i%len(moments)])
+			// Nobody uses a door while a procedure is under way at it.
+			if m := moments[i%len(moments)]; !busy(m.twin) {
+				driver.Do(m.do)
+			}
 		}
 	}
 }
