@@ -35,12 +35,23 @@ var (
 )
 
 // Question is one of the things a person can tell about a lock by looking at it, with
-// the answers to choose from in words, for the prompts of the command line and the web
-// runner's identify step.
+// the answers to choose from, for the command line's prompts and the web runner's
+// identify step: the one table both ask from.
 type Question struct {
-	Name    string // the answer's name in a report: keypad, radio, smartkey_hole, handle
-	Text    string
-	Choices []Answer
+	Name string // the answer's name in a report: keypad, radio, smartkey_hole, handle
+	// Text asks it where the answers are shown in words to tap; Prompt asks it on a
+	// terminal, where an answer is typed as its value.
+	Text, Prompt string
+	Choices      []Answer
+}
+
+// Values are the question's answers as typed.
+func (q Question) Values() []string {
+	out := make([]string, len(q.Choices))
+	for i, c := range q.Choices {
+		out[i] = c.Value
+	}
+	return out
 }
 
 // Answer is one answer to a question: its value and what it looks like.
@@ -51,22 +62,23 @@ type Answer struct {
 // Questions are the identify questions, in the order they are asked; their answers are
 // the choices above, each in words.
 func Questions() []Question {
-	ask := func(name, text string, values []string, labels map[string]string) Question {
-		q := Question{Name: name, Text: text}
+	ask := func(name, text, prompt string, values []string, labels map[string]string) Question {
+		q := Question{Name: name, Text: text, Prompt: prompt}
 		for _, v := range values {
 			q.Choices = append(q.Choices, Answer{Value: v, Label: labels[v]})
 		}
 		return q
 	}
 	return []Question{
-		ask("keypad", "What is on the outside, besides a keyway?", KeypadChoices, map[string]string{
-			KeypadNone: "No keypad", KeypadFiveButton: "5 buttons, two digits on each", KeypadTenButton: "10 buttons, one digit on each",
-			KeypadTouchscreen: "A touchscreen", KeypadMenu: "Digits and a button with the Kwikset logo", KeypadFingerprint: "A fingerprint reader"}),
-		ask("radio", "Which radio do the label or the box name?", RadioChoices, map[string]string{
+		ask("keypad", "What is on the outside, besides a keyway?",
+			"Keypad? (5-button: two digits on each button; kwikset-menu: digits plus a Kwikset-logo button)", KeypadChoices, map[string]string{
+				KeypadNone: "No keypad", KeypadFiveButton: "5 buttons, two digits on each", KeypadTenButton: "10 buttons, one digit on each",
+				KeypadTouchscreen: "A touchscreen", KeypadMenu: "Digits and a button with the Kwikset logo", KeypadFingerprint: "A fingerprint reader"}),
+		ask("radio", "Which radio do the label or the box name?", "Radio named on the label or box?", RadioChoices, map[string]string{
 			"none": "None", RadioZWave: "Z-Wave", RadioZigbee: "Zigbee", RadioWiFi: "Wi-Fi", RadioBLE: "Bluetooth", RadioMatter: "Matter"}),
-		ask("smartkey_hole", "Is there a small slot beside the keyway?", YesNoChoices, map[string]string{
+		ask("smartkey_hole", "Is there a small slot beside the keyway?", "Is there a small slot beside the keyway (SmartKey)?", YesNoChoices, map[string]string{
 			"yes": "Yes: a SmartKey cylinder", "no": "No"}),
-		ask("handle", "What does it look like?", HandleChoices, map[string]string{
+		ask("handle", "What does it look like?", "Handle?", HandleChoices, map[string]string{
 			"deadbolt": "A deadbolt", "lever": "A lever handle", "knob": "A knob", "conversion-kit": "A motor unit on the inside of an existing deadbolt"}),
 	}
 }

@@ -90,6 +90,9 @@ func TestQuestions(t *testing.T) {
 		t.Fatalf("%d questions, want keypad, radio, SmartKey hole and handle", len(qs))
 	}
 	for _, q := range qs {
+		if q.Text == "" || q.Prompt == "" || len(q.Values()) != len(q.Choices) {
+			t.Errorf("question %s: text %q, prompt %q, values %v", q.Name, q.Text, q.Prompt, q.Values())
+		}
 		for _, c := range q.Choices {
 			if c.Label == "" {
 				t.Errorf("%s answer %q has no words", q.Name, c.Value)

@@ -54,37 +54,6 @@ func procedureName(k latchkey.ProcedureKind) string {
 	return string(k)
 }
 
-// attestLabels say what ticking each attestation means, in the words of someone at the
-// door; numbered tests ("test_outside_2") are built from their side's label.
-var attestLabels = map[string]string{
-	latchkey.AttestDoorOpen:    "The door is open and stays open",
-	latchkey.AttestWorkingKey:  "I have the key that opens the lock today",
-	latchkey.AttestTool:        "I have the SmartKey tool",
-	latchkey.AttestNewKey:      "I have the new key",
-	latchkey.AttestBatteries:   "I have fresh alkaline batteries (no rechargeables)",
-	latchkey.AttestOldKeyFails: "The old key no longer turns",
-	latchkey.AttestBoltMoved:   "The bolt moved by itself and stopped",
-	latchkey.AttestCodeWorks:   "The code opens the lock at the keypad",
-	latchkey.AttestCodeFails:   "The removed code no longer opens the lock",
-	latchkey.AttestHubReady:    "The hub is on and in reach",
-	"guests_out":               "The guests have left, and the keys lent to them are back",
-	"lock_works":               "The lock locks and unlocks, and its light does not blink red",
-}
-
-// attestLabel says what an attestation means; one Latchkey has no words for yet is
-// shown by its name, so that it can still be confirmed.
-func attestLabel(name string) string {
-	if l, ok := attestLabels[name]; ok {
-		return l
-	}
-	for side, where := range map[string]string{latchkey.AttestTestOutside: "from outside", latchkey.AttestTestInside: "from inside"} {
-		if n, ok := strings.CutPrefix(name, side+"_"); ok {
-			return "Test " + n + " " + where + ": the new key locks and unlocks"
-		}
-	}
-	return strings.ReplaceAll(name, "_", " ")
-}
-
 // runItem is one run in a list.
 type runItem struct {
 	Run   *latchkey.Run
@@ -519,7 +488,7 @@ func (s *Server) runPage(r *http.Request, run *latchkey.Run) (runPage, error) {
 	for _, rec := range run.Records {
 		h := historyLine{Step: or(titles[rec.Step], rec.Step), Actor: rec.Actor, Outcome: string(rec.Outcome), Note: rec.Note, At: rec.At}
 		for _, a := range rec.Attested {
-			h.Attested = append(h.Attested, attestLabel(a))
+			h.Attested = append(h.Attested, latchkey.AttestationText(a))
 		}
 		for _, k := range slices.Sorted(maps.Keys(rec.Evidence)) {
 			h.Evidence = append(h.Evidence, evidenceText(k, rec.Evidence[k]))
@@ -563,7 +532,7 @@ func (s *Server) runPage(r *http.Request, run *latchkey.Run) (runPage, error) {
 	}
 	page.EscalateTo = or(st.EscalateTo, latchkey.EscalateSupport)
 	for _, a := range st.Attest {
-		page.Attest = append(page.Attest, attestItem{Name: a, Label: attestLabel(a)})
+		page.Attest = append(page.Attest, attestItem{Name: a, Label: latchkey.AttestationText(a)})
 	}
 	for _, name := range st.Evidence {
 		page.Evidence = append(page.Evidence, s.evidenceField(st, name))

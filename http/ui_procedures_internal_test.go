@@ -32,19 +32,8 @@ func TestTelLink(t *testing.T) {
 	}
 }
 
-// Each attestation reads as what ticking it means; the numbered tests say their number
-// and side; one without words yet still shows, by its name.
-func TestAttestLabel(t *testing.T) {
-	for name, want := range map[string]string{
-		"door_open":      "The door is open and stays open",
-		"test_outside_1": "Test 1 from outside: the new key locks and unlocks",
-		"test_inside_3":  "Test 3 from inside: the new key locks and unlocks",
-		"latch_up":       "latch up",
-	} {
-		if got := attestLabel(name); got != want {
-			t.Errorf("attestLabel(%q) = %q, want %q", name, got, want)
-		}
-	}
+// A wait is said in minutes and seconds.
+func TestWaitText(t *testing.T) {
 	for s, want := range map[int]string{0: "", 30: "30 seconds", 60: "1 minute", 61: "1 minute 1 second", 150: "2 minutes 30 seconds"} {
 		if got := waitText(s); got != want {
 			t.Errorf("waitText(%d) = %q, want %q", s, got, want)

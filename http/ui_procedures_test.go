@@ -104,7 +104,7 @@ func TestUIProcedureRekey(t *testing.T) {
 	}
 	p = keep(uiPostOK(t, owner, "/locks/1/procedures", url.Values{"kind": {"rekey"}}, "/procedures/1"))
 	mustContain(t, "the first step", p.body, "Step 1 of 9", `<progress max="9" value="1">`, "Get ready", "the SmartKey tool",
-		`name="attest" value="door_open" required> <span>The door is open and stays open</span>`, "I have the SmartKey tool", "I have the new key",
+		`name="attest" value="door_open" required> <span>The door is open, and stays open</span>`, "The SmartKey tool is at hand", "The new key is at hand",
 		`id="caution"`, "Without the working key", `value="done" class="big" id="done">Done</button>`, "It didn't work", "Stop here", "Nothing changed yet.",
 		"Call for help", `href="tel:18003275625">Call 1-800-327-5625</a>`, `href="tel:18668636584">Call 1-866-863-6584</a>`, "A locksmith: for a scrambled",
 		`data-version="1"`, "runner.", `<a href="/procedures" aria-current="page">Procedures</a>`)
@@ -184,13 +184,13 @@ func TestUIProcedureRekey(t *testing.T) {
 		keep(uiPostOK(t, installer, "/procedures/1/step", step(id), "/procedures/1"))
 	}
 	p = keep(uiGet(t, installer, "/procedures/1"))
-	mustContain(t, "the test step", p.body, "Step 8 of 9", "Test 1 from outside: the new key locks and unlocks", "Test 3 from inside: the new key locks and unlocks",
-		"The old key no longer turns")
+	mustContain(t, "the test step", p.body, "Step 8 of 9", "Try 1 from outside: the new key locks and unlocks the door", "Try 3 from inside: the new key locks and unlocks the door",
+		"The old key no longer turns the lock")
 	run, _ := svc.FindRunByID(ctx, 1)
 	keep(uiPostOK(t, installer, "/procedures/1/step", url.Values{"step": {"rekey-6"}, "outcome": {"done"}, "attest": run.Steps[7].Attest}, "/procedures/1"))
 	p = keep(uiPostOK(t, installer, "/procedures/1/step", step("rekey-record"), "/procedures/1"))
 	mustContain(t, "the finished run", p.body, `id="outcome"`, "Finished", "Rekey Deadbolt: done, every step confirmed.", `href="/locks/1">Back to Deadbolt</a>`,
-		`id="history" open`, "Test 2 from inside: the new key locks and unlocks", "the new key&#39;s cuts: made by Latchkey",
+		`id="history" open`, "Try 2 from inside: the new key locks and unlocks the door", "the new key&#39;s cuts: made by Latchkey",
 		`Deadbolt takes the new key now: <a href="/keys/2">New key for Deadbolt (run 1)</a>. The old key, <a href="/keys/1">House key</a>, is retired: its copies are listed to be returned.`)
 	if strings.Contains(p.body, `action="/procedures/1/`) || strings.Contains(p.body, "runner.") {
 		t.Error("a finished run still has a form or the runner's script")

@@ -344,17 +344,9 @@ it asks; otherwise give what you know as flags and leave out what you don't.`,
 	return cmd
 }
 
-// identifyQuestions are what a person is asked to identify a lock: each with the name
-// its answer has as evidence in an identify procedure, and its choices.
-var identifyQuestions = []struct {
-	name, question string
-	choices        []string
-}{
-	{"keypad", "Keypad? (5-button: two digits on each button; kwikset-menu: digits plus a Kwikset-logo button)", catalog.KeypadChoices},
-	{"radio", "Radio named on the label or box?", catalog.RadioChoices},
-	{"smartkey_hole", "Is there a small slot beside the keyway (SmartKey)?", catalog.YesNoChoices},
-	{"handle", "Handle?", catalog.HandleChoices},
-}
+// identifyQuestions are the catalog's identify questions, asked on the terminal: each
+// answer is evidence under its question's name in an identify procedure.
+var identifyQuestions = catalog.Questions()
 
 // askAnswers asks the identification questions on the terminal. An empty answer means
 // "don't know".
@@ -377,7 +369,7 @@ func (m *Main) askAnswers() (catalog.Answers, error) {
 	dst := map[string]*string{"keypad": &a.Keypad, "radio": &a.Radio, "smartkey_hole": &a.SmartKeyHole, "handle": &a.Handle}
 	for _, q := range identifyQuestions {
 		var err error
-		if *dst[q.name], err = ask(q.question, q.choices); err != nil {
+		if *dst[q.Name], err = ask(q.Prompt, q.Values()); err != nil {
 			return a, fmt.Errorf("read answer: %w", err)
 		}
 	}

@@ -285,18 +285,18 @@ func (w *walker) askLook(st *latchkey.Step) (latchkey.Advance, choice) {
 	a := latchkey.Advance{Step: st.ID, Evidence: map[string]string{}}
 	for _, q := range identifyQuestions {
 		for {
-			ans, ok := w.prompt(fmt.Sprintf("  %s [%s, Enter if unsure; f, a, q] ", q.question, strings.Join(q.choices, "/")))
+			ans, ok := w.prompt(fmt.Sprintf("  %s [%s, Enter if unsure; f, a, q] ", q.Prompt, strings.Join(q.Values(), "/")))
 			if adv, c, handled := w.control(ans, ok, st); handled {
 				return adv, c
 			}
 			ans = strings.ToLower(ans)
-			if ans == "" || slices.Contains(q.choices, ans) {
+			if ans == "" || slices.Contains(q.Values(), ans) {
 				if ans != "" {
-					a.Evidence[q.name] = ans
+					a.Evidence[q.Name] = ans
 				}
 				break
 			}
-			fmt.Fprintf(w.out, "  Answer one of: %s; or Enter if unsure.\n", strings.Join(q.choices, ", "))
+			fmt.Fprintf(w.out, "  Answer one of: %s; or Enter if unsure.\n", strings.Join(q.Values(), ", "))
 		}
 	}
 	return a, chooseReport
