@@ -157,8 +157,9 @@ In another terminal here, 'latchkey lock ls' (or 'go run ./cmd/latchkey lock ls'
 source) lists the demo's locks.
 Every %s something happens at a door; watch the dashboard. The dog walker's code goes
 on the front lock two minutes in, an hour before its window opens (Codes page).
-Watch a procedure end to end, done by virtual hands on the twins (or do the steps
-yourself: leave out --hands, and follow it on the lock's page, on a phone if you like):
+Watch a procedure end to end, done by virtual hands on the twins: start it on the lock's
+page (Procedures: tick Virtual hands, and pick a mistake to make on purpose if you like),
+or do the steps yourself there, on a phone if you like; or from here:
   latchkey procedure start rekey --lock %d --hands sim    (the side door learns a new key)
   latchkey procedure start reset --lock %d --hands sim    (a factory reset of the garage entry)
   add --mistake key_not_full to the rekey to see a scrambled cylinder stop for a locksmith
