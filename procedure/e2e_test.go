@@ -223,6 +223,9 @@ func TestRekeyMistakesEscalate(t *testing.T) {
 			if works := h.field("side", "bitting") == string(houseKey) && tc.state == sim.CylinderOperate; works != tc.oldWorks {
 				t.Fatalf("after %s the old key works: %v", tc.mistake, works)
 			}
+			if !strings.Contains(r.Escalation.Why, "does not turn") && !strings.Contains(r.Escalation.Why, "does not match") {
+				t.Fatalf("the escalation's reason: %q", r.Escalation.Why)
+			}
 			left := strings.Join(r.Escalation.StateLeft, " ")
 			if !strings.Contains(left, "House key") || len(r.Escalation.Tried) < 4 || len(r.Escalation.Contacts) == 0 {
 				t.Fatalf("the escalation report: %+v", r.Escalation)

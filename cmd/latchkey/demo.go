@@ -42,6 +42,7 @@ type demoServer struct {
 type demoTimings struct {
 	Step  time.Duration // between scripted moments
 	Speed float64       // virtual seconds per real second in the twins
+	Hands time.Duration // how long the virtual hands take over a procedure's step
 }
 
 func (m *Main) demoCommand() *cobra.Command {
@@ -65,7 +66,7 @@ latchkey commands in this directory (latchkey lock ls) work against it. Ctrl-C s
 			if err != nil {
 				return err
 			}
-			return m.Demo(cmd.Context(), addr, log, demoTimings{Step: 12 * time.Second, Speed: 1})
+			return m.Demo(cmd.Context(), addr, log, demoTimings{Step: 12 * time.Second, Speed: 1, Hands: 2 * time.Second})
 		}),
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -110,7 +111,7 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	// The sync engine puts every code on the twins and takes them off, as it would on
 	// real locks; the home is installed once it has put the first codes on.
 	// Virtual hands do the manual steps of a procedure started with them, on the twins.
-	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}}
+	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}, Pace: pace.Hands}
 	for _, d := range demoLocks {
 		id := home.locks[d.name]
 		switch {
