@@ -320,27 +320,15 @@ func (s *Server) pageStartProcedure(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, runPath(run.ID), http.StatusSeeOther)
 }
 
-// pageStartLostKey starts the lost-key procedure for a key: every lock it opens.
+// pageStartLostKey starts the lost-key procedure for a key: the engine finds the locks
+// it opens.
 func (s *Server) pageStartLostKey(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
-	run, err := func() (*latchkey.Run, error) {
-		locks, _, err := s.Service.FindLocks(r.Context(), latchkey.LockFilter{KeyID: &id}, latchkey.Page{Limit: 1000})
-		if err != nil {
-			return nil, err
-		}
-		if len(locks) == 0 {
-			return nil, latchkey.Errorf(latchkey.EINVALID, "No lock is recorded as keyed to this key, so there is nothing to rekey. Mark the key lost with the button below instead.")
-		}
-		req := latchkey.ProcedureRequest{Kind: latchkey.ProcedureLostKey, KeyID: id}
-		for _, l := range locks {
-			req.LockIDs = append(req.LockIDs, l.ID)
-		}
-		return s.startProcedure(r.Context(), req)
-	}()
+	run, err := s.startProcedure(r.Context(), latchkey.ProcedureRequest{Kind: latchkey.ProcedureLostKey, KeyID: id})
 	if err != nil {
 		page, perr := s.keyPage(r, id)
 		if perr != nil {

@@ -381,6 +381,15 @@ func TestUIProcedureIdentify(t *testing.T) {
 	mustContain(t, "the dashboard", p.body, `action="/locks/2/procedures"><input type="hidden" name="kind" value="rekey"><button type="submit" class="start-fix">Start: Rekey to a new key</button>`)
 	p = uiPostOK(t, owner, "/keys/1/procedures", url.Values{}, "/procedures/2")
 	mustContain(t, "the lost-key procedure", p.body, "Record the key lost", "Step 1 of 10", `href="/locks/2">Side door</a>`)
+	// A key no SmartKey lock takes has no lock to rekey: refused on its page, saying why.
+	spare := &latchkey.Key{SiteID: 1, Label: "Shed key", Keyway: "KW1", Bitting: "46353", Copies: []latchkey.KeyCopy{{HolderID: 1}}}
+	if err := svc.CreateKey(ctx, spare); err != nil {
+		t.Fatal(err)
+	}
+	p = uiDo(t, owner, "POST", "/keys/2/procedures", url.Values{})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "No lock with a SmartKey cylinder takes key 2") || !strings.Contains(p.body, "Shed key") {
+		t.Fatalf("a lost-key procedure with no lock to rekey: %d\n%s", p.status, p.body)
+	}
 	// One run at a time: a second start is refused on the key's page, saying why.
 	p = uiDo(t, owner, "POST", "/keys/1/procedures", url.Values{})
 	if p.status != http.StatusConflict || !strings.Contains(p.body, "in the middle of another procedure") || !strings.Contains(p.body, "Side key") {
