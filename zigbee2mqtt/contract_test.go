@@ -1,0 +1,115 @@
+package zigbee2mqtt_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/drivertest"
+	"github.com/latchkey/latchkey/z2msim"
+	"github.com/latchkey/latchkey/zigbee2mqtt"
+)
+
+// broker returns the MQTT broker the tests use, or skips the test.
+func broker(t *testing.T) string {
+	t.Helper()
+	url := os.Getenv("LATCHKEY_TEST_MQTT")
+	if url == "" {
+		t.Skip("no MQTT broker: set LATCHKEY_TEST_MQTT=tcp://127.0.0.1:1883 (a Mosquitto) to run the Zigbee2MQTT tests")
+	}
+	return url
+}
+
+// uniqueBase is a base topic no other test uses, so that tests run side by side on one
+// broker.
+func uniqueBase(t *testing.T) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "latchkey-test/" + hex.EncodeToString(b)
+}
+
+// rig is a fleet and a driver on one base topic.
+type rig struct {
+	fleet  *z2msim.Fleet
+	driver *zigbee2mqtt.Driver
+}
+
+// newRig starts a fleet of the named locks (model 914) and a driver (not opened) on a
+// fresh base topic; brokerURL lets a test put a proxy between the driver and the broker.
+func newRig(t *testing.T, driverBroker string, names ...string) *rig {
+	t.Helper()
+	url := broker(t)
+	if driverBroker == "" {
+		driverBroker = url
+	}
+	base := uniqueBase(t)
+	var specs []z2msim.LockSpec
+	for _, n := range names {
+		specs = append(specs, z2msim.LockSpec{Name: n, Model: "914"})
+	}
+	fleet, err := z2msim.New(z2msim.Config{Broker: url, BaseTopic: base, Locks: specs, Seed: 3, Speed: 20,
+		ExposePIN: true, ClearRetained: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := fleet.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fleet.Close)
+	d := &zigbee2mqtt.Driver{Broker: driverBroker, BaseTopic: base, ReadEvery: time.Second, BoltGrace: 300 * time.Millisecond,
+		MaxReconnect: 2 * time.Second}
+	t.Cleanup(d.Close)
+	return &rig{fleet: fleet, driver: d}
+}
+
+// open opens the driver and waits for the device list.
+func (r *rig) open(t *testing.T) error {
+	if err := r.driver.Open(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return r.driver.Ready(ctx)
+}
+
+// The driver passes the driver contract suite against the twin fleet over Mosquitto.
+func TestContract(t *testing.T) {
+	broker(t)
+	drivertest.Run(t, func(t *testing.T) *drivertest.Harness {
+		r := newRig(t, "", "front")
+		f := r.fleet
+		hook := func(fn func(string) error) drivertest.Hook {
+			return func(context.Context) error { return fn("front") }
+		}
+		return &drivertest.Harness{
+			Driver:  r.driver,
+			Start:   func() error { return r.open(t) },
+			Address: f.IEEE("front"),
+			Model:   "914",
+			KeypadUnlock: func(_ context.Context, _ int, pin string) error {
+				return f.KeypadUnlock("front", pin)
+			},
+			WrongCode:      hook(f.WrongCode),
+			Jam:            hook(f.Jam),
+			LowBattery:     hook(f.LowBattery),
+			ResetLocally:   hook(f.ResetLocally),
+			DeleteAllCodes: hook(f.DeleteAllCodes),
+			GoOffline:      hook(f.GoOffline),
+			ComeBack:       hook(f.ComeBack),
+			HubDown:        func(context.Context) error { f.HubDown(); return nil },
+			HubUp:          f.HubUp,
+			Silence: func(context.Context) (string, error) {
+				return f.IEEE("front"), f.Mute("front")
+			},
+			Unsupported: map[string]string{
+				"KeypadLockout": "zigbee-herdsman-converters' Kwikset definitions convert no keypad-lockout report",
+				"Tamper":        "zigbee-herdsman-converters' Kwikset definitions bind no alarm cluster: a tamper is not reported",
+			},
+		}
+	})
+}
