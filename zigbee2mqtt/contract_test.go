@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/latchkey/latchkey/drivertest"
 	"github.com/latchkey/latchkey/z2msim"
 	"github.com/latchkey/latchkey/zigbee2mqtt"
@@ -37,13 +39,21 @@ type rig struct {
 	driver *zigbee2mqtt.Driver
 }
 
+// rigOptions vary a rig: a broker URL for the driver (a proxy), the fleet's QoS, and
+// the driver's client id (a persistent session).
+type rigOptions struct {
+	driverBroker string
+	qos          byte
+	clientID     string
+}
+
 // newRig starts a fleet of the named locks (model 914) and a driver (not opened) on a
-// fresh base topic; brokerURL lets a test put a proxy between the driver and the broker.
-func newRig(t *testing.T, driverBroker string, names ...string) *rig {
+// fresh base topic.
+func newRig(t *testing.T, o rigOptions, names ...string) *rig {
 	t.Helper()
 	url := broker(t)
-	if driverBroker == "" {
-		driverBroker = url
+	if o.driverBroker == "" {
+		o.driverBroker = url
 	}
 	base := uniqueBase(t)
 	var specs []z2msim.LockSpec
@@ -51,7 +61,7 @@ func newRig(t *testing.T, driverBroker string, names ...string) *rig {
 		specs = append(specs, z2msim.LockSpec{Name: n, Model: "914"})
 	}
 	fleet, err := z2msim.New(z2msim.Config{Broker: url, BaseTopic: base, Locks: specs, Seed: 3, Speed: 20,
-		ExposePIN: true, ClearRetained: true})
+		ExposePIN: true, ClearRetained: true, QoS: o.qos})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +71,17 @@ func newRig(t *testing.T, driverBroker string, names ...string) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(fleet.Close)
-	d := &zigbee2mqtt.Driver{Broker: driverBroker, BaseTopic: base, ReadEvery: time.Second, BoltGrace: 300 * time.Millisecond,
-		MaxReconnect: 2 * time.Second}
+	if o.clientID != "" {
+		// Runs after the driver closes: the broker forgets the driver's persistent session.
+		t.Cleanup(func() {
+			c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID(o.clientID).SetCleanSession(true))
+			if tok := c.Connect(); tok.WaitTimeout(5*time.Second) && tok.Error() == nil {
+				c.Disconnect(100)
+			}
+		})
+	}
+	d := &zigbee2mqtt.Driver{Broker: o.driverBroker, BaseTopic: base, ReadEvery: time.Second, BoltGrace: 300 * time.Millisecond,
+		MaxReconnect: 2 * time.Second, ClientID: o.clientID}
 	t.Cleanup(d.Close)
 	return &rig{fleet: fleet, driver: d}
 }
@@ -81,7 +100,7 @@ func (r *rig) open(t *testing.T) error {
 func TestContract(t *testing.T) {
 	broker(t)
 	drivertest.Run(t, func(t *testing.T) *drivertest.Harness {
-		r := newRig(t, "", "front")
+		r := newRig(t, rigOptions{}, "front")
 		f := r.fleet
 		hook := func(fn func(string) error) drivertest.Hook {
 			return func(context.Context) error { return fn("front") }

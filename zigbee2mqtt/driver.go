@@ -34,7 +34,10 @@ type Driver struct {
 	BaseTopic string
 	// Username and Password log in to the broker, when it asks.
 	Username, Password string
-	// ClientID names the connection; empty makes a random one.
+	// ClientID names the connection. Given, the driver keeps a persistent session: what
+	// Zigbee2MQTT publishes at QoS 1 while the driver is away from the broker is kept
+	// for it and delivered when it is back. Empty makes a random one, with a clean
+	// session each time.
 	ClientID string
 	// Slots is how many PIN slots the locks have (zigbee-herdsman-converters'
 	// pinCodeCount: 30 for every Kwikset definition). Slot n is Zigbee user n-1.
@@ -163,7 +166,7 @@ func (d *Driver) Open() error {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	id := d.ClientID
+	id, persistent := d.ClientID, d.ClientID != ""
 	if id == "" {
 		b := make([]byte, 6)
 		_, _ = rand.Read(b)
@@ -177,7 +180,7 @@ func (d *Driver) Open() error {
 
 	opts := mqtt.NewClientOptions().AddBroker(broker).SetClientID(id).
 		SetUsername(d.Username).SetPassword(d.Password).
-		SetCleanSession(true). // subscriptions are made again on every connect
+		SetCleanSession(!persistent). // subscriptions are made again on every connect all the same
 		SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(d.MaxReconnect).
 		SetKeepAlive(30 * time.Second).SetPingTimeout(10 * time.Second).
