@@ -182,3 +182,30 @@ func (f *Fleet) HubUp(ctx context.Context) error { return f.connect(ctx) }
 
 // Do runs fn on the fleet's world while nothing else touches it.
 func (f *Fleet) Do(fn func(w *sim.World)) { f.drv.Do(fn) }
+
+// Pair pairs a lock that left (after a reset) with the network again, as permit-join
+// and the lock's own pairing step do: Zigbee2MQTT announces it on bridge/event and lists
+// it again, under the same IEEE address (a Zigbee radio's own).
+func (f *Fleet) Pair(name string) error {
+	if err := f.at(name, func(t *sim.Lock) error {
+		if _, _, paired := t.Hub(); paired {
+			return nil
+		}
+		return t.JoinHub()
+	}); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.locks[name]
+	if !l.left {
+		return nil
+	}
+	l.left = false
+	l.state["users"] = map[string]any{} // a new interview: nothing cached
+	f.publish(f.base+"/bridge/event", map[string]any{"type": "device_joined",
+		"data": map[string]any{"friendly_name": l.name, "ieee_address": l.ieee}}, 0, false)
+	f.publishDevices()
+	f.publishAvailability(l)
+	return nil
+}

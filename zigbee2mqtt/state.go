@@ -144,8 +144,8 @@ func (d *Driver) boltEvent(dev *device, kind latchkey.EventKind, src latchkey.Ev
 		dev.boltTimer = nil
 	}
 	dev.reported = map[latchkey.EventKind]string{latchkey.EventLocked: "locked", latchkey.EventUnlocked: "unlocked"}[kind]
-	if src != latchkey.SourceKeypad {
-		slot = 0
+	if src != latchkey.SourceKeypad || kind != latchkey.EventUnlocked {
+		slot = 0 // only a keypad unlock names whose code it was (the Lock button reports user 0)
 	}
 	d.emit(dev, latchkey.DeviceEvent{Kind: kind, Source: src, Slot: slot, Bolt: dev.reported})
 }
