@@ -8,24 +8,20 @@ import (
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// ZCL operation event sources (lockSourceName in zigbee-herdsman-converters).
-var sourceOf = map[latchkey.EventSource]struct {
-	code int
-	name string
-}{
-	latchkey.SourceKeypad: {0, "keypad"},
-	latchkey.SourceRF:     {1, "rf"},
-	latchkey.SourceManual: {2, "manual"},
-}
+// sourceCodes are the ZCL operation event sources of the domain's.
+var sourceCodes = map[latchkey.EventSource]int{latchkey.SourceKeypad: srcKeypad, latchkey.SourceRF: srcRF, latchkey.SourceManual: srcManual}
 
-// noUser is the user id a lock sends with an event no user caused.
+// noUser is the user id a lock sends with an event no stored code caused.
 const noUser = 0xffff
 
+// everyUser is the user id of a programming event about every user at once.
+const everyUser = 0xff
+
 // onTwinEvent publishes what a twin reported as the Zigbee messages a Kwikset lock
-// sends and Zigbee2MQTT converts: an operation event notification and a lockState
-// report for a bolt move, a programming event notification for a code changed at the
-// keypad, a battery report, a device leaving. What the Kwikset definitions do not
-// convert (tamper, keypad lockout) is published as nothing at all.
+// sends, converted as Zigbee2MQTT converts them (zcl.go): an operation event
+// notification and a lockState report for a bolt move, a programming event notification
+// for a code changed at the keypad, a battery report, a device leaving. What the Kwikset
+// definitions do not convert (tamper, keypad lockout) is published as nothing at all.
 func (f *Fleet) onTwinEvent(ev latchkey.DeviceEvent) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -34,51 +30,47 @@ func (f *Fleet) onTwinEvent(ev latchkey.DeviceEvent) {
 		return
 	}
 	if ev.BatteryMV > 0 {
-		l.state["battery"] = latchkey.LockState{BatteryMV: ev.BatteryMV}.BatteryPercent()
+		merge(l.state, convertBattery(2*latchkey.LockState{BatteryMV: ev.BatteryMV}.BatteryPercent()))
 	}
-	src, known := sourceOf[ev.Source]
-	action := func(name string, user int, withSource bool) map[string]any {
-		m := map[string]any{"action": name, "action_user": user}
-		if withSource && known {
-			m["action_source"], m["action_source_name"] = src.code, src.name
-		} else {
-			m["action_source"] = 0xff // indeterminate: no name in lockSourceName
-		}
-		return m
+	src, known := sourceCodes[ev.Source]
+	if !known {
+		src = srcIndeterminate
 	}
 	switch ev.Kind {
 	case latchkey.EventLocked, latchkey.EventUnlocked:
-		verb := map[latchkey.EventKind]string{latchkey.EventLocked: "lock", latchkey.EventUnlocked: "unlock"}[ev.Kind]
-		name, user := verb, 0
+		op := operationEvent{Code: opLock, Source: src}
+		if ev.Kind == latchkey.EventUnlocked {
+			op.Code = opUnlock
+		}
 		switch ev.Source {
 		case latchkey.SourceKeypad:
-			if ev.Slot > 0 {
-				user = ev.Slot - 1
+			if ev.Slot > 0 && ev.Kind == latchkey.EventUnlocked {
+				op.User = ev.Slot - 1
 			}
 		case latchkey.SourceManual:
-			name = "manual_" + verb
+			op.Code = map[int]int{opLock: opManualLock, opUnlock: opManualUnlock}[op.Code]
 		case latchkey.SourceAuto:
-			name = "auto_lock"
+			op.Code = opAutoLock
 		}
-		f.publishState(l, action(name, user, true))
+		f.publishState(l, convertOperation(op))
 		setBolt(l, map[latchkey.EventKind]string{latchkey.EventLocked: "locked", latchkey.EventUnlocked: "unlocked"}[ev.Kind])
 		f.publishState(l, nil)
 	case latchkey.EventJammed:
 		setBolt(l, "jammed")
 		f.publishState(l, nil)
 	case latchkey.EventWrongCode:
-		f.publishState(l, action("unlock_failure_invalid_pin_or_id", noUser, true))
+		f.publishState(l, convertOperation(operationEvent{Code: opUnlockFailedPIN, User: noUser, Source: srcKeypad}))
 	case latchkey.EventLowBattery:
 		f.publishState(l, nil)
 	case latchkey.EventCodeAdded, latchkey.EventCodeDeleted, latchkey.EventCodeChanged:
 		if ev.Slot > 0 && ev.Slot <= PINCodeCount {
-			name := map[latchkey.EventKind]string{latchkey.EventCodeAdded: "pin_code_added", latchkey.EventCodeDeleted: "pin_code_deleted",
-				latchkey.EventCodeChanged: "pin_code_changed"}[ev.Kind]
-			f.publishState(l, action(name, ev.Slot-1, true))
+			code := map[latchkey.EventKind]int{latchkey.EventCodeAdded: progPINAdded, latchkey.EventCodeDeleted: progPINDeleted,
+				latchkey.EventCodeChanged: progPINChanged}[ev.Kind]
+			f.publishState(l, convertProgramming(programmingEvent{Code: code, User: ev.Slot - 1, Source: src}))
 		}
 	case latchkey.EventAllCodesDeleted:
 		// A programming event naming no single user: the ZCL's 0xff, every user.
-		f.publishState(l, action("pin_code_deleted", 0xff, true))
+		f.publishState(l, convertProgramming(programmingEvent{Code: progPINDeleted, User: everyUser, Source: src}))
 	case latchkey.EventResetLocally:
 		// A Zigbee lock that is reset leaves the network: Zigbee2MQTT tells of it on
 		// bridge/event and lists it no more.
@@ -86,5 +78,12 @@ func (f *Fleet) onTwinEvent(ev latchkey.DeviceEvent) {
 		f.publish(f.base+"/bridge/event", map[string]any{"type": "device_leave",
 			"data": map[string]any{"friendly_name": l.name, "ieee_address": l.ieee}}, 0, false)
 		f.publishDevices()
+	}
+}
+
+// merge copies a converter's output into a lock's cached state.
+func merge(state, converted map[string]any) {
+	for k, v := range converted {
+		state[k] = v
 	}
 }

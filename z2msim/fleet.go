@@ -157,8 +157,9 @@ func New(cfg Config) (*Fleet, error) {
 		mv, _ := twin.Field("battery")
 		var n int
 		fmt.Sscan(mv, &n)
-		l.state = map[string]any{"state": "LOCK", "lock_state": "locked", "battery": latchkey.LockState{BatteryMV: n}.BatteryPercent(),
-			"linkquality": 120}
+		l.state = map[string]any{"linkquality": 120}
+		merge(l.state, convertLockState(lockStateLocked))
+		merge(l.state, convertBattery(2*latchkey.LockState{BatteryMV: n}.BatteryPercent()))
 		f.locks[spec.Name] = l
 		f.order = append(f.order, l)
 	}

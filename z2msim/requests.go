@@ -209,20 +209,18 @@ func (f *Fleet) getPIN(ctx context.Context, l *lock, v json.RawMessage, fail fun
 			fail(zigbeeFailure(err))
 			return
 		}
-		entry := map[string]any{"status": "available"}
+		rsp := pinCodeResponse{User: u, Status: userStatusAvailable}
 		if present {
-			entry["status"] = "enabled"
-			if f.cfg.ExposePIN && pin != "" {
-				entry["pin_code"] = pin
-			}
+			rsp.Status, rsp.PIN = userStatusEnabled, pin
 		}
 		f.mu.Lock()
+		// Zigbee2MQTT merges each response's users into the cached ones.
 		cached, _ := l.state["users"].(map[string]any)
 		next := map[string]any{}
 		for k, v := range cached {
 			next[k] = v
 		}
-		next[itoa(u)] = entry
+		merge(next, convertPINResponse(rsp, f.cfg.ExposePIN)["users"].(map[string]any))
 		l.state["users"] = next
 		f.publishState(l, nil)
 		f.mu.Unlock()
@@ -246,16 +244,16 @@ func (f *Fleet) readBolt(l *lock) {
 	setBolt(l, bolt)
 }
 
-// setBolt sets the cached lockState attribute: 0 not fully locked, 1 locked, 2
-// unlocked, published by fromZigbee's lock converter as state and lock_state.
+// setBolt sets the cached lockState attribute as the lock reports it: not fully locked
+// (jammed), locked or unlocked, converted by fromZigbee's lock.
 func setBolt(l *lock, bolt string) {
 	switch bolt {
 	case "locked":
-		l.state["state"], l.state["lock_state"] = "LOCK", "locked"
+		merge(l.state, convertLockState(lockStateLocked))
 	case "unlocked":
-		l.state["state"], l.state["lock_state"] = "UNLOCK", "unlocked"
+		merge(l.state, convertLockState(lockStateUnlocked))
 	case "jammed":
-		l.state["state"], l.state["lock_state"] = "UNLOCK", "not_fully_locked"
+		merge(l.state, convertLockState(lockStateNotFully))
 	}
 }
 

@@ -163,6 +163,29 @@ type pinGet struct {
 	User int `json:"user"`
 }
 
+// The messages the driver publishes, as toZigbee's pincode_lock and lock take them
+// (converters_test.go runs them through the converters themselves).
+
+// setPINMessage puts pin in user's slot, enabled and unrestricted. The PIN goes as a
+// string: Zigbee2MQTT takes it (it only checks that it is numeric) and keeps leading
+// zeros, which a JSON number would lose.
+func setPINMessage(user int, pin string) map[string]any {
+	enabled := true
+	return map[string]any{"pin_code": pinSet{User: user, UserType: "unrestricted", UserEnabled: &enabled, PIN: &pin}}
+}
+
+// clearPINMessage empties user's slot (a null PIN: clearPinCode).
+func clearPINMessage(user int) map[string]any { return map[string]any{"pin_code": pinSet{User: user}} }
+
+// getPINMessage reads user's slot (getPinCode).
+func getPINMessage(user int) map[string]any { return map[string]any{"pin_code": pinGet{User: user}} }
+
+// boltMessage throws (LOCK) or retracts (UNLOCK) the bolt.
+func boltMessage(state string) map[string]any { return map[string]any{"state": state} }
+
+// boltGetMessage reads lockState.
+func boltGetMessage() map[string]any { return map[string]any{"state": ""} }
+
 // SetCode puts a PIN in a slot: Zigbee2MQTT's pin_code set (setPinCode, enabled and
 // unrestricted), then a read of the slot; it returns once the lock reports the slot
 // enabled (with the PIN, where Zigbee2MQTT exposes it).
@@ -174,13 +197,10 @@ func (d *Driver) SetCode(ctx context.Context, address string, slot int, pin stri
 	if len(pin) < 4 || len(pin) > 8 || strings.Trim(pin, "0123456789") != "" {
 		return latchkey.Errorf(latchkey.EINVALID, "A PIN for a Kwikset Zigbee lock is 4 to 8 digits.")
 	}
-	enabled := true
-	// The PIN goes as a string: Zigbee2MQTT takes it (it only checks it is numeric) and
-	// keeps leading zeros, which a JSON number would lose.
 	return d.run(ctx, address, request{
 		what: "setting slot " + strconv.Itoa(slot),
-		set:  map[string]any{"pin_code": pinSet{User: u, UserType: "unrestricted", UserEnabled: &enabled, PIN: &pin}},
-		get:  map[string]any{"pin_code": pinGet{User: u}},
+		set:  setPINMessage(u, pin),
+		get:  getPINMessage(u),
 		check: func(w *waiter, s lockState) (bool, error) {
 			st, ok := s.Users[u]
 			switch {
@@ -217,8 +237,8 @@ func (d *Driver) ClearCode(ctx context.Context, address string, slot int) error 
 	}
 	return d.run(ctx, address, request{
 		what: "clearing slot " + strconv.Itoa(slot),
-		set:  map[string]any{"pin_code": pinSet{User: u}},
-		get:  map[string]any{"pin_code": pinGet{User: u}},
+		set:  clearPINMessage(u),
+		get:  getPINMessage(u),
 		check: func(w *waiter, s lockState) (bool, error) {
 			st, ok := s.Users[u]
 			if ok && st.Status == "available" {
@@ -249,7 +269,7 @@ func (d *Driver) ReadCode(ctx context.Context, address string, slot int) (pin st
 	var got userState
 	err = d.run(ctx, address, request{
 		what: "reading slot " + strconv.Itoa(slot),
-		get:  map[string]any{"pin_code": pinGet{User: u}},
+		get:  getPINMessage(u),
 		check: func(w *waiter, s lockState) (bool, error) {
 			st, ok := s.Users[u]
 			if ok {
@@ -281,8 +301,8 @@ func (d *Driver) Unlock(ctx context.Context, address string) error {
 func (d *Driver) bolt(ctx context.Context, address, state, want string) error {
 	return d.run(ctx, address, request{
 		what: strings.ToLower(state) + "ing",
-		set:  map[string]any{"state": state},
-		get:  map[string]any{"state": ""},
+		set:  boltMessage(state),
+		get:  boltGetMessage(),
 		check: func(w *waiter, s lockState) (bool, error) {
 			switch b := boltOf(s); b {
 			case want:
