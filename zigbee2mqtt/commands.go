@@ -122,8 +122,11 @@ func (d *Driver) run(ctx context.Context, address string, req request) error {
 	}
 }
 
-// publish sends a message at QoS 1, not retained, as Zigbee2MQTT's own clients do: a
-// command that sat in the broker would run whenever Zigbee2MQTT next connected.
+// publish sends a command at QoS 0, not retained: at most once. A command is confirmed
+// by what the lock then reports, never by its delivery, and one that failed must not
+// arrive later: retained, it would run whenever Zigbee2MQTT next connected; at QoS 1,
+// the MQTT client would send it again after a reconnect, when its caller had already
+// been told it failed and may have sent the opposite since (a set after a clear).
 func (d *Driver) publish(ctx context.Context, topic string, payload any) error {
 	body, err := json.Marshal(payload)
 	if err != nil {
@@ -132,7 +135,7 @@ func (d *Driver) publish(ctx context.Context, topic string, payload any) error {
 	if !d.client.IsConnectionOpen() {
 		return latchkey.Errorf(latchkey.EUNAVAILABLE, "Not connected to the MQTT broker at %s; the driver keeps trying.", d.Broker)
 	}
-	tok := d.client.Publish(topic, 1, false, body)
+	tok := d.client.Publish(topic, 0, false, body)
 	select {
 	case <-tok.Done():
 		if err := tok.Error(); err != nil {

@@ -1,7 +1,7 @@
 // Package zigbee2mqtt is the device driver for Kwikset Zigbee locks paired with
 // Zigbee2MQTT, over its MQTT contract (docs/hubs.md): it reads bridge/devices,
-// bridge/state, bridge/event, each lock's state and availability topics, and writes
-// only the lock's set and get topics. A lock's address is its IEEE address, which
+// bridge/state, bridge/event, bridge/logging, each lock's state and availability
+// topics, and writes only the lock's set and get topics. A lock's address is its IEEE address, which
 // survives a rename in Zigbee2MQTT; commands go to its friendly name.
 package zigbee2mqtt
 
@@ -137,9 +137,12 @@ func checkBase(base string) error {
 }
 
 // Open checks the configuration and starts connecting to the broker; it does not wait
-// for it (see Ready). While the broker or Zigbee2MQTT cannot be reached, commands fail
+// for it (see Ready). A driver opens once. While the broker or Zigbee2MQTT cannot be reached, commands fail
 // at once as unavailable, and the driver keeps trying.
 func (d *Driver) Open() error {
+	if d.client != nil {
+		return latchkey.Errorf(latchkey.EINVALID, "The Zigbee2MQTT driver is open already.")
+	}
 	broker, err := brokerURL(d.Broker)
 	if err != nil {
 		return err
@@ -187,6 +190,9 @@ func (d *Driver) Open() error {
 		SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second).
 		SetOrderMatters(true). // a lock's messages are handled in the order they came
 		SetOnConnectHandler(d.onConnect).
+		// A persistent session may deliver what was kept for it before onConnect has
+		// subscribed again: it goes the same way.
+		SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) { d.handle(m.Topic(), m.Payload(), m.Retained()) }).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			d.Logger.Warn("lost the MQTT broker; reconnecting", "error", err)
 		})
