@@ -109,6 +109,9 @@ func New(cfg Config) (*Fleet, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if b := cfg.BaseTopic; strings.ContainsAny(b, "+#\x00") || strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.Contains(b, "//") {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "The base topic %q is not one Zigbee2MQTT takes: no +, # or empty levels.", b)
+	}
 	if len(cfg.Locks) == 0 {
 		return nil, latchkey.Errorf(latchkey.EINVALID, "A fleet needs at least one lock.")
 	}

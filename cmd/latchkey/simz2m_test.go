@@ -29,6 +29,7 @@ func TestSimZ2MFlags(t *testing.T) {
 		{[]string{"sim", "z2m", "--broker", "mqtt://127.0.0.1:1", "--speed", "-1"}, "--speed is -1"},
 		{[]string{"sim", "z2m", "--broker", "mqtt://127.0.0.1:1", "--model", "909"}, "910, 912, 914 or 916"},
 		{[]string{"sim", "z2m", "--broker", "not a url"}, "not a URL"},
+		{[]string{"sim", "z2m", "--broker", "mqtt://127.0.0.1:1", "--base", "z2m/#"}, "not one Zigbee2MQTT takes"},
 	} {
 		r := runCLI(t, "", c.args...)
 		if r.status == 0 || !strings.Contains(r.stderr, c.want) {
