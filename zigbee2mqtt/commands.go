@@ -82,7 +82,15 @@ func (d *Driver) run(ctx context.Context, address string, req request) error {
 		return err
 	}
 	w := &waiter{done: make(chan error, 1)}
-	w.check = func(s lockState) (bool, error) { return req.check(w, s) }
+	since := dev.lastSeen
+	w.check = func(s lockState) (bool, error) {
+		if !s.LastSeen.IsZero() && !s.LastSeen.After(since) {
+			// With last_seen on, a message no newer than what was heard before the
+			// command is Zigbee2MQTT's cached state sent again, not the lock's answer.
+			return false, nil
+		}
+		return req.check(w, s)
+	}
 	dev.waiters[w] = struct{}{}
 	topic := d.base + "/" + dev.info.FriendlyName
 	name := dev.describe()

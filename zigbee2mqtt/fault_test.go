@@ -407,3 +407,27 @@ func TestFailuresReported(t *testing.T) {
 		t.Fatalf("got %v, want a conflict showing no PIN", err)
 	}
 }
+
+// With last_seen on, Zigbee2MQTT's cached state sent again (no newer than what was heard
+// before the command) does not confirm it: only the lock's answer does.
+func TestCachedStateDoesNotConfirm(t *testing.T) {
+	b := newFakeBridge(t)
+	d, got := openDriver(t, b)
+	// The slot was free at the last read; the wrong code with it tells when it is taken.
+	b.state(5000, `"users":{"4":{"status":"available"}},"action":"unlock_failure_invalid_pin_or_id",`)
+	got.wait(t, 10*time.Second, "wrong code", func(ev latchkey.DeviceEvent) bool { return ev.Kind == latchkey.EventWrongCode })
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		done <- d.ClearCode(ctx, fakeIEEE, 5)
+	}()
+	for s := b.next(); !strings.Contains(s, "/door/get"); s = b.next() {
+	}
+	// The cache again, as an optimistic publish would send it: the same last_seen, a
+	// different body.
+	b.publish("door", `{"users":{"4":{"status":"available"}},"lock_state":"unlocked","last_seen":5000}`, false)
+	if err := <-done; err == nil {
+		t.Fatal("the cached state confirmed a clear the lock never answered")
+	}
+}
