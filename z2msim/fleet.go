@@ -52,6 +52,8 @@ type Config struct {
 	// device list, the bridge state, availability), so that tests leave the broker as
 	// they found it. Zigbee2MQTT itself leaves them.
 	ClearRetained bool
+	// Radio is the twins' radio model (sim.RadioConfig): zero fields take its defaults.
+	Radio sim.RadioConfig
 	// Logger receives the fleet's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -125,7 +127,7 @@ func New(cfg Config) (*Fleet, error) {
 	case "mqtts":
 		u.Scheme = "ssl"
 	}
-	w := sim.NewWorld(sim.Config{Seed: cfg.Seed})
+	w := sim.NewWorld(sim.Config{Seed: cfg.Seed, Radio: cfg.Radio})
 	f := &Fleet{cfg: cfg, base: cfg.BaseTopic, world: w, locks: map[string]*lock{}, stop: make(chan struct{})}
 	for i, spec := range cfg.Locks {
 		if strings.ContainsAny(spec.Name, "+#/") || spec.Name == "" || spec.Name == "bridge" {

@@ -11,12 +11,13 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/latchkey/latchkey/drivertest"
+	"github.com/latchkey/latchkey/sim"
 	"github.com/latchkey/latchkey/z2msim"
 	"github.com/latchkey/latchkey/zigbee2mqtt"
 )
 
 // broker returns the MQTT broker the tests use, or skips the test.
-func broker(t *testing.T) string {
+func broker(t testing.TB) string {
 	t.Helper()
 	url := os.Getenv("LATCHKEY_TEST_MQTT")
 	if url == "" {
@@ -27,7 +28,7 @@ func broker(t *testing.T) string {
 
 // uniqueBase is a base topic no other test uses, so that tests run side by side on one
 // broker.
-func uniqueBase(t *testing.T) string {
+func uniqueBase(t testing.TB) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return "latchkey-test/" + hex.EncodeToString(b)
@@ -45,11 +46,13 @@ type rigOptions struct {
 	driverBroker string
 	qos          byte
 	clientID     string
+	speed        float64 // the twins' virtual seconds per second; 0 means 20
+	radio        sim.RadioConfig
 }
 
 // newRig starts a fleet of the named locks (model 914) and a driver (not opened) on a
 // fresh base topic.
-func newRig(t *testing.T, o rigOptions, names ...string) *rig {
+func newRig(t testing.TB, o rigOptions, names ...string) *rig {
 	t.Helper()
 	url := broker(t)
 	if o.driverBroker == "" {
@@ -60,8 +63,11 @@ func newRig(t *testing.T, o rigOptions, names ...string) *rig {
 	for _, n := range names {
 		specs = append(specs, z2msim.LockSpec{Name: n, Model: "914"})
 	}
-	fleet, err := z2msim.New(z2msim.Config{Broker: url, BaseTopic: base, Locks: specs, Seed: 3, Speed: 20,
-		ExposePIN: true, ClearRetained: true, QoS: o.qos})
+	if o.speed == 0 {
+		o.speed = 20
+	}
+	fleet, err := z2msim.New(z2msim.Config{Broker: url, BaseTopic: base, Locks: specs, Seed: 3, Speed: o.speed,
+		ExposePIN: true, ClearRetained: true, QoS: o.qos, Radio: o.radio})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +93,7 @@ func newRig(t *testing.T, o rigOptions, names ...string) *rig {
 }
 
 // open opens the driver and waits for the device list.
-func (r *rig) open(t *testing.T) error {
+func (r *rig) open(t testing.TB) error {
 	if err := r.driver.Open(); err != nil {
 		return err
 	}
@@ -131,4 +137,26 @@ func TestContract(t *testing.T) {
 			},
 		}
 	})
+}
+
+// BenchmarkSetCode measures a code set and confirmed through the broker: the set, the
+// read, the lock's answer. The twins' Zigbee radio polls every millisecond, so that the
+// radio's seconds (a sleepy Zigbee lock polls every 5 s) drop out and what is left is
+// the driver, the broker and the fleet.
+func BenchmarkSetCode(b *testing.B) {
+	r := newRig(b, rigOptions{speed: 1, radio: sim.RadioConfig{ZigbeePoll: time.Millisecond, ZigbeeHopMin: time.Microsecond,
+		ZigbeeHopMax: 2 * time.Microsecond}}, "front")
+	if err := r.open(b); err != nil {
+		b.Fatal(err)
+	}
+	addr := r.fleet.IEEE("front")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	b.ResetTimer()
+	for i := range b.N {
+		pin := []string{"482913", "739164"}[i%2] // a new code in the slot each time
+		if err := r.driver.SetCode(ctx, addr, 1, pin); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -397,8 +397,8 @@ func parseBridgeEvent(payload []byte) (bridgeEvent, error) {
 
 // parseLogError reads bridge/logging and returns the friendly name a failed publish
 // names ("Publish 'set' 'pin_code' to 'front' failed: …"), or "" for anything else, and
-// whether Zigbee2MQTT refused the command itself (a converter's "must be" check) rather
-// than failing to reach the device. Only the name is taken: the rest of the message is
+// whether the command was refused (by a converter's "must be" check, or by the lock
+// answering with a ZCL failure status) rather than lost on the way. Only the name is taken: the rest of the message is
 // the hub's and may hold anything.
 func parseLogError(payload []byte) (name string, refused bool) {
 	var v struct {
@@ -420,7 +420,9 @@ func parseLogError(payload []byte) (name string, refused bool) {
 	if !ok || checkName(name) != nil {
 		return "", false
 	}
-	return name, strings.Contains(why, " must ")
+	// A converter's own check ("user must be in range") or the lock's ZCL status
+	// ("(Status 'FAILURE')"): either way the command was refused, not lost.
+	return name, strings.Contains(why, " must ") || strings.Contains(why, "Status '")
 }
 
 func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }

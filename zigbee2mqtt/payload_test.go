@@ -98,6 +98,10 @@ func TestParseOnlineAndLogs(t *testing.T) {
 	if name != "front" || refused {
 		t.Errorf("got %q %v", name, refused)
 	}
+	name, refused = parseLogError([]byte(`{"level":"error","message":"Publish 'set' 'pin_code' to 'front' failed: 'Error: ZCL command 0x000d6f0000000001/2 closuresDoorLock.setPinCode({\"userid\":2}) failed (Status 'DUPLICATE_EXISTS')'"}`))
+	if name != "front" || !refused {
+		t.Errorf("a ZCL failure status: got %q %v, want refused", name, refused)
+	}
 	if name, _ := parseLogError([]byte(`{"level":"info","message":"Publish 'set' 'state' to 'front' failed"}`)); name != "" {
 		t.Errorf("an info line taken as a failure: %q", name)
 	}
