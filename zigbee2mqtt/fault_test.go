@@ -431,3 +431,26 @@ func TestCachedStateDoesNotConfirm(t *testing.T) {
 		t.Fatal("the cached state confirmed a clear the lock never answered")
 	}
 }
+
+// A code the lock refuses (the same PIN as another slot's) fails at once as invalid,
+// which the sync engine does not try again as it would a lock out of reach, and its
+// error shows no PIN.
+func TestRefusedCodeIsInvalid(t *testing.T) {
+	r := newRig(t, rigOptions{}, "front")
+	if err := r.open(t); err != nil {
+		t.Fatal(err)
+	}
+	addr := r.fleet.IEEE("front")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.driver.SetCode(ctx, addr, 1, "482913"); err != nil {
+		t.Fatal(err)
+	}
+	err := r.driver.SetCode(ctx, addr, 2, "482913")
+	if latchkey.ErrorCode(err) != latchkey.EINVALID || strings.Contains(err.Error(), "482913") {
+		t.Fatalf("got %v, want invalid without the PIN", err)
+	}
+	if held, _ := r.fleet.Holds("front", 2); held {
+		t.Fatal("the twin took the duplicate")
+	}
+}
