@@ -30,9 +30,9 @@ type Backup struct {
 	SealedBittings []SealedBitting `json:"sealed_bittings,omitempty"`
 	// SealedHubSecrets are the hubs' passwords and tokens as the vault sealed them.
 	SealedHubSecrets []SealedHubSecret `json:"sealed_hub_secrets,omitempty"`
-	Files          []*Receipt      `json:"receipt_files"` // receipts with their contents
-	Events         []*Event        `json:"events"`        // what the locks reported, oldest first
-	Audit          []AuditEntry    `json:"audit"`
+	Files            []*Receipt        `json:"receipt_files"` // receipts with their contents
+	Events           []*Event          `json:"events"`        // what the locks reported, oldest first
+	Audit            []AuditEntry      `json:"audit"`
 	// AuditHead is where the audit log ended when the backup was made (absent from logs
 	// written before heads were recorded).
 	AuditHead *AuditHead `json:"audit_head,omitempty"`
