@@ -175,7 +175,7 @@ func hubLogin(h *latchkey.Hub) string {
 func healthText(st *latchkey.HubStatus, remote bool) string {
 	switch {
 	case !remote:
-		return "known to a running server (--server)"
+		return "ask the server (--server)"
 	case st == nil || !st.Running:
 		if st != nil && st.LastError != "" {
 			return "not running: " + st.LastError
