@@ -162,8 +162,12 @@ func ParseHubURL(d Driver, raw string) (string, error) {
 		}
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "ws" && u.Scheme != "wss" && (strings.Trim(u.Path, "/") != "" || u.RawQuery != "") {
-		return "", Errorf(EINVALID, "An MQTT broker's URL is a host and a port only (%s); leave out the path and query.", example)
+	switch {
+	case u.RawQuery != "" || u.ForceQuery:
+		// A query is where a token would hide, in a URL listed to every reader.
+		return "", Errorf(EINVALID, "Leave the query (?...) out of the hub URL: a token goes in --password-stdin (or the secret field), so that it is sealed.")
+	case u.Scheme != "ws" && u.Scheme != "wss" && strings.Trim(u.Path, "/") != "":
+		return "", Errorf(EINVALID, "An MQTT broker's URL is a host and a port only (%s); leave out the path.", example)
 	}
 	return u.String(), nil
 }
@@ -417,6 +421,10 @@ func (s *Service) HubSecret(ctx context.Context, id int64) (string, error) {
 // HubsChanged delivers a value after a hub was added or removed, so that the server
 // makes or stops its driver without a restart; a burst of changes is one value.
 func (s *Service) HubsChanged() <-chan struct{} { return s.hubSignal.channel() }
+
+// HubStarted tells the sync engine that a hub's driver runs now, so that the changes
+// waiting for it are tried at once rather than at the engine's next look.
+func (s *Service) HubStarted() { s.kickSync() }
 
 func (s *Service) kickHubs() {
 	select {

@@ -41,6 +41,8 @@ func TestParseHubURL(t *testing.T) {
 		{"ErrPort", latchkey.DriverZWaveJS, "ws://host:99999", "not a port"},
 		{"ErrFragment", latchkey.DriverZWaveJS, "ws://host:3000/#x", "fragment"},
 		{"ErrMQTTPath", latchkey.DriverZigbee2MQTT, "mqtt://broker:1883/zigbee2mqtt", "host and a port only"},
+		{"ErrQuery", latchkey.DriverZWaveJS, "ws://h:3000/?token=abc", "Leave the query"},
+		{"ErrEmptyQuery", latchkey.DriverZWaveJS, "ws://h:3000/?", "Leave the query"},
 		{"ErrSpaces", latchkey.DriverZWaveJS, "ws://ho st:3000", "spaces"},
 		{"ErrUnknownDriver", latchkey.Driver("zha"), "ws://host", "zwavejs (Z-Wave JS) or zigbee2mqtt"},
 		{"ErrSimIsNoHub", latchkey.DriverSim, "ws://host", "not \"sim\""},

@@ -79,7 +79,7 @@ so Latchkey keeps one hub per driver: remove the old one to replace it.`,
 					if h.HasSecret {
 						fmt.Fprintln(w, "Its password is sealed; it is never shown again.")
 					}
-					fmt.Fprintf(w, "A running server reaches it at once; connect locks with: latchkey lock add --driver %s --address ADDRESS ...\n", h.Driver)
+					fmt.Fprintf(w, "A server running on these records starts its driver (at once through --server, within 30 s otherwise).\nConnect locks with: latchkey lock add --driver %s --address ADDRESS ...\n", h.Driver)
 				})
 			})
 		}),

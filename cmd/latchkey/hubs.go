@@ -425,6 +425,8 @@ func (h *hubDrivers) Reload(ctx context.Context) error {
 		}
 		if err := p.swap(hub, d, closer, err); err != nil {
 			log.Warn("starting the hub's driver", slog.String("error", latchkey.ErrorMessage(err)))
+		} else if d != nil {
+			h.Service.HubStarted()
 		}
 	}
 	return nil
