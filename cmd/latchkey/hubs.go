@@ -13,9 +13,10 @@ import (
 )
 
 // hubFactory makes the driver of a hub from its record and its secret (the MQTT password
-// or the server token; "" when it has none). It returns the driver and what closes it.
-// A driver with an Open() error method is returned unopened: the proxy subscribes to it
-// first, so that no event is lost, and then opens it.
+// or the server token; "" when it has none). It returns the driver and what closes it;
+// a nil closer means the driver's own Close (Close() error, or Close()). A driver with an
+// Open() error method is returned unopened: the proxy subscribes to it first, so that no
+// event is lost, and then opens it.
 type hubFactory func(ctx context.Context, hub *latchkey.Hub, secret string, logger *slog.Logger) (latchkey.DeviceDriver, io.Closer, error)
 
 // hubFactories are the hub drivers built into this binary, by name. Each driver package
@@ -449,8 +450,29 @@ func (h *hubDrivers) make(ctx context.Context, hub *latchkey.Hub, log *slog.Logg
 	if d == nil {
 		return nil, nil, fmt.Errorf("the %s factory made no driver", hub.Driver)
 	}
+	if closer == nil {
+		closer = closerOf(d)
+	}
 	return d, closer, nil
 }
+
+// closerOf is what closes a driver: its own Close, whichever form it takes; nil when it
+// has none.
+func closerOf(d latchkey.DeviceDriver) io.Closer {
+	switch c := d.(type) {
+	case io.Closer:
+		return c
+	case interface{ Close() }:
+		return closeFunc(func() error { c.Close(); return nil })
+	}
+	return nil
+}
+
+// closeFunc is a function as an io.Closer.
+type closeFunc func() error
+
+// Close calls f.
+func (f closeFunc) Close() error { return f() }
 
 // Close stops following changes and stops every running driver.
 func (h *hubDrivers) Close() {

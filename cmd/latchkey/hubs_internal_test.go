@@ -89,6 +89,11 @@ func (f *fakeDriver) isClosed() bool {
 	return f.closed
 }
 
+// quietCloser is a fakeDriver whose Close returns nothing, as some drivers' do.
+type quietCloser struct{ *fakeDriver }
+
+func (q quietCloser) Close() { _ = q.fakeDriver.Close() }
+
 // fullDriver is a fakeDriver with every optional ability, started by Open (which
 // reports an event at once, as a driver reading retained messages does).
 type fullDriver struct{ *fakeDriver }
@@ -164,7 +169,7 @@ func (w *hubWorld) factory(full bool) hubFactory {
 		if full {
 			return fullDriver{d}, d, nil
 		}
-		return d, d, nil
+		return quietCloser{d}, nil, nil // closed by its own Close()
 	}
 }
 
