@@ -37,6 +37,15 @@ func registerHubDriver(name latchkey.Driver, f hubFactory) {
 // opener is a driver that starts when opened (after its subscribers are in place).
 type opener interface{ Open() error }
 
+// readier is a driver that can wait until it reaches its hub (the Zigbee2MQTT driver
+// waits for the bridge's device list): its answer is the hub's first health.
+type readier interface {
+	Ready(ctx context.Context) error
+}
+
+// readyWithin bounds the wait for a new driver's first word.
+const readyWithin = time.Minute
+
 // hubProxy is the driver the engines hold for one driver kind: it forwards to the driver
 // made from the current hub record of that kind, swapped when a hub is added or removed
 // while the server runs, and answers EUNAVAILABLE saying what to do while there is none.
@@ -49,7 +58,8 @@ type hubProxy struct {
 	hub      *latchkey.Hub         // the configured hub; nil when none
 	cur      latchkey.DeviceDriver // its running driver; nil when none runs
 	closer   io.Closer
-	gen      uint64 // counts swaps: events of a driver swapped out are dropped
+	stopWait context.CancelFunc // ends the wait for the running driver's first word
+	gen      uint64             // counts swaps: events of a driver swapped out are dropped
 	subs     []func(latchkey.DeviceEvent)
 	up       bool // inferred from what the driver did last
 	lastSeen time.Time
@@ -252,9 +262,12 @@ func (p *hubProxy) deliver(gen uint64, ev latchkey.DeviceEvent) {
 func (p *hubProxy) swap(hub *latchkey.Hub, d latchkey.DeviceDriver, closer io.Closer, why error) error {
 	p.mu.Lock()
 	old := p.closer
+	if p.stopWait != nil {
+		p.stopWait()
+	}
 	p.gen++
 	gen := p.gen
-	p.hub, p.cur, p.closer, p.up, p.lastSeen, p.lastErr = hub, nil, nil, false, time.Time{}, ""
+	p.hub, p.cur, p.closer, p.stopWait, p.up, p.lastSeen, p.lastErr = hub, nil, nil, nil, false, time.Time{}, ""
 	if why != nil {
 		p.lastErr = latchkey.ErrorMessage(why)
 	}
@@ -289,6 +302,14 @@ func (p *hubProxy) swap(hub *latchkey.Hub, d latchkey.DeviceDriver, closer io.Cl
 		return err
 	}
 	p.cur, p.closer = d, closer
+	if r, ok := d.(readier); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), readyWithin)
+		p.stopWait = cancel
+		go func() {
+			defer cancel()
+			p.observe(gen, r.Ready(ctx))
+		}()
+	}
 	return err
 }
 
@@ -410,7 +431,7 @@ func (h *hubDrivers) Reload(ctx context.Context) error {
 		if same {
 			continue
 		}
-		log := h.Logger.With(slog.String("component", "hub"), slog.String("driver", string(kind)))
+		log := h.Logger.With(slog.String("driver", string(kind)))
 		if hub == nil {
 			log.Info("hub removed: its driver stops")
 			if err := p.swap(nil, nil, nil, nil); err != nil {

@@ -511,3 +511,53 @@ func mustDo(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// readyDriver is a fakeDriver that says when it reaches its hub: Ready waits for a
+// value sent on ready.
+type readyDriver struct {
+	*fakeDriver
+	ready chan error
+}
+
+func (r readyDriver) Ready(ctx context.Context) error {
+	select {
+	case err := <-r.ready:
+		return err
+	case <-ctx.Done():
+		return latchkey.Errorf(latchkey.EUNAVAILABLE, "No answer from the hub.")
+	}
+}
+
+// A driver that can say when it reaches its hub gives the hub's first health before any
+// lock reports or any command is sent: connected when it does, the reason when not.
+func TestHubProxyReady(t *testing.T) {
+	ready := make(chan error)
+	w := newHubWorld(t, func(*hubWorld) map[latchkey.Driver]hubFactory {
+		return map[latchkey.Driver]hubFactory{
+			latchkey.DriverZigbee2MQTT: func(ctx context.Context, hub *latchkey.Hub, secret string, logger *slog.Logger) (latchkey.DeviceDriver, io.Closer, error) {
+				return readyDriver{newFakeDriver(hub.Driver), ready}, nil, nil
+			},
+		}
+	})
+	z2m := func() latchkey.HubStatus { return w.hubs.HubStatuses()[1] }
+	h, err := w.svc.CreateHub(owner, latchkey.NewHub{Driver: latchkey.DriverZigbee2MQTT, URL: "mqtt://broker:1883"})
+	mustDo(t, err)
+	eventually(t, "the driver runs", func() bool { return z2m().Running })
+	if st := z2m(); st.Connected || st.LastMessageAt != nil {
+		t.Fatalf("before the driver's first word: %+v", st)
+	}
+	ready <- nil
+	eventually(t, "the hub is connected", func() bool { return z2m().Connected && z2m().LastMessageAt != nil })
+
+	// Removed and added again: this time the hub never answers.
+	mustDo(t, w.svc.DeleteHub(owner, h.ID))
+	eventually(t, "the driver stops", func() bool { return !z2m().Running })
+	_, err = w.svc.CreateHub(owner, latchkey.NewHub{Driver: latchkey.DriverZigbee2MQTT, URL: "mqtt://broker:1883"})
+	mustDo(t, err)
+	eventually(t, "the driver runs again", func() bool { return z2m().Running })
+	ready <- latchkey.Errorf(latchkey.EUNAVAILABLE, "No device list from Zigbee2MQTT.")
+	eventually(t, "the reason is kept", func() bool { return z2m().LastError == "No device list from Zigbee2MQTT." })
+	if z2m().Connected {
+		t.Fatal("a hub that never answered is shown connected")
+	}
+}
