@@ -29,6 +29,9 @@ const (
 	// EventCodeStatus tells live subscribers where a code now stands on a lock (its
 	// Grant); it is sent on the event stream only, never stored.
 	EventCodeStatus EventKind = "code_status"
+	// EventRunStatus tells live subscribers that a procedure run changed (its Run); it is
+	// sent on the event stream only, never stored.
+	EventRunStatus EventKind = "run_status"
 )
 
 // EventSource says how a lock operation was performed.
@@ -58,4 +61,6 @@ type Event struct {
 	At       time.Time   `json:"at"`
 	// Grant is where the code stands, on a code_status event.
 	Grant *Grant `json:"grant,omitempty"`
+	// Run is where a procedure run stands, on a run_status event.
+	Run *RunProgress `json:"run,omitempty"`
 }

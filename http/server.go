@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,8 +138,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
-	s.routes = append(append(s.apiRoutes(), s.accountRoutes()...), s.webhookRoutes()...)
-	s.routes = append(s.routes, s.hubRoutes()...)
+	s.routes = s.allRoutes()
 	for _, rt := range s.routes {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.instrument(rt, s.authorize(rt, rt.handler)))
 	}
@@ -180,6 +180,11 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "Cross-site request refused; use Latchkey from its own pages or with an API token."))
 	}))
 	return s.requestID(s.securityHeaders(csrf.Handler(mux)))
+}
+
+// allRoutes is every API route, in the order the document lists them.
+func (s *Server) allRoutes() []route {
+	return slices.Concat(s.apiRoutes(), s.accountRoutes(), s.webhookRoutes(), s.procedureRoutes(), s.hubRoutes())
 }
 
 // pageCSP is the content security policy of every response unless a handler narrows it:

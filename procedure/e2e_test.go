@@ -50,7 +50,7 @@ func newHome(t *testing.T) *home {
 	_, err = w.AddLock("shed", sim.LockOptions{Model: "910", Locked: true}) // a keypad on no hub
 	must(t, err)
 	driver := simdriver.New(w)
-	driver.Speed = 200 // a 30-second hold of the Program button takes 150 ms
+	driver.Speed = 5 // the hands' own waits take no real time (Driver.Sleep)
 	var svc *latchkey.Service
 	recorded := make(chan struct{})
 	driver.Subscribe(func(e latchkey.DeviceEvent) {
@@ -223,6 +223,9 @@ func TestRekeyMistakesEscalate(t *testing.T) {
 			if works := h.field("side", "bitting") == string(houseKey) && tc.state == sim.CylinderOperate; works != tc.oldWorks {
 				t.Fatalf("after %s the old key works: %v", tc.mistake, works)
 			}
+			if !strings.Contains(r.Escalation.Why, "does not turn") && !strings.Contains(r.Escalation.Why, "does not match") {
+				t.Fatalf("the escalation's reason: %q", r.Escalation.Why)
+			}
 			left := strings.Join(r.Escalation.StateLeft, " ")
 			if !strings.Contains(left, "House key") || len(r.Escalation.Tried) < 4 || len(r.Escalation.Contacts) == 0 {
 				t.Fatalf("the escalation report: %+v", r.Escalation)
@@ -277,6 +280,13 @@ func TestLostKey(t *testing.T) {
 	must(t, err)
 	r = h.wait(t, r)
 	if r.Status != latchkey.RunDone {
+		h.driver.Do(func(w *sim.World) {
+			for _, e := range w.Trace() {
+				if strings.Contains(e.Twin, "cylinder") && e.Kind != "bolt" {
+					t.Log(e)
+				}
+			}
+		})
 		t.Fatalf("lost key run: %s %+v", r.Status, r.Escalation)
 	}
 	for _, name := range []string{"front", "back", "side"} {
@@ -506,6 +516,11 @@ func TestTurnover(t *testing.T) {
 	r = h.wait(t, r)
 	if r.Status != latchkey.RunDone || h.codes("back") != "0" || h.codes("front") != "0" {
 		t.Fatalf("turnover: %s; codes left front %s back %s", r.Status, h.codes("front"), h.codes("back"))
+	}
+	log, err := h.svc.FindServiceEntries(h.ctx, h.locks["back"].ID)
+	must(t, err)
+	if !strings.Contains(r.Outcome, `"Gus's code"`) || !strings.Contains(log[len(log)-2].Note, "confirmed gone") {
+		t.Fatalf("the turnover's report: %q; the back lock's log ends %q", r.Outcome, log[len(log)-2].Note)
 	}
 }
 

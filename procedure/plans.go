@@ -124,7 +124,7 @@ func (p *Planner) rekeyPlan(in planInput, lost bool) ([]latchkey.Step, error) {
 	steps = append(steps,
 		latchkey.Step{
 			ID: "ready", Kind: latchkey.StepManual, Title: "Get ready",
-			Do:     fmt.Sprintf("At %s, have at hand: the key that opens it today, the SmartKey tool (or a straightened paper clip will not do: use the tool), and the new KW1 key. Open the door and keep it open until the new key has been tested.", names),
+			Do:     fmt.Sprintf("At %s, have at hand: the key that opens it today, the SmartKey tool (a paper clip will not do), and the new KW1 key. Open the door and keep it open until the new key has been tested.", names),
 			Attest: []string{latchkey.AttestWorkingKey, latchkey.AttestTool, latchkey.AttestNewKey, latchkey.AttestDoorOpen},
 			Abort:  "Nothing changed yet.", EscalateTo: latchkey.EscalateLocksmith,
 			Caution: "Without the working key a SmartKey cylinder cannot be rekeyed by you: a locksmith (or Kwikset support) can (facts §1.3).",

@@ -40,6 +40,9 @@ type Hands struct {
 	// PINs are the codes the hands know, by code id: a person programs at a keypad only
 	// a code they were told (Latchkey does not show it in a procedure).
 	PINs map[int64]string
+	// Pace is how long the hands take over a step, in real time, so that someone
+	// watching the demo can follow them (0 in tests).
+	Pace time.Duration
 
 	mu      sync.Mutex
 	newKeys map[int64]keying.Bitting  // the new key each run's hands hold
@@ -86,6 +89,13 @@ func (h *Hands) newKey(r *latchkey.Run, old keying.Bitting) (keying.Bitting, err
 
 // Do performs the step and reports it.
 func (h *Hands) Do(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (latchkey.Advance, error) {
+	if h.Pace > 0 {
+		select {
+		case <-ctx.Done():
+			return latchkey.Advance{}, ctx.Err()
+		case <-time.After(h.Pace):
+		}
+	}
 	a := latchkey.Advance{Step: st.ID, Attest: slices.Clone(st.Attest)}
 	lockID := st.LockID
 	if lockID == 0 {
@@ -419,6 +429,13 @@ func (h *Hands) rekeyStep(ctx context.Context, r *latchkey.Run, st *latchkey.Ste
 			}
 			return c.RemoveTool()
 		case 4: // the working key out
+			if a, _ := c.Field("angle"); c.State() == sim.CylinderOperate && a == "90" {
+				// Not in learn mode (the tool is still to come): the key comes out only
+				// at vertical, so a person turns it back first.
+				if err := c.Turn(90, false, false); err != nil {
+					return err
+				}
+			}
 			if err := c.RemoveKey(); err != nil {
 				return err
 			}
@@ -466,7 +483,7 @@ func (h *Hands) testKeys(c *sim.Cylinder, old, newKey keying.Bitting) error {
 		for _, cw := range []bool{true, false, false, true} {
 			if err := c.Turn(90, cw, false); err != nil {
 				_ = c.RemoveKey()
-				return fmt.Errorf("the new key does not turn from %s: %s", side, latchkey.ErrorMessage(err))
+				return latchkey.Errorf(latchkey.ECONFLICT, "The new key does not turn from %s: %s", side, latchkey.ErrorMessage(err))
 			}
 		}
 		return c.RemoveKey()
@@ -498,7 +515,7 @@ func (h *Hands) testKeys(c *sim.Cylinder, old, newKey keying.Bitting) error {
 	}
 	_ = c.RemoveKey()
 	if turned {
-		return fmt.Errorf("the old key still turns: the cylinder did not learn the new key")
+		return latchkey.Errorf(latchkey.ECONFLICT, "The old key still turns: the cylinder did not learn the new key.")
 	}
 	return nil
 }
