@@ -381,12 +381,20 @@ func runMain(t *testing.T, stdin string, args ...string) (int, string, string) {
 // hub connected; removing the hub is refused while the lock is connected through it.
 func TestServeRunsHubsAdded(t *testing.T) {
 	made := make(chan fullDriver, 1)
+	// The program's own Zigbee2MQTT factory stands aside for a fake for this test.
+	real := hubFactories[latchkey.DriverZigbee2MQTT]
+	delete(hubFactories, latchkey.DriverZigbee2MQTT)
 	registerHubDriver(latchkey.DriverZigbee2MQTT, func(ctx context.Context, hub *latchkey.Hub, secret string, logger *slog.Logger) (latchkey.DeviceDriver, io.Closer, error) {
 		d := fullDriver{newFakeDriver(hub.Driver)}
 		made <- d
 		return d, d, nil
 	})
-	t.Cleanup(func() { delete(hubFactories, latchkey.DriverZigbee2MQTT) })
+	t.Cleanup(func() {
+		delete(hubFactories, latchkey.DriverZigbee2MQTT)
+		if real != nil {
+			hubFactories[latchkey.DriverZigbee2MQTT] = real
+		}
+	})
 
 	dir := t.TempDir()
 	data := []string{"--data", dir}
