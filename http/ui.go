@@ -99,7 +99,7 @@ var uiFuncs = template.FuncMap{
 // pages parses every page with the layout once; a page missing its file is a build
 // defect and panics at start.
 func parsePages() map[string]*template.Template {
-	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html", "templates/runs.html"))
+	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html", "templates/hub_health.html", "templates/runs.html"))
 	out := map[string]*template.Template{}
 	for _, name := range []string{"login", "setup", "dashboard", "lock", "site", "people", "codes", "keys", "bitting", "audit", "settings", "error", "person", "key", "code", "webhook", "procedures", "procedure"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
@@ -206,7 +206,7 @@ func (s *Server) uiRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/keys/{id}/reveal", Perm: reveal, handler: s.pageRevealBitting},
 		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},
 	}
-	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.peopleRoutes(), s.keyRoutes(), s.settingsRoutes(), s.webhookUIRoutes(), s.procedureUIRoutes()} {
+	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.peopleRoutes(), s.keyRoutes(), s.settingsRoutes(), s.webhookUIRoutes(), s.hubUIRoutes(), s.procedureUIRoutes()} {
 		routes = append(routes, more...)
 	}
 	return routes
@@ -342,10 +342,11 @@ type dashboardPage struct {
 	Sites            []*latchkey.Site
 	Models           []ModelChoice
 	Zones            []string
-	ForSite          int64     // the site to add a lock to, chosen already
-	ForDoor          string    // and its door
-	Runs             []runItem // procedures in progress
-	CanStart         bool      // procedures can be started here
+	ForSite          int64                // the site to add a lock to, chosen already
+	ForDoor          string               // and its door
+	Hubs             []latchkey.HubStatus // the configured hubs' health
+	Runs             []runItem            // procedures in progress
+	CanStart         bool                 // procedures can be started here
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
@@ -420,6 +421,11 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	if page.Latest, err = s.eventLines(ctx, 0, 6, people, names); err != nil {
 		s.renderError(w, r, err)
 		return
+	}
+	for _, st := range s.hubStatuses() {
+		if st.HubID != 0 {
+			page.Hubs = append(page.Hubs, st)
+		}
 	}
 	s.render(w, r, 200, "dashboard", page)
 }
