@@ -36,17 +36,7 @@ type home struct {
 
 func newHome(t *testing.T) *home {
 	t.Helper()
-	w := sim.NewWorld(sim.Config{Seed: 7})
-	for _, d := range []struct{ name, model, radio string }{{"front", "916", "zwave"}, {"back", "914", "zigbee"}} {
-		l, err := w.AddLock(d.name, sim.LockOptions{Model: d.model, Radio: d.radio, Locked: true})
-		must(t, err)
-		must(t, l.JoinHub())
-		_, err = w.AddCylinder(d.name+"-cylinder", sim.CylinderOptions{Bitting: houseKey})
-		must(t, err)
-	}
-	_, err := w.AddCylinder("side", sim.CylinderOptions{Bitting: houseKey})
-	must(t, err)
-	driver := simdriver.New(w)
+	driver := simdriver.New(homeWorld(t))
 	driver.Speed = 200 // a 30-second hold of the Program button takes 150 ms
 	var svc *latchkey.Service
 	recorded := make(chan struct{})
@@ -66,31 +56,9 @@ func newHome(t *testing.T) *home {
 	svc.Clock = latchkey.SystemClock{}
 	ctx, cancel := context.WithTimeout(latchkey.NewContextWithActor(context.Background(), "ana"), 60*time.Second)
 	t.Cleanup(cancel)
-	h := &home{svc: svc, driver: driver, ctx: ctx, locks: map[string]*latchkey.Lock{}}
-	site := &latchkey.Site{Name: "Home", TimeZone: "UTC"}
-	must(t, svc.CreateSite(ctx, site))
-	h.ana = &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}
-	must(t, svc.CreatePerson(ctx, h.ana))
-	h.key = &latchkey.Key{SiteID: site.ID, Label: "House key", Bitting: string(houseKey), Copies: []latchkey.KeyCopy{{HolderID: h.ana.ID}}}
-	must(t, svc.CreateKey(ctx, h.key))
-	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}}
-	for _, d := range []struct{ name, model string }{{"front", "916"}, {"back", "914"}, {"side", "smartkey"}} {
-		door := &latchkey.Door{SiteID: site.ID, Name: d.name + " door"}
-		must(t, svc.CreateDoor(ctx, door))
-		l := &latchkey.Lock{DoorID: door.ID, Name: d.name, ModelID: d.model, HasSmartKey: true}
-		if d.model != "smartkey" {
-			l.Connection = latchkey.Connection{Driver: latchkey.DriverSim, Address: d.name}
-		}
-		must(t, svc.CreateLock(ctx, l))
-		l, err = svc.SetLockKey(ctx, l.ID, h.key.ID)
-		must(t, err)
-		h.locks[d.name] = l
-		if d.model == "smartkey" {
-			hands.Cylinders[l.ID] = d.name
-		} else {
-			hands.Locks[l.ID], hands.Cylinders[l.ID] = d.name, d.name+"-cylinder"
-		}
-	}
+	h := &home{svc: svc, driver: driver, ctx: ctx}
+	hands := &simdriver.Hands{Driver: driver}
+	h.ana, h.key, h.locks = recordHome(t, ctx, svc, hands)
 	close(recorded)
 
 	drivers := map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}
@@ -104,6 +72,56 @@ func newHome(t *testing.T) *home {
 	must(t, h.engine.Open(ctx))
 	t.Cleanup(func() { cancel(); h.engine.Close(); <-syncDone })
 	return h
+}
+
+// homeWorld makes the home's twins: the front door a 916 on Z-Wave and the back door a
+// 914 on Zigbee, each with a SmartKey cylinder, and the side door a SmartKey knob, every
+// cylinder keyed to the house key.
+func homeWorld(t *testing.T) *sim.World {
+	t.Helper()
+	w := sim.NewWorld(sim.Config{Seed: 7})
+	for _, d := range []struct{ name, model, radio string }{{"front", "916", "zwave"}, {"back", "914", "zigbee"}} {
+		l, err := w.AddLock(d.name, sim.LockOptions{Model: d.model, Radio: d.radio, Locked: true})
+		must(t, err)
+		must(t, l.JoinHub())
+		_, err = w.AddCylinder(d.name+"-cylinder", sim.CylinderOptions{Bitting: houseKey})
+		must(t, err)
+	}
+	_, err := w.AddCylinder("side", sim.CylinderOptions{Bitting: houseKey})
+	must(t, err)
+	return w
+}
+
+// recordHome records the home's site, its owner Ana, the house key (Ana holds a copy)
+// and the three locks keyed to it, and tells the hands which twins each lock is.
+func recordHome(t *testing.T, ctx context.Context, svc *latchkey.Service, hands *simdriver.Hands) (ana *latchkey.Person, key *latchkey.Key, locks map[string]*latchkey.Lock) {
+	t.Helper()
+	site := &latchkey.Site{Name: "Home", TimeZone: "UTC"}
+	must(t, svc.CreateSite(ctx, site))
+	ana = &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}
+	must(t, svc.CreatePerson(ctx, ana))
+	key = &latchkey.Key{SiteID: site.ID, Label: "House key", Bitting: string(houseKey), Copies: []latchkey.KeyCopy{{HolderID: ana.ID}}}
+	must(t, svc.CreateKey(ctx, key))
+	hands.Locks, hands.Cylinders = map[int64]string{}, map[int64]string{}
+	locks = map[string]*latchkey.Lock{}
+	for _, d := range []struct{ name, model string }{{"front", "916"}, {"back", "914"}, {"side", "smartkey"}} {
+		door := &latchkey.Door{SiteID: site.ID, Name: d.name + " door"}
+		must(t, svc.CreateDoor(ctx, door))
+		l := &latchkey.Lock{DoorID: door.ID, Name: d.name, ModelID: d.model, HasSmartKey: true}
+		if d.model != "smartkey" {
+			l.Connection = latchkey.Connection{Driver: latchkey.DriverSim, Address: d.name}
+		}
+		must(t, svc.CreateLock(ctx, l))
+		l, err := svc.SetLockKey(ctx, l.ID, key.ID)
+		must(t, err)
+		locks[d.name] = l
+		if d.model == "smartkey" {
+			hands.Cylinders[l.ID] = d.name
+		} else {
+			hands.Locks[l.ID], hands.Cylinders[l.ID] = d.name, d.name+"-cylinder"
+		}
+	}
+	return ana, key, locks
 }
 
 func must(t *testing.T, err error) {
