@@ -23,6 +23,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/catalog"
 	"github.com/latchkey/latchkey/codesync"
+	"github.com/latchkey/latchkey/jobs"
 	"github.com/latchkey/latchkey/procedure"
 	"github.com/latchkey/latchkey/sim"
 	"github.com/latchkey/latchkey/simdriver"
@@ -31,7 +32,7 @@ import (
 )
 
 // The crash tests' server is a child process (this test binary, run again): the records,
-// the procedure engine and the sync engine. The twins and the virtual hands live in the
+// the procedure engine and the sync engine, their work queued as durable jobs. The twins and the virtual hands live in the
 // parent, so that what the locks hold, and what the hands remember doing, outlive every
 // kill; the child reaches them through a small HTTP bridge standing in for the hubs and
 // for the person at the door.
@@ -159,13 +160,16 @@ func TestCrashProcedureChild(t *testing.T) {
 	svc.Clock = latchkey.SystemClock{}
 	b := bridge{os.Getenv(crashBridgeEnv)}
 	drivers := map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: bridgeDriver{b}}
-	syncer := &codesync.Engine{Service: svc, Drivers: drivers, Interval: 100 * time.Millisecond, Timeout: 3 * time.Second,
-		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond}
-	go syncer.Run(ctx)
+	syncer := &codesync.Engine{Service: svc, Drivers: drivers, Interval: 100 * time.Millisecond, Timeout: 3 * time.Second}
 	engine := procedure.New(svc, catalog.Default())
 	engine.Drivers, engine.Hands["sim"] = drivers, bridgeHands{b}
 	engine.Interval, engine.StepTimeout = 50*time.Millisecond, 5*time.Second
-	must(t, engine.Open(ctx))
+	// As a server runs them: both engines' work queued as durable jobs beside the records.
+	q, err := jobs.OpenSQLite(ctx, filepath.Join(dir, "jobs.db"), jobs.Config{Sync: syncer, Procedures: engine, JobTimeout: 20 * time.Second,
+		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, PollInterval: 20 * time.Millisecond})
+	must(t, err)
+	go syncer.Plan(ctx, q)
+	go engine.Plan(ctx, q)
 	fmt.Println("running")
 	io.Copy(io.Discard, os.Stdin) // the parent gone, so is the child
 }

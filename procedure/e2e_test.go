@@ -10,6 +10,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/catalog"
 	"github.com/latchkey/latchkey/codesync"
+	"github.com/latchkey/latchkey/jobs"
 	"github.com/latchkey/latchkey/keying"
 	"github.com/latchkey/latchkey/procedure"
 	"github.com/latchkey/latchkey/sim"
@@ -34,10 +35,20 @@ type home struct {
 	locks  map[string]*latchkey.Lock
 }
 
-func newHome(t *testing.T) *home {
+func newHome(t *testing.T) *home { t.Helper(); return newHomeOn(t, nil) }
+
+// newHomeOn is newHome with the engines' work as durable jobs on the queue open starts,
+// when open is not nil: the sync engine's and the procedure engine's planners queue it.
+func newHomeOn(t *testing.T, open func(t *testing.T, cfg jobs.Config) *jobs.Queue) *home {
 	t.Helper()
 	driver := simdriver.New(homeWorld(t))
 	driver.Speed = 200 // a 30-second hold of the Program button takes 150 ms
+	if open != nil {
+		// A queued step starts a poll of the queue after the last: some 100 ms, which
+		// must stay short in the twins' time too (a Program button held while the next
+		// step comes must not be held for 30 of their seconds).
+		driver.Speed = 20
+	}
 	var svc *latchkey.Service
 	recorded := make(chan struct{})
 	driver.Subscribe(func(e latchkey.DeviceEvent) {
@@ -64,13 +75,29 @@ func newHome(t *testing.T) *home {
 	drivers := map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}
 	syncer := &codesync.Engine{Service: svc, Drivers: drivers, Interval: 100 * time.Millisecond, Timeout: 3 * time.Second,
 		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond}
-	syncDone := make(chan struct{})
-	go func() { syncer.Run(ctx); close(syncDone) }()
 	h.engine = procedure.New(svc, catalog.Default())
 	h.engine.Drivers, h.engine.Hands["sim"] = drivers, hands
 	h.engine.Interval, h.engine.StepTimeout = 50*time.Millisecond, 5*time.Second
-	must(t, h.engine.Open(ctx))
-	t.Cleanup(func() { cancel(); h.engine.Close(); <-syncDone })
+	if open == nil {
+		syncDone := make(chan struct{})
+		go func() { syncer.Run(ctx); close(syncDone) }()
+		must(t, h.engine.Open(ctx))
+		t.Cleanup(func() { cancel(); h.engine.Close(); <-syncDone })
+		return h
+	}
+	q := open(t, jobs.Config{Sync: syncer, Procedures: h.engine, JobTimeout: 20 * time.Second,
+		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, PollInterval: 50 * time.Millisecond})
+	planned := make(chan struct{}, 2)
+	go func() { syncer.Plan(ctx, q); planned <- struct{}{} }()
+	go func() { h.engine.Plan(ctx, q); planned <- struct{}{} }()
+	t.Cleanup(func() {
+		cancel()
+		<-planned
+		<-planned
+		stop, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		q.Close(stop)
+	})
 	return h
 }
 

@@ -399,8 +399,7 @@ func (e *Engine) pass(ctx context.Context) {
 	}
 	now := time.Now()
 	for _, r := range runs {
-		st, ok := r.Step()
-		if !ok || st.Kind != latchkey.StepAuto && r.Params.Hands == "" {
+		if !engineStep(r) {
 			continue
 		}
 		e.mu.Lock()
@@ -424,6 +423,13 @@ func (e *Engine) pass(ctx context.Context) {
 			e.mu.Unlock()
 		}(r)
 	}
+}
+
+// engineStep reports whether an active run's current step is the engine's to do: an
+// automatic one, or a manual one for the run's virtual hands.
+func engineStep(r *latchkey.Run) bool {
+	st, ok := r.Step()
+	return ok && (st.Kind == latchkey.StepAuto || r.Params.Hands != "")
 }
 
 // work does the run's current step: an automatic one through the hub, or a manual one
@@ -457,6 +463,9 @@ func (e *Engine) work(ctx context.Context, r *latchkey.Run) time.Duration {
 func (e *Engine) note(ctx context.Context, r *latchkey.Run, st *latchkey.Step, err error) {
 	msg := latchkey.ErrorMessage(err)
 	e.mu.Lock()
+	if e.noted == nil {
+		e.noted = map[int64]string{}
+	}
 	same := e.noted[r.ID] == st.ID+": "+msg
 	e.noted[r.ID] = st.ID + ": " + msg
 	e.mu.Unlock()
@@ -488,7 +497,12 @@ func (e *Engine) auto(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (
 	if !ok {
 		return a, time.Minute, latchkey.Errorf(latchkey.EUNAVAILABLE, "No %s driver runs on this server, so Latchkey cannot reach %s's hub.", l.Connection.Driver, l.Name)
 	}
-	stepCtx, cancel := context.WithTimeout(ctx, e.StepTimeout)
+	timeout := e.StepTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		// A job's deadline (StepRun): the step ends first, with time left to record it.
+		timeout = min(timeout, time.Until(dl)*9/10)
+	}
+	stepCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	switch st.Auto {
 	case latchkey.AutoExclude, latchkey.AutoInclude:
