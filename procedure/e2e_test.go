@@ -29,34 +29,65 @@ type home struct {
 	svc    *latchkey.Service
 	driver *simdriver.Driver
 	engine *procedure.Engine
+	hands  *simdriver.Hands
 	ctx    context.Context
+	cancel context.CancelFunc
 	ana    *latchkey.Person
 	key    *latchkey.Key
 	locks  map[string]*latchkey.Lock
 }
 
-func newHome(t *testing.T) *home { t.Helper(); return newHomeOn(t, nil) }
+func newHome(t *testing.T) *home {
+	t.Helper()
+	h, syncer := buildHome(t, 200, true) // a 30-second hold of the Program button takes 150 ms
+	syncDone := make(chan struct{})
+	go func() { syncer.Run(h.ctx); close(syncDone) }()
+	must(t, h.engine.Open(h.ctx))
+	t.Cleanup(func() { h.cancel(); h.engine.Close(); <-syncDone })
+	return h
+}
 
-// newHomeOn is newHome with the engines' work as durable jobs on the queue open starts,
-// when open is not nil: the sync engine's and the procedure engine's planners queue it.
+// newHomeOn is newHome with the engines' work as durable jobs on the queue open starts:
+// the sync engine's and the procedure engine's planners queue it.
 func newHomeOn(t *testing.T, open func(t *testing.T, cfg jobs.Config) *jobs.Queue) *home {
 	t.Helper()
+	// A queued step starts a poll of the queue after the last: some 100 ms, which must
+	// stay short in the twins' time too (a Program button held while the next step comes
+	// must not be held for 30 of their seconds).
+	h, syncer := buildHome(t, 20, true)
+	q := open(t, jobs.Config{Sync: syncer, Procedures: h.engine, JobTimeout: 20 * time.Second,
+		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, PollInterval: 50 * time.Millisecond})
+	planned := make(chan struct{}, 2)
+	go func() { syncer.Plan(h.ctx, q); planned <- struct{}{} }()
+	go func() { h.engine.Plan(h.ctx, q); planned <- struct{}{} }()
+	t.Cleanup(func() {
+		h.cancel()
+		<-planned
+		<-planned
+		stop, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		q.Close(stop)
+	})
+	return h
+}
+
+// buildHome makes the home, its records and its twins running at speed, with the
+// procedure engine and the sync engine made but not started; with events, what the
+// twins report is recorded.
+func buildHome(t *testing.T, speed float64, events bool) (*home, *codesync.Engine) {
+	t.Helper()
 	driver := simdriver.New(homeWorld(t))
-	driver.Speed = 200 // a 30-second hold of the Program button takes 150 ms
-	if open != nil {
-		// A queued step starts a poll of the queue after the last: some 100 ms, which
-		// must stay short in the twins' time too (a Program button held while the next
-		// step comes must not be held for 30 of their seconds).
-		driver.Speed = 20
-	}
+	driver.Speed = speed
 	var svc *latchkey.Service
 	recorded := make(chan struct{})
-	driver.Subscribe(func(e latchkey.DeviceEvent) {
-		<-recorded
-		if _, err := svc.RecordDeviceEvent(context.Background(), e); err != nil {
-			t.Errorf("recording %s from %s: %v", e.Kind, e.Address, err)
-		}
-	})
+	if events {
+		driver.Subscribe(func(e latchkey.DeviceEvent) {
+			<-recorded
+			if _, err := svc.RecordDeviceEvent(context.Background(), e); err != nil {
+				t.Errorf("recording %s from %s: %v", e.Kind, e.Address, err)
+			}
+		})
+	}
 	driver.Start()
 	t.Cleanup(driver.Close)
 
@@ -67,38 +98,18 @@ func newHomeOn(t *testing.T, open func(t *testing.T, cfg jobs.Config) *jobs.Queu
 	svc.Clock = latchkey.SystemClock{}
 	ctx, cancel := context.WithTimeout(latchkey.NewContextWithActor(context.Background(), "ana"), 60*time.Second)
 	t.Cleanup(cancel)
-	h := &home{svc: svc, driver: driver, ctx: ctx}
-	hands := &simdriver.Hands{Driver: driver}
-	h.ana, h.key, h.locks = recordHome(t, ctx, svc, hands)
+	h := &home{svc: svc, driver: driver, ctx: ctx, cancel: cancel}
+	h.hands = &simdriver.Hands{Driver: driver}
+	h.ana, h.key, h.locks = recordHome(t, ctx, svc, h.hands)
 	close(recorded)
 
 	drivers := map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}
 	syncer := &codesync.Engine{Service: svc, Drivers: drivers, Interval: 100 * time.Millisecond, Timeout: 3 * time.Second,
 		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond}
 	h.engine = procedure.New(svc, catalog.Default())
-	h.engine.Drivers, h.engine.Hands["sim"] = drivers, hands
+	h.engine.Drivers, h.engine.Hands["sim"] = drivers, h.hands
 	h.engine.Interval, h.engine.StepTimeout = 50*time.Millisecond, 5*time.Second
-	if open == nil {
-		syncDone := make(chan struct{})
-		go func() { syncer.Run(ctx); close(syncDone) }()
-		must(t, h.engine.Open(ctx))
-		t.Cleanup(func() { cancel(); h.engine.Close(); <-syncDone })
-		return h
-	}
-	q := open(t, jobs.Config{Sync: syncer, Procedures: h.engine, JobTimeout: 20 * time.Second,
-		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, PollInterval: 50 * time.Millisecond})
-	planned := make(chan struct{}, 2)
-	go func() { syncer.Plan(ctx, q); planned <- struct{}{} }()
-	go func() { h.engine.Plan(ctx, q); planned <- struct{}{} }()
-	t.Cleanup(func() {
-		cancel()
-		<-planned
-		<-planned
-		stop, done := context.WithTimeout(context.Background(), 5*time.Second)
-		defer done()
-		q.Close(stop)
-	})
-	return h
+	return h, syncer
 }
 
 // homeWorld makes the home's twins: the front door a 916 on Z-Wave and the back door a
@@ -557,5 +568,35 @@ func TestIdentify(t *testing.T) {
 	must(t, err)
 	if got, _ := h.svc.FindLockByID(h.ctx, l.ID); r.Status != latchkey.RunDone || got.ModelID != "916" || got.Status != latchkey.LockOK {
 		t.Fatalf("identified: run %s, lock %+v", r.Status, got)
+	}
+}
+
+// A factory reset does not clear a lost key's exposure: the lock shows quarantined while
+// its codes are off it, and exposed again once they are back, until it is rekeyed.
+func TestResetKeepsExposure(t *testing.T) {
+	h := newHome(t)
+	c, _, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Ana's code"}, LockIDs: []int64{h.locks["front"].ID}})
+	must(t, err)
+	h.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	_, err = h.svc.SetKeyState(h.ctx, h.key.ID, latchkey.KeyLost)
+	must(t, err)
+	r := h.wait(t, h.start(t, latchkey.ProcedureReset, "", "front"))
+	if r.Status != latchkey.RunDone || h.codes("front") != "1" {
+		t.Fatalf("the reset of an exposed lock: %s, the twin holds %s codes", r.Status, h.codes("front"))
+	}
+	if l := h.lock(t, "front"); l.Status != latchkey.LockExposed {
+		t.Fatalf("after its reset a lock whose key is lost is %s, not exposed", l.Status)
+	}
+}
+
+// A turnover that rekeys as well: its own steps and the rekey's, each named once, done
+// by the virtual hands; the lock takes the new key.
+func TestTurnoverWithRekey(t *testing.T) {
+	h := newHome(t)
+	r, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureTurnover, LockIDs: []int64{h.locks["front"].ID}, Rekey: true, Hands: "sim"})
+	must(t, err)
+	r = h.wait(t, r)
+	if r.Status != latchkey.RunDone || h.lock(t, "front").KeyID != r.Params.NewKeyID || h.field("front-cylinder", "bitting") == string(houseKey) {
+		t.Fatalf("a turnover with a rekey: %s %+v; the lock takes key %d (new %d)", r.Status, r.Escalation, h.lock(t, "front").KeyID, r.Params.NewKeyID)
 	}
 }
