@@ -155,5 +155,12 @@ func (e *Engine) schedule(ctx context.Context, q RunScheduler, versions map[int6
 	if err != nil && ctx.Err() == nil {
 		e.Logger.Error("procedure runs not scheduled", slog.Int("runs", len(ids)), slog.String("error", err.Error()))
 	}
+	if soon || err != nil {
+		// A job running now cannot be woken, and may go to sleep on what it read
+		// before the change: wake these again at the next look, shortly.
+		for _, id := range wake {
+			delete(versions, id)
+		}
+	}
 	return soon || err != nil
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/jobs"
 	"github.com/latchkey/latchkey/postgres/pgtest"
+	"github.com/latchkey/latchkey/sim"
 	"github.com/latchkey/latchkey/simdriver"
 )
 
@@ -61,6 +63,41 @@ func TestQueuedRuns(t *testing.T) {
 		h.waitGrant(t, c.ID, "front", latchkey.GrantSet)
 		if l := h.lock(t, "front"); l.Status != latchkey.LockOK || h.codes("front") != "1" {
 			t.Fatalf("after the reset: lock %s, the twin holds %s codes", l.Status, h.codes("front"))
+		}
+	})
+}
+
+// A run whose job sleeps, backing off from a hub that does not answer, is woken when it
+// changes: the person skips the hub step, and the hands go on at once, not when the
+// job's wait (minutes here) runs out.
+func TestQueuedRunWokenByItsChange(t *testing.T) {
+	queues(t, func(t *testing.T, open func(t *testing.T, cfg jobs.Config) *jobs.Queue) {
+		h := newHomeOn(t, open)
+		h.engine.Interval = time.Minute // a failed hub step waits a minute, then two
+		h.driver.Do(func(w *sim.World) { w.Hub("zwave").Restart(time.Hour) })
+		r := h.start(t, latchkey.ProcedureReset, "", "front")
+		for {
+			got, err := h.svc.FindRunByID(h.ctx, r.ID)
+			must(t, err)
+			if n := len(got.Records); n >= 2 && got.Records[n-1].Outcome == latchkey.StepFailed {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		_, err := h.engine.AdvanceProcedure(h.ctx, r.ID, latchkey.Advance{Step: "exclude", Skip: true, Note: "the hub is down"})
+		must(t, err)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			got, err := h.svc.FindRunByID(h.ctx, r.ID)
+			must(t, err)
+			if st, _ := got.Step(); st != nil && st.ID == "include" {
+				return // the reset steps done by the hands; the hub is still down
+			}
+			if time.Now().After(deadline) {
+				st, _ := got.Step()
+				t.Fatalf("20 s after the skip the run is still at %+v: its sleeping job was not woken", st)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	})
 }

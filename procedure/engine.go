@@ -516,15 +516,30 @@ func (e *Engine) auto(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (
 		}
 		done := make(chan error, 1)
 		go func() { done <- pair(stepCtx, l.Connection.Address) }()
+		var err error
 		if h := e.Hands[r.Params.Hands]; h != nil {
-			// The hub waits in its mode; the hands press the lock's button meanwhile.
-			if _, err := h.Do(stepCtx, r, st); err != nil {
-				cancel()
-				<-done
-				return a, e.Interval, err
+			// The hub waits in its mode; the hands press the lock's button meanwhile. A
+			// hub that gives up first (it is not answering) stops the hands waiting for it.
+			handsCtx, stopHands := context.WithCancel(stepCtx)
+			pressed := make(chan error, 1)
+			go func() { _, err := h.Do(handsCtx, r, st); pressed <- err }()
+			select {
+			case err = <-done:
+				stopHands()
+				<-pressed
+			case herr := <-pressed:
+				stopHands()
+				if herr != nil {
+					cancel()
+					<-done
+					return a, e.Interval, herr
+				}
+				err = <-done
 			}
+		} else {
+			err = <-done
 		}
-		if err := <-done; err != nil {
+		if err != nil {
 			return a, e.backoff(r), err
 		}
 		a.Evidence = map[string]string{"hub": map[latchkey.AutoOp]string{latchkey.AutoExclude: "removed", latchkey.AutoInclude: "added"}[st.Auto]}
