@@ -121,7 +121,8 @@ var auditVerbs = map[string]string{
 	"token.create": "made an API token for %s", "token.revoke": "revoked an API token of %s",
 	"webhook.create": "added %s", "webhook.delete": "removed %s", "webhook.enable": "enabled %s", "webhook.disable": "disabled %s",
 	"webhook.replay": "had a delivery of %s sent again",
-	"vault.rotate":   "rotated the vault key", "store.restore": "restored the records from a backup",
+	"hub.create":     "added %s", "hub.delete": "removed %s",
+	"vault.rotate": "rotated the vault key", "store.restore": "restored the records from a backup",
 	"audit.adopt": "vouched for the audit entries written before they were authenticated",
 }
 

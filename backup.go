@@ -28,9 +28,11 @@ type Backup struct {
 	Sealed  []SealedPIN `json:"sealed_pins"`
 	// SealedBittings are the keys' bittings as the vault sealed them.
 	SealedBittings []SealedBitting `json:"sealed_bittings,omitempty"`
-	Files          []*Receipt      `json:"receipt_files"` // receipts with their contents
-	Events         []*Event        `json:"events"`        // what the locks reported, oldest first
-	Audit          []AuditEntry    `json:"audit"`
+	// SealedHubSecrets are the hubs' passwords and tokens as the vault sealed them.
+	SealedHubSecrets []SealedHubSecret `json:"sealed_hub_secrets,omitempty"`
+	Files            []*Receipt        `json:"receipt_files"` // receipts with their contents
+	Events           []*Event          `json:"events"`        // what the locks reported, oldest first
+	Audit            []AuditEntry      `json:"audit"`
 	// AuditHead is where the audit log ended when the backup was made (absent from logs
 	// written before heads were recorded).
 	AuditHead *AuditHead `json:"audit_head,omitempty"`
@@ -51,11 +53,23 @@ type Records struct {
 
 	ServiceLog []*ServiceEntry `json:"service_log"`
 	Receipts   []*Receipt      `json:"receipts"` // without their contents
+	// Runs are the procedures done and under way, with every step's record (absent from
+	// backups made before procedures).
+	Runs []*Run `json:"procedure_runs,omitempty"`
+	// Hubs are the hubs locks are reached through, without their secrets (absent from
+	// backups made before hubs).
+	Hubs []*Hub `json:"hubs,omitempty"`
 }
 
 // SealedPIN is one code's PIN as the vault sealed it.
 type SealedPIN struct {
 	CodeID int64  `json:"code_id"`
+	Sealed []byte `json:"sealed"`
+}
+
+// SealedHubSecret is one hub's password or token as the vault sealed it.
+type SealedHubSecret struct {
+	HubID  int64  `json:"hub_id"`
 	Sealed []byte `json:"sealed"`
 }
 
@@ -106,6 +120,9 @@ func (s *Service) Export(ctx context.Context) (*Records, error) {
 		return s.deriveAttention(ctx, tx, r.Locks)
 	})
 	withoutBitting(r.Keys...)
+	for _, h := range r.Hubs {
+		h.SealedSecret = nil
+	}
 	return &r, err
 }
 
@@ -152,6 +169,13 @@ func readRecords(ctx context.Context, tx Tx, r *Records) (err error) {
 	if r.ServiceLog, err = tx.FindServiceEntries(ctx, 0); err != nil {
 		return err
 	}
+	if r.Runs, err = all(func(p Page) ([]*Run, int, error) { return tx.FindRuns(ctx, RunFilter{}, p) }); err != nil {
+		return err
+	}
+	slices.Reverse(r.Runs) // oldest first, as every other record
+	if r.Hubs, err = tx.FindHubs(ctx); err != nil {
+		return err
+	}
 	r.Receipts, err = tx.FindReceipts(ctx, 0, false)
 	return err
 }
@@ -177,6 +201,12 @@ func (s *Service) Backup(ctx context.Context) (*Backup, error) {
 			}
 			b.SealedBittings = append(b.SealedBittings, SealedBitting{KeyID: k.ID, Sealed: sealed})
 			k.Bitting = ""
+		}
+		for _, h := range b.Records.Hubs {
+			if h.HasSecret {
+				b.SealedHubSecrets = append(b.SealedHubSecrets, SealedHubSecret{HubID: h.ID, Sealed: h.SealedSecret})
+			}
+			h.SealedSecret = nil
 		}
 		var err error
 		if b.Files, err = tx.FindReceipts(ctx, 0, true); err != nil {
@@ -241,6 +271,20 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 		}
 		k.Bitting = ""
 	}
+	hubSecrets := map[int64][]byte{}
+	for _, sh := range b.SealedHubSecrets {
+		hubSecrets[sh.HubID] = sh.Sealed
+	}
+	for _, h := range b.Records.Hubs {
+		h.SealedSecret = nil
+		if !h.HasSecret {
+			continue
+		}
+		if _, err := s.Vault.Open(hubSecrets[h.ID], hubAAD(h.ID)); err != nil {
+			return Errorf(EUNAVAILABLE, "The password of hub %d in the backup does not open with this vault key; restore the vault key file the backup was made with (or set LATCHKEY_VAULT_KEY) and try again.", h.ID)
+		}
+		h.SealedSecret = hubSecrets[h.ID]
+	}
 	entries := make([]*AuditEntry, len(b.Audit))
 	for i := range b.Audit {
 		entries[i] = &b.Audit[i]
@@ -286,6 +330,8 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 			func() error {
 				return each(r.ServiceLog, func(v *ServiceEntry) error { return tx.CreateServiceEntry(ctx, v) })
 			},
+			func() error { return each(r.Runs, func(v *Run) error { return tx.CreateRun(ctx, v) }) },
+			func() error { return each(r.Hubs, func(v *Hub) error { return tx.CreateHub(ctx, v) }) },
 			func() error { return each(b.Files, func(v *Receipt) error { return tx.CreateReceipt(ctx, v) }) },
 			func() error { return each(b.Events, func(v *Event) error { return tx.CreateEvent(ctx, v) }) },
 			func() error {
@@ -311,7 +357,7 @@ func (s *Service) Restore(ctx context.Context, b *Backup) error {
 			}
 		}
 		return s.audit(ctx, tx, "store.restore", "store", 0, map[string]any{
-			"backup_created": b.Created, "sites": len(r.Sites), "locks": len(r.Locks), "codes": len(r.Codes), "audit_entries": len(b.Audit)})
+			"backup_created": b.Created, "sites": len(r.Sites), "locks": len(r.Locks), "codes": len(r.Codes), "audit_entries": len(b.Audit), "hubs": len(r.Hubs)})
 	})
 }
 

@@ -683,7 +683,7 @@ func (s *Service) FindGrants(ctx context.Context, f GrantFilter) (grants []*Gran
 	return grants, err
 }
 
-// ResealSecrets opens every code's PIN, every key's bitting and every webhook's secret, and seals them again
+// ResealSecrets opens every code's PIN, every key's bitting, every webhook's and hub's secret, and seals them again
 // under the vault's current key, in one transaction: after a key rotation, nothing needs
 // the old key any more. It returns how many secrets it sealed again.
 func (s *Service) ResealSecrets(ctx context.Context) (n int, err error) {
@@ -734,6 +734,11 @@ func (s *Service) ResealSecrets(ctx context.Context) (n int, err error) {
 			return 0, nil, err
 		}
 		n += hooks
+		hubs, err := s.resealHubSecrets(ctx, tx)
+		if err != nil {
+			return 0, nil, err
+		}
+		n += hubs
 		return 0, map[string]int{"resealed": n}, nil
 	})
 	return n, err

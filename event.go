@@ -21,6 +21,7 @@ const (
 	EventCodeDeleted     EventKind = "code_deleted" // a code was deleted at the lock itself
 	EventCodeChanged     EventKind = "code_changed" // a slot's code was replaced at the lock itself
 	EventOffline         EventKind = "offline"
+	EventOnline          EventKind = "online" // heard from again after it was offline
 	EventChange          EventKind = "change" // a record was changed by someone
 	EventReveal          EventKind = "reveal" // a secret was shown to someone
 	// EventRevokedCodeUsed is Latchkey's alert: the door opened to a code that is revoked
@@ -29,6 +30,9 @@ const (
 	// EventCodeStatus tells live subscribers where a code now stands on a lock (its
 	// Grant); it is sent on the event stream only, never stored.
 	EventCodeStatus EventKind = "code_status"
+	// EventRunStatus tells live subscribers that a procedure run changed (its Run); it is
+	// sent on the event stream only, never stored.
+	EventRunStatus EventKind = "run_status"
 )
 
 // EventSource says how a lock operation was performed.
@@ -58,4 +62,6 @@ type Event struct {
 	At       time.Time   `json:"at"`
 	// Grant is where the code stands, on a code_status event.
 	Grant *Grant `json:"grant,omitempty"`
+	// Run is where a procedure run stands, on a run_status event.
+	Run *RunProgress `json:"run,omitempty"`
 }

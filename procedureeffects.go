@@ -41,7 +41,11 @@ func (s *Service) applyStep(ctx context.Context, tx Tx, r *Run, st *Step, a *Adv
 			return err
 		})
 	case ActionCodesSet:
-		return false, s.eachLock(ctx, tx, r, st, func(l *Lock) error { return s.codesSettled(ctx, tx, l, nil) })
+		var only []int64 // a code procedure waits for its code; a reset for every code
+		if r.Params.CodeID != 0 {
+			only = []int64{r.Params.CodeID}
+		}
+		return false, s.eachLock(ctx, tx, r, st, func(l *Lock) error { return s.codesSettled(ctx, tx, l, only) })
 	case ActionRevokeGuests:
 		return true, s.revokeGuestsInRun(ctx, tx, r)
 	case ActionCodesGone:
@@ -52,7 +56,7 @@ func (s *Service) applyStep(ctx context.Context, tx Tx, r *Run, st *Step, a *Adv
 			return err
 		})
 	case ActionReport:
-		return false, nil
+		return false, s.reportRun(ctx, tx, r)
 	}
 	return false, Errorf(EINTERNAL, "Step %s has an unknown action %q.", st.ID, st.Action)
 }
@@ -128,13 +132,31 @@ func (s *Service) newKeyInRun(ctx context.Context, tx Tx, r *Run, a *Advance) er
 		}
 		bittings[b] = k
 	}
+	// Someone who may not reveal key cuts learns nothing of the site's bittings here
+	// either: each answer about them counts against the same hourly allowance as asking
+	// for bittings clear of the site's keys, and a typed bitting the site already has is
+	// refused without saying whose it is.
+	reveal := require(ctx, PermReveal) == nil
+	if !reveal {
+		actor := ActorFromContext(ctx)
+		if s.generations.count(actor, s.now()) >= generationsWithoutReveal {
+			return Errorf(EFORBIDDEN, "%d answers about a site's key cuts in the last hour is the most for someone who may not reveal them; try later, or ask an owner or a manager.", generationsWithoutReveal)
+		}
+		s.generations.add(actor, s.now())
+	}
 	var bitting string
 	if a.Evidence["generate"] == "yes" {
 		avoid := make([]string, 0, len(bittings))
 		for b := range bittings {
 			avoid = append(avoid, b)
 		}
-		got, err := s.Models.GenerateBittings(first.ModelID, 1, false, avoid)
+		// A SmartKey cylinder takes the SmartKey's bittings, whatever lock it is in (a 916
+		// is no cylinder model of its own).
+		cylinder := first.ModelID
+		if first.HasSmartKey {
+			cylinder = ""
+		}
+		got, err := s.Models.GenerateBittings(cylinder, 1, false, avoid)
 		if err != nil {
 			return err
 		}
@@ -144,6 +166,8 @@ func (s *Service) newKeyInRun(ctx context.Context, tx Tx, r *Run, a *Advance) er
 	}
 	if k, ok := bittings[bitting]; ok {
 		switch {
+		case !reveal:
+			return Errorf(EINVALID, "A key with these cuts is already recorded on this site. A new key must differ: read the cuts again from the bow to the tip, use another blank, or let Latchkey generate cuts; someone who may reveal key cuts can key the lock alike with an existing key.")
 		case k.ID == r.Params.OldKeyID:
 			return Errorf(EINVALID, "That bitting is the key the lock takes now. Read the cuts off the new key again, from the bow to the tip.")
 		case k.State != KeyActive:
@@ -339,4 +363,30 @@ func (s *Service) codesSettled(ctx context.Context, tx Tx, l *Lock, only []int64
 		return Errorf(ECONFLICT, "%s has %s not yet confirmed by the lock; Latchkey goes on when the lock confirms %s.", l.Name, countOf(waiting, "code"), map[bool]string{true: "it", false: "them"}[waiting == 1])
 	}
 	return nil
+}
+
+// reportRun writes a turnover's report in each lock's service log: which codes were
+// revoked and confirmed gone, and the rekey if there was one.
+func (s *Service) reportRun(ctx context.Context, tx Tx, r *Run) error {
+	var gone []string
+	for _, id := range r.Params.Revoked {
+		c, err := tx.FindCodeByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		gone = append(gone, fmt.Sprintf("%q", c.Label))
+	}
+	report := "Turnover: no guest or service code was on these locks."
+	if len(gone) > 0 {
+		report = fmt.Sprintf("Turnover: %s revoked and confirmed gone from every lock: %s.", countOf(len(gone), "code"), strings.Join(gone, ", "))
+	}
+	if r.Params.NewKeyID != 0 {
+		k, err := tx.FindKeyByID(ctx, r.Params.NewKeyID)
+		if err != nil {
+			return err
+		}
+		report += fmt.Sprintf(" Rekeyed to key %q; the old key's copies are to be returned.", k.Label)
+	}
+	r.Outcome = report
+	return s.eachLock(ctx, tx, r, &Step{}, func(l *Lock) error { return s.logRun(ctx, tx, r, l, report) })
 }

@@ -76,7 +76,7 @@ func (s *Service) StartRun(ctx context.Context, r *Run) error {
 		return r.ID, map[string]any{"kind": r.Kind, "locks": r.LockIDs, "steps": len(r.Steps)}, nil
 	})
 	if err == nil {
-		s.kickRuns()
+		s.runChanged(r)
 	}
 	return err
 }
@@ -240,7 +240,7 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 	if kick {
 		s.kickSync()
 	}
-	s.kickRuns()
+	s.runChanged(r)
 	return r, nil
 }
 
@@ -354,7 +354,7 @@ func (s *Service) AbortRun(ctx context.Context, runID int64, why string) (*Run, 
 	if err != nil {
 		return nil, err
 	}
-	s.kickRuns()
+	s.runChanged(r)
 	return r, nil
 }
 
@@ -386,7 +386,7 @@ func (s *Service) EscalateRun(ctx context.Context, runID int64, to, why string) 
 	if err != nil {
 		return nil, err
 	}
-	s.kickRuns()
+	s.runChanged(r)
 	return r, nil
 }
 
@@ -499,7 +499,9 @@ func runKeySuffix(runID int64) string { return " (run " + strconv.FormatInt(runI
 func (s *Service) finish(ctx context.Context, tx Tx, r *Run) error {
 	now := s.now()
 	r.Status, r.EndedAt = RunDone, &now
-	r.Outcome = fmt.Sprintf("%s: done, every step confirmed.", r.Title)
+	if r.Outcome == "" {
+		r.Outcome = fmt.Sprintf("%s: done, every step confirmed.", r.Title)
+	}
 	for _, id := range r.LockIDs {
 		l, err := tx.FindLockByID(ctx, id)
 		if err != nil {

@@ -49,6 +49,7 @@ type Service struct {
 	syncPINs    batched[[2]int64, string]    // PINForSync calls likewise
 	hookSignal  syncSignal                   // wakes the webhook sender when deliveries may have been written
 	runSignal   syncSignal                   // wakes the procedure engine when a run changed
+	hubSignal   syncSignal                   // tells the server's hub drivers that a hub was added or removed
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps

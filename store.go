@@ -129,6 +129,13 @@ type Tx interface {
 	// FindDueWebhookDeliveries lists up to limit pending deliveries due at now, by next attempt.
 	FindDueWebhookDeliveries(ctx context.Context, now time.Time, limit int) ([]int64, error)
 
+	// Hubs: one per driver (a second of the same driver is a conflict).
+	CreateHub(ctx context.Context, h *Hub) error
+	FindHubByID(ctx context.Context, id int64) (*Hub, error)
+	FindHubs(ctx context.Context) ([]*Hub, error) // every one, by id
+	UpdateHub(ctx context.Context, h *Hub) error  // its sealed secret
+	DeleteHub(ctx context.Context, id int64) error
+
 	// AppendAudit stores a sealed entry; its Seq must follow the last one's.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// LastAudit returns the newest entry, or nil and no error when the log is empty.
@@ -155,7 +162,7 @@ type DoorFilter struct {
 
 // LockFilter narrows FindLocks. Nil fields do not filter.
 type LockFilter struct {
-	Driver  *Driver // with Address: the lock on that connection
+	Driver  *Driver // alone: the locks on that driver; with Address: the lock on that connection
 	Address *string
 	KeyID   *int64
 	DoorID  *int64

@@ -445,3 +445,47 @@ func (c *Client) Export(ctx context.Context) (*latchkey.Records, error) {
 	var r latchkey.Records
 	return &r, c.do(ctx, "GET", "/api/v1/export", nil, &r)
 }
+
+var _ latchkey.ProcedureService = (*Client)(nil)
+
+// StartProcedure starts a procedure run.
+func (c *Client) StartProcedure(ctx context.Context, req latchkey.ProcedureRequest) (*latchkey.Run, error) {
+	var r latchkey.Run
+	return &r, c.do(ctx, "POST", "/api/v1/procedures", req, &r)
+}
+
+// AdvanceProcedure reports on a run's current step.
+func (c *Client) AdvanceProcedure(ctx context.Context, runID int64, a latchkey.Advance) (*latchkey.Run, error) {
+	var r latchkey.Run
+	return &r, c.do(ctx, "POST", "/api/v1/procedures/"+id(runID)+"/steps", a, &r)
+}
+
+// AbortProcedure stops a run where it stands.
+func (c *Client) AbortProcedure(ctx context.Context, runID int64, why string) (*latchkey.Run, error) {
+	var r latchkey.Run
+	return &r, c.do(ctx, "POST", "/api/v1/procedures/"+id(runID)+"/abort", AbortInput{Why: why}, &r)
+}
+
+// EscalateProcedure stops a run for a locksmith or support.
+func (c *Client) EscalateProcedure(ctx context.Context, runID int64, to, why string) (*latchkey.Run, error) {
+	var r latchkey.Run
+	return &r, c.do(ctx, "POST", "/api/v1/procedures/"+id(runID)+"/escalate", EscalateInput{To: to, Why: why}, &r)
+}
+
+// FindRuns lists runs, newest first.
+func (c *Client) FindRuns(ctx context.Context, f latchkey.RunFilter, p latchkey.Page) ([]*latchkey.Run, int, error) {
+	var status, kind string
+	if f.Status != nil {
+		status = string(*f.Status)
+	}
+	if f.Kind != nil {
+		kind = string(*f.Kind)
+	}
+	return list[*latchkey.Run](ctx, c, "/api/v1/procedures"+pageQuery(p, "lock", f.LockID, "status", status, "kind", kind))
+}
+
+// FindRunByID returns a run.
+func (c *Client) FindRunByID(ctx context.Context, n int64) (*latchkey.Run, error) {
+	var r latchkey.Run
+	return &r, c.do(ctx, "GET", "/api/v1/procedures/"+id(n), nil, &r)
+}

@@ -163,6 +163,13 @@ func eventText(e *latchkey.Event, person string) string {
 		if g := e.Grant; g != nil {
 			s = fmt.Sprintf("Code %d: %s", g.CodeID, standingWords(g))
 		}
+	case latchkey.EventRunStatus:
+		if r := e.Run; r != nil {
+			s = fmt.Sprintf("Procedure run %d (%s): %s", r.ID, r.Title, r.Status)
+			if r.Status == latchkey.RunActive {
+				s = fmt.Sprintf("Procedure run %d (%s): step %d of %d", r.ID, r.Title, r.Current+1, r.Steps)
+			}
+		}
 	case latchkey.EventOffline:
 		s = "Stopped answering: check its batteries and the hub's range"
 	case latchkey.EventReveal:

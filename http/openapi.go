@@ -21,7 +21,7 @@ var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
 func (s *Server) OpenAPI() map[string]any {
 	routes := s.routes
 	if routes == nil {
-		routes = append(append(s.apiRoutes(), s.accountRoutes()...), s.webhookRoutes()...)
+		routes = s.allRoutes()
 	}
 	schemas := map[string]any{}
 	paths := map[string]map[string]any{}
@@ -83,7 +83,7 @@ func (s *Server) OpenAPI() map[string]any {
 
 func isCreate(rt route) bool {
 	return strings.HasPrefix(rt.Summary, "Add") || strings.HasPrefix(rt.Summary, "Record a key") ||
-		strings.HasPrefix(rt.Summary, "Record another") || strings.HasPrefix(rt.Summary, "Make") || strings.HasPrefix(rt.Summary, "Keep")
+		strings.HasPrefix(rt.Summary, "Record another") || strings.HasPrefix(rt.Summary, "Make") || strings.HasPrefix(rt.Summary, "Start") || strings.HasPrefix(rt.Summary, "Keep")
 }
 
 func operationID(rt route) string {

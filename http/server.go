@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,9 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 	// PasswordChecks bounds the password hashes run at once (DefaultPasswordChecks when 0).
 	PasswordChecks int
+	// Hubs reports how the hub drivers this server runs are doing, for the dashboard,
+	// the settings page, /api/v1/hubs/status and /metrics; nil when it runs none.
+	Hubs latchkey.HubHealth
 
 	ln         net.Listener
 	srv        *http.Server
@@ -75,7 +79,7 @@ func (s *Server) Open() error {
 	}
 	s.throttle = newThrottle()
 	s.hashes = newHashGate(s.PasswordChecks)
-	s.metrics = newMetrics()
+	s.metrics = newMetrics(s.Hubs)
 	s.stopping = make(chan struct{})
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
@@ -125,7 +129,7 @@ func (s *Server) Handler() http.Handler {
 		s.hashes = newHashGate(s.PasswordChecks)
 	}
 	if s.metrics == nil {
-		s.metrics = newMetrics()
+		s.metrics = newMetrics(s.Hubs)
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -134,7 +138,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
-	s.routes = append(append(s.apiRoutes(), s.accountRoutes()...), s.webhookRoutes()...)
+	s.routes = s.allRoutes()
 	for _, rt := range s.routes {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.instrument(rt, s.authorize(rt, rt.handler)))
 	}
@@ -176,6 +180,11 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "Cross-site request refused; use Latchkey from its own pages or with an API token."))
 	}))
 	return s.requestID(s.securityHeaders(csrf.Handler(mux)))
+}
+
+// allRoutes is every API route, in the order the document lists them.
+func (s *Server) allRoutes() []route {
+	return slices.Concat(s.apiRoutes(), s.accountRoutes(), s.webhookRoutes(), s.procedureRoutes(), s.hubRoutes())
 }
 
 // pageCSP is the content security policy of every response unless a handler narrows it:
@@ -281,7 +290,8 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics() *metrics {
+// newMetrics makes the registry, with the hubs' health when the server runs hub drivers.
+func newMetrics(hubs latchkey.HubHealth) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "latchkey_http_requests_total", Help: "HTTP API requests by route and status."}, []string{"route", "status"}),
@@ -289,6 +299,9 @@ func newMetrics() *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .02, .05, .1, .25, 1}}, []string{"route"}),
 	}
 	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if hubs != nil {
+		m.registry.MustRegister(hubCollector{hubs})
+	}
 	return m
 }
 

@@ -290,6 +290,13 @@ var routePermissions = map[string]latchkey.Permission{
 	"GET /api/v1/webhooks/{id}": latchkey.PermSettings, "PATCH /api/v1/webhooks/{id}": latchkey.PermSettings,
 	"DELETE /api/v1/webhooks/{id}": latchkey.PermSettings, "GET /api/v1/webhooks/{id}/deliveries": latchkey.PermSettings,
 	"POST /api/v1/webhooks/deliveries/{id}/replay": latchkey.PermSettings,
+
+	"POST /api/v1/procedures": latchkey.PermWrite, "GET /api/v1/procedures": latchkey.PermRead,
+	"GET /api/v1/procedures/{id}": latchkey.PermRead, "POST /api/v1/procedures/{id}/steps": latchkey.PermWrite,
+	"POST /api/v1/procedures/{id}/abort": latchkey.PermWrite, "POST /api/v1/procedures/{id}/escalate": latchkey.PermWrite,
+
+	"POST /api/v1/hubs": latchkey.PermSettings, "GET /api/v1/hubs": latchkey.PermRead, "GET /api/v1/hubs/status": latchkey.PermRead,
+	"GET /api/v1/hubs/{id}": latchkey.PermRead, "DELETE /api/v1/hubs/{id}": latchkey.PermSettings,
 }
 
 // rolePermissions is SPEC §4.9's role table, stated literally (as the domain's own test

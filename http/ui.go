@@ -86,7 +86,7 @@ var uiFuncs = template.FuncMap{
 // pages parses every page with the layout once; a page missing its file is a build
 // defect and panics at start.
 func parsePages() map[string]*template.Template {
-	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(uiFuncs).ParseFS(templateFS, "templates/layout.html", "templates/hub_health.html"))
 	out := map[string]*template.Template{}
 	for _, name := range []string{"login", "setup", "dashboard", "lock", "site", "people", "codes", "keys", "bitting", "audit", "settings", "error", "person", "key", "code", "webhook"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
@@ -192,7 +192,7 @@ func (s *Server) uiRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/keys/{id}/reveal", Perm: reveal, handler: s.pageRevealBitting},
 		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},
 	}
-	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.peopleRoutes(), s.keyRoutes(), s.settingsRoutes(), s.webhookUIRoutes()} {
+	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.peopleRoutes(), s.keyRoutes(), s.settingsRoutes(), s.webhookUIRoutes(), s.hubUIRoutes()} {
 		routes = append(routes, more...)
 	}
 	return routes
@@ -325,8 +325,9 @@ type dashboardPage struct {
 	Sites            []*latchkey.Site
 	Models           []ModelChoice
 	Zones            []string
-	ForSite          int64  // the site to add a lock to, chosen already
-	ForDoor          string // and its door
+	ForSite          int64                // the site to add a lock to, chosen already
+	ForDoor          string               // and its door
+	Hubs             []latchkey.HubStatus // the configured hubs' health
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
@@ -388,6 +389,11 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	if page.Latest, err = s.eventLines(ctx, 0, 6, people, names); err != nil {
 		s.renderError(w, r, err)
 		return
+	}
+	for _, st := range s.hubStatuses() {
+		if st.HubID != 0 {
+			page.Hubs = append(page.Hubs, st)
+		}
 	}
 	s.render(w, r, 200, "dashboard", page)
 }

@@ -72,6 +72,9 @@ type settingsPage struct {
 	Webhooks    []*latchkey.Webhook
 	Kinds       []latchkey.WebhookKind
 	NewSecret   string
+	// Hubs, with their drivers' health, for those who manage settings.
+	Hubs       []hubLine
+	HubDrivers []latchkey.Driver
 }
 
 // settings renders the settings page with a message (done) or an error.
@@ -106,6 +109,12 @@ func (s *Server) settingsWith(w http.ResponseWriter, r *http.Request, done strin
 			s.renderError(w, r, err)
 			return
 		}
+		hubs, err := s.Service.FindHubs(r.Context())
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		page.Hubs, page.HubDrivers = s.hubLines(hubs), latchkey.HubDrivers
 	}
 	s.render(w, r, status, "settings", page)
 }

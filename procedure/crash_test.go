@@ -367,7 +367,7 @@ type crashHome struct {
 func newCrashHome(t *testing.T, after bool) *crashHome {
 	h := &crashHome{t: t, dir: t.TempDir(), ctx: latchkey.NewContextWithActor(context.Background(), "ana"), pins: map[int64]string{}}
 	h.driver = simdriver.New(homeWorld(t))
-	h.driver.Speed = 200
+	h.driver.Speed = 5
 	h.driver.Start()
 	t.Cleanup(h.driver.Close)
 	h.hands = &simdriver.Hands{Driver: h.driver}

@@ -39,7 +39,7 @@ type home struct {
 
 func newHome(t *testing.T) *home {
 	t.Helper()
-	h, syncer := buildHome(t, 200, true) // a 30-second hold of the Program button takes 150 ms
+	h, syncer := buildHome(t, 5, true) // the hands' own waits take no real time (Driver.Sleep)
 	syncDone := make(chan struct{})
 	go func() { syncer.Run(h.ctx); close(syncDone) }()
 	must(t, h.engine.Open(h.ctx))
@@ -51,10 +51,7 @@ func newHome(t *testing.T) *home {
 // the sync engine's and the procedure engine's planners queue it.
 func newHomeOn(t *testing.T, open func(t *testing.T, cfg jobs.Config) *jobs.Queue) *home {
 	t.Helper()
-	// A queued step starts a poll of the queue after the last: some 100 ms, which must
-	// stay short in the twins' time too (a Program button held while the next step comes
-	// must not be held for 30 of their seconds).
-	h, syncer := buildHome(t, 20, true)
+	h, syncer := buildHome(t, 5, true)
 	q := open(t, jobs.Config{Sync: syncer, Procedures: h.engine, JobTimeout: 20 * time.Second,
 		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, PollInterval: 50 * time.Millisecond})
 	planned := make(chan struct{}, 2)
@@ -113,8 +110,8 @@ func buildHome(t *testing.T, speed float64, events bool) (*home, *codesync.Engin
 }
 
 // homeWorld makes the home's twins: the front door a 916 on Z-Wave and the back door a
-// 914 on Zigbee, each with a SmartKey cylinder, and the side door a SmartKey knob, every
-// cylinder keyed to the house key.
+// 914 on Zigbee, each with a SmartKey cylinder, the side door a SmartKey knob, every
+// cylinder keyed to the house key, and the shed a 910 keypad on no hub.
 func homeWorld(t *testing.T) *sim.World {
 	t.Helper()
 	w := sim.NewWorld(sim.Config{Seed: 7})
@@ -127,11 +124,14 @@ func homeWorld(t *testing.T) *sim.World {
 	}
 	_, err := w.AddCylinder("side", sim.CylinderOptions{Bitting: houseKey})
 	must(t, err)
+	_, err = w.AddLock("shed", sim.LockOptions{Model: "910", Locked: true}) // a keypad on no hub
+	must(t, err)
 	return w
 }
 
-// recordHome records the home's site, its owner Ana, the house key (Ana holds a copy)
-// and the three locks keyed to it, and tells the hands which twins each lock is.
+// recordHome records the home's site, its owner Ana, the house key (Ana holds a copy),
+// the three locks keyed to it and the shed's keypad, and tells the hands which twins each
+// lock is.
 func recordHome(t *testing.T, ctx context.Context, svc *latchkey.Service, hands *simdriver.Hands) (ana *latchkey.Person, key *latchkey.Key, locks map[string]*latchkey.Lock) {
 	t.Helper()
 	site := &latchkey.Site{Name: "Home", TimeZone: "UTC"}
@@ -140,7 +140,7 @@ func recordHome(t *testing.T, ctx context.Context, svc *latchkey.Service, hands 
 	must(t, svc.CreatePerson(ctx, ana))
 	key = &latchkey.Key{SiteID: site.ID, Label: "House key", Bitting: string(houseKey), Copies: []latchkey.KeyCopy{{HolderID: ana.ID}}}
 	must(t, svc.CreateKey(ctx, key))
-	hands.Locks, hands.Cylinders = map[int64]string{}, map[int64]string{}
+	hands.Locks, hands.Cylinders, hands.PINs = map[int64]string{}, map[int64]string{}, map[int64]string{}
 	locks = map[string]*latchkey.Lock{}
 	for _, d := range []struct{ name, model string }{{"front", "916"}, {"back", "914"}, {"side", "smartkey"}} {
 		door := &latchkey.Door{SiteID: site.ID, Name: d.name + " door"}
@@ -159,6 +159,11 @@ func recordHome(t *testing.T, ctx context.Context, svc *latchkey.Service, hands 
 			hands.Locks[l.ID], hands.Cylinders[l.ID] = d.name, d.name+"-cylinder"
 		}
 	}
+	shedDoor := &latchkey.Door{SiteID: site.ID, Name: "shed door"}
+	must(t, svc.CreateDoor(ctx, shedDoor))
+	shed := &latchkey.Lock{DoorID: shedDoor.ID, Name: "shed", ModelID: "910"}
+	must(t, svc.CreateLock(ctx, shed))
+	locks["shed"], hands.Locks[shed.ID] = shed, "shed"
 	return ana, key, locks
 }
 
@@ -270,6 +275,9 @@ func TestRekeyMistakesEscalate(t *testing.T) {
 			if works := h.field("side", "bitting") == string(houseKey) && tc.state == sim.CylinderOperate; works != tc.oldWorks {
 				t.Fatalf("after %s the old key works: %v", tc.mistake, works)
 			}
+			if !strings.Contains(r.Escalation.Why, "does not turn") && !strings.Contains(r.Escalation.Why, "does not match") {
+				t.Fatalf("the escalation's reason: %q", r.Escalation.Why)
+			}
 			left := strings.Join(r.Escalation.StateLeft, " ")
 			if !strings.Contains(left, "House key") || len(r.Escalation.Tried) < 4 || len(r.Escalation.Contacts) == 0 {
 				t.Fatalf("the escalation report: %+v", r.Escalation)
@@ -324,6 +332,13 @@ func TestLostKey(t *testing.T) {
 	must(t, err)
 	r = h.wait(t, r)
 	if r.Status != latchkey.RunDone {
+		h.driver.Do(func(w *sim.World) {
+			for _, e := range w.Trace() {
+				if strings.Contains(e.Twin, "cylinder") && e.Kind != "bolt" {
+					t.Log(e)
+				}
+			}
+		})
 		t.Fatalf("lost key run: %s %+v", r.Status, r.Escalation)
 	}
 	for _, name := range []string{"front", "back", "side"} {
@@ -360,6 +375,11 @@ func TestBatteryFirst(t *testing.T) {
 	r := h.wait(t, h.start(t, latchkey.ProcedureBattery, "", "front"))
 	if r.Status != latchkey.RunDone || h.lock(t, "front").State.LowBattery() {
 		t.Fatalf("battery run %s, battery %d", r.Status, h.lock(t, "front").State.BatteryMV)
+	}
+	// Now the reset may start.
+	r = h.wait(t, h.start(t, latchkey.ProcedureReset, "", "front"))
+	if r.Status != latchkey.RunDone {
+		t.Fatalf("the reset after the battery swap: %s", r.Status)
 	}
 	_ = c
 }
@@ -532,6 +552,15 @@ func TestTurnover(t *testing.T) {
 	if st, _ := r.Step(); gs[0].Status != latchkey.GrantRemoving || st == nil || st.ID != "gone" || h.codes("back") != "1" {
 		t.Fatalf("with the back lock out of reach: grant %s, run at %+v, twin holds %s codes", gs[0].Status, st, h.codes("back"))
 	}
+	// Retried, and said: the lock does not answer.
+	for gs[0].Problem == "" || gs[0].Attempts == 0 {
+		time.Sleep(20 * time.Millisecond)
+		gs, err = h.svc.FindGrants(h.ctx, latchkey.GrantFilter{CodeID: &c.ID, LockID: &h.locks["back"].ID})
+		must(t, err)
+	}
+	if gs[0].Problem != latchkey.ProblemLockUnreachable || gs[0].Status != latchkey.GrantRemoving {
+		t.Fatalf("the revoked code on the unreachable lock: %s, %s", gs[0].Status, gs[0].Problem)
+	}
 	h.driver.Do(func(w *sim.World) {
 		tw, _ := w.Twin("back")
 		tw.(*sim.Lock).DropRadio(0)
@@ -539,6 +568,11 @@ func TestTurnover(t *testing.T) {
 	r = h.wait(t, r)
 	if r.Status != latchkey.RunDone || h.codes("back") != "0" || h.codes("front") != "0" {
 		t.Fatalf("turnover: %s; codes left front %s back %s", r.Status, h.codes("front"), h.codes("back"))
+	}
+	log, err := h.svc.FindServiceEntries(h.ctx, h.locks["back"].ID)
+	must(t, err)
+	if !strings.Contains(r.Outcome, `"Gus's code"`) || !strings.Contains(log[len(log)-2].Note, "confirmed gone") {
+		t.Fatalf("the turnover's report: %q; the back lock's log ends %q", r.Outcome, log[len(log)-2].Note)
 	}
 }
 
@@ -569,6 +603,66 @@ func TestIdentify(t *testing.T) {
 	if got, _ := h.svc.FindLockByID(h.ctx, l.ID); r.Status != latchkey.RunDone || got.ModelID != "916" || got.Status != latchkey.LockOK {
 		t.Fatalf("identified: run %s, lock %+v", r.Status, got)
 	}
+}
+
+// A code programmed at a keypad on no hub, with the model's button sequence: the wrong
+// buttons first (nothing stored, the test fails, the sequence again from its start),
+// then right; confirmed by a test at the door. Removing it overwrites its position.
+func TestKeypadCode(t *testing.T) {
+	h := newHome(t)
+	c, pin, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Ana's code"}, LockIDs: []int64{h.locks["shed"].ID}})
+	must(t, err)
+	h.hands.PINs[c.ID] = pin
+	r, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureCode, LockIDs: []int64{h.locks["shed"].ID},
+		CodeID: c.ID, CodeOp: "add", Hands: "sim", Mistake: simdriver.MistakeWrongButtons})
+	must(t, err)
+	for _, st := range r.Steps {
+		if strings.Contains(st.Do, pin) {
+			t.Fatalf("a step shows the code: %q", st.Do)
+		}
+	}
+	r = h.wait(t, r)
+	failed := 0
+	for _, rec := range r.Records {
+		if rec.Step == "test" && rec.Outcome == latchkey.StepFailed {
+			failed++
+		}
+	}
+	if r.Status != latchkey.RunDone || failed != 1 {
+		t.Fatalf("keypad add with the wrong buttons first: %s, %d failed tests: %+v", r.Status, failed, r.Records)
+	}
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantSet)
+	// A second code, so that removing the first leaves a way in.
+	c2, pin2, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Spare"}, LockIDs: []int64{h.locks["shed"].ID}})
+	must(t, err)
+	h.hands.PINs[c2.ID] = pin2
+	r = h.wait(t, h.startCode(t, c2.ID, "add"))
+	must(t, errIf(r.Status != latchkey.RunDone, "second code: "+string(r.Status)))
+	_, err = h.svc.RevokeCode(h.ctx, c.ID)
+	must(t, err)
+	r = h.wait(t, h.startCode(t, c.ID, "remove"))
+	if r.Status != latchkey.RunDone {
+		t.Fatalf("keypad remove: %s %+v", r.Status, r.Escalation)
+	}
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantRemoved)
+	if h.codes("shed") != "2" { // the spare and the throwaway that overwrote Ana's position
+		t.Fatalf("the shed holds %s codes", h.codes("shed"))
+	}
+}
+
+func (h *home) startCode(t *testing.T, codeID int64, op string) *latchkey.Run {
+	t.Helper()
+	r, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureCode, LockIDs: []int64{h.locks["shed"].ID},
+		CodeID: codeID, CodeOp: op, Hands: "sim"})
+	must(t, err)
+	return r
+}
+
+func errIf(bad bool, msg string) error {
+	if bad {
+		return latchkey.Errorf(latchkey.EINTERNAL, "%s", msg)
+	}
+	return nil
 }
 
 // A factory reset does not clear a lost key's exposure: the lock shows quarantined while

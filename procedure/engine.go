@@ -436,7 +436,17 @@ func engineStep(r *latchkey.Run) bool {
 // with the run's virtual hands. It returns how long to wait before looking again (0:
 // the run moved on, or cannot be worked on now).
 func (e *Engine) work(ctx context.Context, r *latchkey.Run) time.Duration {
-	st, _ := r.Step()
+	// Read the run again now that this goroutine holds it: the list it came from may
+	// predate a step another goroutine has just reported, and a manual step done twice
+	// by the hands is not harmless (a key turned again).
+	r, err := e.Service.FindRunByID(engineCtx(ctx), r.ID)
+	if err != nil {
+		return e.Interval
+	}
+	st, ok := r.Step()
+	if !ok || st.Kind != latchkey.StepAuto && r.Params.Hands == "" {
+		return 0
+	}
 	if st.Kind != latchkey.StepAuto {
 		return e.handsDo(ctx, r, st)
 	}

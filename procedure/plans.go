@@ -124,7 +124,7 @@ func (p *Planner) rekeyPlan(in planInput, lost bool) ([]latchkey.Step, error) {
 	steps = append(steps,
 		latchkey.Step{
 			ID: "ready", Kind: latchkey.StepManual, Title: "Get ready",
-			Do:     fmt.Sprintf("At %s, have at hand: the key that opens it today, the SmartKey tool (or a straightened paper clip will not do: use the tool), and the new KW1 key. Open the door and keep it open until the new key has been tested.", names),
+			Do:     fmt.Sprintf("At %s, have at hand: the key that opens it today, the SmartKey tool (a paper clip will not do), and the new KW1 key. Open the door and keep it open until the new key has been tested.", names),
 			Attest: []string{latchkey.AttestWorkingKey, latchkey.AttestTool, latchkey.AttestNewKey, latchkey.AttestDoorOpen},
 			Abort:  "Nothing changed yet.", EscalateTo: latchkey.EscalateLocksmith,
 			Caution: "Without the working key a SmartKey cylinder cannot be rekeyed by you: a locksmith (or Kwikset support) can (facts §1.3).",
@@ -288,7 +288,9 @@ func (p *Planner) codePlan(in planInput) ([]latchkey.Step, error) {
 		steps[i].Picture, steps[i].EscalateTo = "keypad", latchkey.EscalateSupport
 		steps[i].Abort = fmt.Sprintf("Stop pressing; after %d seconds the lock leaves programming by itself. Test the code to see where it stands.", timeout)
 	}
-	test := latchkey.Step{ID: "test", Kind: latchkey.StepVerify, Title: "Test the code", Action: latchkey.ActionConfirmCode, EscalateTo: latchkey.EscalateSupport}
+	// A test that fails sends the person back to the sequence's start, as the maker's
+	// guides do after two beeps (timed out) or a red flash.
+	test := latchkey.Step{ID: "test", Kind: latchkey.StepVerify, Title: "Test the code", Action: latchkey.ActionConfirmCode, EscalateTo: latchkey.EscalateSupport, Retry: steps[0].ID}
 	if add {
 		test.Do, test.Attest = fmt.Sprintf("With the door open, enter %q's code at the keypad: it must open the lock.", in.code.Label), []string{latchkey.AttestCodeWorks, latchkey.AttestDoorOpen}
 		test.Abort = "If it does not open, the code is not on the lock: the records keep it pending."

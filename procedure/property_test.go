@@ -66,7 +66,7 @@ type property struct {
 }
 
 func newProperty(t *testing.T, seed uint64) *property {
-	h, syncer := buildHome(t, 200, false)
+	h, syncer := buildHome(t, 5, false)
 	h.engine.StepTimeout = 300 * time.Millisecond // a hub step nobody presses for ends soon
 	p := &property{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 11)), h: h, syncer: syncer, pins: map[int64]string{}, outcome: map[string]int{}}
 	p.guest = &latchkey.Person{Name: "Gus", Role: latchkey.RoleGuest}

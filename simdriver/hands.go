@@ -24,9 +24,10 @@ const (
 	MistakeWrongWay     = "wrong_way"            // the new key turned clockwise first: refused, then turned right
 	MistakeEarlyRelease = "reset_released_early" // Program let go before 30 s: no reset
 	MistakeDoorClosed   = "door_closed_handing"  // the door shut while the bolt learns its hand
+	MistakeWrongButtons = "wrong_buttons"        // Lock pressed before the code when programming: nothing stored
 )
 
-var mistakes = []string{MistakeKeyNotFull, MistakeToolPartial, MistakeToolLate, MistakeWrongWay, MistakeEarlyRelease, MistakeDoorClosed}
+var mistakes = []string{MistakeKeyNotFull, MistakeToolPartial, MistakeToolLate, MistakeWrongWay, MistakeEarlyRelease, MistakeDoorClosed, MistakeWrongButtons}
 
 // Hands are virtual hands on the twins: they do a procedure's manual steps as a person
 // at the door would, through the twins' own actions (keys, tool, buttons, battery
@@ -37,6 +38,12 @@ type Hands struct {
 	// buttons) and the SmartKey cylinder twin of each lock the hands may work on.
 	Locks     map[int64]string
 	Cylinders map[int64]string
+	// PINs are the codes the hands know, by code id: a person programs at a keypad only
+	// a code they were told (Latchkey does not show it in a procedure).
+	PINs map[int64]string
+	// Pace is how long the hands take over a step, in real time, so that someone
+	// watching the demo can follow them (0 in tests).
+	Pace time.Duration
 
 	mu      sync.Mutex
 	newKeys map[int64]keying.Bitting  // the new key each run's hands hold
@@ -124,6 +131,13 @@ func cloneAdvance(a latchkey.Advance) latchkey.Advance {
 
 // do performs the step.
 func (h *Hands) do(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (latchkey.Advance, error) {
+	if h.Pace > 0 {
+		select {
+		case <-ctx.Done():
+			return latchkey.Advance{}, ctx.Err()
+		case <-time.After(h.Pace):
+		}
+	}
 	a := latchkey.Advance{Step: st.ID, Attest: slices.Clone(st.Attest)}
 	lockID := st.LockID
 	if lockID == 0 {
@@ -159,6 +173,18 @@ func (h *Hands) do(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (lat
 		})
 	case id == "reset" && n > 0:
 		return h.resetStep(ctx, r, st, lockID, n, a)
+	case id == "keypad" && n > 0:
+		return h.keypadStep(ctx, r, st, lockID, n, a)
+	case id == "test" && st.Action == latchkey.ActionConfirmCode:
+		opened, terr := h.tryCode(ctx, r, lockID)
+		switch {
+		case terr != nil:
+			err = terr
+		case r.Params.CodeOp != "remove" && !opened:
+			return fail("the code does not open the lock")
+		case r.Params.CodeOp == "remove" && opened:
+			return fail("the old code still opens the lock")
+		}
 	case id == "reset-check":
 		codes := ""
 		err = h.lock(lockID, func(l *sim.Lock) error { codes, _ = l.Field("codes"); return nil })
@@ -234,6 +260,105 @@ func (h *Hands) awaitHubMode(ctx context.Context, lockID int64, join bool) error
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// keypadStep does step n of a position-based keypad sequence (facts §3.4 A: the 909 to
+// 912): the door open, Program pressed once per position, then the code and Lock.
+// Removing overwrites the position with a code nobody knows.
+func (h *Hands) keypadStep(ctx context.Context, r *latchkey.Run, st *latchkey.Step, lockID int64, n int, a latchkey.Advance) (latchkey.Advance, error) {
+	if st.Sequence != "position-add" && st.Sequence != "position-delete" {
+		return a, latchkey.Errorf(latchkey.EINVALID, "The virtual hands program position-based keypads only; do the %s sequence yourself.", st.Sequence)
+	}
+	pin, ok := h.PINs[r.Params.CodeID]
+	if !ok && st.Sequence == "position-add" {
+		return a, latchkey.Errorf(latchkey.EINVALID, "The virtual hands were not told code %d.", r.Params.CodeID)
+	}
+	if st.Sequence == "position-delete" {
+		pin = "80" + strconv.FormatInt(r.ID%10000+1000, 10) // a throwaway code nobody holds
+	}
+	slot := 0
+	for _, g := range r.Steps {
+		if g.ID == st.ID {
+			slot = slotIn(g.Do)
+		}
+	}
+	err := h.lock(lockID, func(l *sim.Lock) error {
+		switch n {
+		case 1:
+			l.SetDoor(true)
+		case 2:
+			for range slot {
+				if err := l.PressProgram(); err != nil {
+					return err
+				}
+			}
+		case 3:
+			keys := append(strings.Split(pin, ""), sim.KeyLock)
+			if h.mistake(r, MistakeWrongButtons) {
+				keys = append([]string{sim.KeyLock}, keys...)
+			}
+			for _, k := range keys {
+				if err := l.Press(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return latchkey.Advance{Step: st.ID, Failed: true, Note: latchkey.ErrorMessage(err)}, nil
+	}
+	return a, nil
+}
+
+// slotIn reads the position out of "Press and release the Program button 3 times".
+func slotIn(do string) int {
+	for _, f := range strings.Fields(do) {
+		if n, err := strconv.Atoi(f); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+// tryCode enters the run's code at the keypad, with the bolt thrown first, and reports
+// whether the lock opened.
+func (h *Hands) tryCode(ctx context.Context, r *latchkey.Run, lockID int64) (bool, error) {
+	pin, ok := h.PINs[r.Params.CodeID]
+	if !ok {
+		return false, latchkey.Errorf(latchkey.EINVALID, "The virtual hands were not told code %d.", r.Params.CodeID)
+	}
+	// As a person does: wait for the lock's answer to the programming, throw the bolt,
+	// enter the code, and watch the bolt.
+	if err := h.Driver.Sleep(ctx, 3*time.Second); err != nil {
+		return false, err
+	}
+	if err := h.lock(lockID, func(l *sim.Lock) error { return l.Press(sim.KeyLock) }); err != nil {
+		return false, err
+	}
+	if err := h.Driver.Sleep(ctx, 3*time.Second); err != nil {
+		return false, err
+	}
+	if err := h.lock(lockID, func(l *sim.Lock) error {
+		for _, k := range strings.Split(pin, "") {
+			if err := l.Press(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return false, err
+	}
+	if err := h.Driver.Sleep(ctx, 3*time.Second); err != nil {
+		return false, err
+	}
+	opened := false
+	err := h.lock(lockID, func(l *sim.Lock) error {
+		bolt, _ := l.Field("bolt")
+		opened = bolt == "unlocked"
+		return nil
+	})
+	return opened, err
 }
 
 // splitStep splits "rekey2-5" into ("rekey2", 5) and "reset-3" into ("reset", 3); an id
@@ -351,6 +476,13 @@ func (h *Hands) rekeyStep(ctx context.Context, r *latchkey.Run, st *latchkey.Ste
 			}
 			return c.RemoveTool()
 		case 4: // the working key out
+			if a, _ := c.Field("angle"); c.State() == sim.CylinderOperate && a == "90" {
+				// Not in learn mode (the tool is still to come): the key comes out only
+				// at vertical, so a person turns it back first.
+				if err := c.Turn(90, false, false); err != nil {
+					return err
+				}
+			}
 			if err := c.RemoveKey(); err != nil {
 				return err
 			}
@@ -398,7 +530,7 @@ func (h *Hands) testKeys(c *sim.Cylinder, old, newKey keying.Bitting) error {
 		for _, cw := range []bool{true, false, false, true} {
 			if err := c.Turn(90, cw, false); err != nil {
 				_ = c.RemoveKey()
-				return fmt.Errorf("the new key does not turn from %s: %s", side, latchkey.ErrorMessage(err))
+				return latchkey.Errorf(latchkey.ECONFLICT, "The new key does not turn from %s: %s", side, latchkey.ErrorMessage(err))
 			}
 		}
 		return c.RemoveKey()
@@ -430,7 +562,7 @@ func (h *Hands) testKeys(c *sim.Cylinder, old, newKey keying.Bitting) error {
 	}
 	_ = c.RemoveKey()
 	if turned {
-		return fmt.Errorf("the old key still turns: the cylinder did not learn the new key")
+		return latchkey.Errorf(latchkey.ECONFLICT, "The old key still turns: the cylinder did not learn the new key.")
 	}
 	return nil
 }

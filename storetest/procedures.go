@@ -111,6 +111,21 @@ func testProcedureRuns(t *testing.T, store latchkey.Store) {
 		t.Fatalf("runs of the lock: %d", total)
 	}
 
+	// Someone who may not reveal key cuts learns nothing of the site's: a typed bitting the
+	// site has is refused without naming the key, and the answers are counted.
+	installer := as(latchkey.UserInstaller, 9)
+	probe := rekeyPlan(l.ID)
+	probe.Params.OldKeyID = newKey.ID
+	must(t, s.StartRun(installer, probe))
+	probe = doSteps(t, s, probe, nil, "new-key")
+	_, err = s.AdvanceRun(installer, probe.ID, latchkey.Advance{Step: "new-key", Evidence: map[string]string{"bitting": "35242"}})
+	wantCode(t, err, latchkey.EINVALID)
+	if msg := latchkey.ErrorMessage(err); strings.Contains(msg, old.Label) || strings.Contains(msg, "35242") {
+		t.Fatalf("the refusal names the key: %s", msg)
+	}
+	_, err = s.AbortRun(installer, probe.ID, "probing")
+	must(t, err)
+
 	// A learn step that fails escalates at once: nobody forces a cylinder.
 	r2 := rekeyPlan(l.ID)
 	r2.Params.OldKeyID = newKey.ID

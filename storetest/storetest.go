@@ -179,6 +179,8 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookDelays", testWebhookDelays},
 		{"WebhookOutOfHours", testWebhookOutOfHours},
 		{"ProcedureRuns", testProcedureRuns},
+		{"Hubs", testHubs},
+		{"HubSecretsResealed", testHubSecretsResealed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

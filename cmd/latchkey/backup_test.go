@@ -49,6 +49,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("lock slots 3 before the backup:\n%s", r.stdout)
 	}
 	cli(src, "", "lock", "log", "1", "Rekeyed after move-in", "--kind", "rekey")
+	// A hub, its broker password sealed inside the backup like the PINs.
+	cli(src, "hub-password-77\n", "hub", "add", "zigbee2mqtt", "mqtt://broker:1883", "--username", "lk", "--password-stdin")
 	receipt := filepath.Join(t.TempDir(), "receipt.pdf")
 	os.WriteFile(receipt, []byte("%PDF-1.4 receipt"), 0o644)
 	cli(src, "", "lock", "receipt", "add", "1", receipt)
@@ -59,6 +61,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	raw, _ := os.ReadFile(file)
 	if bytes.Contains(raw, []byte(pin)) {
 		t.Fatal("the backup contains a code in plaintext")
+	}
+	if bytes.Contains(raw, []byte("hub-password-77")) || !bytes.Contains(raw, []byte(`"sealed_hub_secrets"`)) {
+		t.Fatal("the backup holds the hub's password in plaintext, or not at all")
 	}
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
@@ -81,6 +86,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			}
 			if got := strings.TrimSpace(cli(dst, "", "code", "reveal", "1").stdout); got != pin {
 				t.Fatal("the restored code reveals different digits")
+			}
+			if r := cli(dst, "", "hub", "ls"); !strings.Contains(r.stdout, "lk (password sealed)") {
+				t.Fatalf("the restored hub:\n%s", r.stdout)
 			}
 			if got := cli(dst, "", "lock", "receipt", "get", "1", "1").stdout; got != "%PDF-1.4 receipt" {
 				t.Fatalf("the restored receipt reads %q", got)

@@ -42,6 +42,7 @@ type demoServer struct {
 type demoTimings struct {
 	Step  time.Duration // between scripted moments
 	Speed float64       // virtual seconds per real second in the twins
+	Hands time.Duration // how long the virtual hands take over a procedure's step
 }
 
 func (m *Main) demoCommand() *cobra.Command {
@@ -65,7 +66,7 @@ latchkey commands in this directory (latchkey lock ls) work against it. Ctrl-C s
 			if err != nil {
 				return err
 			}
-			return m.Demo(cmd.Context(), addr, log, demoTimings{Step: 12 * time.Second, Speed: 1})
+			return m.Demo(cmd.Context(), addr, log, demoTimings{Step: 12 * time.Second, Speed: 1, Hands: 2 * time.Second})
 		}),
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -110,7 +111,7 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	// The sync engine puts every code on the twins and takes them off, as it would on
 	// real locks; the home is installed once it has put the first codes on.
 	// Virtual hands do the manual steps of a procedure started with them, on the twins.
-	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}}
+	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}, Pace: pace.Hands}
 	for _, d := range demoLocks {
 		id := home.locks[d.name]
 		switch {
@@ -157,13 +158,24 @@ In another terminal here, 'latchkey lock ls' (or 'go run ./cmd/latchkey lock ls'
 source) lists the demo's locks.
 Every %s something happens at a door; watch the dashboard. The dog walker's code goes
 on the front lock two minutes in, an hour before its window opens (Codes page).
+Watch a procedure end to end, done by virtual hands on the twins (or do the steps
+yourself: leave out --hands, and follow it on the lock's page, on a phone if you like):
+  latchkey procedure start rekey --lock %d --hands sim    (the side door learns a new key)
+  latchkey procedure start reset --lock %d --hands sim    (a factory reset of the garage entry)
+  add --mistake key_not_full to the rekey to see a scrambled cylinder stop for a locksmith
 Ctrl-C stops the demo.
-`, srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step)
+`, srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step, home.locks["side"], home.locks["garage"])
 
 	script := make(chan struct{})
 	go func() {
 		defer close(script)
-		everyday(ctx, driver, pace.Step, home.SamPIN, home.RevokedPIN)
+		active := latchkey.RunActive
+		busy := func(twin string) bool {
+			id := home.locks[twin]
+			runs, _, err := svc.FindRuns(demoCtx, latchkey.RunFilter{LockID: &id, Status: &active}, latchkey.Page{Limit: 1})
+			return err != nil || len(runs) > 0
+		}
+		everyday(ctx, driver, pace.Step, home.SamPIN, home.RevokedPIN, busy)
 	}()
 	<-ctx.Done()
 	<-script
@@ -462,7 +474,7 @@ func nextWeekend(now time.Time) (time.Time, time.Time) {
 // until ctx ends: Sam comes home by code and locks up behind, someone mistypes a code at
 // the back, the garage entry is unlocked by hand and locks itself, and the back door's
 // old batteries run down until the lock reports them low.
-func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration, samPIN, revokedPIN string) {
+func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration, samPIN, revokedPIN string, busy func(twin string) bool) {
 	lock := func(w *sim.World, name string) *sim.Lock {
 		t, err := w.Twin(name)
 		if err != nil {
@@ -476,23 +488,26 @@ func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration,
 			_ = l.Press(string(k))
 		}
 	}
-	moments := []func(w *sim.World){
-		func(w *sim.World) { typeCode(lock(w, "front"), samPIN) },
-		func(w *sim.World) { l := lock(w, "back"); typeCode(l, "13579"); _ = l.Press(sim.KeyLock) },
-		func(w *sim.World) {
+	moments := []struct {
+		twin string
+		do   func(w *sim.World)
+	}{
+		{"front", func(w *sim.World) { typeCode(lock(w, "front"), samPIN) }},
+		{"back", func(w *sim.World) { l := lock(w, "back"); typeCode(l, "13579"); _ = l.Press(sim.KeyLock) }},
+		{"garage", func(w *sim.World) {
 			if l := lock(w, "garage"); bolt(l) == "locked" { // else auto-lock has yet to come
 				l.ThumbTurn()
 			}
-		},
-		func(w *sim.World) {
+		}},
+		{"back", func(w *sim.World) {
 			l := lock(w, "back")
 			mv, _ := l.Field("battery")
 			if n, _ := strconv.Atoi(mv); n > 4700 { // low, but not yet critical
 				l.SetBattery(n - 100)
 			}
-		},
-		func(w *sim.World) { _ = lock(w, "front").Press(sim.KeyLock) },
-		func(w *sim.World) { typeCode(lock(w, "front"), revokedPIN) }, // the cleaner who left tries her old code
+		}},
+		{"front", func(w *sim.World) { _ = lock(w, "front").Press(sim.KeyLock) }},
+		{"front", func(w *sim.World) { typeCode(lock(w, "front"), revokedPIN) }}, // the cleaner who left tries her old code
 	}
 	tick := time.NewTicker(step)
 	defer tick.Stop()
@@ -501,7 +516,10 @@ func everyday(ctx context.Context, driver *simdriver.Driver, step time.Duration,
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			driver.Do(moments[i%len(moments)])
+			// Nobody uses a door while a procedure is under way at it.
+			if m := moments[i%len(moments)]; !busy(m.twin) {
+				driver.Do(m.do)
+			}
 		}
 	}
 }

@@ -151,7 +151,8 @@ Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 refused as unsafe.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(m.versionCommand(), m.modelsCommand(), m.keyCommand(), m.codeCommand(), m.simCommand(),
 		m.siteCommand(), m.doorCommand(), m.lockCommand(), m.personCommand(), m.auditCommand(), m.migrateCommand(), m.vaultCommand(),
-		m.exportCommand(), m.backupCommand(), m.restoreCommand(), m.serveCommand(), m.demoCommand(), m.userCommand(), m.tokenCommand(), m.webhookCommand(), m.benchCommand())
+		m.exportCommand(), m.backupCommand(), m.restoreCommand(), m.serveCommand(), m.demoCommand(), m.userCommand(), m.tokenCommand(), m.webhookCommand(), m.hubCommand(), m.benchCommand(),
+		m.procedureCommand(), m.rekeyCommand(), m.resetCommand(), m.turnoverCommand())
 	return root
 }
 

@@ -344,6 +344,18 @@ it asks; otherwise give what you know as flags and leave out what you don't.`,
 	return cmd
 }
 
+// identifyQuestions are what a person is asked to identify a lock: each with the name
+// its answer has as evidence in an identify procedure, and its choices.
+var identifyQuestions = []struct {
+	name, question string
+	choices        []string
+}{
+	{"keypad", "Keypad? (5-button: two digits on each button; kwikset-menu: digits plus a Kwikset-logo button)", catalog.KeypadChoices},
+	{"radio", "Radio named on the label or box?", catalog.RadioChoices},
+	{"smartkey_hole", "Is there a small slot beside the keyway (SmartKey)?", catalog.YesNoChoices},
+	{"handle", "Handle?", catalog.HandleChoices},
+}
+
 // askAnswers asks the identification questions on the terminal. An empty answer means
 // "don't know".
 func (m *Main) askAnswers() (catalog.Answers, error) {
@@ -362,19 +374,10 @@ func (m *Main) askAnswers() (catalog.Answers, error) {
 		}
 	}
 	var a catalog.Answers
-	var err error
-	steps := []struct {
-		q       string
-		choices []string
-		dst     *string
-	}{
-		{"Keypad? (5-button: two digits on each button; kwikset-menu: digits plus a Kwikset-logo button)", catalog.KeypadChoices, &a.Keypad},
-		{"Radio named on the label or box?", catalog.RadioChoices, &a.Radio},
-		{"Is there a small slot beside the keyway (SmartKey)?", catalog.YesNoChoices, &a.SmartKeyHole},
-		{"Handle?", catalog.HandleChoices, &a.Handle},
-	}
-	for _, s := range steps {
-		if *s.dst, err = ask(s.q, s.choices); err != nil {
+	dst := map[string]*string{"keypad": &a.Keypad, "radio": &a.Radio, "smartkey_hole": &a.SmartKeyHole, "handle": &a.Handle}
+	for _, q := range identifyQuestions {
+		var err error
+		if *dst[q.name], err = ask(q.question, q.choices); err != nil {
 			return a, fmt.Errorf("read answer: %w", err)
 		}
 	}

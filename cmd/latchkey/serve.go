@@ -67,18 +67,25 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 			if err != nil {
 				return err
 			}
-			// No hub drivers run yet (Z-Wave JS and Zigbee2MQTT come next): the sync engine
-			// starts all the same, beside the webhook sender, so that their lifecycle is the
-			// server's.
-			procs, stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{}, nil, log)
+			// The hubs recorded (latchkey hub add) run through one proxy per driver kind,
+			// which the engines hold: a hub added or removed later takes effect without a
+			// restart. What the hubs' locks report is recorded as it arrives.
+			hubs, err := m.startHubs(ctx, svc, log)
 			if err != nil {
 				closeStore()
 				return err
 			}
+			procs, stopWork, err := m.startWork(ctx, svc, hubs.Drivers(), nil, log)
+			if err != nil {
+				hubs.Close()
+				closeStore()
+				return err
+			}
 			srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
-			srv.SecureCookies, srv.TrustedProxies, srv.Procedures = secure, trusted, procs
+			srv.SecureCookies, srv.TrustedProxies, srv.Procedures, srv.Hubs = secure, trusted, procs, hubs
 			if err := srv.Open(); err != nil {
 				stopWork()
+				hubs.Close()
 				closeStore()
 				return err
 			}
@@ -89,12 +96,13 @@ POST /api/v1/setup on a fresh server. Ctrl-C stops it cleanly.`,
 			}
 			<-ctx.Done()
 			// Stop in order: no new requests, let those in flight finish, the changes at
-			// locks and the webhook attempts under way, then the store.
+			// locks and the webhook attempts under way, the hubs' connections, then the store.
 			log.Info("stopping")
 			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err = srv.Close(shutdown)
 			stopWork()
+			hubs.Close()
 			closeStore()
 			return err
 		}),

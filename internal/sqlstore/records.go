@@ -135,6 +135,8 @@ func (tx *Tx) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.P
 	}
 	if f.Driver != nil && f.Address != nil {
 		w.add("driver = ? AND address = ?", *f.Driver, *f.Address)
+	} else if f.Driver != nil {
+		w.add("driver = ?", *f.Driver)
 	}
 	if f.SiteID != nil {
 		w.add("door_id IN (SELECT id FROM doors WHERE site_id = ?)", *f.SiteID)
