@@ -397,7 +397,8 @@ func (s *Service) SetKeyState(ctx context.Context, keyID int64, state KeyState) 
 }
 
 // exposeLocks marks every lock a key opens as exposed: a lost key still opens them
-// until they are rekeyed (invariant 2).
+// until they are rekeyed (invariant 2). A quarantined lock stays quarantined, the more
+// urgent news while its codes are off it; it is exposed when it leaves quarantine.
 func exposeLocks(ctx context.Context, tx Tx, keyID int64) error {
 	ids, err := locksKeyedTo(ctx, tx, keyID)
 	if err != nil {
@@ -408,12 +409,28 @@ func exposeLocks(ctx context.Context, tx Tx, keyID int64) error {
 		if err != nil {
 			return err
 		}
+		if l.Status == LockQuarantined {
+			continue
+		}
 		l.Status = LockExposed
 		if err := tx.UpdateLock(ctx, l); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// keyExposes reports whether a lock keyed to keyID is exposed: the key, or a copy of
+// it, is lost.
+func keyExposes(ctx context.Context, tx Tx, keyID int64) (bool, error) {
+	if keyID == 0 {
+		return false, nil
+	}
+	k, err := tx.FindKeyByID(ctx, keyID)
+	if err != nil {
+		return false, err
+	}
+	return k.State == KeyLost || k.hasLostCopy(), nil
 }
 
 // SetLockKey records which key a lock's cylinder is keyed to (0: none known), to

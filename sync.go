@@ -620,6 +620,12 @@ func (s *Service) reprovision(ctx context.Context, tx Tx, l *Lock) (n int, err e
 	}
 	l.Status = ""
 	l.Status = l.derivedStatus()
+	// A reset changes nothing for a lost key: it still opens the lock (invariant 2).
+	if exposed, err := keyExposes(ctx, tx, l.KeyID); err != nil {
+		return 0, err
+	} else if exposed {
+		l.Status = LockExposed
+	}
 	if err := tx.UpdateLock(ctx, l); err != nil {
 		return 0, err
 	}

@@ -5,8 +5,9 @@
 // a lock that was backing off keeps its wait, and a job cut off by a crash is run again
 // once it has been running longer than any job may (JobTimeout + RescueMargin).
 //
-// The work itself is the engines' (the sync engine's SyncLock, today): this package
-// only queues it, runs it, retries it with a growing wait, and never changes a record.
+// The work itself is the engines' (the sync engine's SyncLock, the webhook sender's
+// Attempt, the procedure engine's StepRun): this package only queues it, runs it,
+// retries it with a growing wait, and never changes a record.
 package jobs
 
 import (
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -38,6 +40,11 @@ const (
 	// webhookQueue holds the webhook deliveries, webhookWorkers of them sent at once.
 	webhookQueue   = "webhooks"
 	webhookWorkers = 8
+	// procedureQueue holds the procedure runs' steps, procedureWorkers of them at once:
+	// a step may wait minutes for a person to press a lock's button while its hub
+	// listens, and must not hold up the locks' syncs meanwhile.
+	procedureQueue   = "procedures"
+	procedureWorkers = 8
 )
 
 // LockSyncer makes one lock's changes: the sync engine (codesync.Engine).
@@ -54,11 +61,19 @@ type Deliverer interface {
 	Attempt(ctx context.Context, deliveryID int64) (retryAt time.Time, err error)
 }
 
+// RunStepper does one procedure run's current step: the procedure engine.
+type RunStepper interface {
+	// StepRun does the run's current step if it is the engine's, and says whether to
+	// look at the run again, and after how long (0: at once).
+	StepRun(ctx context.Context, runID int64) (again bool, after time.Duration, err error)
+}
+
 // Config is what a Queue runs and how.
 type Config struct {
-	Sync    LockSyncer // required
-	Deliver Deliverer  // webhook deliveries; none are run when nil
-	Logger  *slog.Logger
+	Sync       LockSyncer // required
+	Deliver    Deliverer  // webhook deliveries; none are run when nil
+	Procedures RunStepper // procedure runs' steps; none are run when nil
+	Logger     *slog.Logger
 	// Workers is how many jobs run at once in this process (DefaultWorkers when zero).
 	Workers int
 	// JobTimeout bounds one job (DefaultJobTimeout when zero); the engine stops starting
@@ -96,7 +111,9 @@ func (c Config) withDefaults() Config {
 // codesync.Scheduler.
 type Queue struct {
 	insertMany func(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	retry      func(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	delivers   bool // Config.Deliver was given
+	steps      bool // Config.Procedures was given
 	stop       func(ctx context.Context) error
 	closeDB    func()
 }
@@ -208,6 +225,87 @@ func (q *Queue) ScheduleDeliveries(ctx context.Context, deliveryIDs []int64) err
 	return nil
 }
 
+// ProcedureStepArgs is the job that does a procedure run's steps, one at a time: the
+// current one, then, in a fresh run of the job, the next while it is the engine's.
+type ProcedureStepArgs struct {
+	RunID int64 `json:"run_id"`
+}
+
+// Kind names the job in River's table.
+func (ProcedureStepArgs) Kind() string { return "procedure_step" }
+
+// InsertOpts makes a run's job unique while it waits, runs, sleeps or backs off: one job
+// per run, so that no step is done twice at once, however many servers plan.
+func (ProcedureStepArgs) InsertOpts() river.InsertOpts { return uniqueUntilDone(procedureQueue) }
+
+// procedureWorker runs ProcedureStepArgs jobs. A step that is not done yet (codes on
+// their way, a hub that did not answer) sleeps as long as the engine says (a snooze,
+// kept across restarts, not counted as a failed try); an error the engine did not
+// foresee (the records did not answer) is retried with a growing wait.
+type procedureWorker struct {
+	river.WorkerDefaults[ProcedureStepArgs]
+	cfg Config
+}
+
+func (w *procedureWorker) Work(ctx context.Context, job *river.Job[ProcedureStepArgs]) error {
+	again, after, err := w.cfg.Procedures.StepRun(ctx, job.Args.RunID)
+	switch {
+	case err != nil:
+		return err
+	case again:
+		return river.JobSnooze(after)
+	}
+	return nil
+}
+
+func (w *procedureWorker) NextRetry(job *river.Job[ProcedureStepArgs]) time.Time {
+	return time.Now().Add(backoff(job.Attempt, w.cfg.FirstBackoff, w.cfg.MaxBackoff))
+}
+
+func (w *procedureWorker) Timeout(*river.Job[ProcedureStepArgs]) time.Duration {
+	return w.cfg.JobTimeout
+}
+
+// ScheduleRuns queues a job for each run, skipping those whose job already waits or
+// runs; a run in wake whose job sleeps (until its step's next try) is woken to try now,
+// because what it waits for may have come. soon says a run's job was running, so that
+// changes made meanwhile are looked at again shortly.
+func (q *Queue) ScheduleRuns(ctx context.Context, runIDs, wake []int64) (soon bool, err error) {
+	if !q.steps {
+		return false, errors.New("jobs: this queue runs no procedure steps (Config.Procedures is nil)")
+	}
+	params := make([]river.InsertManyParams, 0, len(runIDs))
+	ids := make([]int64, 0, len(runIDs))
+	seen := make(map[int64]bool, len(runIDs))
+	for _, id := range runIDs {
+		if !seen[id] {
+			seen[id] = true
+			params = append(params, river.InsertManyParams{Args: ProcedureStepArgs{RunID: id}})
+			ids = append(ids, id)
+		}
+	}
+	results, err := q.insertMany(ctx, params)
+	if err != nil {
+		return false, fmt.Errorf("queueing %d procedure runs: %w", len(params), err)
+	}
+	for i, r := range results {
+		if !r.UniqueSkippedAsDuplicate || r.Job == nil {
+			continue
+		}
+		switch r.Job.State {
+		case rivertype.JobStateRunning:
+			soon = true
+		case rivertype.JobStateScheduled, rivertype.JobStateRetryable:
+			if i < len(ids) && slices.Contains(wake, ids[i]) {
+				if _, err := q.retry(ctx, r.Job.ID); err != nil {
+					return soon, fmt.Errorf("waking the job of procedure run %d: %w", ids[i], err)
+				}
+			}
+		}
+	}
+	return soon, nil
+}
+
 // backoff is the wait after the attempt-th failure.
 func backoff(attempt int, first, most time.Duration) time.Duration {
 	wait := first
@@ -302,6 +400,10 @@ func start[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg Con
 	if cfg.Deliver != nil {
 		river.AddWorker(workers, &deliverWorker{cfg: cfg})
 		queues[webhookQueue] = river.QueueConfig{MaxWorkers: webhookWorkers}
+	}
+	if cfg.Procedures != nil {
+		river.AddWorker(workers, &procedureWorker{cfg: cfg})
+		queues[procedureQueue] = river.QueueConfig{MaxWorkers: procedureWorkers}
 	}
 	client, err := river.NewClient(driver, &river.Config{
 		Logger:               quiet(cfg.Logger),

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	_ "modernc.org/sqlite" // the database/sql driver riversqlite runs on
@@ -41,7 +42,7 @@ func OpenPostgres(ctx context.Context, url string, cfg Config) (*Queue, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Queue{insertMany: client.InsertMany, stop: client.Stop, closeDB: pool.Close, delivers: cfg.Deliver != nil}, nil
+	return newQueue(client, pool.Close, cfg), nil
 }
 
 // OpenSQLite starts the queue in the SQLite file at path (created if needed, readable
@@ -92,7 +93,12 @@ func OpenSQLite(ctx context.Context, path string, cfg Config) (*Queue, error) {
 		closeDB()
 		return nil, err
 	}
-	return &Queue{insertMany: client.InsertMany, stop: client.Stop, closeDB: closeDB, delivers: cfg.Deliver != nil}, nil
+	return newQueue(client, closeDB, cfg), nil
+}
+
+func newQueue[TTx any](client *river.Client[TTx], closeDB func(), cfg Config) *Queue {
+	return &Queue{insertMany: client.InsertMany, retry: client.JobRetry, stop: client.Stop, closeDB: closeDB,
+		delivers: cfg.Deliver != nil, steps: cfg.Procedures != nil}
 }
 
 // takeOver makes a SQLite file's queue this process's alone, once it holds the file's

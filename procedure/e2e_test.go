@@ -10,6 +10,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/catalog"
 	"github.com/latchkey/latchkey/codesync"
+	"github.com/latchkey/latchkey/jobs"
 	"github.com/latchkey/latchkey/keying"
 	"github.com/latchkey/latchkey/procedure"
 	"github.com/latchkey/latchkey/sim"
@@ -28,14 +29,90 @@ type home struct {
 	svc    *latchkey.Service
 	driver *simdriver.Driver
 	engine *procedure.Engine
-	ctx    context.Context
 	hands  *simdriver.Hands
+	ctx    context.Context
+	cancel context.CancelFunc
 	ana    *latchkey.Person
 	key    *latchkey.Key
 	locks  map[string]*latchkey.Lock
 }
 
 func newHome(t *testing.T) *home {
+	t.Helper()
+	h, syncer := buildHome(t, 5, true) // the hands' own waits take no real time (Driver.Sleep)
+	syncDone := make(chan struct{})
+	go func() { syncer.Run(h.ctx); close(syncDone) }()
+	must(t, h.engine.Open(h.ctx))
+	t.Cleanup(func() { h.cancel(); h.engine.Close(); <-syncDone })
+	return h
+}
+
+// newHomeOn is newHome with the engines' work as durable jobs on the queue open starts:
+// the sync engine's and the procedure engine's planners queue it.
+func newHomeOn(t *testing.T, open func(t *testing.T, cfg jobs.Config) *jobs.Queue) *home {
+	t.Helper()
+	h, syncer := buildHome(t, 5, true)
+	q := open(t, jobs.Config{Sync: syncer, Procedures: h.engine, JobTimeout: 20 * time.Second,
+		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, PollInterval: 50 * time.Millisecond})
+	planned := make(chan struct{}, 2)
+	go func() { syncer.Plan(h.ctx, q); planned <- struct{}{} }()
+	go func() { h.engine.Plan(h.ctx, q); planned <- struct{}{} }()
+	t.Cleanup(func() {
+		h.cancel()
+		<-planned
+		<-planned
+		stop, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		q.Close(stop)
+	})
+	return h
+}
+
+// buildHome makes the home, its records and its twins running at speed, with the
+// procedure engine and the sync engine made but not started; with events, what the
+// twins report is recorded.
+func buildHome(t *testing.T, speed float64, events bool) (*home, *codesync.Engine) {
+	t.Helper()
+	driver := simdriver.New(homeWorld(t))
+	driver.Speed = speed
+	var svc *latchkey.Service
+	recorded := make(chan struct{})
+	if events {
+		driver.Subscribe(func(e latchkey.DeviceEvent) {
+			<-recorded
+			if _, err := svc.RecordDeviceEvent(context.Background(), e); err != nil {
+				t.Errorf("recording %s from %s: %v", e.Kind, e.Address, err)
+			}
+		})
+	}
+	driver.Start()
+	t.Cleanup(driver.Close)
+
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
+	must(t, err)
+	t.Cleanup(func() { db.Close() })
+	svc = storetest.NewService(t, db)
+	svc.Clock = latchkey.SystemClock{}
+	ctx, cancel := context.WithTimeout(latchkey.NewContextWithActor(context.Background(), "ana"), 60*time.Second)
+	t.Cleanup(cancel)
+	h := &home{svc: svc, driver: driver, ctx: ctx, cancel: cancel}
+	h.hands = &simdriver.Hands{Driver: driver}
+	h.ana, h.key, h.locks = recordHome(t, ctx, svc, h.hands)
+	close(recorded)
+
+	drivers := map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}
+	syncer := &codesync.Engine{Service: svc, Drivers: drivers, Interval: 100 * time.Millisecond, Timeout: 3 * time.Second,
+		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond}
+	h.engine = procedure.New(svc, catalog.Default())
+	h.engine.Drivers, h.engine.Hands["sim"] = drivers, h.hands
+	h.engine.Interval, h.engine.StepTimeout = 50*time.Millisecond, 5*time.Second
+	return h, syncer
+}
+
+// homeWorld makes the home's twins: the front door a 916 on Z-Wave and the back door a
+// 914 on Zigbee, each with a SmartKey cylinder, the side door a SmartKey knob, every
+// cylinder keyed to the house key, and the shed a 910 keypad on no hub.
+func homeWorld(t *testing.T) *sim.World {
 	t.Helper()
 	w := sim.NewWorld(sim.Config{Seed: 7})
 	for _, d := range []struct{ name, model, radio string }{{"front", "916", "zwave"}, {"back", "914", "zigbee"}} {
@@ -49,35 +126,22 @@ func newHome(t *testing.T) *home {
 	must(t, err)
 	_, err = w.AddLock("shed", sim.LockOptions{Model: "910", Locked: true}) // a keypad on no hub
 	must(t, err)
-	driver := simdriver.New(w)
-	driver.Speed = 5 // the hands' own waits take no real time (Driver.Sleep)
-	var svc *latchkey.Service
-	recorded := make(chan struct{})
-	driver.Subscribe(func(e latchkey.DeviceEvent) {
-		<-recorded
-		if _, err := svc.RecordDeviceEvent(context.Background(), e); err != nil {
-			t.Errorf("recording %s from %s: %v", e.Kind, e.Address, err)
-		}
-	})
-	driver.Start()
-	t.Cleanup(driver.Close)
+	return w
+}
 
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
-	must(t, err)
-	t.Cleanup(func() { db.Close() })
-	svc = storetest.NewService(t, db)
-	svc.Clock = latchkey.SystemClock{}
-	ctx, cancel := context.WithTimeout(latchkey.NewContextWithActor(context.Background(), "ana"), 60*time.Second)
-	t.Cleanup(cancel)
-	h := &home{svc: svc, driver: driver, ctx: ctx, locks: map[string]*latchkey.Lock{}}
+// recordHome records the home's site, its owner Ana, the house key (Ana holds a copy),
+// the three locks keyed to it and the shed's keypad, and tells the hands which twins each
+// lock is.
+func recordHome(t *testing.T, ctx context.Context, svc *latchkey.Service, hands *simdriver.Hands) (ana *latchkey.Person, key *latchkey.Key, locks map[string]*latchkey.Lock) {
+	t.Helper()
 	site := &latchkey.Site{Name: "Home", TimeZone: "UTC"}
 	must(t, svc.CreateSite(ctx, site))
-	h.ana = &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}
-	must(t, svc.CreatePerson(ctx, h.ana))
-	h.key = &latchkey.Key{SiteID: site.ID, Label: "House key", Bitting: string(houseKey), Copies: []latchkey.KeyCopy{{HolderID: h.ana.ID}}}
-	must(t, svc.CreateKey(ctx, h.key))
-	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}, PINs: map[int64]string{}}
-	h.hands = hands
+	ana = &latchkey.Person{Name: "Ana", Role: latchkey.RoleOwner}
+	must(t, svc.CreatePerson(ctx, ana))
+	key = &latchkey.Key{SiteID: site.ID, Label: "House key", Bitting: string(houseKey), Copies: []latchkey.KeyCopy{{HolderID: ana.ID}}}
+	must(t, svc.CreateKey(ctx, key))
+	hands.Locks, hands.Cylinders, hands.PINs = map[int64]string{}, map[int64]string{}, map[int64]string{}
+	locks = map[string]*latchkey.Lock{}
 	for _, d := range []struct{ name, model string }{{"front", "916"}, {"back", "914"}, {"side", "smartkey"}} {
 		door := &latchkey.Door{SiteID: site.ID, Name: d.name + " door"}
 		must(t, svc.CreateDoor(ctx, door))
@@ -86,9 +150,9 @@ func newHome(t *testing.T) *home {
 			l.Connection = latchkey.Connection{Driver: latchkey.DriverSim, Address: d.name}
 		}
 		must(t, svc.CreateLock(ctx, l))
-		l, err = svc.SetLockKey(ctx, l.ID, h.key.ID)
+		l, err := svc.SetLockKey(ctx, l.ID, key.ID)
 		must(t, err)
-		h.locks[d.name] = l
+		locks[d.name] = l
 		if d.model == "smartkey" {
 			hands.Cylinders[l.ID] = d.name
 		} else {
@@ -99,20 +163,8 @@ func newHome(t *testing.T) *home {
 	must(t, svc.CreateDoor(ctx, shedDoor))
 	shed := &latchkey.Lock{DoorID: shedDoor.ID, Name: "shed", ModelID: "910"}
 	must(t, svc.CreateLock(ctx, shed))
-	h.locks["shed"], hands.Locks[shed.ID] = shed, "shed"
-	close(recorded)
-
-	drivers := map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver}
-	syncer := &codesync.Engine{Service: svc, Drivers: drivers, Interval: 100 * time.Millisecond, Timeout: 3 * time.Second,
-		FirstBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond}
-	syncDone := make(chan struct{})
-	go func() { syncer.Run(ctx); close(syncDone) }()
-	h.engine = procedure.New(svc, catalog.Default())
-	h.engine.Drivers, h.engine.Hands["sim"] = drivers, hands
-	h.engine.Interval, h.engine.StepTimeout = 50*time.Millisecond, 5*time.Second
-	must(t, h.engine.Open(ctx))
-	t.Cleanup(func() { cancel(); h.engine.Close(); <-syncDone })
-	return h
+	locks["shed"], hands.Locks[shed.ID] = shed, "shed"
+	return ana, key, locks
 }
 
 func must(t *testing.T, err error) {
@@ -611,4 +663,34 @@ func errIf(bad bool, msg string) error {
 		return latchkey.Errorf(latchkey.EINTERNAL, "%s", msg)
 	}
 	return nil
+}
+
+// A factory reset does not clear a lost key's exposure: the lock shows quarantined while
+// its codes are off it, and exposed again once they are back, until it is rekeyed.
+func TestResetKeepsExposure(t *testing.T) {
+	h := newHome(t)
+	c, _, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Ana's code"}, LockIDs: []int64{h.locks["front"].ID}})
+	must(t, err)
+	h.waitGrant(t, c.ID, "front", latchkey.GrantSet)
+	_, err = h.svc.SetKeyState(h.ctx, h.key.ID, latchkey.KeyLost)
+	must(t, err)
+	r := h.wait(t, h.start(t, latchkey.ProcedureReset, "", "front"))
+	if r.Status != latchkey.RunDone || h.codes("front") != "1" {
+		t.Fatalf("the reset of an exposed lock: %s, the twin holds %s codes", r.Status, h.codes("front"))
+	}
+	if l := h.lock(t, "front"); l.Status != latchkey.LockExposed {
+		t.Fatalf("after its reset a lock whose key is lost is %s, not exposed", l.Status)
+	}
+}
+
+// A turnover that rekeys as well: its own steps and the rekey's, each named once, done
+// by the virtual hands; the lock takes the new key.
+func TestTurnoverWithRekey(t *testing.T) {
+	h := newHome(t)
+	r, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureTurnover, LockIDs: []int64{h.locks["front"].ID}, Rekey: true, Hands: "sim"})
+	must(t, err)
+	r = h.wait(t, r)
+	if r.Status != latchkey.RunDone || h.lock(t, "front").KeyID != r.Params.NewKeyID || h.field("front-cylinder", "bitting") == string(houseKey) {
+		t.Fatalf("a turnover with a rekey: %s %+v; the lock takes key %d (new %d)", r.Status, r.Escalation, h.lock(t, "front").KeyID, r.Params.NewKeyID)
+	}
 }

@@ -399,8 +399,7 @@ func (e *Engine) pass(ctx context.Context) {
 	}
 	now := time.Now()
 	for _, r := range runs {
-		st, ok := r.Step()
-		if !ok || st.Kind != latchkey.StepAuto && r.Params.Hands == "" {
+		if !engineStep(r) {
 			continue
 		}
 		e.mu.Lock()
@@ -424,6 +423,13 @@ func (e *Engine) pass(ctx context.Context) {
 			e.mu.Unlock()
 		}(r)
 	}
+}
+
+// engineStep reports whether an active run's current step is the engine's to do: an
+// automatic one, or a manual one for the run's virtual hands.
+func engineStep(r *latchkey.Run) bool {
+	st, ok := r.Step()
+	return ok && (st.Kind == latchkey.StepAuto || r.Params.Hands != "")
 }
 
 // work does the run's current step: an automatic one through the hub, or a manual one
@@ -467,6 +473,9 @@ func (e *Engine) work(ctx context.Context, r *latchkey.Run) time.Duration {
 func (e *Engine) note(ctx context.Context, r *latchkey.Run, st *latchkey.Step, err error) {
 	msg := latchkey.ErrorMessage(err)
 	e.mu.Lock()
+	if e.noted == nil {
+		e.noted = map[int64]string{}
+	}
 	same := e.noted[r.ID] == st.ID+": "+msg
 	e.noted[r.ID] = st.ID + ": " + msg
 	e.mu.Unlock()
@@ -498,7 +507,12 @@ func (e *Engine) auto(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (
 	if !ok {
 		return a, time.Minute, latchkey.Errorf(latchkey.EUNAVAILABLE, "No %s driver runs on this server, so Latchkey cannot reach %s's hub.", l.Connection.Driver, l.Name)
 	}
-	stepCtx, cancel := context.WithTimeout(ctx, e.StepTimeout)
+	timeout := e.StepTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		// A job's deadline (StepRun): the step ends first, with time left to record it.
+		timeout = min(timeout, time.Until(dl)*9/10)
+	}
+	stepCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	switch st.Auto {
 	case latchkey.AutoExclude, latchkey.AutoInclude:
@@ -512,15 +526,30 @@ func (e *Engine) auto(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (
 		}
 		done := make(chan error, 1)
 		go func() { done <- pair(stepCtx, l.Connection.Address) }()
+		var err error
 		if h := e.Hands[r.Params.Hands]; h != nil {
-			// The hub waits in its mode; the hands press the lock's button meanwhile.
-			if _, err := h.Do(stepCtx, r, st); err != nil {
-				cancel()
-				<-done
-				return a, e.Interval, err
+			// The hub waits in its mode; the hands press the lock's button meanwhile. A
+			// hub that gives up first (it is not answering) stops the hands waiting for it.
+			handsCtx, stopHands := context.WithCancel(stepCtx)
+			pressed := make(chan error, 1)
+			go func() { _, err := h.Do(handsCtx, r, st); pressed <- err }()
+			select {
+			case err = <-done:
+				stopHands()
+				<-pressed
+			case herr := <-pressed:
+				stopHands()
+				if herr != nil {
+					cancel()
+					<-done
+					return a, e.Interval, herr
+				}
+				err = <-done
 			}
+		} else {
+			err = <-done
 		}
-		if err := <-done; err != nil {
+		if err != nil {
 			return a, e.backoff(r), err
 		}
 		a.Evidence = map[string]string{"hub": map[latchkey.AutoOp]string{latchkey.AutoExclude: "removed", latchkey.AutoInclude: "added"}[st.Auto]}

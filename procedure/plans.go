@@ -314,7 +314,7 @@ func orUnknown(s string) string {
 func (p *Planner) turnoverPlan(in planInput) ([]latchkey.Step, error) {
 	names := lockNames(in.locks)
 	steps := []latchkey.Step{
-		{ID: "ready", Kind: latchkey.StepManual, Title: "The stay is over",
+		{ID: "guests-out", Kind: latchkey.StepManual, Title: "The stay is over",
 			Do:     fmt.Sprintf("Check that the guests have left %s and that the keys lent to them are back.", names),
 			Attest: []string{"guests_out"}, Abort: "Nothing changed."},
 		{ID: "revoke", Kind: latchkey.StepAuto, Auto: latchkey.AutoRevoke, Title: "Revoke the guests' codes",

@@ -3,6 +3,7 @@ package simdriver
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +49,17 @@ type Hands struct {
 	newKeys map[int64]keying.Bitting  // the new key each run's hands hold
 	oldKeys map[string]keying.Bitting // the key each cylinder took when the run began
 	made    map[int64]bool            // the run's mistake is made
+	reports map[pass]latchkey.Advance // each step done, by the run's version it was asked at
+}
+
+// pass is one request to do a step: the run, the step and the run's version then. A
+// server that went down after the hands did a step, before it recorded their report,
+// asks again at the same version; a sequence done again from its start (a reset that
+// did not take) asks at a later one.
+type pass struct {
+	run     int64
+	step    string
+	version int
 }
 
 // Mistakes lists the mistakes the hands can make on purpose.
@@ -87,8 +99,38 @@ func (h *Hands) newKey(r *latchkey.Run, old keying.Bitting) (keying.Bitting, err
 	return got[0], nil
 }
 
-// Do performs the step and reports it.
+// Do performs the step and reports it. Asked again for a step they did at the same
+// version of the run (its report was lost on the way to the records), the hands report
+// what they did, as a person whose phone went dark confirms the step again: doing it
+// twice would change the outcome (a key turned again, a button pressed again).
 func (h *Hands) Do(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (latchkey.Advance, error) {
+	p := pass{r.ID, st.ID, r.Version}
+	h.mu.Lock()
+	a, ok := h.reports[p]
+	h.mu.Unlock()
+	if ok {
+		return cloneAdvance(a), nil
+	}
+	a, err := h.do(ctx, r, st)
+	if err != nil {
+		return a, err
+	}
+	h.mu.Lock()
+	if h.reports == nil {
+		h.reports = map[pass]latchkey.Advance{}
+	}
+	h.reports[p] = cloneAdvance(a)
+	h.mu.Unlock()
+	return a, nil
+}
+
+func cloneAdvance(a latchkey.Advance) latchkey.Advance {
+	a.Attest, a.Evidence = slices.Clone(a.Attest), maps.Clone(a.Evidence)
+	return a
+}
+
+// do performs the step.
+func (h *Hands) do(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (latchkey.Advance, error) {
 	if h.Pace > 0 {
 		select {
 		case <-ctx.Done():
@@ -151,12 +193,16 @@ func (h *Hands) Do(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (lat
 		}
 	case id == "exclude" || id == "include":
 		// The engine puts the hub in its mode; once it is, the hands press button A.
+		// A lock already where the step puts it needs nothing pressed: pressed again,
+		// it would join or leave once more.
 		if err := h.awaitHubMode(ctx, lockID, id == "include"); err != nil {
 			return a, err
 		}
 		presses := 1
 		err = h.lock(lockID, func(l *sim.Lock) error {
-			if radio := l.HomeHub().Radio(); radio == "zigbee" && id == "include" {
+			if _, _, paired := l.Hub(); paired == (id == "include") {
+				presses = 0
+			} else if radio := l.HomeHub().Radio(); radio == "zigbee" && id == "include" {
 				presses = 4
 			} else if radio == "zigbee" {
 				presses = 0 // the coordinator asks the lock to leave: nothing to press
@@ -192,14 +238,15 @@ func (h *Hands) Do(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (lat
 }
 
 // awaitHubMode waits until the lock's hub is in add or remove mode (or the lock is on a
-// Zigbee hub, which removes a lock with nothing to press), as a person waits for the
-// hub's go-ahead before pressing the lock's button.
+// Zigbee hub, which removes a lock with nothing to press, or is already where the step
+// puts it), as a person waits for the hub's go-ahead before pressing the lock's button.
 func (h *Hands) awaitHubMode(ctx context.Context, lockID int64, join bool) error {
 	for {
 		ready := false
 		if err := h.lock(lockID, func(l *sim.Lock) error {
 			hub := l.HomeHub()
-			ready = hub.Mode() != sim.HubIdle || hub.Radio() == "zigbee" && !join
+			_, _, paired := l.Hub()
+			ready = hub.Mode() != sim.HubIdle || hub.Radio() == "zigbee" && !join || paired == join
 			return nil
 		}); err != nil {
 			return err

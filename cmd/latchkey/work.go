@@ -14,14 +14,19 @@ import (
 )
 
 // startWork starts the background work: the sync engine over the drivers this process
-// runs, and the webhook sender, their work queued as durable jobs beside the records (in
-// PostgreSQL with --db, else in jobs.db in the data directory), and the procedure engine
-// with the virtual hands given (the demo's). stop ends them, waiting for the changes and
+// runs, the webhook sender, and the procedure engine with the virtual hands given (the
+// demo's), their work queued as durable jobs beside the records (in PostgreSQL with
+// --db, else in jobs.db in the data directory). stop ends them, waiting for the changes and
 // attempts in flight: call it before the store closes.
 func (m *Main) startWork(ctx context.Context, svc *latchkey.Service, drivers map[latchkey.Driver]latchkey.DeviceDriver, hands map[string]procedure.Hands, log *slog.Logger) (procs *procedure.Engine, stop func(), err error) {
 	engine := &codesync.Engine{Service: svc, Drivers: drivers, Logger: log.With(slog.String("component", "sync"))}
 	sender := &webhook.Sender{Service: svc, Logger: log.With(slog.String("component", "webhooks"))}
-	cfg := jobs.Config{Sync: engine, Deliver: sender, Logger: log}
+	procs = procedure.New(svc, m.Catalog)
+	procs.Drivers, procs.Logger = drivers, log.With(slog.String("component", "procedures"))
+	for name, h := range hands {
+		procs.Hands[name] = h
+	}
+	cfg := jobs.Config{Sync: engine, Deliver: sender, Procedures: procs, Logger: log}
 	var q *jobs.Queue
 	if m.dbURL != "" {
 		q, err = jobs.OpenPostgres(ctx, m.dbURL, cfg)
@@ -31,24 +36,16 @@ func (m *Main) startWork(ctx context.Context, svc *latchkey.Service, drivers map
 	if err != nil {
 		return nil, nil, err
 	}
-	procs = procedure.New(svc, m.Catalog)
-	procs.Drivers, procs.Logger = drivers, log.With(slog.String("component", "procedures"))
-	for name, h := range hands {
-		procs.Hands[name] = h
-	}
 	planCtx, stopPlanning := context.WithCancel(context.WithoutCancel(ctx))
-	if err := procs.Open(planCtx); err != nil {
-		stopPlanning()
-		return nil, nil, err
-	}
-	planned := make(chan struct{}, 2)
+	planned := make(chan struct{}, 3)
 	go func() { engine.Plan(planCtx, q); planned <- struct{}{} }()
 	go func() { sender.Plan(planCtx, q); planned <- struct{}{} }()
+	go func() { procs.Plan(planCtx, q); planned <- struct{}{} }()
 	return procs, func() {
 		stopPlanning()
 		<-planned
 		<-planned
-		procs.Close()
+		<-planned
 		// Changes in flight get a moment to finish and be recorded; one cut short is
 		// made again when the server next starts.
 		wait, cancel := context.WithTimeout(context.Background(), 5*time.Second)
