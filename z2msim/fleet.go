@@ -54,6 +54,15 @@ type Config struct {
 	ClearRetained bool
 	// Radio is the twins' radio model (sim.RadioConfig): zero fields take its defaults.
 	Radio sim.RadioConfig
+	// Start is the twins' virtual time at the start; zero means sim.DefaultStart.
+	Start time.Time
+	// NoTrace drops the world's trace, which otherwise grows with every radio message: a
+	// fleet left running for hours (the demo) sets it.
+	NoTrace bool
+	// Cylinders are SmartKey cylinder twins added to the fleet's world beside the locks:
+	// they have no radio and Zigbee2MQTT never lists them, but virtual hands on the
+	// fleet's driver (Driver) rekey them as they would a lock's cylinder.
+	Cylinders []CylinderSpec
 	// Logger receives the fleet's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -62,6 +71,18 @@ type Config struct {
 type LockSpec struct {
 	Name  string
 	Model string
+	// DIP is the lock's DIP switches (LED, audio, auto-lock); nil keeps the twin's
+	// defaults.
+	DIP *sim.DIP
+	// BatteryMV is the battery pack's voltage at the start; 0 means fresh batteries.
+	BatteryMV int
+}
+
+// CylinderSpec is a SmartKey cylinder twin of the fleet's world: a knob's, or the
+// cylinder of one of its locks (named after it by convention, "front-cylinder").
+type CylinderSpec struct {
+	Name    string
+	Options sim.CylinderOptions
 }
 
 // Fleet is the twins, published over MQTT as Zigbee2MQTT devices.
@@ -127,7 +148,7 @@ func New(cfg Config) (*Fleet, error) {
 	case "mqtts":
 		u.Scheme = "ssl"
 	}
-	w := sim.NewWorld(sim.Config{Seed: cfg.Seed, Radio: cfg.Radio})
+	w := sim.NewWorld(sim.Config{Seed: cfg.Seed, Radio: cfg.Radio, Start: cfg.Start, NoTrace: cfg.NoTrace})
 	f := &Fleet{cfg: cfg, base: cfg.BaseTopic, world: w, locks: map[string]*lock{}, stop: make(chan struct{})}
 	for i, spec := range cfg.Locks {
 		if strings.ContainsAny(spec.Name, "+#/") || spec.Name == "" || spec.Name == "bridge" {
@@ -150,7 +171,8 @@ func New(cfg Config) (*Fleet, error) {
 		if zid.Model == "" {
 			return nil, latchkey.Errorf(latchkey.EINVALID, "Model %s takes no PIN codes over Zigbee (zigbee-herdsman-converters); use 910, 912, 914 or 916.", spec.Model)
 		}
-		twin, err := w.AddLock(spec.Name, sim.LockOptions{Model: m.ID, Radio: catalog.RadioZigbee, Locked: true, Mastercode: Mastercode})
+		twin, err := w.AddLock(spec.Name, sim.LockOptions{Model: m.ID, Radio: catalog.RadioZigbee, Locked: true, Mastercode: Mastercode,
+			DIP: spec.DIP, BatteryMV: spec.BatteryMV})
 		if err != nil {
 			return nil, err
 		}
@@ -167,6 +189,14 @@ func New(cfg Config) (*Fleet, error) {
 		merge(l.state, convertBattery(2*latchkey.LockState{BatteryMV: n}.BatteryPercent()))
 		f.locks[spec.Name] = l
 		f.order = append(f.order, l)
+	}
+	for _, c := range cfg.Cylinders {
+		if f.locks[c.Name] != nil {
+			return nil, latchkey.Errorf(latchkey.EINVALID, "Cylinder %q has the name of one of the fleet's locks.", c.Name)
+		}
+		if _, err := w.AddCylinder(c.Name, c.Options); err != nil {
+			return nil, err
+		}
 	}
 	f.drv = simdriver.New(w)
 	f.drv.Speed = cfg.Speed
@@ -258,7 +288,7 @@ func (f *Fleet) Close() {
 	if f.up {
 		f.publish(f.base+"/bridge/state", map[string]any{"state": "offline"}, 1, true)
 	}
-	if c != nil && f.cfg.ClearRetained {
+	if c != nil && c.IsConnected() && f.cfg.ClearRetained {
 		topics := []string{f.base + "/bridge/state", f.base + "/bridge/devices"}
 		for _, l := range f.order {
 			topics = append(topics, f.base+"/"+l.name+"/availability", f.base+"/"+l.name)
