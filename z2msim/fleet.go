@@ -3,8 +3,9 @@
 // state, availability and events, and it answers set and get on pin_code and state as
 // zigbee-herdsman-converters' Kwikset definitions do (fromZigbee lock,
 // lock_operation_event, lock_programming_event, lock_pin_code_response, battery;
-// toZigbee lock and pincode_lock). It stands in for Zigbee2MQTT and its radio in tests
-// and in `latchkey sim z2m`, over a real MQTT broker.
+// toZigbee lock and pincode_lock), and the bridge requests device/remove and
+// permit_join. It stands in for Zigbee2MQTT and its radio in tests, in `latchkey sim
+// z2m` and in `latchkey demo --hub z2m`, over a real MQTT broker.
 package z2msim
 
 import (
@@ -97,8 +98,10 @@ type Fleet struct {
 	mu     sync.Mutex
 	client mqtt.Client
 	up     bool // the bridge is running: connected, answering
-	wg     sync.WaitGroup
-	stop   chan struct{}
+	// permitUntil is when the coordinator stops permitting joins (bridge.go).
+	permitUntil time.Time
+	wg          sync.WaitGroup
+	stop        chan struct{}
 }
 
 // lock is one twin as Zigbee2MQTT knows it.
@@ -262,6 +265,7 @@ func (f *Fleet) onConnect(c mqtt.Client) {
 	for _, t := range []string{f.base + "/+/set", f.base + "/+/get", f.base + "/+/set/+", f.base + "/+/get/+"} {
 		c.Subscribe(t, 1, f.onRequest).Wait()
 	}
+	c.Subscribe(f.base+"/bridge/request/#", 1, f.onBridgeRequest).Wait()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.publish(f.base+"/bridge/state", map[string]any{"state": "online"}, 1, true)

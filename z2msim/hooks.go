@@ -206,15 +206,6 @@ func (f *Fleet) Pair(name string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l := f.locks[name]
-	if !l.left {
-		return nil
-	}
-	l.left = false
-	l.state["users"] = map[string]any{} // a new interview: nothing cached
-	f.publish(f.base+"/bridge/event", map[string]any{"type": "device_joined",
-		"data": map[string]any{"friendly_name": l.name, "ieee_address": l.ieee}}, 0, false)
-	f.publishDevices()
-	f.publishAvailability(l)
+	f.rejoined(f.locks[name])
 	return nil
 }

@@ -162,12 +162,6 @@ func (m *Main) demo(ctx context.Context, hub demoHub, addr string, log *slog.Log
 	}
 	defer os.Remove(filepath.Join(demoDir, demoServerFile))
 
-	resetHint := fmt.Sprintf("  latchkey procedure start reset --lock %d --hands sim    (a factory reset of the garage entry)\n", home.locks["garage"])
-	if hub.Kind == demoHubZ2M {
-		// The zigbee2mqtt driver does not take locks off Zigbee2MQTT or add them: a
-		// reset's hub steps are a person's, in Zigbee2MQTT's frontend.
-		resetHint = ""
-	}
 	fmt.Fprintf(m.Stdout, `Latchkey demo: a home with four doors on simulated Kwikset locks.
 %s
   Open   %s
@@ -181,9 +175,10 @@ on the front lock two minutes in, an hour before its window opens (Codes page).
 Watch a procedure end to end, done by virtual hands on the twins (or do the steps
 yourself: leave out --hands, and follow it on the lock's page, on a phone if you like):
   latchkey procedure start rekey --lock %d --hands sim    (the side door learns a new key)
-%s  add --mistake key_not_full to the rekey to see a scrambled cylinder stop for a locksmith
+  latchkey procedure start reset --lock %d --hands sim    (a factory reset of the garage entry)
+  add --mistake key_not_full to the rekey to see a scrambled cylinder stop for a locksmith
 Ctrl-C stops the demo.
-`, demoHubLine(hub), srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step, home.locks["side"], resetHint)
+`, demoHubLine(hub), srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step, home.locks["side"], home.locks["garage"])
 
 	script := make(chan struct{})
 	go func() {

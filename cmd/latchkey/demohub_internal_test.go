@@ -24,7 +24,8 @@ import (
 // driver by IEEE address; a code added through the API reaches set on two locks, and
 // once revoked is removed from both, through the broker; the script's unlock by Sam's
 // code reaches the records; the virtual hands rekey the side door in the fleet's world;
-// and the stopped demo leaves no retained message under its base topic.
+// a factory reset of the garage entry takes it off Zigbee2MQTT and adds it back through
+// bridge requests; and the stopped demo leaves no retained message under its base topic.
 func TestDemoOverZigbee2MQTT(t *testing.T) {
 	broker := os.Getenv("LATCHKEY_TEST_MQTT")
 	if broker == "" {
@@ -127,6 +128,32 @@ func TestDemoOverZigbee2MQTT(t *testing.T) {
 	demoGet(t, demo, "/api/v1/locks/"+side, &lock)
 	if lock.KeyID == 0 || lock.KeyID == 1 {
 		t.Errorf("the side door after its rekey is on key %d, want a new key", lock.KeyID)
+	}
+
+	// A factory reset of the garage entry: Latchkey takes it off Zigbee2MQTT
+	// (device/remove), the hands reset it, Latchkey permits joins while the hands press
+	// button A four times, and the codes go back on through the broker.
+	cliOut.Reset()
+	garage := strconv.FormatInt(ids["Garage entry"], 10)
+	if status := cli.Run(context.Background(), []string{"reset", "--lock", garage, "--hands", "sim"}); status != 0 {
+		t.Fatalf("reset of the garage entry: exit %d\n%s", status, cliOut.String())
+	}
+	demoGet(t, demo, "/api/v1/procedures?kind=reset&lock="+garage, &runs)
+	if len(runs.Items) != 1 || runs.Items[0].Status != latchkey.RunDone {
+		t.Fatalf("the garage entry's reset: %+v", runs.Items)
+	}
+	hub := map[string]string{}
+	for _, rec := range runs.Items[0].Records {
+		if v := rec.Evidence["hub"]; v != "" {
+			hub[rec.Step] = v
+		}
+	}
+	if hub["exclude"] != "removed" || hub["include"] != "added" {
+		t.Errorf("the reset's hub steps: %v, want the lock removed from Zigbee2MQTT and added back", hub)
+	}
+	demoGet(t, demo, "/api/v1/locks/"+garage, &lock)
+	if lock.Status == latchkey.LockQuarantined {
+		t.Errorf("the garage entry is still quarantined after the reset's end")
 	}
 
 	stop()
