@@ -109,8 +109,9 @@ func startDemoFleet(ctx context.Context, hub demoHub, record func(latchkey.Devic
 	defer cancel()
 	if err := fleet.Start(start); err != nil {
 		fleet.Close()
-		return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "No MQTT broker answered at %s within %s (%s). Start Mosquitto there (mosquitto -p 1883), give another broker with --broker, or leave out --hub to run the demo's locks in this process.",
-			hub.Broker, demoBrokerWait, latchkey.ErrorMessage(err))
+		log.Debug("the demo's fleet did not start", slog.String("error", latchkey.ErrorMessage(err)))
+		return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "No MQTT broker answered at %s within %s. Start Mosquitto there (mosquitto -p 1883), give another broker with --broker, or leave out --hub to run the demo's locks in this process.",
+			hub.Broker, demoBrokerWait)
 	}
 	driver := &zigbee2mqtt.Driver{Broker: hub.Broker, BaseTopic: base, Logger: log.With(slog.String("component", "zigbee2mqtt"))}
 	driver.Subscribe(record)
