@@ -158,14 +158,16 @@ func (d *Driver) AddToHub(ctx context.Context, address string) error {
 	if dl, ok := ctx.Deadline(); ok {
 		secs = min(secs, max(1, int(time.Until(dl)/time.Second)))
 	}
-	if err := d.request(ctx, "permit_join", map[string]any{"time": secs}); err != nil {
+	// Zigbee2MQTT 2.x reads time (0 closes joins) and ignores value; 1.x reads value,
+	// and time while value is true: the same request serves both.
+	if err := d.request(ctx, "permit_join", map[string]any{"value": true, "time": secs}); err != nil {
 		return err
 	}
 	err := d.awaitListed(ctx, address, true, "the lock to join Zigbee2MQTT (press its button A four times)")
 	// Joins stay closed as they were, whether the lock joined or not.
 	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if serr := d.request(stop, "permit_join", map[string]any{"time": 0}); serr != nil && err == nil {
+	if serr := d.request(stop, "permit_join", map[string]any{"value": false, "time": 0}); serr != nil && err == nil {
 		d.Logger.Warn("could not stop Zigbee2MQTT permitting joins", "error", serr)
 	}
 	return err
