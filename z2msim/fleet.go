@@ -3,8 +3,9 @@
 // state, availability and events, and it answers set and get on pin_code and state as
 // zigbee-herdsman-converters' Kwikset definitions do (fromZigbee lock,
 // lock_operation_event, lock_programming_event, lock_pin_code_response, battery;
-// toZigbee lock and pincode_lock). It stands in for Zigbee2MQTT and its radio in tests
-// and in `latchkey sim z2m`, over a real MQTT broker.
+// toZigbee lock and pincode_lock), and the bridge requests device/remove and
+// permit_join. It stands in for Zigbee2MQTT and its radio in tests, in `latchkey sim
+// z2m` and in `latchkey demo --hub z2m`, over a real MQTT broker.
 package z2msim
 
 import (
@@ -54,6 +55,15 @@ type Config struct {
 	ClearRetained bool
 	// Radio is the twins' radio model (sim.RadioConfig): zero fields take its defaults.
 	Radio sim.RadioConfig
+	// Start is the twins' virtual time at the start; zero means sim.DefaultStart.
+	Start time.Time
+	// NoTrace drops the world's trace, which otherwise grows with every radio message: a
+	// fleet left running for hours (the demo) sets it.
+	NoTrace bool
+	// Cylinders are SmartKey cylinder twins added to the fleet's world beside the locks:
+	// they have no radio and Zigbee2MQTT never lists them, but virtual hands on the
+	// fleet's driver (Driver) rekey them as they would a lock's cylinder.
+	Cylinders []CylinderSpec
 	// Logger receives the fleet's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -62,6 +72,18 @@ type Config struct {
 type LockSpec struct {
 	Name  string
 	Model string
+	// DIP is the lock's DIP switches (LED, audio, auto-lock); nil keeps the twin's
+	// defaults.
+	DIP *sim.DIP
+	// BatteryMV is the battery pack's voltage at the start; 0 means fresh batteries.
+	BatteryMV int
+}
+
+// CylinderSpec is a SmartKey cylinder twin of the fleet's world: a knob's, or the
+// cylinder of one of its locks (named after it by convention, "front-cylinder").
+type CylinderSpec struct {
+	Name    string
+	Options sim.CylinderOptions
 }
 
 // Fleet is the twins, published over MQTT as Zigbee2MQTT devices.
@@ -76,8 +98,10 @@ type Fleet struct {
 	mu     sync.Mutex
 	client mqtt.Client
 	up     bool // the bridge is running: connected, answering
-	wg     sync.WaitGroup
-	stop   chan struct{}
+	// permitUntil is when the coordinator stops permitting joins (bridge.go).
+	permitUntil time.Time
+	wg          sync.WaitGroup
+	stop        chan struct{}
 }
 
 // lock is one twin as Zigbee2MQTT knows it.
@@ -127,7 +151,7 @@ func New(cfg Config) (*Fleet, error) {
 	case "mqtts":
 		u.Scheme = "ssl"
 	}
-	w := sim.NewWorld(sim.Config{Seed: cfg.Seed, Radio: cfg.Radio})
+	w := sim.NewWorld(sim.Config{Seed: cfg.Seed, Radio: cfg.Radio, Start: cfg.Start, NoTrace: cfg.NoTrace})
 	f := &Fleet{cfg: cfg, base: cfg.BaseTopic, world: w, locks: map[string]*lock{}, stop: make(chan struct{})}
 	for i, spec := range cfg.Locks {
 		if strings.ContainsAny(spec.Name, "+#/") || spec.Name == "" || spec.Name == "bridge" {
@@ -150,7 +174,8 @@ func New(cfg Config) (*Fleet, error) {
 		if zid.Model == "" {
 			return nil, latchkey.Errorf(latchkey.EINVALID, "Model %s takes no PIN codes over Zigbee (zigbee-herdsman-converters); use 910, 912, 914 or 916.", spec.Model)
 		}
-		twin, err := w.AddLock(spec.Name, sim.LockOptions{Model: m.ID, Radio: catalog.RadioZigbee, Locked: true, Mastercode: Mastercode})
+		twin, err := w.AddLock(spec.Name, sim.LockOptions{Model: m.ID, Radio: catalog.RadioZigbee, Locked: true, Mastercode: Mastercode,
+			DIP: spec.DIP, BatteryMV: spec.BatteryMV})
 		if err != nil {
 			return nil, err
 		}
@@ -167,6 +192,14 @@ func New(cfg Config) (*Fleet, error) {
 		merge(l.state, convertBattery(2*latchkey.LockState{BatteryMV: n}.BatteryPercent()))
 		f.locks[spec.Name] = l
 		f.order = append(f.order, l)
+	}
+	for _, c := range cfg.Cylinders {
+		if f.locks[c.Name] != nil {
+			return nil, latchkey.Errorf(latchkey.EINVALID, "Cylinder %q has the name of one of the fleet's locks.", c.Name)
+		}
+		if _, err := w.AddCylinder(c.Name, c.Options); err != nil {
+			return nil, err
+		}
 	}
 	f.drv = simdriver.New(w)
 	f.drv.Speed = cfg.Speed
@@ -232,6 +265,7 @@ func (f *Fleet) onConnect(c mqtt.Client) {
 	for _, t := range []string{f.base + "/+/set", f.base + "/+/get", f.base + "/+/set/+", f.base + "/+/get/+"} {
 		c.Subscribe(t, 1, f.onRequest).Wait()
 	}
+	c.Subscribe(f.base+"/bridge/request/#", 1, f.onBridgeRequest).Wait()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.publish(f.base+"/bridge/state", map[string]any{"state": "online"}, 1, true)
@@ -258,7 +292,7 @@ func (f *Fleet) Close() {
 	if f.up {
 		f.publish(f.base+"/bridge/state", map[string]any{"state": "offline"}, 1, true)
 	}
-	if c != nil && f.cfg.ClearRetained {
+	if c != nil && c.IsConnected() && f.cfg.ClearRetained {
 		topics := []string{f.base + "/bridge/state", f.base + "/bridge/devices"}
 		for _, l := range f.order {
 			topics = append(topics, f.base+"/"+l.name+"/availability", f.base+"/"+l.name)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/sim"
+	"github.com/latchkey/latchkey/simdriver"
 )
 
 // What people and the world do to the fleet's locks, for tests and the console. Each
@@ -183,6 +184,14 @@ func (f *Fleet) HubUp(ctx context.Context) error { return f.connect(ctx) }
 // Do runs fn on the fleet's world while nothing else touches it.
 func (f *Fleet) Do(fn func(w *sim.World)) { f.drv.Do(fn) }
 
+// Driver returns the in-process driver over the fleet's world: the one its Zigbee2MQTT
+// stand-in works through. Give it to virtual hands (simdriver.Hands) and scripts that
+// act on the twins as people at the doors do (keypads, cylinders, batteries), and use
+// its SetSpeed to change the twins' pace. What goes to the locks from Latchkey goes
+// through the broker and the zigbee2mqtt driver instead: the driver's own commands
+// bypass Zigbee2MQTT, and its events are already published by the fleet.
+func (f *Fleet) Driver() *simdriver.Driver { return f.drv }
+
 // Pair pairs a lock that left (after a reset) with the network again, as permit-join
 // and the lock's own pairing step do: Zigbee2MQTT announces it on bridge/event and lists
 // it again, under the same IEEE address (a Zigbee radio's own).
@@ -197,15 +206,6 @@ func (f *Fleet) Pair(name string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l := f.locks[name]
-	if !l.left {
-		return nil
-	}
-	l.left = false
-	l.state["users"] = map[string]any{} // a new interview: nothing cached
-	f.publish(f.base+"/bridge/event", map[string]any{"type": "device_joined",
-		"data": map[string]any{"friendly_name": l.name, "ieee_address": l.ieee}}, 0, false)
-	f.publishDevices()
-	f.publishAvailability(l)
+	f.rejoined(f.locks[name])
 	return nil
 }

@@ -1,8 +1,10 @@
 // Package zigbee2mqtt is the device driver for Kwikset Zigbee locks paired with
 // Zigbee2MQTT, over its MQTT contract (docs/hubs.md): it reads bridge/devices,
 // bridge/state, bridge/event, bridge/logging, each lock's state and availability
-// topics, and writes only the lock's set and get topics. A lock's address is its IEEE address, which
-// survives a rename in Zigbee2MQTT; commands go to its friendly name.
+// topics, and writes only the lock's set and get topics, and, for a factory reset's hub
+// steps only, the bridge requests device/remove and permit_join (pairing.go). A lock's
+// address is its IEEE address, which survives a rename in Zigbee2MQTT; commands go to
+// its friendly name.
 package zigbee2mqtt
 
 import (
@@ -67,6 +69,7 @@ type Driver struct {
 	wake         chan struct{}
 	stop         chan struct{}
 	wg           sync.WaitGroup
+	pending      map[string]chan bridgeResponse // bridge requests awaiting their answer, by transaction
 }
 
 var (
@@ -313,6 +316,10 @@ func (d *Driver) handle(topic string, payload []byte, retained bool) {
 		return
 	case "bridge/logging":
 		d.onLogging(payload)
+		return
+	}
+	if strings.HasPrefix(rest, "bridge/response/") {
+		d.onResponse(payload)
 		return
 	}
 	if strings.HasPrefix(rest, "bridge/") || strings.HasSuffix(rest, "/set") || strings.HasSuffix(rest, "/get") {

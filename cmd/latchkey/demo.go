@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,7 +47,7 @@ type demoTimings struct {
 }
 
 func (m *Main) demoCommand() *cobra.Command {
-	var addr, logLevel string
+	var addr, logLevel, hub, broker string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a demo home on simulated Kwikset locks, with the web UI, in ./" + demoDir,
@@ -58,81 +59,94 @@ sync engine puts it on the front lock two minutes in, an hour (the site's lead t
 The twins play a gentle script of everyday life, and what
 they report reaches the records and the dashboard as it happens.
 
+With --hub z2m the three electronic locks (all Zigbee models here) are published on an
+MQTT broker as Zigbee2MQTT devices, under the base topic "` + demoBaseTopic + `" (a real
+Zigbee2MQTT's topics are untouched), and Latchkey reaches them through its zigbee2mqtt
+driver, as it would real ones; the demo clears its retained messages when it stops.
+
 The records live in ./` + demoDir + `, made afresh on each run. While the demo runs, other
 latchkey commands in this directory (latchkey lock ls) work against it. Ctrl-C stops it.`,
 		Args: cobra.NoArgs,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
+			if hub != demoHubSim && hub != demoHubZ2M {
+				return usagef("--hub is %q; give sim (the default: the locks in this process) or z2m (the locks as Zigbee2MQTT devices on --broker)", hub)
+			}
+			if cmd.Flags().Changed("broker") && hub != demoHubZ2M {
+				return usagef("--broker goes with --hub z2m")
+			}
 			log, err := m.newLogger("text", logLevel)
 			if err != nil {
 				return err
 			}
-			return m.Demo(cmd.Context(), addr, log, demoTimings{Step: 12 * time.Second, Speed: 1, Hands: 2 * time.Second})
+			return m.demo(cmd.Context(), demoHub{Kind: hub, Broker: broker}, addr, log, demoTimings{Step: 12 * time.Second, Speed: 1, Hands: 2 * time.Second})
 		}),
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	cmd.Flags().StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
+	cmd.Flags().StringVar(&hub, "hub", demoHubSim, "where the electronic locks live: sim (in this process) or z2m (Zigbee2MQTT devices on --broker)")
+	cmd.Flags().StringVar(&broker, "broker", "mqtt://127.0.0.1:1883", "with --hub z2m, the MQTT broker's URL")
 	return cmd
 }
 
-// Demo runs the demo home until ctx ends.
+// Demo runs the demo home, its twins in this process, until ctx ends.
 func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace demoTimings) error {
+	return m.demo(ctx, demoHub{Kind: demoHubSim}, addr, log, pace)
+}
+
+// demo runs the demo home, its electronic locks on hub, until ctx ends.
+func (m *Main) demo(ctx context.Context, hub demoHub, addr string, log *slog.Logger, pace demoTimings) error {
 	if err := freshDemoDir(demoDir); err != nil {
 		return err
 	}
 	m.dataDir, m.dbURL = demoDir, ""
 	svc, closeStore, err := m.records(ctx)
 	if err != nil {
+		_ = os.RemoveAll(demoDir)
 		return err
 	}
+	closeStore = sync.OnceFunc(closeStore)
 	defer closeStore()
 
-	world, err := demoWorld()
+	twins, err := startDemoTwins(ctx, hub, svc, log)
 	if err != nil {
+		// Nothing of this run is worth keeping: an empty home.
+		closeStore()
+		_ = os.RemoveAll(demoDir)
 		return err
 	}
-	driver := simdriver.New(world)
-	// Installing the home is not the show: its radio round trips run a minute a second.
-	driver.Speed = 60
-	driver.Subscribe(func(ev latchkey.DeviceEvent) {
-		if _, err := svc.RecordDeviceEvent(context.Background(), ev); err != nil {
-			log.Warn("device event not recorded", slog.String("lock", ev.Address), slog.String("error", err.Error()))
-		}
-	})
-	driver.Start()
-	defer driver.Close()
+	defer twins.close()
 
 	demoCtx := latchkey.NewContextWithActor(ctx, "demo")
-	home, err := demoRecords(demoCtx, svc)
+	home, err := demoRecords(demoCtx, svc, twins.connect)
 	if err != nil {
 		return err
 	}
+	driverName := twins.driver.Name()
 	// A code set at a twin's keypad is adopted with its PIN read from the twin.
-	svc.Readers = map[latchkey.Driver]latchkey.CodeReader{latchkey.DriverSim: driver}
+	svc.Readers = map[latchkey.Driver]latchkey.CodeReader{driverName: twins.driver}
 	// The sync engine puts every code on the twins and takes them off, as it would on
 	// real locks; the home is installed once it has put the first codes on.
 	// Virtual hands do the manual steps of a procedure started with them, on the twins.
-	hands := &simdriver.Hands{Driver: driver, Locks: map[int64]string{}, Cylinders: map[int64]string{}, Pace: pace.Hands}
+	hands := &simdriver.Hands{Driver: twins.world, Locks: map[int64]string{}, Cylinders: map[int64]string{}, Pace: pace.Hands}
 	for _, d := range demoLocks {
 		id := home.locks[d.name]
-		switch {
-		case d.radio == "":
-			hands.Cylinders[id] = d.name
-		case d.smartKey:
-			hands.Locks[id], hands.Cylinders[id] = d.name, d.name+"-cylinder"
-		default:
+		if d.radio != "" {
 			hands.Locks[id] = d.name
 		}
+		if c := d.cylinder(); c != "" {
+			hands.Cylinders[id] = c
+		}
 	}
-	procs, stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: driver},
+	procs, stopWork, err := m.startWork(ctx, svc, map[latchkey.Driver]latchkey.DeviceDriver{driverName: twins.driver},
 		map[string]procedure.Hands{"sim": hands}, log)
 	if err != nil {
 		return err
 	}
-	defer stopWork() // before the store closes
+	defer stopWork() // before the twins stop and the store closes
 	if err := demoInstalled(demoCtx, svc, home); err != nil {
 		return err
 	}
-	driver.SetSpeed(pace.Speed)
+	twins.world.SetSpeed(pace.Speed)
 	srv := m.NewServer(svc, addr, log.With(slog.String("component", "http")))
 	srv.Procedures, srv.Hands, srv.Mistakes = procs, "sim", hands.Mistakes()
 	if err := srv.Open(); err != nil {
@@ -149,7 +163,7 @@ func (m *Main) Demo(ctx context.Context, addr string, log *slog.Logger, pace dem
 	defer os.Remove(filepath.Join(demoDir, demoServerFile))
 
 	fmt.Fprintf(m.Stdout, `Latchkey demo: a home with four doors on simulated Kwikset locks.
-
+%s
   Open   %s
          (this link signs you in once, within 15 minutes)
   Later, sign in at %s as %q with the password %s
@@ -165,7 +179,7 @@ or do the steps yourself there, on a phone if you like; or from here:
   latchkey procedure start reset --lock %d --hands sim    (a factory reset of the garage entry)
   add --mistake key_not_full to the rekey to see a scrambled cylinder stop for a locksmith
 Ctrl-C stops the demo.
-`, srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step, home.locks["side"], home.locks["garage"])
+`, demoHubLine(hub), srv.LoginLink(home.Owner), srv.URL(), home.Owner.Name, home.Password, pace.Step, home.locks["side"], home.locks["garage"])
 
 	script := make(chan struct{})
 	go func() {
@@ -176,11 +190,11 @@ Ctrl-C stops the demo.
 			runs, _, err := svc.FindRuns(demoCtx, latchkey.RunFilter{LockID: &id, Status: &active}, latchkey.Page{Limit: 1})
 			return err != nil || len(runs) > 0
 		}
-		everyday(ctx, driver, pace.Step, home.SamPIN, home.RevokedPIN, busy)
+		everyday(ctx, twins.world, pace.Step, home.SamPIN, home.RevokedPIN, busy)
 	}()
 	<-ctx.Done()
 	<-script
-	// Stop in order: no new requests and no live streams, then the twins, then the store.
+	// Stop in order: no new requests and no live streams, then the work, the twins, the store.
 	fmt.Fprintln(m.Stdout, "Stopping the demo.")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -248,6 +262,31 @@ type demoLock struct {
 	smartKey          bool
 }
 
+// cylinder names the SmartKey cylinder twin of the door: the knob itself on a mechanical
+// lock, "<name>-cylinder" beside an electronic one; "" when it has none.
+func (d demoLock) cylinder() string {
+	switch {
+	case d.radio == "":
+		return d.name
+	case d.smartKey:
+		return d.name + "-cylinder"
+	}
+	return ""
+}
+
+// demoLockOptions are the twin options of an electronic lock of the demo: LED and audio
+// on, the garage's auto-lock, the back door's older batteries.
+func demoLockOptions(d demoLock) sim.LockOptions {
+	opt := sim.LockOptions{Model: d.model, Radio: d.radio, Locked: true, DIP: &sim.DIP{LED: true, Audio: true}}
+	if d.name == "garage" {
+		opt.DIP.AutoLock = true
+	}
+	if d.name == "back" {
+		opt.BatteryMV = 4880 // older batteries: they run low in the demo's first minute
+	}
+	return opt
+}
+
 var demoLocks = []demoLock{
 	{door: "Front door", name: "front", model: "916", radio: "zwave", smartKey: true},
 	{door: "Back door", name: "back", model: "914", radio: "zigbee", smartKey: true},
@@ -260,27 +299,17 @@ var demoLocks = []demoLock{
 func demoWorld() (*sim.World, error) {
 	w := sim.NewWorld(sim.Config{Start: time.Now().UTC(), NoTrace: true})
 	for _, d := range demoLocks {
-		if d.radio == "" {
-			if _, err := w.AddCylinder(d.name, sim.CylinderOptions{Bitting: demoBitting}); err != nil {
+		if c := d.cylinder(); c != "" {
+			if _, err := w.AddCylinder(c, sim.CylinderOptions{Bitting: demoBitting}); err != nil {
 				return nil, err
 			}
+		}
+		if d.radio == "" {
 			continue
 		}
-		opt := sim.LockOptions{Model: d.model, Radio: d.radio, Locked: true, DIP: &sim.DIP{LED: true, Audio: true}}
-		if d.name == "garage" {
-			opt.DIP.AutoLock = true
-		}
-		if d.name == "back" {
-			opt.BatteryMV = 4880 // older batteries: they run low in the demo's first minute
-		}
-		l, err := w.AddLock(d.name, opt)
+		l, err := w.AddLock(d.name, demoLockOptions(d))
 		if err != nil {
 			return nil, err
-		}
-		if d.smartKey {
-			if _, err := w.AddCylinder(d.name+"-cylinder", sim.CylinderOptions{Bitting: demoBitting}); err != nil {
-				return nil, err
-			}
 		}
 		if err := l.JoinHub(); err != nil {
 			return nil, err
@@ -332,8 +361,9 @@ func demoInstalled(ctx context.Context, svc *latchkey.Service, home *demoHome) e
 	return err
 }
 
-// demoRecords writes the demo home's records; its codes wait for the sync engine.
-func demoRecords(ctx context.Context, svc *latchkey.Service) (*demoHome, error) {
+// demoRecords writes the demo home's records, each electronic lock connected as connect
+// says; its codes wait for the sync engine.
+func demoRecords(ctx context.Context, svc *latchkey.Service, connect func(twin string) latchkey.Connection) (*demoHome, error) {
 	// The home keeps the machine's zone when TZ names one (Go only knows the local zone as
 	// "Local", which no site can store), else UTC; the guest's weekend is in that zone.
 	zone := time.UTC
@@ -369,7 +399,7 @@ func demoRecords(ctx context.Context, svc *latchkey.Service) (*demoHome, error) 
 		}
 		l := &latchkey.Lock{DoorID: door.ID, Name: d.door, ModelID: d.model, HasSmartKey: d.smartKey}
 		if d.radio != "" {
-			l.Connection = latchkey.Connection{Driver: latchkey.DriverSim, Address: d.name}
+			l.Connection = connect(d.name)
 			connected = append(connected, l)
 		}
 		if err := svc.CreateLock(ctx, l); err != nil {
