@@ -200,7 +200,10 @@ func (p *Planner) resetPlan(in planInput) ([]latchkey.Step, error) {
 	if !ok {
 		steps[0].Unconfirmed = "The catalog does not confirm which reset this model takes; Latchkey assumes " + seqID + "."
 	}
-	zigbee := m.HasRadio(catalog.RadioZigbee) && !m.HasRadio(catalog.RadioZWave)
+	// The hub the lock is on says how it leaves and joins; a model with both radios is
+	// on the one its connection names (the twins' hubs are told by the model).
+	zigbee := l.Connection.Driver == latchkey.DriverZigbee2MQTT ||
+		l.Connection.Driver != latchkey.DriverZWaveJS && m.HasRadio(catalog.RadioZigbee) && !m.HasRadio(catalog.RadioZWave)
 	if connected {
 		do, seq := "Latchkey puts the hub in remove mode. Press button A on the interior assembly once.", "zwave-exclude"
 		if zigbee {
