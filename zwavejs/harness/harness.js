@@ -12,7 +12,8 @@
 //   /low-battery {level}    /battery {level}      /code-added {slot, code}   /code-deleted {slot}
 //   /all-codes-deleted      /reset-locally        /dead              /alive
 //   /restart-server {downMs}   (the WebSocket server goes away and comes back; the lock keeps its codes)
-//   /include                (a new lock is ready to join when inclusion starts)
+//   /include                (a new lock, node 3, is ready to join when inclusion starts)
+//   /exclude-ready          (the lock leaves the network when exclusion starts)
 //   GET /slot?slot=N        (what the lock holds, for tests: {"status":..,"code":..})
 // The harness stops on SIGTERM or SIGINT, or when stdin closes (its parent went away).
 "use strict";
@@ -24,7 +25,9 @@ const path = require("node:path");
 
 const { createAndStartDriverWithMockPort, createDefaultMockControllerBehaviors, createDefaultMockNodeBehaviors } =
 	require("zwave-js/Testing");
-const { MockController, MockNode, ccCaps, createMockZWaveRequestFrame } = require("@zwave-js/testing");
+const { MockController, MockNode, ccCaps, createMockZWaveRequestFrame, getDefaultSupportedFunctionTypes } =
+	require("@zwave-js/testing");
+const { FunctionType, Message, MessageType } = require("@zwave-js/serial");
 const { CommandClasses } = require("@zwave-js/core");
 const cc = require("@zwave-js/cc");
 const serialapi = require("@zwave-js/serial/serialapi");
@@ -156,24 +159,50 @@ const handleRemoveFailedNode = {
 		if (!(msg instanceof serialapi.RemoveFailedNodeRequest)) return undefined;
 		const node = controller.nodes.get(msg.failedNodeId);
 		const failed = node && resetNodes.has(node.id);
-		await controller.sendMessageToHost(
-			new serialapi.RemoveFailedNodeResponse({
-				removeStatus: failed ? serialapi.RemoveFailedNodeStartFlags.OK : serialapi.RemoveFailedNodeStartFlags.RemoveFailed,
-			}),
-		);
+		// zwave-js parses these two messages but cannot write them: they are written raw.
+		const raw = (type, payload) =>
+			controller.sendMessageToHost(new Message({ type, functionType: FunctionType.RemoveFailedNode, payload: Uint8Array.from(payload) }));
+		const flags = serialapi.RemoveFailedNodeStartFlags;
+		await raw(MessageType.Response, [failed ? flags.OK : flags.RemoveFailed]);
 		if (!failed) return true;
 		await new Promise((r) => setTimeout(r, 20));
 		controller.removeNode(node);
-		await controller.sendMessageToHost(
-			new serialapi.RemoveFailedNodeRequestStatusReport({
-				callbackId: msg.callbackId,
-				removeStatus: serialapi.RemoveFailedNodeStatus.NodeRemoved,
-			}),
-		);
+		await raw(MessageType.Request, [msg.callbackId, serialapi.RemoveFailedNodeStatus.NodeRemoved]);
 		return true;
 	},
 };
 const resetNodes = new Set();
+
+// Exclusion: the mock controller starts it but no node ever leaves. A lock that is
+// ready to leave (/exclude-ready: a person pressed its button) does, as on a real
+// network: node found, removing, done.
+let nodePendingExclusion;
+let exclusionEnding = false;
+const handleExclusionOfReadyNode = {
+	async onHostMessage(controller, msg) {
+		if (!(msg instanceof serialapi.RemoveNodeFromNetworkRequest)) return undefined;
+		if (msg.removeNodeType === serialapi.RemoveNodeType.Stop && exclusionEnding) {
+			exclusionEnding = false; // zwave-js stops, without a callback, once it is done
+			return true;
+		}
+		const node = nodePendingExclusion;
+		if (!node || msg.removeNodeType === serialapi.RemoveNodeType.Stop) return undefined;
+		nodePendingExclusion = undefined;
+		const report = (status, extra) =>
+			controller.sendMessageToHost(
+				new serialapi.RemoveNodeFromNetworkRequestStatusReport({ callbackId: msg.callbackId, status, ...extra }),
+			);
+		await report(serialapi.RemoveNodeStatus.Ready);
+		setTimeout(async () => {
+			await report(serialapi.RemoveNodeStatus.NodeFound);
+			await report(serialapi.RemoveNodeStatus.RemovingSlave, { nodeId: node.id });
+			controller.removeNode(node);
+			exclusionEnding = true;
+			await report(serialapi.RemoveNodeStatus.Done);
+		}, 50);
+		return true;
+	},
+};
 
 let driver, controller, lockNode, server, wsPort, tmpDir;
 
@@ -290,6 +319,10 @@ const actions = {
 		await server.destroy();
 		setTimeout(() => startServer().catch((e) => log("restart failed:", e.message)), down);
 	},
+	"/exclude-ready": async () => {
+		nodePendingExclusion = controller.nodes.get(LOCK_NODE_ID);
+		if (!nodePendingExclusion) throw new Error("the lock is not on the network");
+	},
 	"/include": async () => {
 		controller.nodePendingInclusion = {
 			id: 3,
@@ -318,7 +351,7 @@ function control(req, res) {
 	});
 	req.on("end", async () => {
 		try {
-			await act(raw ? JSON.parse(raw) : {});
+			await act((raw && JSON.parse(raw)) || {});
 			reply(200, { ok: true });
 		} catch (e) {
 			reply(400, { error: e.message });
@@ -343,13 +376,18 @@ async function main() {
 	controller = await MockController.create({
 		homeId: 0x7e570001,
 		ownNodeId: 1,
+		capabilities: { supportedFunctionTypes: [...getDefaultSupportedFunctionTypes(), FunctionType.RemoveFailedNode] },
 		mockPort: started.mockPort,
 		serial: started.serial,
 	});
-	controller.defineBehavior(...createDefaultMockControllerBehaviors(), handleRemoveFailedNode);
+	controller.defineBehavior(...createDefaultMockControllerBehaviors());
+	controller.defineBehavior(handleRemoveFailedNode, handleExclusionOfReadyNode);
 	lockNode = await MockNode.create({ id: LOCK_NODE_ID, controller, capabilities: lockCapabilities() });
 	controller.addNode(lockNode);
-	lockNode.defineBehavior(...createDefaultMockNodeBehaviors(), respondToBatteryGet, respondToNotificationGet, refuseDuplicateCodes, deafWhenDead);
+	// defineBehavior puts behaviors in front of those defined before: the first that
+	// answers a command wins, so ours go after the defaults, the dead lock's first.
+	lockNode.defineBehavior(...createDefaultMockNodeBehaviors());
+	lockNode.defineBehavior(deafWhenDead, refuseDuplicateCodes, respondToBatteryGet, respondToNotificationGet);
 
 	const ready = new Promise((resolve, reject) => {
 		driver.once("driver ready", resolve);
