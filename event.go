@@ -21,6 +21,7 @@ const (
 	EventCodeDeleted     EventKind = "code_deleted" // a code was deleted at the lock itself
 	EventCodeChanged     EventKind = "code_changed" // a slot's code was replaced at the lock itself
 	EventOffline         EventKind = "offline"
+	EventOnline          EventKind = "online" // heard from again after it was offline
 	EventChange          EventKind = "change" // a record was changed by someone
 	EventReveal          EventKind = "reveal" // a secret was shown to someone
 	// EventRevokedCodeUsed is Latchkey's alert: the door opened to a code that is revoked

@@ -21,14 +21,17 @@ type Driver struct {
 	// faster). Set it before Start; SetSpeed changes it later.
 	Speed float64
 
-	mu     sync.Mutex // guards the world, which is not safe for concurrent use
-	world  *sim.World
-	subs   []func(latchkey.DeviceEvent)
-	seen   map[string]string // twin names by hub/address, kept past a lock leaving its hub
-	events chan latchkey.DeviceEvent
-	stop   chan struct{}
-	wake   chan struct{} // a command was sent: the clock has a frame to run
-	wg     sync.WaitGroup
+	mu    sync.Mutex // guards the world, which is not safe for concurrent use
+	world *sim.World
+	subs  []func(latchkey.DeviceEvent)
+	seen  map[string]string // twin names by hub/address, kept past a lock leaving its hub
+	// offline holds the twins that left a command unanswered, until they are heard from
+	// again: the hub's view of a dead node (under mu).
+	offline map[string]bool
+	events  chan latchkey.DeviceEvent
+	stop    chan struct{}
+	wake    chan struct{} // a command was sent: the clock has a frame to run
+	wg      sync.WaitGroup
 	// The virtual time at wall time anchorWall was anchorVirtual; it runs Speed times
 	// as fast as the wall clock from there (under mu).
 	anchorWall, anchorVirtual time.Time
@@ -41,7 +44,7 @@ var _ latchkey.DeviceDriver = (*Driver)(nil)
 // New returns a driver over the world. Call Start to run it.
 func New(w *sim.World) *Driver {
 	d := &Driver{Speed: 1, world: w, events: make(chan latchkey.DeviceEvent, 256), stop: make(chan struct{}),
-		wake: make(chan struct{}, 1), seen: map[string]string{}}
+		wake: make(chan struct{}, 1), seen: map[string]string{}, offline: map[string]bool{}}
 	w.ListenHubs(func(h *sim.Hub, addr string, r sim.Report) {
 		if r.CommandID != 0 || r.Event == "" {
 			return
@@ -54,6 +57,7 @@ func New(w *sim.World) *Driver {
 		}
 		// A lock that leaves its hub is dropped before its last report arrives: the
 		// report still names it, from the last time it was heard.
+		d.heard(twin)
 		battery := r.BatteryMV
 		if battery == 0 {
 			// Hubs keep a lock's battery level and report it alongside its events (a
@@ -61,13 +65,49 @@ func New(w *sim.World) *Driver {
 			// attribute); the twin's voltage stands for that level.
 			battery = twinBattery(w, twin)
 		}
-		select {
-		case d.events <- latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: twin, Kind: r.Event, Source: r.Source,
-			Slot: r.Slot, BatteryMV: battery, Detail: r.Detail}:
-		default: // a stalled consumer loses events rather than stopping the radio
-		}
+		d.emit(latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: twin, Kind: r.Event, Source: r.Source,
+			Slot: r.Slot, BatteryMV: battery, Detail: r.Detail})
 	})
 	return d
+}
+
+// emit queues an event for the subscribers.
+func (d *Driver) emit(ev latchkey.DeviceEvent) {
+	select {
+	case d.events <- ev:
+	default: // a stalled consumer loses events rather than stopping the radio
+	}
+}
+
+// remember notes which twin sits at each hub address, so that a lock's last report,
+// which may arrive after its hub dropped it (a Zigbee lock leaving), still names it.
+// Call it with mu held.
+func (d *Driver) remember() {
+	for _, h := range d.world.Hubs() {
+		for _, m := range h.Members() {
+			d.seen[h.Name()+"/"+m.Address] = m.Twin
+		}
+	}
+}
+
+// heard notes that a twin answered or reported: one that was offline is online again,
+// which its subscribers hear before whatever it said. Call it with mu held.
+func (d *Driver) heard(twin string) {
+	if d.offline[twin] {
+		delete(d.offline, twin)
+		d.emit(latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: twin, Kind: latchkey.EventOnline, Detail: "answering again"})
+	}
+}
+
+// unanswered notes that a twin left a command unanswered: it is offline (a hub marks
+// such a node dead) until it is heard from again.
+func (d *Driver) unanswered(twin string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.offline[twin] {
+		d.offline[twin] = true
+		d.emit(latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: twin, Kind: latchkey.EventOffline, Detail: "did not answer its hub"})
+	}
 }
 
 // twinBattery reads a lock twin's battery voltage in mV, or 0.
@@ -98,6 +138,7 @@ func (d *Driver) Subscribe(f func(latchkey.DeviceEvent)) {
 // once).
 func (d *Driver) Start() {
 	d.mu.Lock()
+	d.remember()
 	d.anchorWall, d.anchorVirtual = time.Now(), d.world.Now()
 	d.mu.Unlock()
 	d.wg.Add(2)
@@ -196,6 +237,11 @@ func (d *Driver) Do(f func(w *sim.World)) {
 
 // send sends a command to a twin through its hub and waits for the answer.
 func (d *Driver) send(ctx context.Context, address string, cmd sim.Command) (sim.Report, error) {
+	if cmd.Op == sim.OpSetCode || cmd.Op == sim.OpClearCode || cmd.Op == sim.OpGetCode {
+		if cmd.Slot < 1 || cmd.Slot > 0xffff {
+			return sim.Report{}, latchkey.Errorf(latchkey.EINVALID, "Slot %d is not a slot; slots are numbered from 1.", cmd.Slot)
+		}
+	}
 	done := make(chan sim.Report, 1)
 	d.mu.Lock()
 	t, err := d.world.Twin(address)
@@ -224,7 +270,12 @@ func (d *Driver) send(ctx context.Context, address string, cmd sim.Command) (sim
 	select {
 	case r := <-done:
 		switch r.Err {
+		case "":
+			d.mu.Lock()
+			d.heard(address)
+			d.mu.Unlock()
 		case "timeout":
+			d.unanswered(address)
 			return r, latchkey.Errorf(latchkey.EUNAVAILABLE, "Lock %s did not answer (%s); it may be asleep, out of range or without power.", address, cmd.Op)
 		case sim.ErrHubDown:
 			return r, latchkey.Errorf(latchkey.EUNAVAILABLE, "The hub of lock %s is restarting (%s); try again once it is back.", address, cmd.Op)
