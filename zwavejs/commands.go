@@ -218,6 +218,9 @@ func (d *Driver) setMode(ctx context.Context, address string, mode int, verb str
 		return err
 	}
 	what := verb + " node " + itoa(id)
+	d.mu.Lock()
+	d.commanded[id] = time.Now()
+	d.mu.Unlock()
 	reached := d.watch(id, waitMode, func(n int) bool { return n == mode })
 	defer d.unwatch(reached)
 	raw, err := d.call(ctx, what, "node.set_value", map[string]any{"nodeId": id,

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -36,12 +37,15 @@ type Driver struct {
 	up       chan struct{} // closed while a session is up; replaced when it drops
 	refusal  error         // why the server was refused (schema), while it is
 	homeID   uint32
+	ownNode  int // the controller's node id
 	nodes    map[int]*node
 	subs     []func(latchkey.DeviceEvent)
 	verified map[slotKey]verified // slots read back by SetCode, for ReadCode
 	recent   map[string]time.Time // raw notification frames seen lately, to drop repeats
 
-	waiters []*waiter // commands waiting for something the lock reports
+	waiters    []*waiter           // commands waiting for something the lock reports
+	boltTimers map[int]*time.Timer // Door Lock reports waiting for the lock's notification
+	commanded  map[int]time.Time   // when Latchkey last moved each node's bolt
 
 	events chan latchkey.DeviceEvent
 	cancel context.CancelFunc
@@ -51,6 +55,7 @@ type Driver struct {
 var (
 	_ latchkey.DeviceDriver = (*Driver)(nil)
 	_ latchkey.CodeReader   = (*Driver)(nil)
+	_ latchkey.DeviceLister = (*Driver)(nil)
 )
 
 // node is what the driver knows of one node, from start_listening and the events since.
@@ -95,6 +100,8 @@ func (d *Driver) Open() error {
 	d.nodes = map[int]*node{}
 	d.verified = map[slotKey]verified{}
 	d.recent = map[string]time.Time{}
+	d.boltTimers = map[int]*time.Timer{}
+	d.commanded = map[int]time.Time{}
 	d.events = make(chan latchkey.DeviceEvent, 256)
 	d.mu.Unlock()
 	d.wg.Add(2)
@@ -112,6 +119,12 @@ func (d *Driver) Close() error {
 		cancel()
 	}
 	d.wg.Wait()
+	d.mu.Lock()
+	for id, t := range d.boltTimers {
+		t.Stop()
+		delete(d.boltTimers, id)
+	}
+	d.mu.Unlock()
 	return nil
 }
 
@@ -155,7 +168,7 @@ func (d *Driver) connected(s *session, st *listenState) {
 	for _, wn := range st.State.Nodes {
 		d.nodes[wn.NodeID] = nodeOf(wn)
 	}
-	d.homeID = st.State.Controller.HomeID
+	d.homeID, d.ownNode = st.State.Controller.HomeID, st.State.Controller.OwnNodeID
 	d.sess = s
 	close(d.up)
 	var evs []latchkey.DeviceEvent
@@ -255,13 +268,50 @@ func (d *Driver) explain(ctx context.Context, what string, err error) error {
 	return latchkey.Errorf(latchkey.EUNAVAILABLE, "The Z-Wave JS server could not be reached while %s.", what)
 }
 
-// Addresses are node ids written in decimal.
+// Addresses are node ids written in decimal. An address that is not one names no lock
+// on the network (ENOTFOUND).
 func parseAddress(address string) (int, error) {
 	n, err := strconv.Atoi(address)
 	if err != nil || n < 1 || n > maxNodeID || strconv.Itoa(n) != address {
-		return 0, latchkey.Errorf(latchkey.EINVALID, "A Z-Wave lock's address is its node id, a number from 1 to %d; %q is not one.", maxNodeID, truncate(address, 20))
+		return 0, latchkey.Errorf(latchkey.ENOTFOUND, "No Z-Wave lock at %q: a Z-Wave lock's address is its node id, a number from 1 to %d.", cleanText(truncate(address, 20)), maxNodeID)
 	}
 	return n, nil
+}
+
+// Devices lists the nodes of the network as the server last told them (the controller
+// itself left out), with their Z-Wave ids for catalog.ByZWave, whether they answer,
+// and their battery level.
+func (d *Driver) Devices(ctx context.Context) ([]latchkey.DeviceInfo, error) {
+	if _, err := d.session(ctx); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]latchkey.DeviceInfo, 0, len(d.nodes))
+	for _, n := range d.nodes {
+		if n.id == d.ownNode {
+			continue // the controller
+		}
+		name := n.name
+		if name == "" {
+			name = n.label
+		}
+		info := latchkey.DeviceInfo{Driver: latchkey.DriverZWaveJS, Address: strconv.Itoa(n.id), Name: name,
+			ZWaveManufacturer: uint16(n.manufacturerID), ZWaveProductType: uint16(n.productType), ZWaveProductID: uint16(n.productID),
+			Online: !n.dead}
+		if n.batteryLevel > 0 {
+			info.BatteryPercent = n.batteryLevel
+		}
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b latchkey.DeviceInfo) int { return cmpAddress(a.Address, b.Address) })
+	return out, nil
+}
+
+func cmpAddress(a, b string) int {
+	x, _ := strconv.Atoi(a)
+	y, _ := strconv.Atoi(b)
+	return x - y
 }
 
 // lockNode checks that a node exists and has what is asked of it, as far as the driver
@@ -314,6 +364,9 @@ func (d *Driver) eventLocked(id int, kind latchkey.EventKind, source latchkey.Ev
 	ev := latchkey.DeviceEvent{Driver: latchkey.DriverZWaveJS, Address: strconv.Itoa(id), Kind: kind, Source: source, Slot: slot, Detail: detail}
 	if n := d.nodes[id]; n != nil {
 		ev.BatteryMV = batteryMV(n.batteryLevel)
+		if kind == latchkey.EventLowBattery && ev.BatteryMV > latchkey.LowBatteryMV {
+			ev.BatteryMV = 0 // the level last read is older than the warning: not known now
+		}
 		switch n.currentMode {
 		case modeSecured:
 			ev.Bolt = "locked"
@@ -324,14 +377,9 @@ func (d *Driver) eventLocked(id int, kind latchkey.EventKind, source latchkey.Ev
 	return ev
 }
 
-// batteryMV turns a Battery CC level into the 4×AA pack's voltage the domain keeps
-// (the inverse of latchkey.LockState.BatteryPercent): 0 when unknown.
-func batteryMV(level int) int {
-	if level < 0 || level > 100 {
-		return 0
-	}
-	return 4200 + level*20
-}
+// batteryMV turns a Battery CC level into the 4×AA pack's voltage the domain keeps:
+// 0 when unknown.
+func batteryMV(level int) int { return latchkey.BatteryMVFromPercent(level) }
 
 // String describes the driver for logs.
 func (d *Driver) String() string { return fmt.Sprintf("zwavejs(%s)", d.URL) }

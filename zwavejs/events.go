@@ -109,6 +109,9 @@ func (d *Driver) handleEvent(s *session, e *eventMsg, raw []byte) {
 			d.wakeLocked(e.NodeID, waitDuplicate, a.userID())
 		}
 		if kind, source, slot, detail, ok := notificationEvent(a); ok {
+			if kind == latchkey.EventLocked || kind == latchkey.EventUnlocked {
+				d.boltReportedLocked(e.NodeID)
+			}
 			if kind == latchkey.EventAllCodesDeleted || kind == latchkey.EventCodeAdded || kind == latchkey.EventCodeDeleted {
 				d.forgetVerifiedLocked(e.NodeID, slot)
 			}
@@ -124,6 +127,9 @@ func (d *Driver) handleEvent(s *session, e *eventMsg, raw []byte) {
 		switch {
 		case v.CommandClass == ccDoorLock && v.prop() == "currentMode":
 			d.wakeLocked(e.NodeID, waitMode, n.currentMode)
+			if prev, ok := intValue(v.PrevValue, 0, 255); !ok || prev != n.currentMode {
+				d.boltMovedLocked(e.NodeID, n.currentMode)
+			}
 		case v.CommandClass == ccUserCode && (v.prop() == "userCode" || v.prop() == "userIdStatus"):
 			if slot, ok := intValue(v.PropertyKey, 1, 0xffff); ok {
 				d.forgetVerifiedLocked(e.NodeID, slot)
@@ -147,7 +153,10 @@ func (d *Driver) handleEvent(s *session, e *eventMsg, raw []byte) {
 			evs = append(evs, d.eventLocked(e.NodeID, latchkey.EventOffline, "", 0, "the lock does not answer (node dead)"))
 		}
 	case e.Source == "node" && (e.Event == "alive" || e.Event == "wake up") && n != nil:
-		n.dead = false
+		if n.dead {
+			n.dead = false
+			evs = append(evs, d.eventLocked(e.NodeID, latchkey.EventOnline, "", 0, "the lock answers again"))
+		}
 	case e.Source == "node" && e.Event == "ready" && n != nil:
 		n.ready = true
 	case e.Source == "controller" && e.Event == "node added" && e.Node != nil:
@@ -297,5 +306,54 @@ func (d *Driver) forgetVerifiedLocked(id, slot int) {
 		if k.node == id && (slot == 0 || k.slot == slot) {
 			delete(d.verified, k)
 		}
+	}
+}
+
+// boltSettle is how long a Door Lock report waits for the lock's own notification of
+// the same movement (zwave-js updates currentMode from it, just before relaying it):
+// the notification says who moved the bolt, so it is the one reported.
+const boltSettle = 750 * time.Millisecond
+
+// boltMovedLocked notes the bolt reported thrown or retracted by the Door Lock CC, and
+// reports it unless a notification of the same movement comes within boltSettle; d.mu
+// is held.
+func (d *Driver) boltMovedLocked(id, mode int) {
+	var kind latchkey.EventKind
+	switch mode {
+	case modeSecured:
+		kind = latchkey.EventLocked
+	case modeUnsecured:
+		kind = latchkey.EventUnlocked
+	default:
+		return
+	}
+	if t := d.boltTimers[id]; t != nil {
+		t.Stop()
+	}
+	var t *time.Timer
+	t = time.AfterFunc(boltSettle, func() {
+		d.mu.Lock()
+		if d.boltTimers[id] != t {
+			d.mu.Unlock()
+			return
+		}
+		delete(d.boltTimers, id)
+		var source latchkey.EventSource
+		if time.Since(d.commanded[id]) < time.Minute {
+			source = latchkey.SourceRF // Latchkey moved it
+		}
+		ev := d.eventLocked(id, kind, source, 0, "")
+		d.mu.Unlock()
+		d.emit(ev)
+	})
+	d.boltTimers[id] = t
+}
+
+// boltReportedLocked drops a pending Door Lock report: the lock's notification of the
+// movement is reported instead; d.mu is held.
+func (d *Driver) boltReportedLocked(id int) {
+	if t := d.boltTimers[id]; t != nil {
+		t.Stop()
+		delete(d.boltTimers, id)
 	}
 }

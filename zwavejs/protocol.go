@@ -162,6 +162,7 @@ type wireValue struct {
 	PropertyKey  json.RawMessage `json:"propertyKey"`
 	Value        json.RawMessage `json:"value"`
 	NewValue     json.RawMessage `json:"newValue"`
+	PrevValue    json.RawMessage `json:"prevValue"`
 }
 
 // prop returns a value's property as a string (a name, or a number written out).

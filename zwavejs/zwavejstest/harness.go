@@ -1,8 +1,8 @@
 // Package zwavejstest runs the real zwave-js driver and zwave-js-server, over zwave-js's
-// mock controller with a mock Kwikset lock (zwavejs/harness), for tests: the zwavejs
+// mock controller with a mock Kwikset lock (zwavejs/testdata/harness), for tests: the zwavejs
 // driver's own, the driver contract suite's and the sync engine's.
 //
-// Tests run it when LATCHKEY_TEST_ZWAVEJS is 1 (npm ci in zwavejs/harness first; Node
+// Tests run it when LATCHKEY_TEST_ZWAVEJS is 1 (npm ci in zwavejs/testdata/harness first; Node
 // 20 or later), and skip saying so otherwise.
 package zwavejstest
 
@@ -64,9 +64,9 @@ func Start(tb testing.TB) *Harness {
 	switch os.Getenv(EnvVar) {
 	case "1":
 	case "":
-		tb.Skipf("the real zwave-js tests need Node 20+: run `npm ci` in zwavejs/harness, then set %s=1", EnvVar)
+		tb.Skipf("the real zwave-js tests need Node 20+: run `npm ci` in zwavejs/testdata/harness, then set %s=1", EnvVar)
 	default:
-		tb.Fatalf("%s=%q: set it to 1 to run the real zwave-js tests (npm ci in zwavejs/harness first)", EnvVar, os.Getenv(EnvVar))
+		tb.Fatalf("%s=%q: set it to 1 to run the real zwave-js tests (npm ci in zwavejs/testdata/harness first)", EnvVar, os.Getenv(EnvVar))
 	}
 	dir := Dir()
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "zwave-js")); err != nil {
@@ -85,10 +85,10 @@ func Start(tb testing.TB) *Harness {
 	return h
 }
 
-// Dir is the harness's directory (zwavejs/harness in the repository).
+// Dir is the harness's directory (zwavejs/testdata/harness in the repository).
 func Dir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "harness")
+	return filepath.Join(filepath.Dir(file), "..", "testdata", "harness")
 }
 
 func start(dir string) (*Harness, error) {

@@ -12,6 +12,7 @@
 //   /low-battery {level}    /battery {level}      /code-added {slot, code}   /code-deleted {slot}
 //   /all-codes-deleted      /reset-locally        /dead              /alive
 //   /restart-server {downMs}   (the WebSocket server goes away and comes back; the lock keeps its codes)
+//   /server-down  /server-up   (the same, in two steps)
 //   /include                (a new lock, node 3, is ready to join when inclusion starts)
 //   /exclude-ready          (the lock leaves the network when exclusion starts)
 //   GET /slot?slot=N        (what the lock holds, for tests: {"status":..,"code":..})
@@ -204,6 +205,15 @@ const handleExclusionOfReadyNode = {
 	},
 };
 
+// The mock Door Lock keeps its bolt here; what a person does at the door moves it too.
+const BOLT = "DoorLock_currentMode";
+const SECURED = 0xff;
+const UNSECURED = 0x00;
+const bolt = (mode, frame) => async () => {
+	lockNode.state.set(BOLT, mode);
+	await frame();
+};
+
 let driver, controller, lockNode, server, wsPort, tmpDir;
 
 async function send(frameCC) {
@@ -256,11 +266,11 @@ async function startServer() {
 }
 
 const actions = {
-	"/keypad-unlock": (b) => notify(6, 6, userParam(slotArg(b))),
-	"/keypad-lock": (b) => notify(6, 5, userParam(slotArg(b))),
-	"/manual-unlock": () => notify(6, 2),
-	"/manual-lock": () => notify(6, 1),
-	"/auto-lock": () => notify(6, 9),
+	"/keypad-unlock": (b) => bolt(UNSECURED, () => notify(6, 6, userParam(slotArg(b))))(),
+	"/keypad-lock": (b) => bolt(SECURED, () => notify(6, 5, userParam(slotArg(b))))(),
+	"/manual-unlock": bolt(UNSECURED, () => notify(6, 2)),
+	"/manual-lock": bolt(SECURED, () => notify(6, 1)),
+	"/auto-lock": bolt(SECURED, () => notify(6, 9)),
 	"/wrong-code": () => notify(7, 4), // Home Security: tampering, invalid code
 	"/lockout": () => notify(6, 16), // Access Control: keypad temporarily disabled
 	"/jam": () => notify(6, 11),
@@ -323,6 +333,13 @@ const actions = {
 		nodePendingExclusion = controller.nodes.get(LOCK_NODE_ID);
 		if (!nodePendingExclusion) throw new Error("the lock is not on the network");
 	},
+	"/server-down": async () => {
+		await server?.destroy();
+		server = undefined;
+	},
+	"/server-up": async () => {
+		if (!server) await startServer();
+	},
 	"/include": async () => {
 		controller.nodePendingInclusion = {
 			id: 3,
@@ -384,6 +401,7 @@ async function main() {
 	controller.defineBehavior(handleRemoveFailedNode, handleExclusionOfReadyNode);
 	lockNode = await MockNode.create({ id: LOCK_NODE_ID, controller, capabilities: lockCapabilities() });
 	controller.addNode(lockNode);
+	lockNode.state.set(BOLT, SECURED); // the door starts locked
 	// defineBehavior puts behaviors in front of those defined before: the first that
 	// answers a command wins, so ours go after the defaults, the dead lock's first.
 	lockNode.defineBehavior(...createDefaultMockNodeBehaviors());
