@@ -43,9 +43,10 @@ type Driver struct {
 	verified map[slotKey]verified // slots read back by SetCode, for ReadCode
 	recent   map[string]time.Time // raw notification frames seen lately, to drop repeats
 
-	waiters    []*waiter           // commands waiting for something the lock reports
-	boltTimers map[int]*time.Timer // Door Lock reports waiting for the lock's notification
-	commanded  map[int]time.Time   // when Latchkey last moved each node's bolt
+	waiters      []*waiter           // commands waiting for something the lock reports
+	boltTimers   map[int]*time.Timer // Door Lock reports waiting for the lock's notification
+	commanded    map[int]time.Time   // when Latchkey last moved each node's bolt
+	boltNotified map[int]boltNote    // the last lock or unlock each node notified
 
 	events chan latchkey.DeviceEvent
 	cancel context.CancelFunc
@@ -102,6 +103,7 @@ func (d *Driver) Open() error {
 	d.recent = map[string]time.Time{}
 	d.boltTimers = map[int]*time.Timer{}
 	d.commanded = map[int]time.Time{}
+	d.boltNotified = map[int]boltNote{}
 	d.events = make(chan latchkey.DeviceEvent, 256)
 	d.mu.Unlock()
 	d.wg.Add(2)

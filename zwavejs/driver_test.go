@@ -38,14 +38,11 @@ func (r *recorder) wait(t *testing.T, what string, match func(latchkey.DeviceEve
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
-		r.mu.Lock()
-		for _, ev := range r.evs {
+		for _, ev := range r.all() {
 			if match(ev) {
-				r.mu.Unlock()
 				return ev
 			}
 		}
-		r.mu.Unlock()
 		select {
 		case <-r.ch:
 		case <-deadline:

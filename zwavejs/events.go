@@ -110,7 +110,7 @@ func (d *Driver) handleEvent(s *session, e *eventMsg, raw []byte) {
 		}
 		if kind, source, slot, detail, ok := notificationEvent(a); ok {
 			if kind == latchkey.EventLocked || kind == latchkey.EventUnlocked {
-				d.boltReportedLocked(e.NodeID)
+				d.boltReportedLocked(e.NodeID, kind)
 			}
 			if kind == latchkey.EventAllCodesDeleted || kind == latchkey.EventCodeAdded || kind == latchkey.EventCodeDeleted {
 				d.forgetVerifiedLocked(e.NodeID, slot)
@@ -327,6 +327,9 @@ func (d *Driver) boltMovedLocked(id, mode int) {
 	default:
 		return
 	}
+	if n := d.boltNotified[id]; n.kind == kind && time.Since(n.at) < boltSettle {
+		return // the lock's notification of it came first
+	}
 	if t := d.boltTimers[id]; t != nil {
 		t.Stop()
 	}
@@ -350,10 +353,18 @@ func (d *Driver) boltMovedLocked(id, mode int) {
 }
 
 // boltReportedLocked drops a pending Door Lock report: the lock's notification of the
-// movement is reported instead; d.mu is held.
-func (d *Driver) boltReportedLocked(id int) {
+// movement is reported instead (and a Door Lock report of it arriving just after is
+// not reported either); d.mu is held.
+func (d *Driver) boltReportedLocked(id int, kind latchkey.EventKind) {
 	if t := d.boltTimers[id]; t != nil {
 		t.Stop()
 		delete(d.boltTimers, id)
 	}
+	d.boltNotified[id] = boltNote{kind: kind, at: time.Now()}
+}
+
+// boltNote is the last lock or unlock a node's notification reported.
+type boltNote struct {
+	kind latchkey.EventKind
+	at   time.Time
 }

@@ -30,7 +30,7 @@ var seedMessages = []string{
 // testDriver is a driver with its state made, not connected, for feeding events.
 func testDriver() *Driver {
 	d := &Driver{URL: "ws://test", nodes: map[int]*node{}, verified: map[slotKey]verified{}, recent: map[string]time.Time{},
-		boltTimers: map[int]*time.Timer{}, commanded: map[int]time.Time{}, events: make(chan latchkey.DeviceEvent, 1024), up: make(chan struct{})}
+		boltTimers: map[int]*time.Timer{}, commanded: map[int]time.Time{}, boltNotified: map[int]boltNote{}, events: make(chan latchkey.DeviceEvent, 1024), up: make(chan struct{})}
 	return d
 }
 

@@ -170,11 +170,20 @@ func (h *Harness) Do(tb testing.TB, action string, body map[string]any) {
 // (0 available, 1 enabled) and code.
 func (h *Harness) Slot(tb testing.TB, slot int) (status int, code string) {
 	tb.Helper()
-	resp, err := http.Get(h.Control + "/slot?slot=" + strconv.Itoa(slot))
+	return h.SlotOf(tb, h.Address, slot)
+}
+
+// SlotOf reads a slot of the lock at an address (a lock included since, as node 3).
+func (h *Harness) SlotOf(tb testing.TB, address string, slot int) (status int, code string) {
+	tb.Helper()
+	resp, err := http.Get(h.Control + "/slot?node=" + address + "&slot=" + strconv.Itoa(slot))
 	if err != nil {
 		tb.Fatalf("harness slot: %v", err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("harness slot of %s: %s", address, resp.Status)
+	}
 	var s struct {
 		Status int    `json:"status"`
 		Code   string `json:"code"`

@@ -15,7 +15,7 @@
 //   /server-down  /server-up   (the same, in two steps)
 //   /include                (a new lock, node 3, is ready to join when inclusion starts)
 //   /exclude-ready          (the lock leaves the network when exclusion starts)
-//   GET /slot?slot=N        (what the lock holds, for tests: {"status":..,"code":..})
+//   GET /slot?slot=N[&node=3]  (what a lock holds, for tests: {"status":..,"code":..})
 // The harness stops on SIGTERM or SIGINT, or when stdin closes (its parent went away).
 "use strict";
 
@@ -139,7 +139,7 @@ const refuseDuplicateCodes = {
 		else if (received instanceof cc.UserCodeCCExtendedUserCodeSet) sets = received.userCodes;
 		const dup = sets.find((s) => s.userIdStatus && s.userIdStatus !== 0xfe && duplicateOf(self, s.userId, s.userCode));
 		if (!dup) return undefined; // the default behaviors store it
-		setTimeout(() => void notify(6, 15, [dup.userId]), 20);
+		setTimeout(() => void notify(6, 15, [dup.userId], self), 20);
 		return { action: "ok" };
 	},
 };
@@ -214,13 +214,15 @@ const bolt = (mode, frame) => async () => {
 	await frame();
 };
 
+const mockNodes = new Map(); // by node id, for /slot
+
 let driver, controller, lockNode, server, wsPort, tmpDir;
 
-async function send(frameCC) {
-	await lockNode.sendToController(createMockZWaveRequestFrame(frameCC, { ackRequested: false }));
+async function send(frameCC, node = lockNode) {
+	await node.sendToController(createMockZWaveRequestFrame(frameCC, { ackRequested: false }));
 }
 
-function notify(type, event, params) {
+function notify(type, event, params, node = lockNode) {
 	return send(
 		new cc.NotificationCCReport({
 			nodeId: controller.ownNodeId,
@@ -228,6 +230,7 @@ function notify(type, event, params) {
 			notificationEvent: event,
 			eventParameters: params ? Uint8Array.from(params) : undefined,
 		}),
+		node,
 	);
 }
 
@@ -257,6 +260,22 @@ function freePort() {
 			s.close(() => resolve(port));
 		});
 	});
+}
+
+// stopServer takes the WebSocket server away as a hub that stops would: every client
+// connection ends. (zwave-js-server's destroy waits for its HTTP connections to end; a
+// client that reconnects meanwhile would hold it open, so they are cut as they come.)
+async function stopServer() {
+	if (!server) return;
+	const s = server;
+	server = undefined;
+	const web = s.server;
+	const cut = setInterval(() => web?.closeAllConnections?.(), 20);
+	try {
+		await s.destroy();
+	} finally {
+		clearInterval(cut);
+	}
 }
 
 async function startServer() {
@@ -326,25 +345,27 @@ const actions = {
 	},
 	"/restart-server": async (b) => {
 		const down = Math.min(Math.max(Number(b.downMs ?? 0), 0), 30000);
-		await server.destroy();
+		await stopServer();
 		setTimeout(() => startServer().catch((e) => log("restart failed:", e.message)), down);
 	},
 	"/exclude-ready": async () => {
 		nodePendingExclusion = controller.nodes.get(LOCK_NODE_ID);
 		if (!nodePendingExclusion) throw new Error("the lock is not on the network");
 	},
-	"/server-down": async () => {
-		await server?.destroy();
-		server = undefined;
-	},
+	"/server-down": stopServer,
 	"/server-up": async () => {
 		if (!server) await startServer();
 	},
 	"/include": async () => {
+		// The lock paired again after a reset, or a new one: node 3, empty, bolt thrown.
 		controller.nodePendingInclusion = {
 			id: 3,
 			capabilities: lockCapabilities(),
-			setup: (node) => node.defineBehavior(respondToBatteryGet, respondToNotificationGet),
+			setup: (node) => {
+				node.state.set(BOLT, SECURED);
+				node.defineBehavior(refuseDuplicateCodes, respondToBatteryGet, respondToNotificationGet);
+				mockNodes.set(node.id, node);
+			},
 		};
 	},
 };
@@ -357,7 +378,9 @@ function control(req, res) {
 	const url = new URL(req.url, "http://x");
 	if (req.method === "GET" && url.pathname === "/slot") {
 		const slot = Number(url.searchParams.get("slot"));
-		return reply(200, { status: lockNode.state.get(userStatusKey(slot)) ?? 0, code: lockNode.state.get(userCodeKey(slot)) ?? "" });
+		const node = mockNodes.get(Number(url.searchParams.get("node") ?? LOCK_NODE_ID));
+		if (!node) return reply(404, { error: "no such node" });
+		return reply(200, { status: node.state.get(userStatusKey(slot)) ?? 0, code: node.state.get(userCodeKey(slot)) ?? "" });
 	}
 	const act = actions[url.pathname];
 	if (req.method !== "POST" || !act) return reply(404, { error: `no such action: ${req.method} ${url.pathname}` });
@@ -402,6 +425,7 @@ async function main() {
 	lockNode = await MockNode.create({ id: LOCK_NODE_ID, controller, capabilities: lockCapabilities() });
 	controller.addNode(lockNode);
 	lockNode.state.set(BOLT, SECURED); // the door starts locked
+	mockNodes.set(lockNode.id, lockNode);
 	// defineBehavior puts behaviors in front of those defined before: the first that
 	// answers a command wins, so ours go after the defaults, the dead lock's first.
 	lockNode.defineBehavior(...createDefaultMockNodeBehaviors());
@@ -440,7 +464,7 @@ async function main() {
 		if (stopping) return;
 		stopping = true;
 		ctl.close();
-		await server?.destroy().catch(() => {});
+		await stopServer().catch(() => {});
 		await driver.destroy().catch(() => {});
 		fs.rmSync(tmpDir, { recursive: true, force: true });
 		process.exit(0);
