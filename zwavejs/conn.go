@@ -75,12 +75,22 @@ func (s *session) call(ctx context.Context, command string, params map[string]an
 	if err != nil {
 		return nil, err
 	}
-	if err := s.ws.Write(ctx, websocket.MessageText, b); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	// coder/websocket closes the connection when a write's context ends mid-frame: the
+	// write gets a deadline of its own, and the caller stops waiting at its deadline.
+	wrote := make(chan error, 1)
+	go func() {
+		wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		defer cancel()
+		wrote <- s.ws.Write(wctx, websocket.MessageText, b)
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			s.end(err)
+			return nil, errDropped
 		}
-		s.end(err)
-		return nil, errDropped
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 	select {
 	case r := <-ch:
@@ -199,6 +209,7 @@ func negotiate(v versionMsg) (int, error) {
 // read takes messages off the connection until it ends: answers go to their commands,
 // events to the driver.
 func (d *Driver) read(s *session) {
+	unreadable := 0
 	for {
 		_, b, err := s.ws.Read(context.Background())
 		if err != nil {
@@ -207,7 +218,10 @@ func (d *Driver) read(s *session) {
 		}
 		m, err := parseMessage(b)
 		if err != nil {
-			d.logger().Warn("zwave-js-server sent a message Latchkey cannot read; skipped", slog.String("error", err.Error()))
+			// Said once, then every hundredth time: a server sending garbage does not flood the log.
+			if unreadable++; unreadable%100 == 1 {
+				d.logger().Warn("zwave-js-server sent a message Latchkey cannot read; skipped", slog.String("error", err.Error()), slog.Int("count", unreadable))
+			}
 			continue
 		}
 		switch {
@@ -233,7 +247,7 @@ func (d *Driver) run(ctx context.Context) {
 				d.setRefusal(err) // a server this driver cannot speak to: say so on every call
 			}
 			if failures == 1 || failures%30 == 0 {
-				d.logger().Warn("cannot reach zwave-js-server; retrying", slog.String("url", d.URL), slog.Int("tries", failures), slog.String("error", err.Error()))
+				d.logger().Warn("cannot reach zwave-js-server; retrying", slog.String("url", d.safeURL()), slog.Int("tries", failures), slog.String("error", err.Error()))
 			}
 			select {
 			case <-ctx.Done():
@@ -250,11 +264,15 @@ func (d *Driver) run(ctx context.Context) {
 		case <-ctx.Done():
 			s.end(ctx.Err())
 		case <-s.done:
-			d.logger().Warn("connection to zwave-js-server dropped; reconnecting", slog.String("url", d.URL), slog.String("error", fmt.Sprint(s.err)))
+			d.logger().Warn("connection to zwave-js-server dropped; reconnecting", slog.String("url", d.safeURL()), slog.String("error", fmt.Sprint(s.err)))
 		}
 		d.disconnected(s)
 	}
 }
+
+// writeTimeout bounds one message's write: a server that takes none for this long is
+// gone, and its connection is closed.
+const writeTimeout = 10 * time.Second
 
 // Reconnection backoff.
 const (

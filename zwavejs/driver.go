@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -48,9 +49,10 @@ type Driver struct {
 	commanded    map[int]time.Time   // when Latchkey last moved each node's bolt
 	boltNotified map[int]boltNote    // the last lock or unlock each node notified
 
-	events chan latchkey.DeviceEvent
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	events  chan latchkey.DeviceEvent
+	stopped chan struct{} // closed by Close: nothing is delivered after
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 var (
@@ -91,12 +93,18 @@ const verifiedFor = 5 * time.Second
 // Open starts connecting, and keeps the driver connected until Close: commands given
 // before the server answers wait for it within their deadlines.
 func (d *Driver) Open() error {
-	if d.URL == "" {
-		return latchkey.Errorf(latchkey.EINVALID, "The Z-Wave JS driver needs the server's address (ws://host:3000).")
+	if u, err := url.Parse(d.URL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return latchkey.Errorf(latchkey.EINVALID, "The Z-Wave JS server's address is a WebSocket URL, ws://host:3000 (or wss://); %q is not one.", truncate(d.safeURL(), 80))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.mu.Lock()
+	if d.cancel != nil {
+		d.mu.Unlock()
+		cancel()
+		return latchkey.Errorf(latchkey.ECONFLICT, "The Z-Wave JS driver for %s is open already.", d.safeURL())
+	}
 	d.cancel = cancel
+	d.stopped = make(chan struct{})
 	d.up = make(chan struct{})
 	d.nodes = map[int]*node{}
 	d.verified = map[slotKey]verified{}
@@ -115,11 +123,18 @@ func (d *Driver) Open() error {
 // Close disconnects and stops delivering events; commands in flight fail.
 func (d *Driver) Close() error {
 	d.mu.Lock()
-	cancel := d.cancel
+	cancel, stopped := d.cancel, d.stopped
 	d.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if cancel == nil {
+		return nil
 	}
+	select {
+	case <-stopped:
+		return nil // closed already
+	default:
+	}
+	cancel()
+	close(stopped)
 	d.wg.Wait()
 	d.mu.Lock()
 	for id, t := range d.boltTimers {
@@ -221,7 +236,7 @@ func (d *Driver) session(ctx context.Context) (*session, error) {
 		select {
 		case <-up:
 		case <-ctx.Done():
-			return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "The Z-Wave JS server at %s is not connected: check that zwave-js-ui (or the Z-Wave JS add-on) runs and its WebSocket server is on; Latchkey keeps trying.", d.URL)
+			return nil, latchkey.Errorf(latchkey.EUNAVAILABLE, "The Z-Wave JS server at %s is not connected: check that zwave-js-ui (or the Z-Wave JS add-on) runs and its WebSocket server is on; Latchkey keeps trying.", d.safeURL())
 		}
 	}
 }
@@ -326,7 +341,11 @@ func (d *Driver) lockNode(address string, needCodes bool) (int, error) {
 	d.mu.Lock()
 	n := d.nodes[id]
 	d.mu.Unlock()
-	if n != nil && n.ready && needCodes && !n.userCodes {
+	switch {
+	case n != nil && !n.ready:
+		// Until zwave-js has interviewed it, it does not know what the node supports.
+		return 0, latchkey.Errorf(latchkey.EUNAVAILABLE, "Z-Wave JS is still interviewing node %d (just included, or not heard from since the server started); Latchkey will try again.", id)
+	case n != nil && needCodes && !n.userCodes:
 		return 0, latchkey.Errorf(latchkey.EINVALID, "Node %d does not take user codes (no User Code command class): is it the lock?", id)
 	}
 	return id, nil
@@ -335,10 +354,14 @@ func (d *Driver) lockNode(address string, needCodes bool) (int, error) {
 // emit queues an event for the subscribers.
 func (d *Driver) emit(ev latchkey.DeviceEvent) {
 	d.mu.Lock()
-	ch := d.events
+	ch, stopped := d.events, d.stopped
 	d.mu.Unlock()
-	if ch != nil {
-		ch <- ev
+	if ch == nil {
+		return
+	}
+	select {
+	case ch <- ev: // a subscriber slower than the locks holds the connection back, losing nothing
+	case <-stopped:
 	}
 }
 
@@ -384,4 +407,15 @@ func (d *Driver) eventLocked(id int, kind latchkey.EventKind, source latchkey.Ev
 func batteryMV(level int) int { return latchkey.BatteryMVFromPercent(level) }
 
 // String describes the driver for logs.
-func (d *Driver) String() string { return fmt.Sprintf("zwavejs(%s)", d.URL) }
+func (d *Driver) String() string { return fmt.Sprintf("zwavejs(%s)", d.safeURL()) }
+
+// safeURL is the server's address for messages and logs: a password or a query (where a
+// proxy in front of the server may take a token) is left out.
+func (d *Driver) safeURL() string {
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		return "(an address that does not parse)"
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u.Redacted()
+}

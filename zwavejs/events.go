@@ -158,7 +158,10 @@ func (d *Driver) handleEvent(s *session, e *eventMsg, raw []byte) {
 			evs = append(evs, d.eventLocked(e.NodeID, latchkey.EventOnline, "", 0, "the lock answers again"))
 		}
 	case e.Source == "node" && e.Event == "ready" && n != nil:
-		n.ready = true
+		if e.NodeState != nil {
+			d.nodes[e.NodeID] = nodeOf(*e.NodeState)
+		}
+		d.nodes[e.NodeID].ready = true
 	case e.Source == "controller" && e.Event == "node added" && e.Node != nil:
 		d.nodes[e.Node.NodeID] = nodeOf(*e.Node)
 		d.wakeLocked(0, waitAdded, e.Node.NodeID)

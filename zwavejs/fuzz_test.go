@@ -25,6 +25,7 @@ var seedMessages = []string{
 	`{"type":"event","event":{"source":"node","event":"alive","nodeId":2}}`,
 	`{"type":"event","event":{"source":"controller","event":"node removed","node":{"nodeId":2},"reason":5}}`,
 	`{"type":"event","event":{"source":"controller","event":"node added","node":{"nodeId":3,"manufacturerId":144},"result":{}}}`,
+	`{"type":"event","event":{"source":"node","event":"ready","nodeId":3,"nodeState":{"nodeId":3,"ready":true,"status":4,"values":[{"commandClass":99,"endpoint":0,"property":"supportedUsers","value":30}]}}}`,
 }
 
 // testDriver is a driver with its state made, not connected, for feeding events.

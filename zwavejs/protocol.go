@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // The zwave-js-server API schemas this driver speaks. It needs 29 or later, where a
@@ -62,6 +63,7 @@ type eventMsg struct {
 	CCID          int             `json:"ccId"`
 	Args          json.RawMessage `json:"args"`
 	Node          *wireNode       `json:"node"`
+	NodeState     *wireNode       `json:"nodeState"` // with ready: the node as interviewed
 	Reason        *int            `json:"reason"`
 }
 
@@ -115,6 +117,9 @@ func parseMessage(b []byte) (message, error) {
 		}
 		if e.Source == "" || e.Event == "" {
 			return message{}, fmt.Errorf("event message without its source or name")
+		}
+		if e.NodeState != nil && e.NodeState.NodeID != e.NodeID {
+			e.NodeState = nil // a dump of another node than the event's: not taken
 		}
 		if e.NodeID < 0 || e.NodeID > maxNodeID || e.Node != nil && (e.Node.NodeID < 1 || e.Node.NodeID > maxNodeID) {
 			return message{}, fmt.Errorf("event message names node %d, outside 1 to %d", e.NodeID, maxNodeID)
@@ -332,9 +337,11 @@ const (
 	setValueSuccess             = 255
 )
 
+// truncate cuts a string from outside to n runes of valid text, for messages and logs.
 func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
+	s = strings.ToValidUTF8(s, "")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
 	}
 	return s
 }
