@@ -409,6 +409,7 @@ async function main() {
 		securityKeys: { S0_Legacy: Buffer.alloc(16, 0x0f) },
 		testingHooks: { skipFirmwareIdentification: true },
 		emitValueUpdateAfterSetValue: true,
+		features: { softReset: false }, // the mock stick needs no reset: a second saved at every start
 		logConfig: process.env.HARNESS_ZWAVE_LOG ? { enabled: true, level: "debug", forceConsole: true } : { enabled: false },
 		timeouts: { report: 1000, ack: 1000, response: 2000 },
 	});
