@@ -163,7 +163,10 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 			}
 		}
 		now := e.At
-		l.State.LastSeen = &now
+		if ev.Kind != EventOffline {
+			// An offline report is the hub's word that the lock was not heard: not a sighting.
+			l.State.LastSeen = &now
+		}
 		if ev.Bolt != "" {
 			l.State.Bolt = ev.Bolt
 		}

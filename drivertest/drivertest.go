@@ -80,8 +80,9 @@ type NewHarness func(t *testing.T) *Harness
 // PINs the suite writes: six digits, different from the first digit on, as every
 // Kwikset keypad takes them.
 const (
-	pinA = "482913"
-	pinB = "739164"
+	pinA    = "482913"
+	pinB    = "739164"
+	pinZero = "039217"
 )
 
 // Run runs the contract suite.
@@ -165,7 +166,7 @@ func noPIN(t *testing.T, err error) {
 	if err == nil {
 		return
 	}
-	for _, pin := range []string{pinA, pinB} {
+	for _, pin := range []string{pinA, pinB, pinZero} {
 		if strings.Contains(err.Error(), pin) {
 			t.Errorf("the error %q shows a PIN", err)
 		}
@@ -353,6 +354,12 @@ func testCodes(t *testing.T, newHarness NewHarness) {
 	must(t, "clear slot 3", r.Driver.ClearCode(ctx, r.Address, 3))
 	r.readBack(t, 3, "")
 
+	t.Run("LeadingZero", func(t *testing.T) {
+		// A PIN is digits, not a number: its leading zero goes to the lock and comes back.
+		must(t, "set slot 4", r.Driver.SetCode(ctx, r.Address, 4, pinZero))
+		r.readBack(t, 4, pinZero)
+		must(t, "clear slot 4", r.Driver.ClearCode(ctx, r.Address, 4))
+	})
 	t.Run("ErrBadSlot", func(t *testing.T) {
 		for _, slot := range []int{0, -1, 1 << 20} {
 			err := r.Driver.SetCode(ctx, r.Address, slot, pinA)

@@ -110,6 +110,16 @@ func testDeviceEvents(t *testing.T, store latchkey.Store) {
 	if got.State.Bolt != "unlocked" || got.State.BatteryMV != 5200 || got.State.LastSeen == nil || got.State.BatteryPercent() != 50 {
 		t.Fatalf("lock state %+v", got.State)
 	}
+	// An offline report is the hub's word that the lock was not heard: it is recorded,
+	// and the lock was last seen when it unlocked, not when it went quiet.
+	seen := *got.State.LastSeen
+	clock := s.Clock.(*fixedClock)
+	clock.t = clock.t.Add(time.Hour)
+	_, err = s.RecordDeviceEvent(context.Background(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: addr, Kind: latchkey.EventOffline})
+	must(t, err)
+	if got, _ := s.FindLockByID(ctx(), l.ID); got.State.LastSeen == nil || !got.State.LastSeen.Equal(seen) {
+		t.Fatalf("after an offline report the lock was last seen %v; want %v", got.State.LastSeen, seen)
+	}
 	_, err = s.RecordDeviceEvent(context.Background(), latchkey.DeviceEvent{Driver: latchkey.DriverSim, Address: addr, Kind: latchkey.EventResetLocally})
 	must(t, err)
 	if got, _ := s.FindLockByID(ctx(), l.ID); got.Status != latchkey.LockQuarantined {
@@ -121,7 +131,7 @@ func testDeviceEvents(t *testing.T, store latchkey.Store) {
 	}
 	events, err := s.FindEvents(ctx(), l.ID, 10)
 	must(t, err)
-	if len(events) != 2 || events[0].Kind != latchkey.EventResetLocally || events[1].PersonID != p.ID {
+	if len(events) != 3 || events[0].Kind != latchkey.EventResetLocally || events[1].Kind != latchkey.EventOffline || events[2].PersonID != p.ID {
 		t.Fatalf("events %+v", events)
 	}
 }

@@ -28,7 +28,7 @@ its steps) first. 'latchkey sim run FILE' runs a scenario and prints its trace.`
 		}),
 	}
 	cmd.Flags().StringVar(&scenario, "scenario", "", "start from this scenario's twins and steps")
-	cmd.AddCommand(m.simRunCommand())
+	cmd.AddCommand(m.simRunCommand(), m.simZ2MCommand())
 	return cmd
 }
 
