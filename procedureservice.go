@@ -198,10 +198,12 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 				r.Current = back
 			}
 		case a.Skip:
-			if st.Auto != AutoExclude {
+			if st.Auto != AutoExclude && st.Auto != AutoInclude {
 				return 0, nil, Errorf(EINVALID, "Step %d (%s) cannot be skipped.", r.Current+1, st.Title)
 			}
 			// Kwikset: reset without excluding only when the hub is missing or not working.
+			// A hub whose driver cannot add or remove locks from Latchkey has it done in its
+			// own app; the lock stays quarantined until its codes are back on it.
 			rec.Outcome = StepSkipped
 			r.Records = append(r.Records, rec)
 			r.Current, r.Failures = r.Current+1, 0

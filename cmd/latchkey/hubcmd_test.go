@@ -56,6 +56,15 @@ func TestHubCLILocal(t *testing.T) {
 	if r := cli("", "hub", "rm", "2"); r.status != 1 || !strings.Contains(r.stderr, "Front deadbolt (lock 1)") || !strings.Contains(r.stderr, "--disconnect") {
 		t.Fatalf("rm of a hub in use: %d %q", r.status, r.stderr)
 	}
+	// Paired again after a reset, the lock has a new node id: its address follows.
+	if r := cli("", "lock", "set", "1", "--driver", "zwavejs", "--address", "9", "--json"); r.status != 0 || !strings.Contains(r.stdout, `"address": "9"`) {
+		t.Fatalf("a new address: %d %q %q", r.status, r.stdout, r.stderr)
+	}
+	for _, args := range [][]string{{"--address", "9"}, {"--driver", "zwavejs", "--disconnect"}} {
+		if r := cli("", append([]string{"lock", "set", "1"}, args...)...); r.status != 2 {
+			t.Fatalf("lock set %v: %d %q", args, r.status, r.stderr)
+		}
+	}
 	if r := cli("", "lock", "set", "1", "--disconnect"); r.status != 0 {
 		t.Fatal(r.stderr)
 	}

@@ -466,7 +466,7 @@ procedure runs on it until it is identified.`,
 			})
 		}),
 	}
-	var u struct{ model, serial, notes, name, purchased, installed string }
+	var u struct{ model, serial, notes, name, purchased, installed, driver, address string }
 	var keyID int64
 	var disconnect bool
 	set := &cobra.Command{
@@ -477,8 +477,17 @@ procedure runs on it until it is identified.`,
 				return err
 			}
 			var upd latchkey.LockUpdate
-			if disconnect {
+			reconnect := cmd.Flags().Changed("driver") || cmd.Flags().Changed("address")
+			switch {
+			case disconnect && reconnect:
+				return usagef("Give --disconnect, or --driver and --address, not both.")
+			case reconnect && (u.driver == "" || u.address == ""):
+				return usagef("Give --driver and --address together: the lock's address on that driver (a Z-Wave node id, a Zigbee IEEE address).")
+			case disconnect:
 				upd.Connection = &latchkey.Connection{} // no driver, no address: not reached any more
+			case reconnect:
+				// A lock paired again may have a new address (a Z-Wave node id).
+				upd.Connection = &latchkey.Connection{Driver: latchkey.Driver(u.driver), Address: u.address}
 			}
 			for name, dst := range map[string]**string{"model": &upd.ModelID, "serial": &upd.SerialNumber, "notes": &upd.Notes, "name": &upd.Name} {
 				if cmd.Flags().Changed(name) {
@@ -520,6 +529,8 @@ procedure runs on it until it is identified.`,
 	set.Flags().StringVar(&u.purchased, "purchased", "", "purchase date, YYYY-MM-DD")
 	set.Flags().StringVar(&u.installed, "installed", "", "install date, YYYY-MM-DD")
 	set.Flags().BoolVar(&disconnect, "disconnect", false, "clear its connection to a device (once it is off its hub)")
+	set.Flags().StringVar(&u.driver, "driver", "", "connect it, or give its new address after pairing again: sim, zwavejs or zigbee2mqtt (with --address)")
+	set.Flags().StringVar(&u.address, "address", "", "its address on that driver (with --driver)")
 	var force bool
 	rm := &cobra.Command{
 		Use: "rm ID [--force]", Short: "Remove a lock's record (one with codes on it or a connection only with --force)", Args: cobra.ExactArgs(1),
