@@ -67,6 +67,7 @@ type lockPage struct {
 	SiteKeys     []*latchkey.Key // active keys of the lock's site, to key it to or rekey it to
 	RekeyTests   int
 	Holds        []string // what removing the lock would drop ("2 codes", "its connection to sim")
+	Survey       string   // where the reading of its slots stands, when adopted from its hub
 }
 
 func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
@@ -101,6 +102,7 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 		page.NoCodesWhy = latchkey.ErrorMessage(refusal)
 	}
 	page.Battery = l.State.BatteryPercent()
+	page.Survey = surveyText(l.Survey)
 	for pid, p := range rec.People {
 		page.People[pid] = p.Name
 	}
