@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -107,9 +106,6 @@ const surveyReadTimeout = 20 * time.Second
 
 // maxSurveySlots bounds a survey, whatever a model says it holds.
 const maxSurveySlots = 250
-
-// surveys are the locks whose slots are being read now, so that one survey runs per lock.
-var surveys sync.Map
 
 // DiscoveredLocks lists the locks each hub knows that no lock record is connected to,
 // with the model their ids identify.
@@ -287,10 +283,10 @@ func (s *Service) SurveyLock(ctx context.Context, lockID int64) (*Lock, error) {
 	if reader == nil {
 		return nil, Errorf(EUNAVAILABLE, "Lock %d (%s) is surveyed through its %s hub, which does not run here: run the survey on the server (--server URL).", l.ID, l.Name, l.Connection.Driver.Title())
 	}
-	if _, busy := surveys.LoadOrStore(l.ID, true); busy {
+	if _, busy := s.surveying.LoadOrStore(l.ID, true); busy {
 		return nil, Errorf(ECONFLICT, "The slots of lock %d (%s) are being read now; wait for that survey to end.", l.ID, l.Name)
 	}
-	defer surveys.Delete(l.ID)
+	defer s.surveying.Delete(l.ID)
 	capacity := min(s.Models.CodeCapacity(l.ModelID), maxSurveySlots)
 	for slot := l.Survey.Read + 1; slot <= capacity; slot++ {
 		readCtx, cancel := context.WithTimeout(ctx, surveyReadTimeout)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -53,6 +54,7 @@ type Service struct {
 	hookSignal  syncSignal                   // wakes the webhook sender when deliveries may have been written
 	runSignal   syncSignal                   // wakes the procedure engine when a run changed
 	hubSignal   syncSignal                   // tells the server's hub drivers that a hub was added or removed
+	surveying   sync.Map                     // lock ids whose slots are being read now: one survey per lock
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps
