@@ -104,6 +104,11 @@ var _ Discovery = (*Service)(nil)
 // surveyReadTimeout bounds the read of one slot: a sleepy lock answers late, or not.
 const surveyReadTimeout = 20 * time.Second
 
+// surveyBudget bounds one call's reading, so that it answers within a request's time
+// (the server writes for 60 s at most): a lock with many slots, or slow to answer, is
+// read in parts, each taken up where the last stopped.
+const surveyBudget = 40 * time.Second
+
 // maxSurveySlots bounds a survey, whatever a model says it holds.
 const maxSurveySlots = 250
 
@@ -267,7 +272,8 @@ func (s *Service) AdoptDiscovered(ctx context.Context, req DiscoveredAdoption) (
 // SurveyLock reads the slots an adopted lock's survey has not read, up to its model's
 // capacity, and lists each code found in a slot Latchkey does not own as a foreign code.
 // Progress is kept slot by slot, so that a lock that stops answering is surveyed from
-// where it stopped when asked again.
+// where it stopped when asked again; a survey longer than surveyBudget returns pending,
+// with no error, to be taken up again.
 func (s *Service) SurveyLock(ctx context.Context, lockID int64) (*Lock, error) {
 	if err := require(ctx, PermWrite); err != nil {
 		return nil, err
@@ -288,12 +294,22 @@ func (s *Service) SurveyLock(ctx context.Context, lockID int64) (*Lock, error) {
 	}
 	defer s.surveying.Delete(l.ID)
 	capacity := min(s.Models.CodeCapacity(l.ModelID), maxSurveySlots)
+	began := time.Now() // the wall clock: the budget is a request's time
 	for slot := l.Survey.Read + 1; slot <= capacity; slot++ {
+		if slot > l.Survey.Read+1 && time.Since(began) > surveyBudget {
+			reason := fmt.Sprintf("Read in parts: slots 1 to %d are read; read the rest (latchkey hub survey %d).", slot-1, l.ID)
+			if err := s.recordSurvey(ctx, l.ID, slot-1, false, reason); err != nil {
+				return nil, err
+			}
+			var cur *Lock
+			err := s.Store.View(ctx, func(tx Tx) (err error) { cur, err = tx.FindLockByID(ctx, l.ID); return err })
+			return cur, err
+		}
 		readCtx, cancel := context.WithTimeout(ctx, surveyReadTimeout)
 		_, present, err := reader.ReadCode(readCtx, l.Connection.Address, slot)
 		cancel()
 		if err != nil {
-			reason := fmt.Sprintf("Slot %d did not answer: %s", slot, ErrorMessage(err))
+			reason := fmt.Sprintf("Slot %d did not answer (%s): wake the lock (touch its keypad), then read the rest.", slot, strings.TrimSuffix(ErrorMessage(err), "."))
 			if rerr := s.recordSurvey(ctx, l.ID, slot-1, false, reason); rerr != nil {
 				return nil, rerr
 			}

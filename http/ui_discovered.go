@@ -125,7 +125,7 @@ func surveyText(sv latchkey.SlotSurvey) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "Its slots are being read: %s read so far, %s found. No code is put on it until every slot is read.", plural(sv.Read, "slot", "slots"), found)
 		if sv.Reason != "" {
-			b.WriteString(" Stopped: " + sv.Reason + " Wake the lock (touch its keypad) and read the rest.")
+			b.WriteString(" " + sv.Reason)
 		}
 		return b.String()
 	}

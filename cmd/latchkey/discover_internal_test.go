@@ -225,3 +225,26 @@ func TestDiscoveredLocksWithoutLister(t *testing.T) {
 		t.Fatalf("a hub that cannot list: %+v", found)
 	}
 }
+
+// The discovery commands say what to give, and on a data directory alone (where no hub
+// runs) say to ask the server.
+func TestHubDiscoveryCommands(t *testing.T) {
+	data := []string{"--data", t.TempDir()}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"hub", "adopt", "zigbee2mqtt", "0x01", "--name", "Front"}, "--door ID"},
+		{[]string{"hub", "adopt", "wifi", "0x01", "--door", "1", "--name", "Front"}, "zwavejs or zigbee2mqtt"},
+		{[]string{"hub", "adopt", "zigbee2mqtt", "0x01", "--door", "1"}, "--name NAME"},
+		{[]string{"hub", "adopt", "zigbee2mqtt"}, "accepts 2 arg"},
+		{[]string{"hub", "survey", "abc"}, "not a lock id"},
+		{[]string{"hub", "discovered"}, "--server URL"},
+		{[]string{"hub", "adopt", "zigbee2mqtt", "0x01", "--door", "1", "--name", "Front"}, "--server URL"},
+	} {
+		st, stdout, stderr := runMain(t, "", append(c.args, data...)...)
+		if st == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: %d %q %q; want a failure saying %q", c.args, st, stdout, stderr, c.want)
+		}
+	}
+}
