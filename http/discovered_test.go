@@ -149,7 +149,7 @@ func TestDiscoveredLocksAPIAndPages(t *testing.T) {
 		t.Fatalf("adding a lock from the page: %d to %q\n%s", p.status, p.location, p.body)
 	}
 	p = uiGet(t, installer, "/locks/"+itoa(l.ID+1))
-	mustContain(t, "a lock that dozed off during its survey", p.body, "Shed door", "1 slot read so far", "Slot 2 did not answer", "Read the remaining slots", "Finish the survey first")
+	mustContain(t, "a lock that dozed off during its survey", p.body, "Shed door", "1 slot read so far", "Slot 2 did not answer", "Read the remaining slots", "Finish the survey first", "slots not all read")
 	p = uiDo(t, installer, "POST", "/locks/"+itoa(l.ID+1)+"/survey", url.Values{})
 	if p.status != 303 {
 		t.Fatalf("reading the remaining slots: %d\n%s", p.status, p.body)
