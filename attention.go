@@ -70,6 +70,8 @@ func (l *Lock) needs(f LockFacts) Attention {
 		return Attention{AttentionWarn, "battery low", "Battery low: replace the batteries (4×AA alkaline) before any programming."}
 	case l.Status == LockUnidentified:
 		return Attention{AttentionWarn, "model unknown", "Identify its model (latchkey models identify): code rules and procedures differ by model."}
+	case l.Survey.Pending():
+		return Attention{AttentionWarn, "slots not all read", fmt.Sprintf("Its slots have not all been read since it was adopted from its hub (%d so far), and no code goes on it until they are: read the rest on its page (Read the remaining slots) or with latchkey hub survey %d.", l.Survey.Read, l.ID)}
 	case f.Known && f.Pending > 0 && f.Connected:
 		what := "1 code change is"
 		if f.Pending > 1 {

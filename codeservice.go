@@ -179,6 +179,8 @@ func (s *Service) checkProgrammable(l *Lock) error {
 			l.ID, l.Name, float64(l.State.BatteryMV)/1000)
 	case l.Status == LockQuarantined:
 		return Errorf(EUNSAFE, "Lock %d (%s) was reset behind Latchkey's back and is quarantined: its codes are re-provisioned from the records first. Add the code once it is.", l.ID, l.Name)
+	case l.Survey.Pending():
+		return Errorf(EUNSAFE, "The slots of lock %d (%s) have not all been read since it was adopted from its hub (%d read): a new code could land on one set at its keypad. Finish the survey first (latchkey hub survey %d).", l.ID, l.Name, l.Survey.Read, l.ID)
 	}
 	return nil
 }

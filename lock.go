@@ -56,6 +56,9 @@ type Lock struct {
 	Status       LockStatus `json:"status"`
 	Connection   Connection `json:"connection"`
 	State        LockState  `json:"state"` // as its devices last reported
+	// Survey is the reading of its slots after it was adopted from its hub; none for a
+	// lock recorded otherwise. Kept by the service, never taken from a client.
+	Survey SlotSurvey `json:"survey,omitzero"`
 	// Attention is what the lock needs, derived when it is read (never stored or taken
 	// from a client).
 	Attention Attention `json:"attention"`

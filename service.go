@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,6 +41,9 @@ type Service struct {
 	// Readers read slots of connected locks, by driver, for adopting a code set at the
 	// lock (AdoptForeignCode). A lock whose driver has none is adopted with a PIN given.
 	Readers map[Driver]CodeReader
+	// Listers list the devices of the hubs a server runs, by driver, for adopting locks
+	// already paired with them (DiscoveredLocks).
+	Listers map[Driver]DeviceLister
 
 	live        broker                       // live subscribers to recorded events
 	collisions  actorCounts                  // chosen PINs refused beside other codes, per actor
@@ -50,6 +54,7 @@ type Service struct {
 	hookSignal  syncSignal                   // wakes the webhook sender when deliveries may have been written
 	runSignal   syncSignal                   // wakes the procedure engine when a run changed
 	hubSignal   syncSignal                   // tells the server's hub drivers that a hub was added or removed
+	surveying   sync.Map                     // lock ids whose slots are being read now: one survey per lock
 }
 
 // now is the service's clock at the precision every store keeps (PostgreSQL keeps
@@ -204,6 +209,7 @@ func (s *Service) DeleteDoor(ctx context.Context, id int64) error {
 // (which checks the key): a caller's values for them are refused.
 func (s *Service) CreateLock(ctx context.Context, l *Lock) error {
 	l.ID, l.Name, l.Notes = 0, strings.TrimSpace(l.Name), plainLines(l.Notes)
+	l.Survey = SlotSurvey{} // only a lock adopted from its hub is surveyed
 	switch {
 	case l.Status != "":
 		return Errorf(EINVALID, "A lock's status is derived from its records (its model, its keys, what it reports); it cannot be set.")

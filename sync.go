@@ -65,7 +65,7 @@ func (s *Service) SyncTasks(ctx context.Context, lockIDs ...int64) ([]SyncTask, 
 		}
 		codes := map[int64]*Code{}
 		for _, l := range in.locks {
-			if l.Connection.Driver == "" || l.Status == LockQuarantined || s.Models.CodeCapacity(l.ModelID) == 0 {
+			if l.Connection.Driver == "" || l.Status == LockQuarantined || l.Survey.Pending() || s.Models.CodeCapacity(l.ModelID) == 0 {
 				continue
 			}
 			occupied := map[int]bool{}

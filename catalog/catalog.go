@@ -378,8 +378,9 @@ func (c *Catalog) Model(name string) (*Model, error) {
 		"No Kwikset model %q in the catalog. List the models with 'latchkey models ls', or answer a few questions with 'latchkey models identify'.", name)
 }
 
-// KwiksetZWaveManufacturer is Kwikset's Z-Wave manufacturer id (facts §3.11).
-const KwiksetZWaveManufacturer = 0x0090
+// KwiksetZWaveManufacturer is Kwikset's Z-Wave manufacturer id (facts §3.11), as the
+// domain knows it.
+const KwiksetZWaveManufacturer = latchkey.KwiksetZWaveManufacturer
 
 // ByZWave returns the models matching a Z-Wave manufacturer id, product type and product
 // id, as a hub reports them (zwave-js sends them as numbers).

@@ -9,7 +9,30 @@ import (
 // The client's side of the hub routes: the command line manages a server's hubs through
 // it as it manages local ones through the service, and reads how they are doing.
 
-var _ latchkey.HubService = (*Client)(nil)
+var (
+	_ latchkey.HubService = (*Client)(nil)
+	_ latchkey.Discovery  = (*Client)(nil)
+)
+
+// DiscoveredLocks lists the locks the server's hubs know that no lock record is
+// connected to.
+func (c *Client) DiscoveredLocks(ctx context.Context) ([]latchkey.HubDiscovery, error) {
+	var v []latchkey.HubDiscovery
+	return v, c.do(ctx, "GET", "/api/v1/hubs/discovered", nil, &v)
+}
+
+// AdoptDiscovered records a discovered lock on a door and surveys its slots.
+func (c *Client) AdoptDiscovered(ctx context.Context, req latchkey.DiscoveredAdoption) (*latchkey.Lock, error) {
+	var v latchkey.Lock
+	in := AdoptInput{Driver: req.Driver, Address: req.Address, DoorID: req.DoorID, Name: req.Name, ModelID: req.ModelID}
+	return &v, c.do(ctx, "POST", "/api/v1/hubs/discovered/adopt", in, &v)
+}
+
+// SurveyLock reads the slots of an adopted lock its survey has not read yet.
+func (c *Client) SurveyLock(ctx context.Context, lockID int64) (*latchkey.Lock, error) {
+	var v latchkey.Lock
+	return &v, c.do(ctx, "POST", "/api/v1/locks/"+id(lockID)+"/survey", nil, &v)
+}
 
 // CreateHub adds a hub.
 func (c *Client) CreateHub(ctx context.Context, req latchkey.NewHub) (*latchkey.Hub, error) {

@@ -297,6 +297,8 @@ var routePermissions = map[string]latchkey.Permission{
 
 	"POST /api/v1/hubs": latchkey.PermSettings, "GET /api/v1/hubs": latchkey.PermRead, "GET /api/v1/hubs/status": latchkey.PermRead,
 	"GET /api/v1/hubs/{id}": latchkey.PermRead, "DELETE /api/v1/hubs/{id}": latchkey.PermSettings,
+	"GET /api/v1/hubs/discovered": latchkey.PermRead, "POST /api/v1/hubs/discovered/adopt": latchkey.PermWrite,
+	"POST /api/v1/locks/{id}/survey": latchkey.PermWrite,
 }
 
 // rolePermissions is SPEC §4.9's role table, stated literally (as the domain's own test

@@ -206,7 +206,7 @@ func (s *Server) uiRoutes() []uiRoute {
 		{Method: "POST", Pattern: "/keys/{id}/reveal", Perm: reveal, handler: s.pageRevealBitting},
 		{Method: "GET", Pattern: "/audit", Perm: read, handler: s.pageAudit},
 	}
-	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.peopleRoutes(), s.keyRoutes(), s.settingsRoutes(), s.webhookUIRoutes(), s.hubUIRoutes(), s.procedureUIRoutes()} {
+	for _, more := range [][]uiRoute{s.lockRoutes(), s.codeRoutes(), s.siteRoutes(), s.peopleRoutes(), s.keyRoutes(), s.settingsRoutes(), s.webhookUIRoutes(), s.hubUIRoutes(), s.procedureUIRoutes(), s.discoveredUIRoutes()} {
 		routes = append(routes, more...)
 	}
 	return routes

@@ -68,6 +68,7 @@ type lockPage struct {
 	RekeyTests   int
 	Holds        []string // what removing the lock would drop ("2 codes", "its connection to sim")
 	Procedures   lockProcedures
+	Survey       string // where the reading of its slots stands, when adopted from its hub
 }
 
 func (s *Server) pageLock(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +103,7 @@ func (s *Server) lockPage(r *http.Request, id int64) (lockPage, error) {
 		page.NoCodesWhy = latchkey.ErrorMessage(refusal)
 	}
 	page.Battery = l.State.BatteryPercent()
+	page.Survey = surveyText(l.Survey)
 	for pid, p := range rec.People {
 		page.People[pid] = p.Name
 	}

@@ -75,6 +75,12 @@ type settingsPage struct {
 	// Hubs, with their drivers' health, for those who manage settings.
 	Hubs       []hubLine
 	HubDrivers []latchkey.Driver
+	// Discovered locks on the hubs this server runs, for those who change records, with
+	// the doors and models to add one with.
+	Discovery  bool
+	Discovered []discoveredHub
+	Doors      []doorChoice
+	Models     []ModelChoice
 }
 
 // settings renders the settings page with a message (done) or an error.
@@ -115,6 +121,10 @@ func (s *Server) settingsWith(w http.ResponseWriter, r *http.Request, done strin
 			return
 		}
 		page.Hubs, page.HubDrivers = s.hubLines(hubs), latchkey.HubDrivers
+	}
+	if err := s.discoveredSection(r, &page); err != nil {
+		s.renderError(w, r, err)
+		return
 	}
 	s.render(w, r, status, "settings", page)
 }

@@ -180,6 +180,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookOutOfHours", testWebhookOutOfHours},
 		{"ProcedureRuns", testProcedureRuns},
 		{"Hubs", testHubs},
+		{"DiscoverySurvey", testDiscoverySurvey},
 		{"HubSecretsResealed", testHubSecretsResealed},
 	}
 	for _, tt := range tests {

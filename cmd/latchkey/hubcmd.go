@@ -147,6 +147,7 @@ so Latchkey keeps one hub per driver: remove the old one to replace it.`,
 		}),
 	}
 	cmd.AddCommand(add, ls, rm)
+	cmd.AddCommand(m.discoveryCommands()...)
 	return cmd
 }
 

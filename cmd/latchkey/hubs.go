@@ -72,6 +72,7 @@ var (
 	_ latchkey.HubPairing    = (*hubProxy)(nil)
 	_ latchkey.BatteryReader = (*hubProxy)(nil)
 	_ latchkey.HubConnection = (*hubProxy)(nil)
+	_ latchkey.DeviceLister  = (*hubProxy)(nil)
 )
 
 func newHubProxy(kind latchkey.Driver, now func() time.Time) *hubProxy {
@@ -210,6 +211,19 @@ func (p *hubProxy) ReadBattery(ctx context.Context, address string) (mv int, err
 		return err
 	})
 	return mv, err
+}
+
+// Devices lists the devices the hub knows, when the running driver can.
+func (p *hubProxy) Devices(ctx context.Context) (devices []latchkey.DeviceInfo, err error) {
+	err = p.call(func(d latchkey.DeviceDriver) error {
+		l, ok := d.(latchkey.DeviceLister)
+		if !ok {
+			return p.cannot("list the devices of its hub: add its locks with latchkey lock add --driver " + string(p.kind) + " --address ADDRESS")
+		}
+		devices, err = l.Devices(ctx)
+		return err
+	})
+	return devices, err
 }
 
 // Connected says whether the running driver reaches its hub: its own word when it can
@@ -353,6 +367,15 @@ func (h *hubDrivers) Drivers() map[latchkey.Driver]latchkey.DeviceDriver {
 // Readers are the proxies as slot readers, for adopting codes set at a lock.
 func (h *hubDrivers) Readers() map[latchkey.Driver]latchkey.CodeReader {
 	out := map[latchkey.Driver]latchkey.CodeReader{}
+	for kind, p := range h.proxies {
+		out[kind] = p
+	}
+	return out
+}
+
+// Listers are the proxies as device listers, for offering locks paired with a hub.
+func (h *hubDrivers) Listers() map[latchkey.Driver]latchkey.DeviceLister {
+	out := map[latchkey.Driver]latchkey.DeviceLister{}
 	for kind, p := range h.proxies {
 		out[kind] = p
 	}
@@ -512,7 +535,7 @@ func (h *hubDrivers) Close() {
 
 // startHubs runs the drivers of the hubs recorded, with the factories built in, each
 // event they report recorded (the lock's state, the person whose code opened it), and
-// the proxies as the service's slot readers.
+// the proxies as the service's slot readers and device listers.
 func (m *Main) startHubs(ctx context.Context, svc *latchkey.Service, log *slog.Logger) (*hubDrivers, error) {
 	hubs := newHubDrivers(svc, hubFactories, log.With(slog.String("component", "hubs")))
 	hubs.Subscribe(func(ev latchkey.DeviceEvent) {
@@ -520,7 +543,7 @@ func (m *Main) startHubs(ctx context.Context, svc *latchkey.Service, log *slog.L
 			log.Warn("device event not recorded", slog.String("driver", string(ev.Driver)), slog.String("lock", ev.Address), slog.String("error", err.Error()))
 		}
 	})
-	svc.Readers = hubs.Readers()
+	svc.Readers, svc.Listers = hubs.Readers(), hubs.Listers()
 	if err := hubs.Open(ctx); err != nil {
 		return nil, err
 	}

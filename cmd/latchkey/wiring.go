@@ -95,6 +95,25 @@ func (r rules) GenerateBittings(modelID string, n int, apart bool, avoid []strin
 	return out, nil
 }
 
+var _ latchkey.DeviceModels = rules{}
+
+// IdentifyDevice names the catalog models a hub's device ids match: by its Z-Wave
+// manufacturer, product type and product id, or by its Zigbee model identifier.
+func (r rules) IdentifyDevice(d latchkey.DeviceInfo) []string {
+	var ids []string
+	switch {
+	case d.IsZWave():
+		for _, m := range r.ByZWave(d.ZWaveManufacturer, d.ZWaveProductType, d.ZWaveProductID) {
+			ids = append(ids, m.ID)
+		}
+	case d.IsZigbee():
+		if m, _, ok := r.ByZigbee(d.ZigbeeModel); ok {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
 // Rules returns the rules the program wires into the service (tests use it too).
 func Rules() latchkey.Models { return rules{Catalog: catalog.Default()} }
 

@@ -89,16 +89,19 @@ func (tx *Tx) DeleteDoor(ctx context.Context, id int64) error {
 	return tx.writeOne(ctx, "door", id, `DELETE FROM doors WHERE id = ?`, id)
 }
 
-const lockColumns = `id, door_id, name, model_id, has_smartkey, serial_number, installed_at, purchased_at, notes, status, driver, address, key_id, bolt, battery_mv, last_seen`
+const lockColumns = `id, door_id, name, model_id, has_smartkey, serial_number, installed_at, purchased_at, notes, status, driver, address, key_id, bolt, battery_mv, last_seen,
+	survey_state, survey_read, survey_found, survey_reason`
 
 var insertLock = newInsertion("locks", `door_id, name, model_id, has_smartkey, serial_number, installed_at,
-	purchased_at, notes, status, driver, address, key_id, bolt, battery_mv, last_seen`)
+	purchased_at, notes, status, driver, address, key_id, bolt, battery_mv, last_seen,
+	survey_state, survey_read, survey_found, survey_reason`)
 
 func (tx *Tx) scanLock(row scanner) (*latchkey.Lock, error) {
 	var l latchkey.Lock
 	return &l, row.Scan(&l.ID, &l.DoorID, &l.Name, &l.ModelID, &l.HasSmartKey, &l.SerialNumber,
 		tx.nullTime(&l.InstalledAt), tx.nullTime(&l.PurchasedAt), &l.Notes, &l.Status, &l.Connection.Driver,
-		&l.Connection.Address, idDest{&l.KeyID}, &l.State.Bolt, &l.State.BatteryMV, tx.nullTime(&l.State.LastSeen))
+		&l.Connection.Address, idDest{&l.KeyID}, &l.State.Bolt, &l.State.BatteryMV, tx.nullTime(&l.State.LastSeen),
+		&l.Survey.State, &l.Survey.Read, &l.Survey.Found, &l.Survey.Reason)
 }
 
 // lockArgs are a lock's columns after its id, in lockColumns' order; the indexed ones
@@ -106,7 +109,7 @@ func (tx *Tx) scanLock(row scanner) (*latchkey.Lock, error) {
 func lockArgs(l *latchkey.Lock) []any {
 	return []any{l.DoorID, keyText(l.Name), l.ModelID, l.HasSmartKey, l.SerialNumber, l.InstalledAt, l.PurchasedAt,
 		l.Notes, keyText(l.Status), keyText(l.Connection.Driver), keyText(l.Connection.Address), nullID(l.KeyID),
-		l.State.Bolt, l.State.BatteryMV, l.State.LastSeen}
+		l.State.Bolt, l.State.BatteryMV, l.State.LastSeen, string(l.Survey.State), l.Survey.Read, l.Survey.Found, l.Survey.Reason}
 }
 
 // CreateLock inserts a lock and sets its id.
@@ -150,7 +153,8 @@ func (tx *Tx) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.P
 // UpdateLock writes a lock's fields.
 func (tx *Tx) UpdateLock(ctx context.Context, l *latchkey.Lock) error {
 	return tx.writeOne(ctx, "lock", l.ID, `UPDATE locks SET door_id = ?, name = ?, model_id = ?, has_smartkey = ?, serial_number = ?,
-		installed_at = ?, purchased_at = ?, notes = ?, status = ?, driver = ?, address = ?, key_id = ?, bolt = ?, battery_mv = ?, last_seen = ?
+		installed_at = ?, purchased_at = ?, notes = ?, status = ?, driver = ?, address = ?, key_id = ?, bolt = ?, battery_mv = ?, last_seen = ?,
+		survey_state = ?, survey_read = ?, survey_found = ?, survey_reason = ?
 		WHERE id = ?`, append(lockArgs(l), l.ID)...)
 }
 
