@@ -397,7 +397,7 @@ func TestFailuresReported(t *testing.T) {
 	}
 
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		done <- d.SetCode(ctx, fakeIEEE, 2, "482913")
 	}()

@@ -336,13 +336,14 @@ func TestHubProxyFailures(t *testing.T) {
 	if !strings.Contains(latchkey.ErrorMessage(err), "this Latchkey has no zwavejs driver built in") {
 		t.Fatalf("a hub whose driver is not built in: %v", err)
 	}
-	// Reading the hubs again tries the failed driver again, not the one not built in.
+	// Reading the hubs again tries the failed driver again, not the one not built in
+	// (the proxies' own watcher may read them meanwhile too: at least once, then).
 	before := tries.Load()
 	if err := w.hubs.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := tries.Load() - before; got != 1 {
-		t.Fatalf("a reload made the failed driver %d times, want once", got)
+	if got := tries.Load() - before; got < 1 {
+		t.Fatalf("a reload did not try the failed driver again")
 	}
 }
 
