@@ -21,8 +21,19 @@ func TestContract(t *testing.T) {
 			return func(context.Context) error { h.Do(t, action, nil); return nil }
 		}
 		return &drivertest.Harness{
-			Driver:  d,
-			Start:   d.Open,
+			Driver: d,
+			// Open connects in the background; the lock's events count only once the
+			// driver listens, so the harness is started once it has the node list (a
+			// slow machine, or the race detector, must not lose the first event).
+			Start: func() error {
+				if err := d.Open(); err != nil {
+					return err
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				_, err := d.Devices(ctx)
+				return err
+			},
 			Address: h.Address,
 			Model:   "912",
 			Timeout: 15 * time.Second,
