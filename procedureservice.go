@@ -103,7 +103,7 @@ func (s *Service) canStart(ctx context.Context, tx Tx, r *Run, l *Lock) error {
 	case (r.Kind == ProcedureRekey || r.Kind == ProcedureLostKey) && l.Status == LockNeedsLocksmith:
 		return Errorf(EUNSAFE, "Lock %d (%s) is waiting for a locksmith: a cylinder that was scrambled or forced does not learn a key again. Record the locksmith's repair first (latchkey lock service %d --kind repair --note ...).", l.ID, l.Name, l.ID)
 	case (r.Kind == ProcedureRekey || r.Kind == ProcedureLostKey) && !l.HasSmartKey:
-		return Errorf(EINVALID, "Lock %d (%s) has no SmartKey cylinder on record: it is rekeyed by a locksmith or by replacing the cylinder. Record that with latchkey lock rekey %d --replaced once it is done.", l.ID, l.Name, l.ID)
+		return Errorf(EINVALID, "Lock %d (%s) has no SmartKey cylinder on record. If it has one (a small slot beside the keyway), record it with latchkey lock set %d --smartkey, then start again; otherwise a locksmith rekeys it, or the cylinder is replaced (then latchkey lock rekey %d --replaced).", l.ID, l.Name, l.ID, l.ID)
 	case r.Kind == ProcedureCode && l.Status == LockQuarantined:
 		return Errorf(EUNSAFE, "Lock %d (%s) is quarantined: its codes are put back first (a reset procedure, or latchkey lock reprovision %d).", l.ID, l.Name, l.ID)
 	}

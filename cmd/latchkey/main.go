@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -212,7 +213,7 @@ func (m *Main) reportUsage(cmd *cobra.Command, err error) {
 	if cmd != nil {
 		path = cmd.CommandPath()
 	}
-	msg := fmt.Sprintf("%s. Run '%s --help' for usage.", err.Error(), path)
+	msg := fmt.Sprintf("%s. Run '%s --help' for usage.", strings.TrimRight(err.Error(), "."), path)
 	if m.json {
 		var body errorBody
 		body.Error.Code, body.Error.Message = latchkey.EINVALID, msg

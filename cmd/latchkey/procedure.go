@@ -88,7 +88,7 @@ type startFlags struct {
 // start).
 func (sf *startFlags) register(cmd *cobra.Command, kinds ...latchkey.ProcedureKind) {
 	f := cmd.Flags()
-	f.Int64SliceVar(&sf.locks, "lock", nil, "the lock, or locks keyed alike, comma-separated (required)")
+	f.Int64SliceVar(&sf.locks, "lock", nil, "the lock, or locks keyed alike, comma-separated (required, except for lost_key, whose locks are found from the key)")
 	takes := func(k latchkey.ProcedureKind) bool {
 		for _, kk := range kinds {
 			if kk == k {
@@ -109,7 +109,6 @@ func (sf *startFlags) register(cmd *cobra.Command, kinds ...latchkey.ProcedureKi
 	}
 	f.StringVar(&sf.hands, "hands", "", "sim: the twins' virtual hands do the manual steps (demo and tests)")
 	f.StringVar(&sf.mistake, "mistake", "", "with --hands sim: a classic mistake the virtual hands make on purpose")
-	_ = cmd.MarkFlagRequired("lock")
 }
 
 // request checks the flags against the kind of run and makes the request. Each refusal
@@ -125,10 +124,12 @@ func (sf *startFlags) request(kind latchkey.ProcedureKind) (latchkey.ProcedureRe
 		}
 	}
 	switch {
-	case len(sf.locks) == 0:
+	case kind != latchkey.ProcedureLostKey && len(sf.locks) == 0:
 		return req, usagef("name the lock with --lock ID (several locks keyed alike: --lock 1,2)")
 	case kind == latchkey.ProcedureLostKey && sf.key == 0:
 		return req, usagef("a lost_key run needs the lost key: --key ID ('latchkey key ls' lists them)")
+	case kind == latchkey.ProcedureLostKey && len(sf.locks) > 0:
+		return req, usagef("a lost_key run finds every lock the key opens by itself: leave out --lock")
 	case kind != latchkey.ProcedureLostKey && sf.key != 0:
 		return req, usagef("--key is for a lost_key run only; a %s run finds the lock's key in the records", kind)
 	case kind == latchkey.ProcedureCode && (sf.code == 0 || (sf.op != "add" && sf.op != "remove")):

@@ -39,7 +39,8 @@ func TestStartFlags(t *testing.T) {
 		says string // "" when accepted
 	}{
 		{"rekey", startFlags{locks: []int64{1, 2}}, ""},
-		{"lost_key", startFlags{locks: []int64{1}, key: 3}, ""},
+		{"lost_key", startFlags{key: 3}, ""},
+		{"lost_key", startFlags{locks: []int64{1}, key: 3}, "leave out --lock"},
 		{"code", startFlags{locks: []int64{1}, code: 2, op: "remove"}, ""},
 		{"turnover", startFlags{locks: []int64{1}, rekey: true, hands: "sim", mistake: "key_not_in"}, ""},
 		{"dance", startFlags{locks: []int64{1}}, "use one of: identify, rekey, code, reset, battery, lost_key, turnover"},

@@ -71,7 +71,8 @@ func TestProcedureCommands(t *testing.T) {
 		says string
 	}{
 		{[]string{"procedure", "start", "dance", "--lock", "1"}, "use one of: identify, rekey, code, reset, battery, lost_key, turnover"},
-		{[]string{"procedure", "start", "rekey"}, `"lock" not set`},
+		{[]string{"procedure", "start", "rekey"}, "name the lock with --lock ID"},
+		{[]string{"procedure", "start", "lost_key", "--key", "1", "--lock", "1"}, "finds every lock the key opens by itself"},
 		{[]string{"procedure", "start", "lost_key", "--lock", "1"}, "needs the lost key: --key ID"},
 		{[]string{"procedure", "start", "rekey", "--lock", "1", "--mistake", "wrong_way"}, "give --hands sim too"},
 		{[]string{"procedure", "ls", "--status", "finished"}, "--status is active, done, aborted or escalated"},

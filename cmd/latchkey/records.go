@@ -466,7 +466,10 @@ procedure runs on it until it is identified.`,
 			})
 		}),
 	}
-	var u struct{ model, serial, notes, name, purchased, installed, driver, address string }
+	var u struct {
+		model, serial, notes, name, purchased, installed, driver, address string
+		smartKey                                                          bool
+	}
 	var keyID int64
 	var disconnect bool
 	set := &cobra.Command{
@@ -494,6 +497,9 @@ procedure runs on it until it is identified.`,
 					v, _ := cmd.Flags().GetString(name)
 					*dst = &v
 				}
+			}
+			if cmd.Flags().Changed("smartkey") {
+				upd.HasSmartKey = &u.smartKey
 			}
 			if upd.PurchasedAt, err = dateFlag("purchased", u.purchased); err != nil {
 				return err
@@ -531,6 +537,7 @@ procedure runs on it until it is identified.`,
 	set.Flags().BoolVar(&disconnect, "disconnect", false, "clear its connection to a device (once it is off its hub)")
 	set.Flags().StringVar(&u.driver, "driver", "", "connect it, or give its new address after pairing again: sim, zwavejs or zigbee2mqtt (with --address)")
 	set.Flags().StringVar(&u.address, "address", "", "its address on that driver (with --driver)")
+	set.Flags().BoolVar(&u.smartKey, "smartkey", false, "whether it has a SmartKey cylinder (a small slot beside the keyway); --smartkey=false if not")
 	var force bool
 	rm := &cobra.Command{
 		Use: "rm ID [--force]", Short: "Remove a lock's record (one with codes on it or a connection only with --force)", Args: cobra.ExactArgs(1),
