@@ -46,7 +46,7 @@ type Hands struct {
 	Pace time.Duration
 
 	mu      sync.Mutex
-	newKeys map[int64]keying.Bitting  // the new key each run's hands hold
+	newKeys map[string]keying.Bitting // the new key each run's hands hold, by run and try
 	oldKeys map[string]keying.Bitting // the key each cylinder took when the run began
 	made    map[int64]bool            // the run's mistake is made
 	reports map[pass]latchkey.Advance // each step done, by the run's version it was asked at
@@ -83,9 +83,18 @@ func (h *Hands) mistake(r *latchkey.Run, name string) bool {
 // newKey is the key the hands brought for a run's rekey: a KW1 key cut clear of the
 // cylinder's key.
 func (h *Hands) newKey(r *latchkey.Run, old keying.Bitting) (keying.Bitting, error) {
+	// A key refused at the new-key step (the site has a key cut so) is put aside and
+	// another one fetched, as a person would: the key is per run and per refusal.
+	refused := 0
+	for _, rec := range r.Records {
+		if rec.Step == "new-key" && rec.Outcome == latchkey.StepFailed {
+			refused++
+		}
+	}
+	which := fmt.Sprintf("%d/%d", r.ID, refused)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if b, ok := h.newKeys[r.ID]; ok {
+	if b, ok := h.newKeys[which]; ok {
 		return b, nil
 	}
 	got, err := keying.KW1.Generate(1, keying.GenerateOptions{Avoid: []keying.Bitting{old}})
@@ -93,9 +102,9 @@ func (h *Hands) newKey(r *latchkey.Run, old keying.Bitting) (keying.Bitting, err
 		return "", err
 	}
 	if h.newKeys == nil {
-		h.newKeys = map[int64]keying.Bitting{}
+		h.newKeys = map[string]keying.Bitting{}
 	}
-	h.newKeys[r.ID] = got[0]
+	h.newKeys[which] = got[0]
 	return got[0], nil
 }
 
