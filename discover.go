@@ -118,12 +118,15 @@ func (s *Service) DiscoveredLocks(ctx context.Context) ([]HubDiscovery, error) {
 	if err := require(ctx, PermRead); err != nil {
 		return nil, err
 	}
-	if len(s.Listers) == 0 {
-		return nil, Errorf(EUNAVAILABLE, "Discovered locks are listed by the server that runs the hubs: ask it (--server URL), or open the settings page.")
-	}
 	var hubs []*Hub
 	if err := s.Store.View(ctx, func(tx Tx) (err error) { hubs, err = tx.FindHubs(ctx); return err }); err != nil {
 		return nil, err
+	}
+	switch {
+	case len(hubs) == 0:
+		return []HubDiscovery{}, nil // no hub, so nothing found on one
+	case len(s.Listers) == 0:
+		return nil, Errorf(EUNAVAILABLE, "Discovered locks are listed by the server that runs the hubs: ask it (--server URL), or open its settings page.")
 	}
 	configured := map[Driver]bool{}
 	for _, h := range hubs {

@@ -257,8 +257,8 @@ func (req NewHub) validate() (*Hub, error) {
 		if req.BaseTopic != "" {
 			return nil, Errorf(EINVALID, "A base topic is Zigbee2MQTT's; a Z-Wave JS hub has none: leave --base-topic out.")
 		}
-		if req.Username != "" {
-			return nil, Errorf(EINVALID, "zwave-js-server takes no username; leave --username out (a token, if the server asks for one, goes in --password-stdin).")
+		if req.Username != "" || req.Secret != "" {
+			return nil, Errorf(EINVALID, "zwave-js-server takes no username or password; leave --username and --password-stdin out (reach it over a trusted network, or wss:// behind a proxy that checks who connects).")
 		}
 	}
 	return h, nil

@@ -43,6 +43,12 @@ func (k ProcedureKind) Validate() error {
 	return Errorf(EINVALID, "Unknown procedure %q; use one of: %s.", k, strings.Join(names, ", "))
 }
 
+// rekeys reports whether the run rekeys cylinders: a rekey, a lost key, or a turnover
+// asked to rekey as well. Every such run obeys the rekey's rules.
+func (r *Run) rekeys() bool {
+	return r.Kind == ProcedureRekey || r.Kind == ProcedureLostKey || r.Kind == ProcedureTurnover && r.Params.Rekey
+}
+
 // programs reports whether the procedure writes to an electronic lock's memory, which
 // invariant 5 forbids on a low battery.
 func (k ProcedureKind) programs() bool {
@@ -140,7 +146,9 @@ type Step struct {
 	Attest []string `json:"attest,omitempty"`
 	// Evidence names what the step asks for besides attestations: bitting, battery_mv,
 	// model, answers.
-	Evidence []string   `json:"evidence,omitempty"`
+	Evidence []string `json:"evidence,omitempty"`
+	// Optional names evidence the step takes but does not require (identify's answers).
+	Optional []string   `json:"optional,omitempty"`
 	Action   StepAction `json:"action,omitempty"`
 	Auto     AutoOp     `json:"auto,omitempty"`
 	// Abort says how to leave the lock safe if the run stops at this step.
@@ -300,6 +308,11 @@ func (r *Run) validate() error {
 		return Errorf(EINVALID, "The procedure has no steps for this lock.")
 	case len(r.Steps) > maxRunSteps:
 		return Errorf(EINVALID, "A procedure has at most %d steps; this one would have %d. Run it on fewer locks at once.", maxRunSteps, len(r.Steps))
+	}
+	for i, id := range r.LockIDs {
+		if slices.Contains(r.LockIDs[:i], id) {
+			return Errorf(EINVALID, "Lock %d is named twice; name each lock of the run once.", id)
+		}
 	}
 	seen := map[string]bool{}
 	for i, st := range r.Steps {

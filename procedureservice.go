@@ -95,14 +95,15 @@ func (s *Service) canStart(ctx context.Context, tx Tx, r *Run, l *Lock) error {
 			l.ID, l.Name, o.ID, o.Kind, o.Current+1, len(o.Steps), o.ID)
 	case r.Kind != ProcedureIdentify && l.ModelID == "":
 		// Invariant 4: the right procedure for the exact model.
-		return Errorf(EUNSAFE, "Lock %d (%s) is unidentified, and every step depends on its exact model. Identify it first (latchkey procedure start identify --lock %d).", l.ID, l.Name, l.ID)
+		return ErrUnidentified(l)
 	case r.Kind.programs() && l.State.LowBattery():
 		// Invariant 5: power first.
 		return Errorf(EUNSAFE, "Lock %d (%s) reported a low battery (%.1f V). Swap its batteries first (latchkey procedure start battery --lock %d); programming on a weak battery can leave a code half-written or the lock reset.",
 			l.ID, l.Name, float64(l.State.BatteryMV)/1000, l.ID)
-	case (r.Kind == ProcedureRekey || r.Kind == ProcedureLostKey) && l.Status == LockNeedsLocksmith:
+	case r.rekeys() && l.Status == LockNeedsLocksmith:
 		return Errorf(EUNSAFE, "Lock %d (%s) is waiting for a locksmith: a cylinder that was scrambled or forced does not learn a key again. Record the locksmith's repair first (latchkey lock service %d --kind repair --note ...).", l.ID, l.Name, l.ID)
 	case (r.Kind == ProcedureRekey || r.Kind == ProcedureLostKey) && !l.HasSmartKey:
+		// (A turnover rekeys only its locks with a SmartKey cylinder.)
 		return Errorf(EINVALID, "Lock %d (%s) has no SmartKey cylinder on record. If it has one (a small slot beside the keyway), record it with latchkey lock set %d --smartkey, then start again; otherwise a locksmith rekeys it, or the cylinder is replaced (then latchkey lock rekey %d --replaced).", l.ID, l.Name, l.ID, l.ID)
 	case r.Kind == ProcedureCode && l.Status == LockQuarantined:
 		return Errorf(EUNSAFE, "Lock %d (%s) is quarantined: its codes are put back first (a reset procedure, or latchkey lock reprovision %d).", l.ID, l.Name, l.ID)
@@ -110,25 +111,35 @@ func (s *Service) canStart(ctx context.Context, tx Tx, r *Run, l *Lock) error {
 	return nil
 }
 
+// ErrUnidentified refuses a procedure on a lock whose model is not known (invariant 4).
+func ErrUnidentified(l *Lock) error {
+	return Errorf(EUNSAFE, "Lock %d (%s) is unidentified, and every step depends on its exact model. Identify it first (latchkey procedure start identify --lock %d).", l.ID, l.Name, l.ID)
+}
+
 // checkPlan holds a plan to what the invariants require, whatever made it.
 func checkPlan(r *Run, locks []*Lock) error {
 	index := func(a StepAction) int {
 		return slices.IndexFunc(r.Steps, func(st Step) bool { return st.Action == a })
 	}
-	switch r.Kind {
-	case ProcedureRekey, ProcedureLostKey:
+	switch {
+	case r.rekeys():
 		// Invariant 3: the new key is recorded, then proven, then the old one retired.
 		nk, rk := index(ActionNewKey), index(ActionRecordRekey)
 		if nk < 0 || rk < nk {
 			return Errorf(EINTERNAL, "The %s plan does not record the new key before the rekey.", r.Kind)
 		}
-		keyed := locks[0].KeyID
-		for _, l := range locks[1:] {
-			if l.KeyID != keyed {
-				return Errorf(EINVALID, "Locks %d and %d take different keys today; a run rekeys locks keyed alike. Start one run per key.", locks[0].ID, l.ID)
+		var rekeyed []*Lock // a turnover rekeys its SmartKey locks only
+		for _, l := range locks {
+			if l.HasSmartKey {
+				rekeyed = append(rekeyed, l)
 			}
 		}
-	case ProcedureReset:
+		for _, l := range rekeyed[min(1, len(rekeyed)):] {
+			if keyed := rekeyed[0].KeyID; l.KeyID != keyed {
+				return Errorf(EINVALID, "Locks %d and %d take different keys today; a run rekeys locks keyed alike. Start one run per key.", rekeyed[0].ID, l.ID)
+			}
+		}
+	case r.Kind == ProcedureReset:
 		// Invariant 6: off the hub before the reset, codes back after it.
 		reset := index(ActionResetDone)
 		if reset < 0 {
@@ -173,6 +184,11 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 		}
 		if st.Kind == StepAuto && !fromEngine(ctx) && !a.Skip {
 			return 0, nil, Errorf(EINVALID, "Step %d (%s) is done by Latchkey itself through the hub; wait for it, or abort the run.", r.Current+1, st.Title)
+		}
+		if !fromEngine(ctx) {
+			if err := st.checkEvidenceNames(a.Evidence); err != nil {
+				return 0, nil, err
+			}
 		}
 		rec := StepRecord{Step: st.ID, At: s.now(), Actor: ActorFromContext(ctx), Attested: a.Attest, Evidence: publicEvidence(a.Evidence), Note: a.Note}
 		switch {
@@ -298,6 +314,26 @@ func requireReport(st *Step, a *Advance) error {
 	if len(missing) > 0 {
 		return Errorf(EINVALID, "Step %q is done only when all of this is confirmed: %s (missing: %s). If it did not go as described, report it as failed instead.",
 			st.Title, strings.Join(append(slices.Clone(st.Attest), st.Evidence...), ", "), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// checkEvidenceNames refuses evidence the step does not ask for: a report keeps only
+// what its step is about, so nothing else (a PIN typed in the wrong place) is stored and
+// shown to every reader of the run.
+func (st *Step) checkEvidenceNames(ev map[string]string) error {
+	for name := range ev {
+		switch {
+		case slices.Contains(st.Evidence, name):
+		case name == "generate" && slices.Contains(st.Evidence, "bitting"):
+		case slices.Contains(st.Optional, name):
+		default:
+			want := "none"
+			if len(st.Evidence) > 0 {
+				want = strings.Join(st.Evidence, ", ")
+			}
+			return Errorf(EINVALID, "Step %q takes no evidence named %q (it takes: %s); say anything else in the note.", st.Title, name, want)
+		}
 	}
 	return nil
 }

@@ -501,7 +501,7 @@ func (s *Server) runPage(r *http.Request, run *latchkey.Run) (runPage, error) {
 	page.Step = st
 	page.Auto = st.Kind == latchkey.StepAuto
 	page.Wait = waitText(st.WaitS)
-	page.CanSkip = st.Auto == latchkey.AutoExclude
+	page.CanSkip = st.Auto == latchkey.AutoExclude || st.Auto == latchkey.AutoInclude
 	page.Failures = failedAt(run, st.ID)
 	for _, rec := range run.Records {
 		if rec.Step == st.ID && rec.Outcome == latchkey.StepFailed {

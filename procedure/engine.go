@@ -167,8 +167,7 @@ func (e *Engine) plan(ctx context.Context, req latchkey.ProcedureRequest) (*latc
 		}
 		in.model = m
 	} else if req.Kind != latchkey.ProcedureIdentify {
-		// The domain refuses it, saying to identify the lock first.
-		return &latchkey.Run{Kind: req.Kind, Title: string(req.Kind), LockIDs: ids, Steps: []latchkey.Step{{ID: "-", Kind: latchkey.StepManual, Abort: "-"}}}, nil
+		return nil, latchkey.ErrUnidentified(first)
 	}
 	if err := e.readKeys(ctx, &in, req); err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ func (p *Planner) rekeySteps(l *latchkey.Lock, n int) ([]latchkey.Step, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(steps) < 6 {
+	if len(steps) != 6 {
 		return nil, latchkey.Errorf(latchkey.EINTERNAL, "The catalog's rekey sequence has %d steps; Latchkey knows it as six.", len(steps))
 	}
 	for i := range steps {
@@ -352,8 +352,9 @@ func (p *Planner) turnoverPlan(in planInput) ([]latchkey.Step, error) {
 func (p *Planner) identifyPlan(in planInput) []latchkey.Step {
 	return []latchkey.Step{
 		{ID: "look", Kind: latchkey.StepManual, Title: "Look at the lock", Picture: "keypad",
-			Do:    "Answer what you can see; leave out what you do not know. Keypad: none, 5-button, 10-button, touchscreen, kwikset-menu (digits plus a Kwikset-logo button) or fingerprint. Radio (on the label or the box): zwave, zigbee, wifi, ble, matter or none. SmartKey hole (a small slot beside the keyway): yes or no. Handle: deadbolt, lever, knob or conversion-kit.",
-			Abort: "Nothing changed."},
+			Optional: []string{"keypad", "radio", "smartkey_hole", "handle"},
+			Do:       "Answer what you can see; leave out what you do not know. Keypad: none, 5-button, 10-button, touchscreen, kwikset-menu (digits plus a Kwikset-logo button) or fingerprint. Radio (on the label or the box): zwave, zigbee, wifi, ble, matter or none. SmartKey hole (a small slot beside the keyway): yes or no. Handle: deadbolt, lever, knob or conversion-kit.",
+			Abort:    "Nothing changed."},
 		{ID: "choose", Kind: latchkey.StepManual, Title: "Which one is it",
 			Do:       "These models fit your answers, best first. Compare the name on the interior assembly's label or the box, and choose.",
 			Evidence: []string{"model"}, Action: latchkey.ActionIdentify, Abort: "The lock stays unidentified."},

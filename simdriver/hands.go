@@ -113,6 +113,11 @@ func (h *Hands) newKey(r *latchkey.Run, old keying.Bitting) (keying.Bitting, err
 // what they did, as a person whose phone went dark confirms the step again: doing it
 // twice would change the outcome (a key turned again, a button pressed again).
 func (h *Hands) Do(ctx context.Context, r *latchkey.Run, st *latchkey.Step) (latchkey.Advance, error) {
+	if st.Kind == latchkey.StepAuto {
+		// A hub step is tried again, without a new report when it fails the same way:
+		// the hands press again (nothing, for a lock already where the step puts it).
+		return h.do(ctx, r, st)
+	}
 	p := pass{r.ID, st.ID, r.Version}
 	h.mu.Lock()
 	a, ok := h.reports[p]

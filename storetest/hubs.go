@@ -145,7 +145,7 @@ func testHubs(t *testing.T, store latchkey.Store) {
 // A key rotation seals hub secrets again, and they still open.
 func testHubSecretsResealed(t *testing.T, store latchkey.Store) {
 	s := NewService(t, store)
-	h, err := s.CreateHub(ctx(), latchkey.NewHub{Driver: latchkey.DriverZWaveJS, URL: "wss://zwave.example:3000/ws", Secret: "server-token"})
+	h, err := s.CreateHub(ctx(), latchkey.NewHub{Driver: latchkey.DriverZigbee2MQTT, URL: "mqtts://broker.example:8883", Username: "latchkey", Secret: "server-token"})
 	must(t, err)
 	var before []byte
 	must(t, store.View(ctx(), func(tx latchkey.Tx) error {

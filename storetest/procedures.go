@@ -35,7 +35,16 @@ func doSteps(t *testing.T, s *latchkey.Service, r *latchkey.Run, evidence map[st
 			return r
 		}
 		var err error
-		r, err = s.AdvanceRun(ctx(), r.ID, latchkey.Advance{Step: st.ID, Attest: st.Attest, Evidence: evidence})
+		var ev map[string]string // what the step asks for, of what was given
+		for _, name := range st.Evidence {
+			if v, ok := evidence[name]; ok {
+				if ev == nil {
+					ev = map[string]string{}
+				}
+				ev[name] = v
+			}
+		}
+		r, err = s.AdvanceRun(ctx(), r.ID, latchkey.Advance{Step: st.ID, Attest: st.Attest, Evidence: ev})
 		must(t, err)
 	}
 }
@@ -109,6 +118,20 @@ func testProcedureRuns(t *testing.T, store latchkey.Store) {
 	must(t, err)
 	if total != 1 || runs[0].ID != r.ID {
 		t.Fatalf("runs of the lock: %d", total)
+	}
+
+	// A step keeps only the evidence it asks for: a PIN typed in the wrong place is refused,
+	// never stored where every reader of the run would see it.
+	stray := rekeyPlan(l.ID)
+	stray.Params.OldKeyID = newKey.ID
+	must(t, s.StartRun(ctx(), stray))
+	_, err = s.AdvanceRun(ctx(), stray.ID, latchkey.Advance{Step: "ready", Attest: stray.Steps[0].Attest, Evidence: map[string]string{"pin": "4321"}})
+	wantCode(t, err, latchkey.EINVALID)
+	_, err = s.AbortRun(ctx(), stray.ID, "testing")
+	must(t, err)
+	if err := s.StartRun(ctx(), &latchkey.Run{Kind: latchkey.ProcedureBattery, Title: "x", LockIDs: []int64{l.ID, l.ID},
+		Steps: []latchkey.Step{{ID: "a", Kind: latchkey.StepManual, Abort: "-"}}}); latchkey.ErrorCode(err) != latchkey.EINVALID {
+		t.Fatalf("a run naming a lock twice: %v", err)
 	}
 
 	// Someone who may not reveal key cuts learns nothing of the site's: a typed bitting the

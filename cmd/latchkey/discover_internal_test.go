@@ -212,12 +212,15 @@ func TestDiscoveredLocksWithoutLister(t *testing.T) {
 	w := newHubWorld(t, func(w *hubWorld) map[latchkey.Driver]hubFactory {
 		return map[latchkey.Driver]hubFactory{latchkey.DriverZigbee2MQTT: w.factory(true)}
 	})
-	_, err := w.svc.DiscoveredLocks(owner)
-	wantCode(t, "no listers", err, latchkey.EUNAVAILABLE)
-	w.svc.Readers, w.svc.Listers = w.hubs.Readers(), w.hubs.Listers()
+	if found, err := w.svc.DiscoveredLocks(owner); err != nil || len(found) != 0 {
+		t.Fatalf("no hub at all: %v %v; want nothing found", found, err)
+	}
 	if _, err := w.svc.CreateHub(owner, latchkey.NewHub{Driver: latchkey.DriverZigbee2MQTT, URL: "mqtt://broker:1883"}); err != nil {
 		t.Fatal(err)
 	}
+	_, err := w.svc.DiscoveredLocks(owner)
+	wantCode(t, "no listers", err, latchkey.EUNAVAILABLE)
+	w.svc.Readers, w.svc.Listers = w.hubs.Readers(), w.hubs.Listers()
 	eventually(t, "the hub's driver runs", func() bool { return len(w.drivers()) == 1 && w.hubs.HubStatuses()[1].Running })
 	found, err := w.svc.DiscoveredLocks(owner)
 	mustDo(t, err)
@@ -239,12 +242,15 @@ func TestHubDiscoveryCommands(t *testing.T) {
 		{[]string{"hub", "adopt", "zigbee2mqtt", "0x01", "--door", "1"}, "--name NAME"},
 		{[]string{"hub", "adopt", "zigbee2mqtt"}, "accepts 2 arg"},
 		{[]string{"hub", "survey", "abc"}, "not a lock id"},
-		{[]string{"hub", "discovered"}, "--server URL"},
 		{[]string{"hub", "adopt", "zigbee2mqtt", "0x01", "--door", "1", "--name", "Front"}, "--server URL"},
 	} {
 		st, stdout, stderr := runMain(t, "", append(c.args, data...)...)
 		if st == 0 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: %d %q %q; want a failure saying %q", c.args, st, stdout, stderr, c.want)
 		}
+	}
+	// With no hub at all, nothing is found, and it says how to add one.
+	if st, stdout, stderr := runMain(t, "", append([]string{"hub", "discovered"}, data...)...); st != 0 || !strings.Contains(stdout, "latchkey hub add") {
+		t.Errorf("hub discovered with no hub: %d %q %q", st, stdout, stderr)
 	}
 }

@@ -20,9 +20,9 @@ import (
 type hubFactory func(ctx context.Context, hub *latchkey.Hub, secret string, logger *slog.Logger) (latchkey.DeviceDriver, io.Closer, error)
 
 // hubFactories are the hub drivers built into this binary, by name. Each driver package
-// registers its factory from an init function in a file of its own in this package
-// (hubs_zwavejs.go, hubs_zigbee2mqtt.go): a hub whose driver has none is recorded and
-// shown, and its locks are answered that the driver is not built in.
+// registers its factory from an init function in hubs_drivers.go: a hub whose driver
+// has none is recorded and shown, and its locks are answered that the driver is not
+// built in.
 var hubFactories = map[latchkey.Driver]hubFactory{}
 
 // registerHubDriver makes a driver name's factory known. Registering a name twice is a
