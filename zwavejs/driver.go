@@ -338,14 +338,18 @@ func (d *Driver) lockNode(address string, needCodes bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A node's fields change under d.mu as events come in: read them while it is held.
 	d.mu.Lock()
 	n := d.nodes[id]
+	known := n != nil
+	interviewing := known && !n.ready
+	noCodes := known && !n.userCodes
 	d.mu.Unlock()
 	switch {
-	case n != nil && !n.ready:
+	case interviewing:
 		// Until zwave-js has interviewed it, it does not know what the node supports.
 		return 0, latchkey.Errorf(latchkey.EUNAVAILABLE, "Z-Wave JS is still interviewing node %d (just included, or not heard from since the server started); Latchkey will try again.", id)
-	case n != nil && needCodes && !n.userCodes:
+	case needCodes && noCodes:
 		return 0, latchkey.Errorf(latchkey.EINVALID, "Node %d does not take user codes (no User Code command class): is it the lock?", id)
 	}
 	return id, nil
