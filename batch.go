@@ -34,8 +34,12 @@ const maxBatched = 500
 // A step gets the same cache for every call of a batch.
 type batchStep[In, Out any] func(ctx context.Context, tx Tx, in In) (out Out, id int64, detail any, err error)
 
+// newBatchStep makes the step of one batch, knowing every input of it, so that the
+// step can read what they all need at once.
+type newBatchStep[In, Out any] func(batch []In) batchStep[In, Out]
+
 // do queues a call and returns its result.
-func (b *batched[In, Out]) do(ctx context.Context, s *Service, action string, in In, step func() batchStep[In, Out]) (Out, error) {
+func (b *batched[In, Out]) do(ctx context.Context, s *Service, action string, in In, step newBatchStep[In, Out]) (Out, error) {
 	c := b.doMany(ctx, s, action, []In{in}, step)[0]
 	return c.out, c.err
 }
@@ -43,7 +47,7 @@ func (b *batched[In, Out]) do(ctx context.Context, s *Service, action string, in
 // doMany queues calls together, so that they share a batch, and returns them done. The
 // first caller to find no batch running runs the waiting calls, batch after batch, until
 // none is left.
-func (b *batched[In, Out]) doMany(ctx context.Context, s *Service, action string, ins []In, step func() batchStep[In, Out]) []*batchCall[In, Out] {
+func (b *batched[In, Out]) doMany(ctx context.Context, s *Service, action string, ins []In, step newBatchStep[In, Out]) []*batchCall[In, Out] {
 	mine := make([]*batchCall[In, Out], len(ins))
 	for i, in := range ins {
 		mine[i] = &batchCall[In, Out]{ctx: ctx, in: in, done: make(chan struct{})}
@@ -66,10 +70,14 @@ func (b *batched[In, Out]) doMany(ctx context.Context, s *Service, action string
 			if n == 0 {
 				break
 			}
-			if err := runBatch(s, action, calls, step()); err != nil {
+			batch := make([]In, len(calls))
+			for i, c := range calls {
+				batch[i] = c.in
+			}
+			if err := runBatch(s, action, calls, step(batch)); err != nil {
 				// Run each alone, so that the one that failed fails alone.
 				for _, c := range calls {
-					c.err = runBatch(s, action, calls[:0:0], step(), c)
+					c.err = runBatch(s, action, calls[:0:0], step([]In{c.in}), c)
 				}
 			}
 			for _, c := range calls {

@@ -75,8 +75,9 @@ type Tx interface {
 
 	// Codes on locks in slots Latchkey does not own; one per lock and slot (conflict).
 	CreateForeignCode(ctx context.Context, f *ForeignCode) error
-	FindForeignCodes(ctx context.Context, lockID int64) ([]*ForeignCode, error) // by lock and slot; 0: every lock's
-	UpdateForeignCode(ctx context.Context, f *ForeignCode) error                // whether it is being cleared, and why not yet
+	FindForeignCodes(ctx context.Context, lockID int64) ([]*ForeignCode, error)      // by lock and slot; 0: every lock's
+	FindForeignCodesOn(ctx context.Context, lockIDs []int64) ([]*ForeignCode, error) // on any of these locks (at most MaxListIDs), by lock and slot
+	UpdateForeignCode(ctx context.Context, f *ForeignCode) error                     // whether it is being cleared, and why not yet
 	DeleteForeignCode(ctx context.Context, id int64) error
 
 	CreateServiceEntry(ctx context.Context, e *ServiceEntry) error
@@ -168,6 +169,8 @@ type LockFilter struct {
 	DoorID  *int64
 	SiteID  *int64
 	Status  *LockStatus
+	// IDs narrows to these locks (at most MaxListIDs); nil does not filter.
+	IDs []int64
 }
 
 // KeyFilter narrows FindKeys. Nil fields do not filter.
@@ -187,7 +190,15 @@ type CodeFilter struct {
 type GrantFilter struct {
 	CodeID *int64
 	LockID *int64
+	// LockIDs narrows to grants on any of these locks (at most MaxListIDs): the sync
+	// engine reads a batch's grants in one statement rather than one a lock. Nil does
+	// not filter; an empty list finds nothing.
+	LockIDs []int64
 }
+
+// MaxListIDs bounds the ids one filter lists, so that a statement stays within what
+// both stores bind.
+const MaxListIDs = 1000
 
 // PageLimit returns the effective limit of a page.
 func (p Page) PageLimit() int {

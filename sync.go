@@ -134,19 +134,25 @@ func readSyncInputs(ctx context.Context, tx Tx, lockIDs []int64) (*syncInputs, e
 		if in.locks, err = syncLocks(ctx, tx, lockIDs); err != nil {
 			return nil, err
 		}
-		for _, l := range in.locks {
-			gs, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
+		for from := 0; from < len(lockIDs); from += MaxListIDs {
+			ids := lockIDs[from:min(from+MaxListIDs, len(lockIDs))]
+			gs, err := tx.FindGrants(ctx, GrantFilter{LockIDs: ids})
 			if err != nil {
 				return nil, err
 			}
-			fs, err := tx.FindForeignCodes(ctx, l.ID)
+			fs, err := tx.FindForeignCodesOn(ctx, ids)
 			if err != nil {
 				return nil, err
+			}
+			grants, foreign = append(grants, gs...), append(foreign, fs...)
+		}
+		for _, l := range in.locks {
+			if _, ok := in.doorSite[l.DoorID]; ok {
+				continue
 			}
 			if in.doorSite[l.DoorID], err = lockSite(ctx, tx, l); err != nil {
 				return nil, err
 			}
-			grants, foreign = append(grants, gs...), append(foreign, fs...)
 		}
 	} else {
 		if in.locks, err = all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{}, p) }); err != nil {
@@ -191,15 +197,13 @@ func syncLocks(ctx context.Context, tx Tx, ids []int64) ([]*Lock, error) {
 		return all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{}, p) })
 	}
 	locks := make([]*Lock, 0, len(ids))
-	for _, id := range ids {
-		l, err := tx.FindLockByID(ctx, id)
-		switch {
-		case ErrorCode(err) == ENOTFOUND:
-			continue
-		case err != nil:
+	for from := 0; from < len(ids); from += MaxListIDs {
+		chunk := ids[from:min(from+MaxListIDs, len(ids))]
+		found, err := all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{IDs: chunk}, p) })
+		if err != nil {
 			return nil, err
 		}
-		locks = append(locks, l)
+		locks = append(locks, found...) // a lock deleted meanwhile is not found, and left out
 	}
 	return locks, nil
 }
@@ -317,10 +321,16 @@ func (s *Service) PINsForSync(ctx context.Context, tasks []SyncTask) (pins []str
 	for i, t := range tasks {
 		in[i] = [2]int64{t.CodeID, t.LockID}
 	}
-	calls := s.syncPINs.doMany(ctx, s, "code.push", in, func() batchStep[[2]int64, string] {
-		codes := map[int64]*Code{} // read once a batch: a code goes on many locks at once
+	calls := s.syncPINs.doMany(ctx, s, "code.push", in, func(batch [][2]int64) batchStep[[2]int64, string] {
+		var on *pinInputs // read with the batch's first call, in its transaction
 		return func(ctx context.Context, tx Tx, in [2]int64) (string, int64, any, error) {
-			return s.pinForSync(ctx, tx, in[0], in[1], codes)
+			if on == nil {
+				var err error
+				if on, err = readPINInputs(ctx, tx, batch); err != nil {
+					return "", 0, nil, err
+				}
+			}
+			return s.pinForSync(ctx, tx, in[0], in[1], on)
 		}
 	})
 	for i, c := range calls {
@@ -329,39 +339,96 @@ func (s *Service) PINsForSync(ctx context.Context, tasks []SyncTask) (pins []str
 	return pins, errs
 }
 
+// pinInputs is what the PINs of one batch are checked against, read in its
+// transaction in a few statements whatever the batch's size (one a code, three in all),
+// rather than three a PIN: a pass over 1,000 locks opens 1,000 PINs before their first
+// frames leave, and each statement is time the radio waits (docs/benchmarks.md).
+type pinInputs struct {
+	codes   map[int64]*Code
+	grants  map[pinKey]*Grant // by code and lock
+	locks   map[int64]*Lock
+	foreign map[int64][]*ForeignCode // by lock
+}
+
+type pinKey struct{ code, lock int64 }
+
+// readPINInputs reads the codes, grants, locks and foreign codes of a batch of
+// (code, lock) pairs.
+func readPINInputs(ctx context.Context, tx Tx, batch [][2]int64) (*pinInputs, error) {
+	on := &pinInputs{codes: map[int64]*Code{}, grants: map[pinKey]*Grant{}, locks: map[int64]*Lock{}, foreign: map[int64][]*ForeignCode{}}
+	locksOf := map[int64][]int64{} // the batch's locks by code
+	var codeIDs, lockIDs []int64
+	seen := map[int64]bool{}
+	for _, in := range batch {
+		if _, ok := locksOf[in[0]]; !ok {
+			codeIDs = append(codeIDs, in[0])
+		}
+		locksOf[in[0]] = append(locksOf[in[0]], in[1])
+		if !seen[in[1]] {
+			seen[in[1]] = true
+			lockIDs = append(lockIDs, in[1])
+		}
+	}
+	for _, id := range codeIDs {
+		c, err := tx.FindCodeByID(ctx, id)
+		switch {
+		case ErrorCode(err) == ENOTFOUND:
+			continue // its calls say so
+		case err != nil:
+			return nil, err
+		}
+		on.codes[id] = c
+		grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &c.ID, LockIDs: locksOf[id]})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range grants {
+			on.grants[pinKey{g.CodeID, g.LockID}] = g
+		}
+	}
+	locks, err := all(func(p Page) ([]*Lock, int, error) { return tx.FindLocks(ctx, LockFilter{IDs: lockIDs}, p) })
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range locks {
+		on.locks[l.ID] = l
+	}
+	foreign, err := tx.FindForeignCodesOn(ctx, lockIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range foreign {
+		on.foreign[f.LockID] = append(on.foreign[f.LockID], f)
+	}
+	return on, nil
+}
+
 // pinForSync is PINForSync's work in its batch's transaction. The grant goes to
 // "setting" before the write: a crash between the two leaves a visible trace, which the
 // next pass writes again, rather than a write nobody knows of.
-func (s *Service) pinForSync(ctx context.Context, tx Tx, codeID, lockID int64, codes map[int64]*Code) (pin string, id int64, detail any, err error) {
-	c := codes[codeID]
+func (s *Service) pinForSync(ctx context.Context, tx Tx, codeID, lockID int64, on *pinInputs) (pin string, id int64, detail any, err error) {
+	c := on.codes[codeID]
 	if c == nil {
-		if c, err = tx.FindCodeByID(ctx, codeID); err != nil {
-			return "", 0, nil, err
-		}
-		codes[codeID] = c
+		return "", 0, nil, Errorf(ENOTFOUND, "No code with id %d.", codeID)
 	}
-	grants, err := tx.FindGrants(ctx, GrantFilter{CodeID: &codeID, LockID: &lockID})
-	if err != nil {
-		return "", 0, nil, err
-	}
-	if len(grants) == 0 || c.Revoked {
+	g := on.grants[pinKey{codeID, lockID}]
+	if g == nil || c.Revoked {
 		return "", 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
 	}
-	g := grants[0]
 	if g.Status != GrantPending && g.Status != GrantSetting && (g.Status != GrantFailed || g.waitsForAPerson()) {
 		return "", 0, nil, Errorf(ECONFLICT, "Code %d is not waiting to go on lock %d; its PIN is not given out.", codeID, lockID)
 	}
-	l, err := tx.FindLockByID(ctx, lockID)
-	if err != nil {
-		return "", 0, nil, err
+	l := on.locks[lockID]
+	if l == nil {
+		return "", 0, nil, Errorf(ENOTFOUND, "No lock with id %d.", lockID)
 	}
 	if l.Connection.Driver == "" {
 		return "", 0, nil, Errorf(ECONFLICT, "Lock %d is not connected; its codes are programmed at its keypad.", lockID)
 	}
-	if foreign, err := foreignAt(ctx, tx, lockID, g.Slot); err != nil {
-		return "", 0, nil, err
-	} else if foreign != nil {
-		return "", 0, nil, Errorf(ECONFLICT, "Slot %d of lock %d holds a code Latchkey does not own; it is not written over.", g.Slot, lockID)
+	for _, f := range on.foreign[lockID] {
+		if f.Slot == g.Slot {
+			return "", 0, nil, Errorf(ECONFLICT, "Slot %d of lock %d holds a code Latchkey does not own; it is not written over.", g.Slot, lockID)
+		}
 	}
 	if pin, err = s.openPIN(c); err != nil { // opened for each lock: each is its own act
 		return "", 0, nil, err
@@ -406,7 +473,7 @@ func (s *Service) RecordSync(ctx context.Context, o SyncOutcome) (*Grant, error)
 	if o.Task.CodeID == 0 {
 		return nil, s.recordForeignClear(ctx, o)
 	}
-	g, err := s.syncRecords.do(ctx, s, "code.sync", o, func() batchStep[SyncOutcome, *Grant] {
+	g, err := s.syncRecords.do(ctx, s, "code.sync", o, func([]SyncOutcome) batchStep[SyncOutcome, *Grant] {
 		codes := map[int64]*Code{}
 		return func(ctx context.Context, tx Tx, o SyncOutcome) (*Grant, int64, any, error) {
 			g, detail, err := s.recordOne(ctx, tx, o, codes)

@@ -184,6 +184,10 @@ func (c *Client) CreateLock(ctx context.Context, l *latchkey.Lock) error {
 
 // FindLocks lists locks.
 func (c *Client) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.Page) ([]*latchkey.Lock, int, error) {
+	if f.KeyID != nil || f.Driver != nil || f.Address != nil || f.IDs != nil {
+		// Dropping a filter the API does not take would list more than was asked for.
+		return nil, 0, latchkey.Errorf(latchkey.EINVALID, "The API lists locks by door, site and status only.")
+	}
 	status := ""
 	if f.Status != nil {
 		status = string(*f.Status)
@@ -356,6 +360,9 @@ func (c *Client) CheckCode(ctx context.Context, lockID int64, pin string) (*latc
 
 // FindGrants lists where codes stand.
 func (c *Client) FindGrants(ctx context.Context, f latchkey.GrantFilter) ([]*latchkey.Grant, error) {
+	if f.LockIDs != nil {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "The API lists grants by one lock or one code, not by a list of locks.")
+	}
 	var gs []*latchkey.Grant
 	return gs, c.do(ctx, "GET", "/api/v1/grants"+query("lock", f.LockID, "code", f.CodeID), nil, &gs)
 }

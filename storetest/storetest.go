@@ -171,6 +171,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReceiptNames", testReceiptNames},
 		{"LockStatusFilter", testLockStatusFilter},
 		{"SyncColumns", testSyncColumns},
+		{"ListFilters", testListFilters},
 		{"SyncStatuses", testSyncStatuses},
 		{"SyncDeviceReports", testSyncDeviceReports},
 		{"Webhooks", testWebhooks},

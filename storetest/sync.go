@@ -401,3 +401,73 @@ func testSyncDeviceReports(t *testing.T, store latchkey.Store) {
 		t.Fatalf("after re-provisioning: %+v", g)
 	}
 }
+
+// Filters by a list of locks (what the sync engine reads a batch by): only the locks
+// listed, an empty list finds nothing, and a list too long is refused.
+func testListFilters(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	a, p := newLock(t, s, "A")
+	b, _ := newLock(t, s, "B")
+	c, _ := newLock(t, s, "C")
+	code, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Ana"}, LockIDs: []int64{a.ID, b.ID, c.ID}})
+	must(t, err)
+	other, _, err := s.CreateCode(ctx(), latchkey.NewCode{Code: latchkey.Code{PersonID: p.ID, Label: "Bo"}, LockIDs: []int64{a.ID}})
+	must(t, err)
+	seen := time.Date(2026, 5, 1, 11, 0, 0, 0, time.UTC)
+	must(t, store.Update(ctx(), func(tx latchkey.Tx) error {
+		for _, f := range []*latchkey.ForeignCode{{LockID: a.ID, Slot: 20, SeenAt: seen}, {LockID: c.ID, Slot: 21, SeenAt: seen}} {
+			if err := tx.CreateForeignCode(ctx(), f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	lockIDs := func(ids ...int64) []int64 { return ids }
+	must(t, store.View(ctx(), func(tx latchkey.Tx) error {
+		gs, err := tx.FindGrants(ctx(), latchkey.GrantFilter{LockIDs: lockIDs(a.ID, c.ID)})
+		if err != nil {
+			return err
+		}
+		if len(gs) != 3 {
+			t.Errorf("grants on A and C: %d, want 3 (two codes on A, one on C)", len(gs))
+		}
+		gs, err = tx.FindGrants(ctx(), latchkey.GrantFilter{CodeID: &code.ID, LockIDs: lockIDs(a.ID, b.ID)})
+		if err != nil {
+			return err
+		}
+		if len(gs) != 2 || gs[0].LockID != a.ID || gs[1].LockID != b.ID {
+			t.Errorf("the code's grants on A and B: %+v", gs)
+		}
+		if gs, err = tx.FindGrants(ctx(), latchkey.GrantFilter{CodeID: &other.ID, LockIDs: []int64{}}); err != nil || len(gs) != 0 {
+			t.Errorf("an empty list of locks found %d grants (%v), want none", len(gs), err)
+		}
+		locks, total, err := tx.FindLocks(ctx(), latchkey.LockFilter{IDs: lockIDs(c.ID, a.ID)}, latchkey.Page{})
+		if err != nil {
+			return err
+		}
+		if total != 2 || len(locks) != 2 || locks[0].ID != a.ID || locks[1].ID != c.ID {
+			t.Errorf("locks A and C: %d of %d", len(locks), total)
+		}
+		if locks, total, err := tx.FindLocks(ctx(), latchkey.LockFilter{IDs: []int64{}}, latchkey.Page{}); err != nil || total != 0 || len(locks) != 0 {
+			t.Errorf("an empty list of locks found %d of %d (%v), want none", len(locks), total, err)
+		}
+		fs, err := tx.FindForeignCodesOn(ctx(), lockIDs(b.ID, c.ID))
+		if err != nil {
+			return err
+		}
+		if len(fs) != 1 || fs[0].LockID != c.ID || fs[0].Slot != 21 {
+			t.Errorf("foreign codes on B and C: %+v", fs)
+		}
+		if fs, err := tx.FindForeignCodesOn(ctx(), nil); err != nil || len(fs) != 0 {
+			t.Errorf("foreign codes on no lock: %d (%v), want none", len(fs), err)
+		}
+		long := make([]int64, latchkey.MaxListIDs+1)
+		_, err = tx.FindGrants(ctx(), latchkey.GrantFilter{LockIDs: long})
+		wantCode(t, err, latchkey.EINVALID)
+		_, _, err = tx.FindLocks(ctx(), latchkey.LockFilter{IDs: long}, latchkey.Page{})
+		wantCode(t, err, latchkey.EINVALID)
+		_, err = tx.FindForeignCodesOn(ctx(), long)
+		wantCode(t, err, latchkey.EINVALID)
+		return nil
+	}))
+}

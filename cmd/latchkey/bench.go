@@ -78,6 +78,9 @@ func printFleet(w io.Writer, r *fleetResult) {
 	for i, run := range r.Runs {
 		fmt.Fprintf(w, "  run %d: wall %s, engine %s, CPU %s, bound %s, %d changes, %d commands, %d passes\n",
 			i+1, fmtDur(run.Wall), fmtDur(run.Engine), fmtDur(run.CPU), fmtDur(run.Bound), run.Changes, run.Commands, run.Passes)
+		p := run.Path
+		fmt.Fprintf(w, "         the last lock: %s before its first command, %s on the radio, %s between commands, %s after its last answer; first commands: first lock %s, median lock %s, last lock %s\n",
+			fmtDur(p.BeforeFirst), fmtDur(p.OnRadio), fmtDur(p.Between), fmtDur(p.After), fmtDur(p.FirstFirst), fmtDur(p.FirstMedian), fmtDur(p.FirstLast))
 	}
 }
 

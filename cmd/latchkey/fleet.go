@@ -81,6 +81,9 @@ type fleetRun struct {
 	// fleet is idle: the heap after garbage collection, less the heap before any record
 	// was made (the twins are built before, and are not the server's), divided by N.
 	HeapPerLock float64 `json:"heap_per_lock_bytes"`
+	// Path is where the time of the lock that finished last went (summed over the
+	// steps of a churn).
+	Path criticalPath `json:"critical_path"`
 }
 
 // fleetResult is a benchmark's result: every run, and the medians.
@@ -162,6 +165,7 @@ type fleet struct {
 	world  *sim.World
 	driver *simdriver.Driver
 	engine *codesync.Engine
+	trace  *tracedDriver
 	locks  []int64
 }
 
@@ -228,7 +232,8 @@ func fleetOnce(ctx context.Context, cfg fleetConfig, seed uint64) (*fleetRun, er
 	f.driver = simdriver.New(f.world)
 	f.driver.Start()
 	defer f.driver.Close()
-	f.engine = &codesync.Engine{Service: f.svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: f.driver}}
+	f.trace = newTracedDriver(f.driver)
+	f.engine = &codesync.Engine{Service: f.svc, Drivers: map[latchkey.Driver]latchkey.DeviceDriver{latchkey.DriverSim: f.trace}}
 	engineCtx := latchkey.NewContextWithActor(ctx, "sync engine")
 
 	run := &fleetRun{}
@@ -252,6 +257,7 @@ func fleetOnce(ctx context.Context, cfg fleetConfig, seed uint64) (*fleetRun, er
 				f.clock.skip(churnStep)
 			}
 		}
+		f.trace.reset()
 		radio0 := f.driver.RadioStats()
 		cpu0 := processCPU()
 		start := time.Now()
@@ -270,6 +276,7 @@ func fleetOnce(ctx context.Context, cfg fleetConfig, seed uint64) (*fleetRun, er
 			wall, cpu, radio = time.Since(start), processCPU()-cpu0, f.driver.RadioStats()
 		}
 		run.Wall += wall
+		run.Path.add(f.trace.path(start, start.Add(wall)))
 		run.CPU += cpu
 		if cfg.Profile == "zero" {
 			run.Radio += radio.Simulating - radio0.Simulating

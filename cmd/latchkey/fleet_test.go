@@ -8,6 +8,7 @@ import (
 // benchmarkFleet runs one fleet scenario per iteration and reports the medians and the
 // ratios to the radio model's bound (docs/benchmarks.md).
 func benchmarkFleet(b *testing.B, cfg fleetConfig) {
+	setGCPolicy() // the binary's, as latchkey bench fleet runs under it
 	cfg.Runs, cfg.Seed = 1, 1
 	var runs []fleetRun
 	for i := 0; b.Loop(); i++ {
@@ -64,6 +65,13 @@ func TestFleetBenchmarkConverges(t *testing.T) {
 		want := map[string]int{"provision": 6, "revoke": 3, "churn": 9}[scenario]
 		if r.Changes != want || r.Commands != int64(2*want) || r.Engine > r.Wall {
 			t.Fatalf("%s: %+v, want %d changes in %d commands", scenario, r, want, 2*want)
+		}
+		// The last lock's time, in its four parts, is the step's time (each step's, in a
+		// churn); the first lock got its first command no later than the median one.
+		p := r.Path
+		if sum := p.BeforeFirst + p.OnRadio + p.Between + p.After; sum != r.Wall || p.OnRadio <= 0 ||
+			p.FirstFirst > p.FirstMedian || p.FirstMedian > p.FirstLast || p.BeforeFirst > p.FirstLast {
+			t.Fatalf("%s: the last lock's path %+v adds up to %v, not the wall time %v", scenario, p, sum, r.Wall)
 		}
 	}
 	for _, bad := range []fleetConfig{{Locks: 0, Codes: 1, Profile: "zero", Scenario: "provision", Runs: 1},

@@ -25,6 +25,7 @@ import (
 var version = "dev"
 
 func main() {
+	setGCPolicy()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain()

@@ -201,6 +201,11 @@ func (tx *Tx) FindGrants(ctx context.Context, f latchkey.GrantFilter) ([]*latchk
 	if f.LockID != nil {
 		w.add("lock_id = ?", *f.LockID)
 	}
+	if f.LockIDs != nil {
+		if err := w.addIn("lock_id", f.LockIDs); err != nil {
+			return nil, err
+		}
+	}
 	return queryAll(ctx, tx, `SELECT `+grantColumns+` FROM grants`+w.where()+` ORDER BY id`, w.args,
 		func(r scanner) (*latchkey.Grant, error) {
 			var g latchkey.Grant
@@ -228,7 +233,19 @@ func (tx *Tx) CreateForeignCode(ctx context.Context, f *latchkey.ForeignCode) (e
 
 // FindForeignCodes lists a lock's foreign codes (every lock's for 0) by lock and slot.
 func (tx *Tx) FindForeignCodes(ctx context.Context, lockID int64) ([]*latchkey.ForeignCode, error) {
-	w := byLock(lockID)
+	return tx.findForeign(ctx, byLock(lockID))
+}
+
+// FindForeignCodesOn lists the foreign codes on any of the locks given, by lock and slot.
+func (tx *Tx) FindForeignCodesOn(ctx context.Context, lockIDs []int64) ([]*latchkey.ForeignCode, error) {
+	var w filter
+	if err := w.addIn("lock_id", lockIDs); err != nil {
+		return nil, err
+	}
+	return tx.findForeign(ctx, w)
+}
+
+func (tx *Tx) findForeign(ctx context.Context, w filter) ([]*latchkey.ForeignCode, error) {
 	return queryAll(ctx, tx, `SELECT `+foreignColumns+` FROM foreign_codes`+w.where()+` ORDER BY lock_id, slot`, w.args,
 		func(r scanner) (*latchkey.ForeignCode, error) {
 			var f latchkey.ForeignCode

@@ -147,6 +147,11 @@ func (tx *Tx) FindLocks(ctx context.Context, f latchkey.LockFilter, p latchkey.P
 	if f.Status != nil {
 		w.add("status = ?", *f.Status)
 	}
+	if f.IDs != nil {
+		if err := w.addIn("id", f.IDs); err != nil {
+			return nil, 0, err
+		}
+	}
 	return list(ctx, tx, "locks", lockColumns, w, p, tx.scanLock)
 }
 

@@ -149,6 +149,24 @@ func (f *filter) add(cond string, args ...any) {
 	f.conds, f.args = append(f.conds, cond), append(f.args, args...)
 }
 
+// addIn adds "column IN (ids)"; an empty list matches nothing. More than
+// latchkey.MaxListIDs ids is refused.
+func (f *filter) addIn(column string, ids []int64) error {
+	if len(ids) > latchkey.MaxListIDs {
+		return latchkey.Errorf(latchkey.EINVALID, "At most %d ids in one list, not %d.", latchkey.MaxListIDs, len(ids))
+	}
+	if len(ids) == 0 {
+		f.add("1 = 0")
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	f.add(column+" IN (?"+strings.Repeat(", ?", len(ids)-1)+")", args...)
+	return nil
+}
+
 // where returns the WHERE clause, or "" when nothing filters.
 func (f filter) where() string {
 	if len(f.conds) == 0 {
