@@ -148,6 +148,12 @@ func printSurvey(w io.Writer, l *latchkey.Lock) {
 	case latchkey.SurveyDone:
 		fmt.Fprintf(w, "Every slot was read: %d code(s) found on it, listed by latchkey lock slots %d to adopt or clear; Latchkey never writes over them.\n", sv.Found, l.ID)
 	case latchkey.SurveyPending:
-		fmt.Fprintf(w, "Its slots are not all read (%d so far, %d code(s) found): %s\nNo code is put on it until they are: wake the lock and run latchkey hub survey %d.\n", sv.Read, sv.Found, sv.Reason, l.ID)
+		// The reason says what to do: read the rest (a survey read in parts), or wake the
+		// lock first (one that stopped answering).
+		reason := sv.Reason
+		if reason == "" {
+			reason = fmt.Sprintf("read them with latchkey hub survey %d.", l.ID)
+		}
+		fmt.Fprintf(w, "Its slots are not all read (%d so far, %d code(s) found): %s\nNo code is put on it until they are.\n", sv.Read, sv.Found, reason)
 	}
 }
