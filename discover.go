@@ -364,7 +364,7 @@ func (s *Service) surveyStopped(ctx context.Context, l *Lock, slot int, cause er
 	if err != nil {
 		return nil, err
 	}
-	return cur, Errorf(EUNAVAILABLE, "Lock %d (%s) stopped answering at slot %d (%s): its survey resumes there when you try again (latchkey hub survey %d), once the lock is awake.", l.ID, l.Name, slot, ErrorMessage(cause), l.ID)
+	return cur, Errorf(EUNAVAILABLE, "Lock %d (%s) stopped answering at slot %d (%s): its survey resumes there when you try again (latchkey hub survey %d), once the lock is awake.", l.ID, l.Name, slot, strings.TrimSuffix(ErrorMessage(cause), "."), l.ID)
 }
 
 // recordSurvey keeps a survey's progress: read slots up to read, the last one holding a

@@ -456,3 +456,26 @@ func TestRefusedCodeIsInvalid(t *testing.T) {
 		t.Fatal("the twin took the duplicate")
 	}
 }
+
+// A last_seen far ahead of the clock (a hostile or broken publisher) does not make every
+// later message stale: the lock's events and its answers to commands still count.
+func TestFarFutureLastSeenDoesNotSilence(t *testing.T) {
+	b := newFakeBridge(t)
+	d, got := openDriver(t, b)
+	now := time.Now().UnixMilli()
+	b.state(now+10*365*24*3600*1000, `"action":"unlock","action_source_name":"keypad","action_user":2,`)
+	b.state(now, `"action":"unlock_failure_invalid_pin_or_id","action_source_name":"keypad",`)
+	got.wait(t, 10*time.Second, "the wrong code after a far-future last_seen", func(ev latchkey.DeviceEvent) bool { return ev.Kind == latchkey.EventWrongCode })
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- d.ClearCode(ctx, fakeIEEE, 5)
+	}()
+	for s := b.next(); !strings.Contains(s, "/door/get"); s = b.next() {
+	}
+	b.state(now+1000, `"users":{"4":{"status":"available"}},`)
+	if err := <-done; err != nil {
+		t.Fatalf("the lock's answer after a far-future last_seen did not confirm the clear: %v", err)
+	}
+}
