@@ -73,9 +73,10 @@ type Driver struct {
 }
 
 var (
-	_ latchkey.DeviceDriver = (*Driver)(nil)
-	_ latchkey.CodeReader   = (*Driver)(nil)
-	_ latchkey.DeviceLister = (*Driver)(nil)
+	_ latchkey.DeviceDriver  = (*Driver)(nil)
+	_ latchkey.CodeReader    = (*Driver)(nil)
+	_ latchkey.DeviceLister  = (*Driver)(nil)
+	_ latchkey.HubConnection = (*Driver)(nil)
 )
 
 // earlyMessage is a device topic's message that arrived before bridge/devices named
@@ -232,6 +233,16 @@ func (d *Driver) Ready(ctx context.Context) error {
 	case <-ctx.Done():
 		return latchkey.Errorf(latchkey.EUNAVAILABLE, "No device list from Zigbee2MQTT at %s (topic %s/bridge/devices): is the broker up and Zigbee2MQTT running with that base topic?", d.Broker, d.base)
 	}
+}
+
+// Connected reports whether the driver reaches Zigbee2MQTT now: connected to the
+// broker, with the bridge's device list, and the bridge not saying it is offline. A lock
+// that does not answer (a sleepy one dozing, one out of range) is the lock's matter, not
+// the hub's: it does not make the hub look down.
+func (d *Driver) Connected() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.client != nil && d.client.IsConnectionOpen() && d.listed && (d.bridgeOnline == nil || *d.bridgeOnline)
 }
 
 // Close disconnects and stops delivering events.

@@ -479,3 +479,29 @@ func TestFarFutureLastSeenDoesNotSilence(t *testing.T) {
 		t.Fatalf("the lock's answer after a far-future last_seen did not confirm the clear: %v", err)
 	}
 }
+
+// The driver says whether it reaches Zigbee2MQTT: a lock that does not answer leaves it
+// connected (the lock dozes; the hub is fine), the bridge going offline does not.
+func TestConnectedIsTheHubsNotALocks(t *testing.T) {
+	b := newFakeBridge(t)
+	d, _ := openDriver(t, b)
+	if !d.Connected() {
+		t.Fatal("not connected with the broker up and the device list in")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	if err := d.ClearCode(ctx, fakeIEEE, 3); latchkey.ErrorCode(err) != latchkey.EUNAVAILABLE {
+		t.Fatalf("a lock that never answers: %v, want unavailable", err)
+	}
+	if !d.Connected() {
+		t.Fatal("a lock that did not answer made the hub look down")
+	}
+	b.publish("bridge/state", `{"state":"offline"}`, true)
+	deadline := time.Now().Add(10 * time.Second)
+	for d.Connected() {
+		if time.Now().After(deadline) {
+			t.Fatal("still connected after Zigbee2MQTT said it is offline")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
