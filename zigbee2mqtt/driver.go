@@ -44,8 +44,9 @@ type Driver struct {
 	// Slots is how many PIN slots the locks have (zigbee-herdsman-converters'
 	// pinCodeCount: 30 for every Kwikset definition). Slot n is Zigbee user n-1.
 	Slots int
-	// ReadEvery is how often a command waiting for the lock asks it again for the
-	// state that confirms it (a sleepy lock may miss a request); default 5 s.
+	// ReadEvery is how long a command waiting for the lock waits before it asks again
+	// for the state that confirms it (a sleepy lock may miss a request); each later
+	// wait is twice the last, up to six times this (nextRead). Default 5 s.
 	ReadEvery time.Duration
 	// BoltGrace is how long a bolt change the lock reports waits for the operation
 	// event that names who moved it, before it is reported on its own; default 2 s.
