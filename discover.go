@@ -204,8 +204,12 @@ func (s *Service) identify(d DeviceInfo) (DiscoveredLock, bool) {
 // discovered finds one discovered lock on its hub.
 func (s *Service) discovered(ctx context.Context, driver Driver, address string) (DiscoveredLock, error) {
 	lister := s.Listers[driver]
-	if lister == nil {
-		return DiscoveredLock{}, Errorf(EUNAVAILABLE, "No %s hub runs here to adopt a lock from: add one (latchkey hub add), or ask the server that runs it (--server URL).", driver.Title())
+	switch {
+	case len(s.Listers) == 0:
+		// The command line on a data directory: the hubs run in the server.
+		return DiscoveredLock{}, Errorf(EUNAVAILABLE, "Discovered locks are adopted through the server that runs the hubs: ask it (--server URL), or open its settings page.")
+	case lister == nil:
+		return DiscoveredLock{}, Errorf(EUNAVAILABLE, "No %s hub runs here to adopt a lock from: add one (latchkey hub add %s URL).", driver.Title(), driver)
 	}
 	devices, err := lister.Devices(ctx)
 	if err != nil {

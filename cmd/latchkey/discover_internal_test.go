@@ -277,6 +277,18 @@ func TestHubDiscoveryCommands(t *testing.T) {
 			t.Errorf("%v: %d %q %q; want a failure saying %q", c.args, st, stdout, stderr, c.want)
 		}
 	}
+	// With a hub recorded, adopting on the data directory says to ask the server, not
+	// to add the hub that is there.
+	if st, _, stderr := runMain(t, "", append([]string{"hub", "add", "zigbee2mqtt", "mqtt://broker:1883"}, data...)...); st != 0 {
+		t.Fatalf("hub add: %q", stderr)
+	}
+	st, _, stderr := runMain(t, "", append([]string{"hub", "adopt", "zigbee2mqtt", "0x01", "--door", "1", "--name", "Front"}, data...)...)
+	if st == 0 || !strings.Contains(stderr, "server that runs the hubs") || strings.Contains(stderr, "hub add") {
+		t.Errorf("adopting on a data directory with a hub: %d %q", st, stderr)
+	}
+	if _, _, err := runMain(t, "", append([]string{"hub", "rm", "1"}, data...)...); err != "" {
+		t.Fatalf("hub rm: %q", err)
+	}
 	// With no hub at all, nothing is found, and it says how to add one.
 	if st, stdout, stderr := runMain(t, "", append([]string{"hub", "discovered"}, data...)...); st != 0 || !strings.Contains(stdout, "latchkey hub add") {
 		t.Errorf("hub discovered with no hub: %d %q %q", st, stdout, stderr)
