@@ -313,3 +313,17 @@ func TestPrintSurvey(t *testing.T) {
 		}
 	}
 }
+
+// The listing says how to add a lock only when there is one to add.
+func TestPrintDiscoveredFooter(t *testing.T) {
+	m := &Main{}
+	var none, some strings.Builder
+	m.printDiscovered(&none, []latchkey.HubDiscovery{{Driver: latchkey.DriverZigbee2MQTT, Locks: []latchkey.DiscoveredLock{}}, {Driver: latchkey.DriverZWaveJS, Error: "not reached"}})
+	if strings.Contains(none.String(), "hub adopt") || !strings.Contains(none.String(), "every lock it knows is recorded") {
+		t.Errorf("nothing to add: %q", none.String())
+	}
+	m.printDiscovered(&some, []latchkey.HubDiscovery{{Driver: latchkey.DriverZigbee2MQTT, Locks: []latchkey.DiscoveredLock{{Device: latchkey.DeviceInfo{Address: "0x01", Online: true}, Candidates: []string{"910", "912"}}}}})
+	if !strings.Contains(some.String(), "hub adopt") || !strings.Contains(some.String(), "910 or 912") {
+		t.Errorf("a lock to add: %q", some.String())
+	}
+}

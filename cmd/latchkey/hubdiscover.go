@@ -108,6 +108,7 @@ func (m *Main) printDiscovered(w io.Writer, found []latchkey.HubDiscovery) {
 		fmt.Fprintln(w, "No hub runs: add one with latchkey hub add.")
 		return
 	}
+	offered := false
 	for _, hd := range found {
 		switch {
 		case hd.Error != "":
@@ -117,6 +118,7 @@ func (m *Main) printDiscovered(w io.Writer, found []latchkey.HubDiscovery) {
 			fmt.Fprintf(w, "%s: no lock to add; every lock it knows is recorded.\n", hd.Driver.Title())
 			continue
 		}
+		offered = true
 		fmt.Fprintf(w, "%s:\n", hd.Driver.Title())
 		table(w, "ADDRESS\tNAME\tMODEL\tONLINE", func(tw io.Writer) {
 			for _, dl := range hd.Locks {
@@ -124,7 +126,9 @@ func (m *Main) printDiscovered(w io.Writer, found []latchkey.HubDiscovery) {
 			}
 		})
 	}
-	fmt.Fprintln(w, "Add one with: latchkey hub adopt DRIVER ADDRESS --door ID --name NAME [--model M]")
+	if offered {
+		fmt.Fprintln(w, "Add one with: latchkey hub adopt DRIVER ADDRESS --door ID --name NAME [--model M]")
+	}
 }
 
 // discoveredModel names a discovered lock's model, or says to choose one.
