@@ -145,30 +145,44 @@ func (s *Service) DiscoveredLocks(ctx context.Context) ([]HubDiscovery, error) {
 			out = append(out, hd)
 			continue
 		}
+		connected, err := s.connectedAddresses(ctx, kind)
+		if err != nil {
+			return nil, err
+		}
 		for _, d := range devices {
-			if d.Address == "" {
+			if d.Address == "" || connected[strings.ToLower(d.Address)] {
 				continue
 			}
 			d.Driver = kind
-			dl, ok := s.identify(d)
-			if !ok {
-				continue
-			}
-			var locks []*Lock
-			err := s.view(ctx, func(tx Tx) (err error) {
-				locks, _, err = tx.FindLocks(ctx, LockFilter{Driver: &kind, Address: &d.Address}, Page{Limit: 1})
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-			if len(locks) == 0 {
+			if dl, ok := s.identify(d); ok {
 				hd.Locks = append(hd.Locks, dl)
 			}
 		}
 		out = append(out, hd)
 	}
 	return out, nil
+}
+
+// connectedAddresses returns the addresses (lowercased: a Zigbee IEEE address is hex, in
+// either case) of the locks connected through a driver, read a page of a thousand at a
+// time rather than a lock per device the hub lists.
+func (s *Service) connectedAddresses(ctx context.Context, kind Driver) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := s.view(ctx, func(tx Tx) error {
+		for offset := 0; ; offset += 1000 {
+			locks, total, err := tx.FindLocks(ctx, LockFilter{Driver: &kind}, Page{Offset: offset, Limit: 1000})
+			if err != nil {
+				return err
+			}
+			for _, l := range locks {
+				out[strings.ToLower(l.Connection.Address)] = true
+			}
+			if len(locks) == 0 || offset+len(locks) >= total {
+				return nil
+			}
+		}
+	})
+	return out, err
 }
 
 // identify names a device's model, and says whether it is a lock to offer: one the
@@ -190,15 +204,21 @@ func (s *Service) identify(d DeviceInfo) (DiscoveredLock, bool) {
 // discovered finds one discovered lock on its hub.
 func (s *Service) discovered(ctx context.Context, driver Driver, address string) (DiscoveredLock, error) {
 	lister := s.Listers[driver]
-	if lister == nil {
-		return DiscoveredLock{}, Errorf(EUNAVAILABLE, "No %s hub runs here to adopt a lock from: add one (latchkey hub add), or ask the server that runs it (--server URL).", driver.Title())
+	switch {
+	case len(s.Listers) == 0:
+		// The command line on a data directory: the hubs run in the server.
+		return DiscoveredLock{}, Errorf(EUNAVAILABLE, "Discovered locks are adopted through the server that runs the hubs: ask it (--server URL), or open its settings page.")
+	case lister == nil:
+		return DiscoveredLock{}, Errorf(EUNAVAILABLE, "No %s hub runs here to adopt a lock from: add one (latchkey hub add %s URL).", driver.Title(), driver)
 	}
 	devices, err := lister.Devices(ctx)
 	if err != nil {
 		return DiscoveredLock{}, err
 	}
 	for _, d := range devices {
-		if d.Address == address {
+		// A Zigbee IEEE address is hex, which people copy in either case; the hub's
+		// own spelling is the one recorded, so that its events find the lock.
+		if d.Address == address || driver == DriverZigbee2MQTT && strings.EqualFold(d.Address, address) {
 			d.Driver = driver
 			if dl, ok := s.identify(d); ok {
 				return dl, nil
@@ -240,7 +260,7 @@ func (s *Service) AdoptDiscovered(ctx context.Context, req DiscoveredAdoption) (
 	if model == "" {
 		return nil, Errorf(EINVALID, "Latchkey cannot tell the model of %s from its ids: choose it (model_id, --model; 'latchkey models ls' lists them).", req.Address)
 	}
-	l := &Lock{DoorID: req.DoorID, Name: req.Name, ModelID: model, Connection: Connection{Driver: req.Driver, Address: req.Address}}
+	l := &Lock{DoorID: req.DoorID, Name: req.Name, ModelID: model, Connection: Connection{Driver: req.Driver, Address: dl.Device.Address}}
 	l.Name = strings.TrimSpace(l.Name)
 	if err := s.checkLock(l); err != nil {
 		return nil, err
@@ -281,8 +301,8 @@ func (s *Service) SurveyLock(ctx context.Context, lockID int64) (*Lock, error) {
 	if err := require(ctx, PermWrite); err != nil {
 		return nil, err
 	}
-	var l *Lock
-	if err := s.Store.View(ctx, func(tx Tx) (err error) { l, err = tx.FindLockByID(ctx, lockID); return err }); err != nil {
+	l, err := s.surveyedLock(ctx, lockID)
+	if err != nil {
 		return nil, err
 	}
 	if !l.Survey.Pending() {
@@ -304,9 +324,7 @@ func (s *Service) SurveyLock(ctx context.Context, lockID int64) (*Lock, error) {
 			if err := s.recordSurvey(ctx, l.ID, slot-1, false, reason); err != nil {
 				return nil, err
 			}
-			var cur *Lock
-			err := s.Store.View(ctx, func(tx Tx) (err error) { cur, err = tx.FindLockByID(ctx, l.ID); return err })
-			return cur, err
+			return s.surveyedLock(ctx, l.ID)
 		}
 		readCtx, cancel := context.WithTimeout(ctx, surveyReadTimeout)
 		_, present, err := reader.ReadCode(readCtx, l.Connection.Address, slot)
@@ -322,7 +340,7 @@ func (s *Service) SurveyLock(ctx context.Context, lockID int64) (*Lock, error) {
 			return nil, err
 		}
 	}
-	err := s.change(ctx, "lock.surveyed", "lock", func(tx Tx) (int64, any, error) {
+	err = s.change(ctx, "lock.surveyed", "lock", func(tx Tx) (int64, any, error) {
 		cur, err := tx.FindLockByID(ctx, l.ID)
 		if err != nil {
 			return 0, nil, err
@@ -337,13 +355,20 @@ func (s *Service) SurveyLock(ctx context.Context, lockID int64) (*Lock, error) {
 	return l, nil
 }
 
+// surveyedLock reads a lock as its survey left it. The caller has checked the
+// principal's permission: this is the survey's one way of reading the lock.
+func (s *Service) surveyedLock(ctx context.Context, lockID int64) (l *Lock, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error { l, err = tx.FindLockByID(ctx, lockID); return err })
+	return l, err
+}
+
 // surveyStopped returns the lock whose survey stopped at a slot, and the error saying so.
 func (s *Service) surveyStopped(ctx context.Context, l *Lock, slot int, cause error) (*Lock, error) {
-	var cur *Lock
-	if err := s.Store.View(ctx, func(tx Tx) (err error) { cur, err = tx.FindLockByID(ctx, l.ID); return err }); err != nil {
+	cur, err := s.surveyedLock(ctx, l.ID)
+	if err != nil {
 		return nil, err
 	}
-	return cur, Errorf(EUNAVAILABLE, "Lock %d (%s) stopped answering at slot %d (%s): its survey resumes there when you try again (latchkey hub survey %d), once the lock is awake.", l.ID, l.Name, slot, ErrorMessage(cause), l.ID)
+	return cur, Errorf(EUNAVAILABLE, "Lock %d (%s) stopped answering at slot %d (%s): its survey resumes there when you try again (latchkey hub survey %d), once the lock is awake.", l.ID, l.Name, slot, strings.TrimSuffix(ErrorMessage(cause), "."), l.ID)
 }
 
 // recordSurvey keeps a survey's progress: read slots up to read, the last one holding a

@@ -3,11 +3,13 @@ package latchkey
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -156,6 +158,9 @@ func ParseHubURL(d Driver, raw string) (string, error) {
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return "", Errorf(EINVALID, "The hub URL has a #fragment, which means nothing to a hub; leave it out.")
 	}
+	if err := checkHubHost(u.Hostname(), example); err != nil {
+		return "", err
+	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return "", Errorf(EINVALID, "The hub URL's port %q is not a port (1 to 65535).", p)
@@ -170,6 +175,31 @@ func ParseHubURL(d Driver, raw string) (string, error) {
 		return "", Errorf(EINVALID, "An MQTT broker's URL is a host and a port only (%s); leave out the path.", example)
 	}
 	return u.String(), nil
+}
+
+// checkHubHost refuses a host no hub is at: one not in ASCII (it would be dialled
+// percent-encoded, and fail), or an address that names no single machine on a network
+// (unspecified, multicast, broadcast) or a link-local one, where a cloud's metadata
+// service answers (169.254.169.254) and no hub is set up. Loopback and private
+// addresses are where hubs are.
+func checkHubHost(host, example string) error {
+	for _, r := range host {
+		if r > unicode.MaxASCII {
+			return Errorf(EINVALID, "The hub URL's host is not in ASCII; write an international name in its xn-- form (as the hub's DNS record has it), or give its IP address, as in %s.", example)
+		}
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil // a name: what it resolves to is the network's business
+	}
+	ip = ip.Unmap()
+	switch {
+	case ip.IsUnspecified() || ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return Errorf(EINVALID, "The hub URL's address %s is no single machine (unspecified, multicast or broadcast); give the address of the machine the hub runs on.", ip)
+	case ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast():
+		return Errorf(EINVALID, "The hub URL's address %s is link-local (169.254.x.x or fe80::), where no hub is set up and a cloud's metadata service answers; give the hub's own address.", ip)
+	}
+	return nil
 }
 
 func schemesShown(schemes []string) []string {

@@ -20,6 +20,9 @@ func TestParseHubURL(t *testing.T) {
 		{latchkey.DriverZigbee2MQTT, "tcp://10.0.0.2:1883", "tcp://10.0.0.2:1883"},
 		{latchkey.DriverZigbee2MQTT, "ssl://broker", "ssl://broker"},
 		{latchkey.DriverZigbee2MQTT, "ws://broker:9001/mqtt", "ws://broker:9001/mqtt"},
+		{latchkey.DriverZigbee2MQTT, "mqtt://xn--nicode-fxa.lan:1883", "mqtt://xn--nicode-fxa.lan:1883"},
+		{latchkey.DriverZigbee2MQTT, "mqtt://127.0.0.1:1883", "mqtt://127.0.0.1:1883"},
+		{latchkey.DriverZigbee2MQTT, "mqtt://192.168.1.5:1883", "mqtt://192.168.1.5:1883"},
 	}
 	for _, tt := range ok {
 		got, err := latchkey.ParseHubURL(tt.driver, tt.raw)
@@ -46,6 +49,15 @@ func TestParseHubURL(t *testing.T) {
 		{"ErrSpaces", latchkey.DriverZWaveJS, "ws://ho st:3000", "spaces"},
 		{"ErrUnknownDriver", latchkey.Driver("zha"), "ws://host", "zwavejs (Z-Wave JS) or zigbee2mqtt"},
 		{"ErrSimIsNoHub", latchkey.DriverSim, "ws://host", "not \"sim\""},
+		{"ErrUnicodeHost", latchkey.DriverZigbee2MQTT, "mqtt://ünïcode.lan:1883", "xn--"},
+		{"ErrUnicodeHostEncoded", latchkey.DriverZWaveJS, "ws://%C3%BCn.lan:3000", "xn--"},
+		{"ErrMetadata", latchkey.DriverZigbee2MQTT, "mqtt://169.254.169.254:1883", "link-local"},
+		{"ErrLinkLocal6", latchkey.DriverZWaveJS, "ws://[fe80::1]:3000", "link-local"},
+		{"ErrMapped", latchkey.DriverZWaveJS, "ws://[::ffff:169.254.169.254]:3000", "link-local"},
+		{"ErrUnspecified", latchkey.DriverZigbee2MQTT, "mqtt://0.0.0.0:1883", "no single machine"},
+		{"ErrUnspecified6", latchkey.DriverZigbee2MQTT, "mqtt://[::]:1883", "no single machine"},
+		{"ErrMulticast", latchkey.DriverZigbee2MQTT, "mqtt://224.0.0.1:1883", "no single machine"},
+		{"ErrBroadcast", latchkey.DriverZigbee2MQTT, "mqtt://255.255.255.255:1883", "no single machine"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/latchkey/latchkey"
@@ -38,6 +39,18 @@ func (s *Server) hubLines(hubs []*latchkey.Hub) []hubLine {
 		out[i].Hub = h
 		if st, ok := statuses[h.Driver]; ok && st.HubID == h.ID {
 			out[i].Status = &st
+		}
+	}
+	return out
+}
+
+// freeHubDrivers are the drivers the add form offers: those with no hub yet, since a
+// second hub of a driver is refused (a lock's connection names only its driver).
+func freeHubDrivers(hubs []*latchkey.Hub) []latchkey.Driver {
+	var out []latchkey.Driver
+	for _, d := range latchkey.HubDrivers {
+		if !slices.ContainsFunc(hubs, func(h *latchkey.Hub) bool { return h.Driver == d }) {
+			out = append(out, d)
 		}
 	}
 	return out

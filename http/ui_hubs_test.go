@@ -35,6 +35,9 @@ func TestUIHubs(t *testing.T) {
 	if p.status != 200 {
 		t.Fatalf("adding a hub: %d\n%s", p.status, p.body)
 	}
+	if strings.Contains(p.body, `<option value="zigbee2mqtt">`) || !strings.Contains(p.body, `<option value="zwavejs">`) {
+		t.Fatal("the add form offers a second Zigbee2MQTT hub, or no Z-Wave JS one")
+	}
 	mustContain(t, "after adding", p.body, "Hub 1 (Zigbee2MQTT) added", "mqtt://broker.local:1883", "topic zigbee2mqtt", "user lk", "password sealed",
 		`<span class="badge warn">not connected</span>`, "last heard", "The broker does not answer.", `action="/settings/hubs/1/delete"`)
 	if strings.Contains(p.body, "typed-pass-31") {
@@ -47,6 +50,9 @@ func TestUIHubs(t *testing.T) {
 	mustContain(t, "the refusal", p.body, "--password-stdin", `role="alert"`)
 	p = uiDo(t, owner, "POST", "/settings/hubs", url.Values{"driver": {"zwavejs"}, "url": {"ws://zwave:3000"}, "name": {"Basement"}})
 	mustContain(t, "a hub with no driver running", p.body, "Hub 2 (Basement) added", `<span class="badge bad">not running</span>`)
+	if strings.Contains(p.body, `action="/settings/hubs"`) || !strings.Contains(p.body, `id="hubs-full"`) {
+		t.Fatal("with a hub of each driver, the page still offers to add one (a second is refused)")
+	}
 
 	p = uiGet(t, owner, "/")
 	mustContain(t, "the dashboard", p.body, `id="hubs"`, "Zigbee2MQTT", `<span class="badge warn">not connected</span>`, "The broker does not answer.")

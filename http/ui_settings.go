@@ -120,7 +120,7 @@ func (s *Server) settingsWith(w http.ResponseWriter, r *http.Request, done strin
 			s.renderError(w, r, err)
 			return
 		}
-		page.Hubs, page.HubDrivers = s.hubLines(hubs), latchkey.HubDrivers
+		page.Hubs, page.HubDrivers = s.hubLines(hubs), freeHubDrivers(hubs)
 	}
 	if err := s.discoveredSection(r, &page); err != nil {
 		s.renderError(w, r, err)

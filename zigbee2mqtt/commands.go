@@ -108,7 +108,8 @@ func (d *Driver) run(ctx context.Context, address string, req request) error {
 	if err := d.publish(ctx, topic+"/get", req.get); err != nil {
 		return err
 	}
-	tick := time.NewTicker(d.ReadEvery)
+	every := d.ReadEvery
+	tick := time.NewTimer(every)
 	defer tick.Stop()
 	for {
 		select {
@@ -118,6 +119,8 @@ func (d *Driver) run(ctx context.Context, address string, req request) error {
 			// The lock may have missed the request, or the broker was away: ask again.
 			// A failure here is not the command's: it waits for its deadline.
 			_ = d.publish(ctx, topic+"/get", req.get)
+			every = nextRead(every, d.ReadEvery)
+			tick.Reset(every)
 		case <-ctx.Done():
 			d.mu.Lock()
 			seen := w.seen
@@ -128,6 +131,16 @@ func (d *Driver) run(ctx context.Context, address string, req request) error {
 			return ctxErr(ctx, req.what+" on "+name)
 		}
 	}
+}
+
+// nextRead is how long to wait before asking a lock again, after waiting last: twice as
+// long, up to six times the first wait (30 s by default). A sleepy lock takes each request
+// at its next poll, one after the other, and answers each: asking it every few seconds
+// while it is slow to answer queues requests faster than it takes them, so that each
+// later command waits behind the answers to the earlier ones, and Zigbee2MQTT's failure
+// of a stale request fails the command waiting now.
+func nextRead(last, first time.Duration) time.Duration {
+	return min(2*last, 6*first)
 }
 
 // publish sends a command at QoS 0, not retained: at most once. A command is confirmed

@@ -44,8 +44,9 @@ type Driver struct {
 	// Slots is how many PIN slots the locks have (zigbee-herdsman-converters'
 	// pinCodeCount: 30 for every Kwikset definition). Slot n is Zigbee user n-1.
 	Slots int
-	// ReadEvery is how often a command waiting for the lock asks it again for the
-	// state that confirms it (a sleepy lock may miss a request); default 5 s.
+	// ReadEvery is how long a command waiting for the lock waits before it asks again
+	// for the state that confirms it (a sleepy lock may miss a request); each later
+	// wait is twice the last, up to six times this (nextRead). Default 5 s.
 	ReadEvery time.Duration
 	// BoltGrace is how long a bolt change the lock reports waits for the operation
 	// event that names who moved it, before it is reported on its own; default 2 s.
@@ -73,9 +74,10 @@ type Driver struct {
 }
 
 var (
-	_ latchkey.DeviceDriver = (*Driver)(nil)
-	_ latchkey.CodeReader   = (*Driver)(nil)
-	_ latchkey.DeviceLister = (*Driver)(nil)
+	_ latchkey.DeviceDriver  = (*Driver)(nil)
+	_ latchkey.CodeReader    = (*Driver)(nil)
+	_ latchkey.DeviceLister  = (*Driver)(nil)
+	_ latchkey.HubConnection = (*Driver)(nil)
 )
 
 // earlyMessage is a device topic's message that arrived before bridge/devices named
@@ -232,6 +234,16 @@ func (d *Driver) Ready(ctx context.Context) error {
 	case <-ctx.Done():
 		return latchkey.Errorf(latchkey.EUNAVAILABLE, "No device list from Zigbee2MQTT at %s (topic %s/bridge/devices): is the broker up and Zigbee2MQTT running with that base topic?", d.Broker, d.base)
 	}
+}
+
+// Connected reports whether the driver reaches Zigbee2MQTT now: connected to the
+// broker, with the bridge's device list, and the bridge not saying it is offline. A lock
+// that does not answer (a sleepy one dozing, one out of range) is the lock's matter, not
+// the hub's: it does not make the hub look down.
+func (d *Driver) Connected() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.client != nil && d.client.IsConnectionOpen() && d.listed && (d.bridgeOnline == nil || *d.bridgeOnline)
 }
 
 // Close disconnects and stops delivering events.

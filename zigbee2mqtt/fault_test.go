@@ -456,3 +456,52 @@ func TestRefusedCodeIsInvalid(t *testing.T) {
 		t.Fatal("the twin took the duplicate")
 	}
 }
+
+// A last_seen far ahead of the clock (a hostile or broken publisher) does not make every
+// later message stale: the lock's events and its answers to commands still count.
+func TestFarFutureLastSeenDoesNotSilence(t *testing.T) {
+	b := newFakeBridge(t)
+	d, got := openDriver(t, b)
+	now := time.Now().UnixMilli()
+	b.state(now+10*365*24*3600*1000, `"action":"unlock","action_source_name":"keypad","action_user":2,`)
+	b.state(now, `"action":"unlock_failure_invalid_pin_or_id","action_source_name":"keypad",`)
+	got.wait(t, 10*time.Second, "the wrong code after a far-future last_seen", func(ev latchkey.DeviceEvent) bool { return ev.Kind == latchkey.EventWrongCode })
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- d.ClearCode(ctx, fakeIEEE, 5)
+	}()
+	for s := b.next(); !strings.Contains(s, "/door/get"); s = b.next() {
+	}
+	b.state(now+1000, `"users":{"4":{"status":"available"}},`)
+	if err := <-done; err != nil {
+		t.Fatalf("the lock's answer after a far-future last_seen did not confirm the clear: %v", err)
+	}
+}
+
+// The driver says whether it reaches Zigbee2MQTT: a lock that does not answer leaves it
+// connected (the lock dozes; the hub is fine), the bridge going offline does not.
+func TestConnectedIsTheHubsNotALocks(t *testing.T) {
+	b := newFakeBridge(t)
+	d, _ := openDriver(t, b)
+	if !d.Connected() {
+		t.Fatal("not connected with the broker up and the device list in")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	if err := d.ClearCode(ctx, fakeIEEE, 3); latchkey.ErrorCode(err) != latchkey.EUNAVAILABLE {
+		t.Fatalf("a lock that never answers: %v, want unavailable", err)
+	}
+	if !d.Connected() {
+		t.Fatal("a lock that did not answer made the hub look down")
+	}
+	b.publish("bridge/state", `{"state":"offline"}`, true)
+	deadline := time.Now().Add(10 * time.Second)
+	for d.Connected() {
+		if time.Now().After(deadline) {
+			t.Fatal("still connected after Zigbee2MQTT said it is offline")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,6 +1,7 @@
 package zigbee2mqtt
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -76,4 +77,19 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A lock slow to answer is asked again less and less often, never more than six first
+// waits apart: 5 s, 10, 20, then every 30.
+func TestNextReadBacksOff(t *testing.T) {
+	first := 5 * time.Second
+	var got []time.Duration
+	for every, i := first, 0; i < 5; i++ {
+		every = nextRead(every, first)
+		got = append(got, every)
+	}
+	want := []time.Duration{10 * time.Second, 20 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("waits %v, want %v", got, want)
+	}
 }

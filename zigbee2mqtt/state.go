@@ -8,6 +8,9 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+// maxClockAhead is how far ahead of this clock a lock's last_seen is still believed.
+const maxClockAhead = 24 * time.Hour
+
 // onState takes a lock's state message: it updates what is known of the lock, reports
 // what changed as events, and hands the message to the commands waiting on the lock. A
 // retained message is how things stood, not news: it reports nothing.
@@ -16,6 +19,14 @@ func (d *Driver) onState(dev *device, payload []byte, retained bool) {
 	if err != nil {
 		d.Logger.Warn("ignored a state message Latchkey cannot read", "device", dev.info.IEEE, "error", err)
 		return
+	}
+	if s.LastSeen.After(time.Now().Add(maxClockAhead)) {
+		// A last_seen far ahead of this clock would make every later message look stale,
+		// and every answer to a command look like the cache, until a restart: one
+		// message from whoever can publish on the broker would silence the lock. It
+		// orders nothing; the message is taken as one without last_seen.
+		d.Logger.Warn("a state message's last_seen is more than a day ahead of this clock; not used to order messages (is Zigbee2MQTT's clock right?)", "device", dev.info.IEEE)
+		s.LastSeen = time.Time{}
 	}
 	if !s.LastSeen.IsZero() {
 		// With last_seen on, a message older than one already taken arrived out of

@@ -206,6 +206,34 @@ func TestDiscoveredLocksAdopted(t *testing.T) {
 	}
 }
 
+// A Zigbee IEEE address is hex, typed in either case: adopting one in capitals records
+// the hub's spelling (the one its events carry), and a lock connected in capitals is not
+// offered again.
+func TestDiscoveredIEEECase(t *testing.T) {
+	w, d, doorID := discoveryWorld(t)
+	ctx := owner
+	d.devices = append(d.devices,
+		latchkey.DeviceInfo{Address: "0x000d6f00000000aa", ZigbeeModel: "SMARTCODE_DEADBOLT_10", ZigbeeManufacturer: "Kwikset"},
+		latchkey.DeviceInfo{Address: "0x000d6f00000000bb", ZigbeeModel: "SMARTCODE_DEADBOLT_10", ZigbeeManufacturer: "Kwikset"})
+	mustDo(t, w.svc.CreateLock(ctx, &latchkey.Lock{DoorID: doorID, Name: "Typed", ModelID: "914", Connection: latchkey.Connection{Driver: latchkey.DriverZigbee2MQTT, Address: "0x000D6F00000000BB"}}))
+	found, err := w.svc.DiscoveredLocks(ctx)
+	mustDo(t, err)
+	var offered []string
+	for _, dl := range found[0].Locks {
+		offered = append(offered, dl.Device.Address)
+	}
+	if strings.Join(offered, " ") != "front mystery 0x000d6f00000000aa" {
+		t.Fatalf("offered %v; want front, mystery and the lock not connected in any case", offered)
+	}
+	l, err := w.svc.AdoptDiscovered(ctx, latchkey.DiscoveredAdoption{Driver: latchkey.DriverZigbee2MQTT, Address: "0x000D6F00000000AA", DoorID: doorID, Name: "Side"})
+	mustDo(t, err)
+	if l.Connection.Address != "0x000d6f00000000aa" {
+		t.Fatalf("adopted at %q; want the hub's spelling", l.Connection.Address)
+	}
+	_, err = w.svc.AdoptDiscovered(ctx, latchkey.DiscoveredAdoption{Driver: latchkey.DriverZigbee2MQTT, Address: "0x000d6f00000000AA", DoorID: doorID, Name: "Again"})
+	wantCode(t, "adopting it twice, in another case", err, latchkey.ECONFLICT)
+}
+
 // A hub whose driver cannot list devices is listed with the reason; a server with no
 // hub running says to ask the one that does.
 func TestDiscoveredLocksWithoutLister(t *testing.T) {
@@ -249,8 +277,53 @@ func TestHubDiscoveryCommands(t *testing.T) {
 			t.Errorf("%v: %d %q %q; want a failure saying %q", c.args, st, stdout, stderr, c.want)
 		}
 	}
+	// With a hub recorded, adopting on the data directory says to ask the server, not
+	// to add the hub that is there.
+	if st, _, stderr := runMain(t, "", append([]string{"hub", "add", "zigbee2mqtt", "mqtt://broker:1883"}, data...)...); st != 0 {
+		t.Fatalf("hub add: %q", stderr)
+	}
+	st, _, stderr := runMain(t, "", append([]string{"hub", "adopt", "zigbee2mqtt", "0x01", "--door", "1", "--name", "Front"}, data...)...)
+	if st == 0 || !strings.Contains(stderr, "server that runs the hubs") || strings.Contains(stderr, "hub add") {
+		t.Errorf("adopting on a data directory with a hub: %d %q", st, stderr)
+	}
+	if _, _, err := runMain(t, "", append([]string{"hub", "rm", "1"}, data...)...); err != "" {
+		t.Fatalf("hub rm: %q", err)
+	}
 	// With no hub at all, nothing is found, and it says how to add one.
 	if st, stdout, stderr := runMain(t, "", append([]string{"hub", "discovered"}, data...)...); st != 0 || !strings.Contains(stdout, "latchkey hub add") {
 		t.Errorf("hub discovered with no hub: %d %q %q", st, stdout, stderr)
+	}
+}
+
+// A survey read in parts says to read the rest, not to wake a lock that answers; one
+// that stopped answering says to wake it; one with no reason says how to go on.
+func TestPrintSurvey(t *testing.T) {
+	for _, tt := range []struct {
+		reason, want, mustNot string
+	}{
+		{"Read in parts: slots 1 to 7 are read; read the rest (latchkey hub survey 4).", "read the rest (latchkey hub survey 4)", "wake"},
+		{"Slot 8 did not answer (timeout): wake the lock (touch its keypad), then read the rest.", "wake the lock", ""},
+		{"", "read them with latchkey hub survey 4.", "wake"},
+	} {
+		var b strings.Builder
+		printSurvey(&b, &latchkey.Lock{ID: 4, Survey: latchkey.SlotSurvey{State: latchkey.SurveyPending, Read: 7, Reason: tt.reason}})
+		out := b.String()
+		if !strings.Contains(out, tt.want) || tt.mustNot != "" && strings.Contains(out, tt.mustNot) || !strings.Contains(out, "No code is put on it until they are.") {
+			t.Errorf("reason %q: printed %q", tt.reason, out)
+		}
+	}
+}
+
+// The listing says how to add a lock only when there is one to add.
+func TestPrintDiscoveredFooter(t *testing.T) {
+	m := &Main{}
+	var none, some strings.Builder
+	m.printDiscovered(&none, []latchkey.HubDiscovery{{Driver: latchkey.DriverZigbee2MQTT, Locks: []latchkey.DiscoveredLock{}}, {Driver: latchkey.DriverZWaveJS, Error: "not reached"}})
+	if strings.Contains(none.String(), "hub adopt") || !strings.Contains(none.String(), "every lock it knows is recorded") {
+		t.Errorf("nothing to add: %q", none.String())
+	}
+	m.printDiscovered(&some, []latchkey.HubDiscovery{{Driver: latchkey.DriverZigbee2MQTT, Locks: []latchkey.DiscoveredLock{{Device: latchkey.DeviceInfo{Address: "0x01", Online: true}, Candidates: []string{"910", "912"}}}}})
+	if !strings.Contains(some.String(), "hub adopt") || !strings.Contains(some.String(), "910 or 912") {
+		t.Errorf("a lock to add: %q", some.String())
 	}
 }

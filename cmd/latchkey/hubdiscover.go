@@ -108,6 +108,7 @@ func (m *Main) printDiscovered(w io.Writer, found []latchkey.HubDiscovery) {
 		fmt.Fprintln(w, "No hub runs: add one with latchkey hub add.")
 		return
 	}
+	offered := false
 	for _, hd := range found {
 		switch {
 		case hd.Error != "":
@@ -117,6 +118,7 @@ func (m *Main) printDiscovered(w io.Writer, found []latchkey.HubDiscovery) {
 			fmt.Fprintf(w, "%s: no lock to add; every lock it knows is recorded.\n", hd.Driver.Title())
 			continue
 		}
+		offered = true
 		fmt.Fprintf(w, "%s:\n", hd.Driver.Title())
 		table(w, "ADDRESS\tNAME\tMODEL\tONLINE", func(tw io.Writer) {
 			for _, dl := range hd.Locks {
@@ -124,7 +126,9 @@ func (m *Main) printDiscovered(w io.Writer, found []latchkey.HubDiscovery) {
 			}
 		})
 	}
-	fmt.Fprintln(w, "Add one with: latchkey hub adopt DRIVER ADDRESS --door ID --name NAME [--model M]")
+	if offered {
+		fmt.Fprintln(w, "Add one with: latchkey hub adopt DRIVER ADDRESS --door ID --name NAME [--model M]")
+	}
 }
 
 // discoveredModel names a discovered lock's model, or says to choose one.
@@ -148,6 +152,12 @@ func printSurvey(w io.Writer, l *latchkey.Lock) {
 	case latchkey.SurveyDone:
 		fmt.Fprintf(w, "Every slot was read: %d code(s) found on it, listed by latchkey lock slots %d to adopt or clear; Latchkey never writes over them.\n", sv.Found, l.ID)
 	case latchkey.SurveyPending:
-		fmt.Fprintf(w, "Its slots are not all read (%d so far, %d code(s) found): %s\nNo code is put on it until they are: wake the lock and run latchkey hub survey %d.\n", sv.Read, sv.Found, sv.Reason, l.ID)
+		// The reason says what to do: read the rest (a survey read in parts), or wake the
+		// lock first (one that stopped answering).
+		reason := sv.Reason
+		if reason == "" {
+			reason = fmt.Sprintf("read them with latchkey hub survey %d.", l.ID)
+		}
+		fmt.Fprintf(w, "Its slots are not all read (%d so far, %d code(s) found): %s\nNo code is put on it until they are.\n", sv.Read, sv.Found, reason)
 	}
 }

@@ -121,6 +121,11 @@ func (p *hubProxy) observe(gen uint64, err error) {
 		return
 	}
 	if latchkey.ErrorCode(err) == latchkey.EUNAVAILABLE {
+		if c, ok := p.cur.(latchkey.HubConnection); ok && c.Connected() {
+			// The driver reaches its hub: a lock did not answer (a sleepy one dozing),
+			// which says nothing of the hub, and must not page whoever watches it.
+			return
+		}
 		p.up, p.lastErr = false, latchkey.ErrorMessage(err)
 		return
 	}

@@ -570,3 +570,49 @@ func TestHubProxyReady(t *testing.T) {
 		t.Fatal("a hub that never answered is shown connected")
 	}
 }
+
+// connectedDriver is a full fake driver that says whether it reaches its hub.
+type connectedDriver struct {
+	fullDriver
+	up *atomic.Bool
+}
+
+func (c connectedDriver) Connected() bool { return c.up.Load() }
+
+// A driver that says it reaches its hub keeps the hub healthy when a lock does not
+// answer (a sleepy lock dozing must not set off an alert on the hub); when it says it
+// does not, the failure is the hub's.
+func TestHubHealthNotALocksTimeout(t *testing.T) {
+	up := &atomic.Bool{}
+	up.Store(true)
+	w := newHubWorld(t, func(w *hubWorld) map[latchkey.Driver]hubFactory {
+		inner := w.factory(true)
+		return map[latchkey.Driver]hubFactory{latchkey.DriverZigbee2MQTT: func(ctx context.Context, hub *latchkey.Hub, secret string, logger *slog.Logger) (latchkey.DeviceDriver, io.Closer, error) {
+			d, closer, err := inner(ctx, hub, secret, logger)
+			if err != nil {
+				return nil, nil, err
+			}
+			return connectedDriver{fullDriver: d.(fullDriver), up: up}, closer, nil
+		}}
+	})
+	z := w.hubs.Drivers()[latchkey.DriverZigbee2MQTT]
+	if _, err := w.svc.CreateHub(owner, latchkey.NewHub{Driver: latchkey.DriverZigbee2MQTT, URL: "mqtt://broker:1883"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Zigbee2MQTT driver runs", func() bool { return w.hubs.HubStatuses()[1].Running })
+	d := w.drivers()[0]
+	d.mu.Lock()
+	d.fail = latchkey.Errorf(latchkey.EUNAVAILABLE, "Gave up waiting for reading slot 27 on lock 0x000d6f0000010001 (lock-1).")
+	d.mu.Unlock()
+	if err := z.Lock(context.Background(), "front"); latchkey.ErrorCode(err) != latchkey.EUNAVAILABLE {
+		t.Fatalf("a lock that does not answer: %v", err)
+	}
+	if st := w.hubs.HubStatuses()[1]; !st.Connected || st.LastError != "" {
+		t.Fatalf("a lock's timeout is on the hub's health: %+v", st)
+	}
+	up.Store(false)
+	_ = z.Lock(context.Background(), "front")
+	if st := w.hubs.HubStatuses()[1]; st.Connected || !strings.Contains(st.LastError, "Gave up") {
+		t.Fatalf("a failure with the hub away is not on its health: %+v", st)
+	}
+}
