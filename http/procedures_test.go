@@ -88,6 +88,20 @@ func TestProcedureAPI(t *testing.T) {
 				{`{"kind":"dance","lock_ids":[1]}`, "use one of: identify, rekey, code, reset, battery, lost_key, turnover"},
 				{`{"kind":"escalation","lock_ids":[1]}`, "Unknown procedure"},
 				{`{"kind":"rekey","lock_ids":"1"}`, `"lock_ids" must be a list`},
+				// What the kind does not take is refused, not dropped; a body's bad id is
+				// refused as the path's is, and no message names a command-line flag.
+				{`{"kind":"battery","lock_ids":[1],"rekey":true}`, "rekey is for a turnover run only"},
+				{`{"kind":"battery","lock_ids":[1],"code_op":"remove"}`, "code_id and code_op are for a code run only"},
+				{`{"kind":"rekey","lock_ids":[1],"key_id":3}`, "key_id is for a lost_key run only"},
+				{`{"kind":"lost_key","key_id":1,"lock_ids":[1]}`, "leave lock_ids out"},
+				{`{"kind":"lost_key"}`, "needs the lost key (key_id)"},
+				{`{"kind":"code","lock_ids":[1],"code_id":1}`, `code_op "add" or "remove"`},
+				{`{"kind":"rekey","lock_ids":[1],"mistake":"key_not_full"}`, `hands "sim"`},
+				{`{"kind":"rekey","lock_ids":[-1]}`, "lock_ids: -1 is not an id"},
+				{`{"kind":"rekey","lock_ids":[0]}`, "lock_ids: 0 is not an id"},
+				{`{"kind":"lost_key","key_id":-5}`, "key_id: -5 is not an id"},
+				{`{"kind":"rekey","lock_ids":[]}`, "Name the lock (lock_ids"},
+				{`{"kind":"rekey","lock_ids":[99999999999999999999]}`, "whole number in range"},
 			} {
 				st, body := installer.raw("POST", "/api/v1/procedures", c.body)
 				wantRefused(t, c.body, st, body, 400, c.says)
@@ -117,6 +131,8 @@ func TestProcedureAPI(t *testing.T) {
 				{`{"step":"ready","failed":true,"skip":true}`, "not both", 400},
 				{`{"step":"ready","choices":[{"value":"916"}]}`, `Unknown field "choices"`, 400},
 				{`{"step":"ready","attest":["door_open"]}`, "missing: working_key", 400},
+				{`{"step":"ready","attest":["door_open","working_key","door_opened"]}`, `no attestation named "door_opened"; it takes: door_open, working_key`, 400},
+				{`{"step":"ready","attest":["door_open","door_open","working_key"]}`, "given twice", 400},
 				{`{"step":"learn"}`, "not at \"learn\"", 409},
 			} {
 				st, body := installer.raw("POST", steps, c.body)

@@ -335,7 +335,7 @@ func (p *Planner) turnoverPlan(in planInput) ([]latchkey.Step, error) {
 			}
 		}
 		if len(smart) == 0 {
-			return nil, latchkey.Errorf(latchkey.EINVALID, "None of %s has a SmartKey cylinder to rekey; leave out --rekey.", names)
+			return nil, latchkey.Errorf(latchkey.EINVALID, "None of %s has a SmartKey cylinder to rekey; start the turnover without the rekey.", names)
 		}
 		rekey, err := p.rekeyPlan(planInput{req: in.req, locks: smart, oldKey: in.oldKey, holders: in.holders}, false)
 		if err != nil {
