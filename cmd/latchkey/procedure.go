@@ -281,7 +281,12 @@ func (m *Main) procedureLsCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			var f latchkey.RunFilter
-			if lock != 0 {
+			if cmd.Flags().Changed("lock") {
+				// --lock 0 would list every run, and a negative id would be refused in
+				// the API's words: refused here, in the command's.
+				if lock < 1 {
+					return usagef("--lock %d is not a lock id; ids are whole numbers from 1, as 'latchkey lock ls' shows them", lock)
+				}
 				f.LockID = &lock
 			}
 			if status != "" {
