@@ -177,6 +177,10 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 			if r.done(a.Step) {
 				return 0, nil, errUnchanged
 			}
+			if !slices.ContainsFunc(r.Steps, func(o Step) bool { return o.ID == a.Step }) {
+				// Not a step of this run at all: a mistake to fix, not a race to reload.
+				return 0, nil, Errorf(EINVALID, "Run %d has no step %q; report on the step it is at (the run shows its steps' ids).", r.ID, a.Step)
+			}
 			if !ok {
 				return 0, nil, Errorf(ECONFLICT, "Run %d is %s: it has no step to report on.", r.ID, r.Status)
 			}
@@ -329,6 +333,13 @@ func (st *Step) checkEvidenceNames(ev map[string]string) error {
 		switch {
 		case slices.Contains(st.Evidence, name):
 		case name == "generate" && slices.Contains(st.Evidence, "bitting"):
+			// Cuts typed and cuts asked for at once: which did the person mean to cut?
+			switch {
+			case ev[name] != "yes":
+				return Errorf(EINVALID, "Evidence \"generate\" is \"yes\" (Latchkey makes the new key's cuts) or left out, not %q.", ev[name])
+			case ev["bitting"] != "":
+				return Errorf(EINVALID, "Give the new key's cuts (bitting) or have Latchkey generate them (generate), not both.")
+			}
 		case slices.Contains(st.Optional, name):
 		default:
 			want := "none"

@@ -134,6 +134,7 @@ func TestProcedureAPI(t *testing.T) {
 				{`{"step":"ready","attest":["door_open","working_key","door_opened"]}`, `no attestation named "door_opened"; it takes: door_open, working_key`, 400},
 				{`{"step":"ready","attest":["door_open","door_open","working_key"]}`, "given twice", 400},
 				{`{"step":"learn"}`, "not at \"learn\"", 409},
+				{`{"step":"dance"}`, `Run 1 has no step "dance"`, 400},
 			} {
 				st, body := installer.raw("POST", steps, c.body)
 				wantRefused(t, c.body, st, body, c.status, c.says)
@@ -142,6 +143,13 @@ func TestProcedureAPI(t *testing.T) {
 			wantRefused(t, "a viewer reporting a step", st, body, 403, "A viewer may not change records")
 
 			installer.must("POST", steps, latchkey.Advance{Step: "ready", Attest: []string{"door_open", "working_key"}}, &r, 200)
+			for _, c := range []struct{ body, says string }{
+				{`{"step":"new-key","evidence":{"generate":"yes","bitting":"35242"}}`, "not both"},
+				{`{"step":"new-key","evidence":{"generate":"maybe"}}`, `not "maybe"`},
+			} {
+				st, body := installer.raw("POST", steps, c.body)
+				wantRefused(t, c.body, st, body, 400, c.says)
+			}
 			var raw json.RawMessage
 			installer.must("POST", steps, latchkey.Advance{Step: "new-key", Evidence: map[string]string{"generate": "yes"}}, &raw, 200)
 			json.Unmarshal(raw, &r)
