@@ -598,6 +598,14 @@ func TestIdentify(t *testing.T) {
 	if latchkey.ErrorCode(err) != latchkey.EINVALID {
 		t.Fatalf("a model that does not fit the answers: %v", err)
 	}
+	// None of them is it: the questions again, and the models that fit the new answers.
+	r, err = h.engine.AdvanceProcedure(h.ctx, r.ID, latchkey.Advance{Step: "choose", Failed: true, Note: "none of these"})
+	must(t, err)
+	if r.Status != latchkey.RunActive || r.Steps[r.Current].ID != "look" {
+		t.Fatalf("none fits: the run is %s at %q, not back at the questions", r.Status, r.Steps[r.Current].ID)
+	}
+	r, err = h.engine.AdvanceProcedure(h.ctx, r.ID, latchkey.Advance{Step: "look", Evidence: map[string]string{"keypad": "touchscreen", "radio": "zwave"}})
+	must(t, err)
 	r, err = h.engine.AdvanceProcedure(h.ctx, r.ID, latchkey.Advance{Step: "choose", Evidence: map[string]string{"model": "916"}})
 	must(t, err)
 	if got, _ := h.svc.FindLockByID(h.ctx, l.ID); r.Status != latchkey.RunDone || got.ModelID != "916" || got.Status != latchkey.LockOK {

@@ -356,8 +356,9 @@ func (p *Planner) identifyPlan(in planInput) []latchkey.Step {
 			Do:       "Answer what you can see; leave out what you do not know. Keypad: none, 5-button, 10-button, touchscreen, kwikset-menu (digits plus a Kwikset-logo button) or fingerprint. Radio (on the label or the box): zwave, zigbee, wifi, ble, matter or none. SmartKey hole (a small slot beside the keyway): yes or no. Handle: deadbolt, lever, knob or conversion-kit.",
 			Abort:    "Nothing changed."},
 		{ID: "choose", Kind: latchkey.StepManual, Title: "Which one is it",
-			Do:       "These models fit your answers, best first. Compare the name on the interior assembly's label or the box, and choose.",
-			Evidence: []string{"model"}, Action: latchkey.ActionIdentify, Abort: "The lock stays unidentified."},
+			Do: "These models fit your answers, best first. Compare the name on the interior assembly's label or the box, and choose. If none of them is it, say so (the step did not work): the questions are asked again.",
+			// None fits: the answers were wrong, so a failure asks them again.
+			Evidence: []string{"model"}, Action: latchkey.ActionIdentify, Retry: "look", Abort: "The lock stays unidentified."},
 	}
 }
 
