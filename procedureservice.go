@@ -438,6 +438,10 @@ func (s *Service) EscalateRun(ctx context.Context, runID int64, to, why string) 
 	if err := validateText("Reason", why, maxLineLen, true); err != nil {
 		return nil, err
 	}
+	if strings.TrimSpace(why) == "" {
+		// The hand-over's first line: whoever is called reads it before coming.
+		return nil, Errorf(EINVALID, "Say what went wrong (the key does not turn, the light stays red): the %s reads it first.", map[string]string{EscalateLocksmith: "locksmith", EscalateSupport: "support line"}[to])
+	}
 	var r *Run
 	err := s.change(ctx, "procedure.escalate", "procedure", func(tx Tx) (int64, any, error) {
 		var err error

@@ -214,6 +214,9 @@ func TestProcedureAPI(t *testing.T) {
 			if _, err := ps.EscalateProcedure(ctx, escalated.ID, "plumber", "x"); latchkey.ErrorCode(err) != latchkey.EINVALID {
 				t.Fatalf("escalating to a plumber: %v", err)
 			}
+			if _, err := ps.EscalateProcedure(ctx, escalated.ID, latchkey.EscalateSupport, " "); latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), "Say what went wrong") {
+				t.Fatalf("escalating without saying why: %v", err)
+			}
 			if escalated, err = ps.EscalateProcedure(ctx, escalated.ID, latchkey.EscalateLocksmith, "the working key does not turn"); err != nil || escalated.Escalation == nil ||
 				escalated.Escalation.To != latchkey.EscalateLocksmith || len(escalated.Escalation.StateLeft) == 0 || len(escalated.Escalation.Contacts) != 1 {
 				t.Fatalf("escalate through the client: %v %+v", err, escalated)
