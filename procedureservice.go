@@ -106,7 +106,7 @@ func (s *Service) canStart(ctx context.Context, tx Tx, r *Run, l *Lock) error {
 		// (A turnover rekeys only its locks with a SmartKey cylinder.)
 		return Errorf(EINVALID, "Lock %d (%s) has no SmartKey cylinder on record. If it has one (a small slot beside the keyway), record it on lock %d's record, then start again; otherwise a locksmith rekeys it, or the cylinder is replaced (then record lock %d's rekey as a replacement).", l.ID, l.Name, l.ID, l.ID)
 	case r.Kind == ProcedureCode && l.Status == LockQuarantined:
-		return Errorf(EUNSAFE, "Lock %d (%s) is quarantined: its codes are put back first (a reset procedure, or latchkey lock reprovision %d).", l.ID, l.Name, l.ID)
+		return Errorf(EUNSAFE, "Lock %d (%s) is quarantined: its codes are put back first (a reset procedure, or a reprovision of lock %d).", l.ID, l.Name, l.ID)
 	}
 	return nil
 }

@@ -369,7 +369,8 @@ func TestBatteryFirst(t *testing.T) {
 	c, _, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Ana's code"}, LockIDs: []int64{h.locks["back"].ID}})
 	must(t, err)
 	_, err = h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureReset, LockIDs: []int64{h.locks["front"].ID}})
-	if latchkey.ErrorCode(err) != latchkey.EUNSAFE || !strings.Contains(latchkey.ErrorMessage(err), "battery") {
+	// The refusal says what to do in words any caller can act on: no command line flag.
+	if latchkey.ErrorCode(err) != latchkey.EUNSAFE || !strings.Contains(latchkey.ErrorMessage(err), "a battery procedure on lock") || strings.Contains(latchkey.ErrorMessage(err), "--") {
 		t.Fatalf("a reset of a lock with a low battery: %v", err)
 	}
 	r := h.wait(t, h.start(t, latchkey.ProcedureBattery, "", "front"))
@@ -584,7 +585,7 @@ func TestIdentify(t *testing.T) {
 	l := &latchkey.Lock{DoorID: door, Name: "Mystery"}
 	must(t, h.svc.CreateLock(h.ctx, l))
 	_, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureBattery, LockIDs: []int64{l.ID}})
-	if latchkey.ErrorCode(err) != latchkey.EUNSAFE {
+	if latchkey.ErrorCode(err) != latchkey.EUNSAFE || !strings.Contains(latchkey.ErrorMessage(err), "an identify procedure on lock") || strings.Contains(latchkey.ErrorMessage(err), "--") {
 		t.Fatalf("a battery swap on an unidentified lock: %v", err)
 	}
 	r, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureIdentify, LockIDs: []int64{l.ID}})
