@@ -703,3 +703,31 @@ func TestTurnoverWithRekey(t *testing.T) {
 		t.Fatalf("a turnover with a rekey: %s %+v; the lock takes key %d (new %d)", r.Status, r.Escalation, h.lock(t, "front").KeyID, r.Params.NewKeyID)
 	}
 }
+
+// A factory reset of a lock on no hub ends with its codes recorded as to program again,
+// out of quarantine: each goes back on with a code procedure at the keypad, confirmed by
+// its test. (It used to end quarantined with its codes recorded set: no code procedure,
+// confirmation or reprovision could then put them back.)
+func TestResetWithoutHub(t *testing.T) {
+	h := newHome(t)
+	c, pin, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Ana's code"}, LockIDs: []int64{h.locks["shed"].ID}})
+	must(t, err)
+	h.hands.PINs[c.ID] = pin
+	r := h.wait(t, h.startCode(t, c.ID, "add"))
+	must(t, errIf(r.Status != latchkey.RunDone, "the code on: "+string(r.Status)))
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantSet)
+
+	r = h.wait(t, h.start(t, latchkey.ProcedureReset, "", "shed"))
+	if r.Status != latchkey.RunDone {
+		t.Fatalf("the reset of a lock on no hub: %s %+v", r.Status, r.Escalation)
+	}
+	if l := h.lock(t, "shed"); l.Status == latchkey.LockQuarantined {
+		t.Fatalf("the lock after its reset is still %s", l.Status)
+	}
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantPending)
+	r = h.wait(t, h.startCode(t, c.ID, "add"))
+	if r.Status != latchkey.RunDone {
+		t.Fatalf("the code put back at the keypad: %s %+v", r.Status, r.Escalation)
+	}
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantSet)
+}

@@ -245,9 +245,14 @@ func (p *Planner) resetPlan(in planInput) ([]latchkey.Step, error) {
 				Do:     "Latchkey waits until the lock has confirmed every code (read back through the hub).",
 				Action: latchkey.ActionCodesSet, Abort: "The codes keep going on without you: the lock's page shows each one."})
 	} else {
+		// No hub puts the codes back: the records say they are to be programmed again
+		// (pending, out of quarantine), and a code procedure for each guides the keypad
+		// and confirms it. Left quarantined with its codes recorded set, the lock could
+		// take no code procedure, no confirmation and no reprovision.
 		steps = append(steps, latchkey.Step{ID: "codes-back", Kind: latchkey.StepManual, Title: "Program the codes again",
-			Do:    fmt.Sprintf("%s is not on a hub: program each of its %s again at the keypad (latchkey procedure start code --lock %d --code CODE for each), then record it repaired.", l.Name, countOf(in.codes, "code"), l.ID),
-			Abort: "The lock holds no codes until they are programmed again."})
+			Do: fmt.Sprintf("%s is not on a hub, so its %s go back on at the keypad. Once this step is done, each is recorded as to program again: then add each with a code procedure on %s (it guides the keypad and the test), and until then rely on the key.",
+				l.Name, countOf(in.codes, "code"), l.Name),
+			Action: latchkey.ActionReprovision, Abort: "The lock holds no codes until they are programmed again; the records keep it quarantined until this step is done."})
 	}
 	return steps, nil
 }
