@@ -303,7 +303,7 @@ func (r *Run) validate() error {
 	}
 	switch {
 	case len(r.LockIDs) == 0:
-		return Errorf(EINVALID, "A procedure runs on at least one lock; name it with --lock.")
+		return Errorf(EINVALID, "A procedure runs on at least one lock; name the lock.")
 	case len(r.Steps) == 0:
 		return Errorf(EINVALID, "The procedure has no steps for this lock.")
 	case len(r.Steps) > maxRunSteps:
@@ -354,6 +354,52 @@ type ProcedureRequest struct {
 	Rekey   bool          `json:"rekey,omitempty"`   // turnover: rekey as well
 	Hands   string        `json:"hands,omitempty"`
 	Mistake string        `json:"mistake,omitempty"`
+}
+
+// Validate checks a request for what it is, before any record is read: a kind that
+// exists, ids that can be ids, and only the fields the kind takes. A field that does not
+// belong to the kind is refused rather than dropped: whoever sent it meant something by
+// it (a rekey asked of a battery swap is a mistake to point out, not to ignore). The
+// messages name the request's fields, as an API caller sends them; the command line
+// checks its flags before it sends.
+func (req *ProcedureRequest) Validate() error {
+	if err := req.Kind.Validate(); err != nil {
+		return err
+	}
+	for _, id := range req.LockIDs {
+		if id < 1 {
+			return Errorf(EINVALID, "lock_ids: %d is not an id; ids are whole numbers from 1.", id)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		id   int64
+	}{{"key_id", req.KeyID}, {"code_id", req.CodeID}} {
+		if f.id < 0 {
+			return Errorf(EINVALID, "%s: %d is not an id; ids are whole numbers from 1.", f.name, f.id)
+		}
+	}
+	switch k := req.Kind; {
+	case k == ProcedureLostKey && req.KeyID == 0:
+		return Errorf(EINVALID, "A lost_key run needs the lost key (key_id); its locks are found from it.")
+	case k == ProcedureLostKey && len(req.LockIDs) > 0:
+		return Errorf(EINVALID, "A lost_key run finds every lock the key opens by itself: leave lock_ids out.")
+	case k != ProcedureLostKey && len(req.LockIDs) == 0:
+		return Errorf(EINVALID, "Name the lock (lock_ids; several locks keyed alike for a rekey) the %s run is on.", k)
+	case k != ProcedureLostKey && req.KeyID != 0:
+		return Errorf(EINVALID, "key_id is for a lost_key run only; a %s run finds the lock's key in the records. Leave it out.", k)
+	case k != ProcedureCode && (req.CodeID != 0 || req.CodeOp != ""):
+		return Errorf(EINVALID, "code_id and code_op are for a code run only; leave them out of a %s run.", k)
+	case k == ProcedureCode && req.CodeOp != "add" && req.CodeOp != "remove":
+		return Errorf(EINVALID, "A code run says whether the code is to be added or removed: code_op \"add\" or \"remove\", not %q.", req.CodeOp)
+	case k == ProcedureCode && req.CodeID == 0:
+		return Errorf(EINVALID, "A code run needs the code to add or remove (code_id).")
+	case k != ProcedureTurnover && req.Rekey:
+		return Errorf(EINVALID, "rekey is for a turnover run only (guests' codes off, then a rekey); start a rekey run to rekey, or leave it out.")
+	case req.Mistake != "" && req.Hands == "":
+		return Errorf(EINVALID, "A mistake on purpose is made by virtual hands: ask for them (hands \"sim\") as well, or leave mistake out.")
+	}
+	return nil
 }
 
 // Advance is a person's (or the engine's) report on the current step.

@@ -87,7 +87,7 @@ func (s *Service) identifyInRun(ctx context.Context, tx Tx, r *Run, st *Step, a 
 		for _, c := range st.Choices {
 			ids = append(ids, c.Value)
 		}
-		return Errorf(EINVALID, "Model %q is not one of those that fit the answers (%s). Choose one of them, or go back and answer again.", model, strings.Join(ids, ", "))
+		return Errorf(EINVALID, "Model %q is not one of those that fit the answers (%s). Choose one of them, or report this step failed (none fits) to answer the questions again.", model, strings.Join(ids, ", "))
 	}
 	if err := s.Models.CheckModel(model); err != nil {
 		return err

@@ -91,29 +91,29 @@ func (s *Service) canStart(ctx context.Context, tx Tx, r *Run, l *Lock) error {
 	switch {
 	case len(running) > 0:
 		o := running[0]
-		return Errorf(ECONFLICT, "Lock %d (%s) is in the middle of another procedure (run %d, %s, step %d of %d). Finish it or abort it first (latchkey procedure abort %d).",
+		return Errorf(ECONFLICT, "Lock %d (%s) is in the middle of another procedure (run %d, %s, step %d of %d). Finish it or abort run %d first.",
 			l.ID, l.Name, o.ID, o.Kind, o.Current+1, len(o.Steps), o.ID)
 	case r.Kind != ProcedureIdentify && l.ModelID == "":
 		// Invariant 4: the right procedure for the exact model.
 		return ErrUnidentified(l)
 	case r.Kind.programs() && l.State.LowBattery():
 		// Invariant 5: power first.
-		return Errorf(EUNSAFE, "Lock %d (%s) reported a low battery (%.1f V). Swap its batteries first (latchkey procedure start battery --lock %d); programming on a weak battery can leave a code half-written or the lock reset.",
+		return Errorf(EUNSAFE, "Lock %d (%s) reported a low battery (%.1f V). Swap its batteries first (a battery procedure on lock %d); programming on a weak battery can leave a code half-written or the lock reset.",
 			l.ID, l.Name, float64(l.State.BatteryMV)/1000, l.ID)
 	case r.rekeys() && l.Status == LockNeedsLocksmith:
-		return Errorf(EUNSAFE, "Lock %d (%s) is waiting for a locksmith: a cylinder that was scrambled or forced does not learn a key again. Record the locksmith's repair first (latchkey lock service %d --kind repair --note ...).", l.ID, l.Name, l.ID)
+		return Errorf(EUNSAFE, "Lock %d (%s) is waiting for a locksmith: a cylinder that was scrambled or forced does not learn a key again. Record the locksmith's repair in lock %d's service log first.", l.ID, l.Name, l.ID)
 	case (r.Kind == ProcedureRekey || r.Kind == ProcedureLostKey) && !l.HasSmartKey:
 		// (A turnover rekeys only its locks with a SmartKey cylinder.)
-		return Errorf(EINVALID, "Lock %d (%s) has no SmartKey cylinder on record. If it has one (a small slot beside the keyway), record it with latchkey lock set %d --smartkey, then start again; otherwise a locksmith rekeys it, or the cylinder is replaced (then latchkey lock rekey %d --replaced).", l.ID, l.Name, l.ID, l.ID)
+		return Errorf(EINVALID, "Lock %d (%s) has no SmartKey cylinder on record. If it has one (a small slot beside the keyway), record it on lock %d's record, then start again; otherwise a locksmith rekeys it, or the cylinder is replaced (then record lock %d's rekey as a replacement).", l.ID, l.Name, l.ID, l.ID)
 	case r.Kind == ProcedureCode && l.Status == LockQuarantined:
-		return Errorf(EUNSAFE, "Lock %d (%s) is quarantined: its codes are put back first (a reset procedure, or latchkey lock reprovision %d).", l.ID, l.Name, l.ID)
+		return Errorf(EUNSAFE, "Lock %d (%s) is quarantined: its codes are put back first (a reset procedure, or a reprovision of lock %d).", l.ID, l.Name, l.ID)
 	}
 	return nil
 }
 
 // ErrUnidentified refuses a procedure on a lock whose model is not known (invariant 4).
 func ErrUnidentified(l *Lock) error {
-	return Errorf(EUNSAFE, "Lock %d (%s) is unidentified, and every step depends on its exact model. Identify it first (latchkey procedure start identify --lock %d).", l.ID, l.Name, l.ID)
+	return Errorf(EUNSAFE, "Lock %d (%s) is unidentified, and every step depends on its exact model. Identify it first (an identify procedure on lock %d).", l.ID, l.Name, l.ID)
 }
 
 // checkPlan holds a plan to what the invariants require, whatever made it.
@@ -177,6 +177,10 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 			if r.done(a.Step) {
 				return 0, nil, errUnchanged
 			}
+			if !slices.ContainsFunc(r.Steps, func(o Step) bool { return o.ID == a.Step }) {
+				// Not a step of this run at all: a mistake to fix, not a race to reload.
+				return 0, nil, Errorf(EINVALID, "Run %d has no step %q; report on the step it is at (the run shows its steps' ids).", r.ID, a.Step)
+			}
 			if !ok {
 				return 0, nil, Errorf(ECONFLICT, "Run %d is %s: it has no step to report on.", r.ID, r.Status)
 			}
@@ -187,6 +191,9 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 		}
 		if !fromEngine(ctx) {
 			if err := st.checkEvidenceNames(a.Evidence); err != nil {
+				return 0, nil, err
+			}
+			if err := st.checkAttestNames(a.Attest); err != nil {
 				return 0, nil, err
 			}
 		}
@@ -326,6 +333,13 @@ func (st *Step) checkEvidenceNames(ev map[string]string) error {
 		switch {
 		case slices.Contains(st.Evidence, name):
 		case name == "generate" && slices.Contains(st.Evidence, "bitting"):
+			// Cuts typed and cuts asked for at once: which did the person mean to cut?
+			switch {
+			case ev[name] != "yes":
+				return Errorf(EINVALID, "Evidence \"generate\" is \"yes\" (Latchkey makes the new key's cuts) or left out, not %q.", ev[name])
+			case ev["bitting"] != "":
+				return Errorf(EINVALID, "Give the new key's cuts (bitting) or have Latchkey generate them (generate), not both.")
+			}
 		case slices.Contains(st.Optional, name):
 		default:
 			want := "none"
@@ -333,6 +347,24 @@ func (st *Step) checkEvidenceNames(ev map[string]string) error {
 				want = strings.Join(st.Evidence, ", ")
 			}
 			return Errorf(EINVALID, "Step %q takes no evidence named %q (it takes: %s); say anything else in the note.", st.Title, name, want)
+		}
+	}
+	return nil
+}
+
+// checkAttestNames refuses an attestation the step does not ask for: one misspelt
+// ("door_opened") would otherwise be stored as confirmed while the one the step needs
+// is missing, and a name from another step would read in the records as confirmed there.
+func (st *Step) checkAttestNames(names []string) error {
+	for i, name := range names {
+		switch {
+		case slices.Contains(names[:i], name):
+			return Errorf(EINVALID, "Attestation %q is given twice; give each once.", name)
+		case slices.Contains(st.Attest, name):
+		case len(st.Attest) == 0:
+			return Errorf(EINVALID, "Step %q asks for no attestation, so %q is not one it takes; leave attest out (say anything else in the note).", st.Title, name)
+		default:
+			return Errorf(EINVALID, "Step %q takes no attestation named %q; it takes: %s.", st.Title, name, strings.Join(st.Attest, ", "))
 		}
 	}
 	return nil
@@ -405,6 +437,10 @@ func (s *Service) EscalateRun(ctx context.Context, runID int64, to, why string) 
 	why = plainLines(why)
 	if err := validateText("Reason", why, maxLineLen, true); err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(why) == "" {
+		// The hand-over's first line: whoever is called reads it before coming.
+		return nil, Errorf(EINVALID, "Say what went wrong (the key does not turn, the light stays red): the %s reads it first.", map[string]string{EscalateLocksmith: "locksmith", EscalateSupport: "support line"}[to])
 	}
 	var r *Run
 	err := s.change(ctx, "procedure.escalate", "procedure", func(tx Tx) (int64, any, error) {

@@ -96,7 +96,7 @@ func (s *Server) procedureRoutes() []route {
 				if err := decode(w, r, &in); err != nil {
 					return 0, nil, err
 				}
-				if err := in.Kind.Validate(); err != nil {
+				if err := in.Validate(); err != nil {
 					return 0, nil, err
 				}
 				v, err := ps.StartProcedure(r.Context(), in)

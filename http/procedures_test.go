@@ -88,6 +88,20 @@ func TestProcedureAPI(t *testing.T) {
 				{`{"kind":"dance","lock_ids":[1]}`, "use one of: identify, rekey, code, reset, battery, lost_key, turnover"},
 				{`{"kind":"escalation","lock_ids":[1]}`, "Unknown procedure"},
 				{`{"kind":"rekey","lock_ids":"1"}`, `"lock_ids" must be a list`},
+				// What the kind does not take is refused, not dropped; a body's bad id is
+				// refused as the path's is, and no message names a command-line flag.
+				{`{"kind":"battery","lock_ids":[1],"rekey":true}`, "rekey is for a turnover run only"},
+				{`{"kind":"battery","lock_ids":[1],"code_op":"remove"}`, "code_id and code_op are for a code run only"},
+				{`{"kind":"rekey","lock_ids":[1],"key_id":3}`, "key_id is for a lost_key run only"},
+				{`{"kind":"lost_key","key_id":1,"lock_ids":[1]}`, "leave lock_ids out"},
+				{`{"kind":"lost_key"}`, "needs the lost key (key_id)"},
+				{`{"kind":"code","lock_ids":[1],"code_id":1}`, `code_op "add" or "remove"`},
+				{`{"kind":"rekey","lock_ids":[1],"mistake":"key_not_full"}`, `hands "sim"`},
+				{`{"kind":"rekey","lock_ids":[-1]}`, "lock_ids: -1 is not an id"},
+				{`{"kind":"rekey","lock_ids":[0]}`, "lock_ids: 0 is not an id"},
+				{`{"kind":"lost_key","key_id":-5}`, "key_id: -5 is not an id"},
+				{`{"kind":"rekey","lock_ids":[]}`, "Name the lock (lock_ids"},
+				{`{"kind":"rekey","lock_ids":[99999999999999999999]}`, "whole number in range"},
 			} {
 				st, body := installer.raw("POST", "/api/v1/procedures", c.body)
 				wantRefused(t, c.body, st, body, 400, c.says)
@@ -117,7 +131,10 @@ func TestProcedureAPI(t *testing.T) {
 				{`{"step":"ready","failed":true,"skip":true}`, "not both", 400},
 				{`{"step":"ready","choices":[{"value":"916"}]}`, `Unknown field "choices"`, 400},
 				{`{"step":"ready","attest":["door_open"]}`, "missing: working_key", 400},
+				{`{"step":"ready","attest":["door_open","working_key","door_opened"]}`, `no attestation named "door_opened"; it takes: door_open, working_key`, 400},
+				{`{"step":"ready","attest":["door_open","door_open","working_key"]}`, "given twice", 400},
 				{`{"step":"learn"}`, "not at \"learn\"", 409},
+				{`{"step":"dance"}`, `Run 1 has no step "dance"`, 400},
 			} {
 				st, body := installer.raw("POST", steps, c.body)
 				wantRefused(t, c.body, st, body, c.status, c.says)
@@ -126,6 +143,13 @@ func TestProcedureAPI(t *testing.T) {
 			wantRefused(t, "a viewer reporting a step", st, body, 403, "A viewer may not change records")
 
 			installer.must("POST", steps, latchkey.Advance{Step: "ready", Attest: []string{"door_open", "working_key"}}, &r, 200)
+			for _, c := range []struct{ body, says string }{
+				{`{"step":"new-key","evidence":{"generate":"yes","bitting":"35242"}}`, "not both"},
+				{`{"step":"new-key","evidence":{"generate":"maybe"}}`, `not "maybe"`},
+			} {
+				st, body := installer.raw("POST", steps, c.body)
+				wantRefused(t, c.body, st, body, 400, c.says)
+			}
 			var raw json.RawMessage
 			installer.must("POST", steps, latchkey.Advance{Step: "new-key", Evidence: map[string]string{"generate": "yes"}}, &raw, 200)
 			json.Unmarshal(raw, &r)
@@ -189,6 +213,9 @@ func TestProcedureAPI(t *testing.T) {
 			}
 			if _, err := ps.EscalateProcedure(ctx, escalated.ID, "plumber", "x"); latchkey.ErrorCode(err) != latchkey.EINVALID {
 				t.Fatalf("escalating to a plumber: %v", err)
+			}
+			if _, err := ps.EscalateProcedure(ctx, escalated.ID, latchkey.EscalateSupport, " "); latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(latchkey.ErrorMessage(err), "Say what went wrong") {
+				t.Fatalf("escalating without saying why: %v", err)
 			}
 			if escalated, err = ps.EscalateProcedure(ctx, escalated.ID, latchkey.EscalateLocksmith, "the working key does not turn"); err != nil || escalated.Escalation == nil ||
 				escalated.Escalation.To != latchkey.EscalateLocksmith || len(escalated.Escalation.StateLeft) == 0 || len(escalated.Escalation.Contacts) != 1 {

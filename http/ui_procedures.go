@@ -291,6 +291,9 @@ func (s *Server) pageStartProcedure(w http.ResponseWriter, r *http.Request) {
 		req.Hands = h
 	}
 	err = req.Kind.Validate()
+	if err == nil && req.Rekey && req.Kind != latchkey.ProcedureTurnover {
+		err = latchkey.Errorf(latchkey.EINVALID, "“Rekey the lock as well” goes with a rental turnover: choose the turnover, or untick it (a rekey on its own is the Rekey procedure).")
+	}
 	if m := r.PostFormValue("mistake"); err == nil && m != "" {
 		switch {
 		case req.Hands == "":
@@ -740,6 +743,18 @@ func (s *Server) runAct(w http.ResponseWriter, r *http.Request, act func(ctx con
 
 // runMovedOn sends a late report back to the run's page, which says who did the step.
 func (s *Server) runMovedOn(w http.ResponseWriter, r *http.Request, run *latchkey.Run, stepID string) {
+	if alreadyDone(run, stepID) == "" && slices.ContainsFunc(run.Steps, func(st latchkey.Step) bool { return st.ID == stepID }) {
+		// A step ahead of the run: it went back (a sequence to do again from its start)
+		// since the form was made. The report is not recorded; the page says so.
+		page, err := s.runPage(r, run)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		page.Error = "Your report was not recorded: the run went back to this step since your page was made, so do it again from here."
+		s.render(w, r, http.StatusConflict, "procedure", page)
+		return
+	}
 	if !slices.ContainsFunc(run.Steps, func(st latchkey.Step) bool { return st.ID == stepID }) {
 		page, err := s.runPage(r, run)
 		if err != nil {
@@ -777,6 +792,9 @@ func (s *Server) pageRunStep(w http.ResponseWriter, r *http.Request) {
 					a.Evidence[name] = v
 				}
 			}
+			if err := s.unticked(st, a); err != nil {
+				return nil, err
+			}
 		case "failed":
 			a.Failed = true
 			if strings.TrimSpace(a.Note) == "" {
@@ -789,6 +807,26 @@ func (s *Server) pageRunStep(w http.ResponseWriter, r *http.Request) {
 		}
 		return s.Procedures.AdvanceProcedure(ctx, run.ID, a)
 	})
+}
+
+// unticked refuses a report of a step done that lacks what the step asks for, in the
+// words the page shows: a person ticked sentences, not attestation names.
+func (s *Server) unticked(st *latchkey.Step, a latchkey.Advance) error {
+	var missing []string
+	for _, name := range st.Attest {
+		if !slices.Contains(a.Attest, name) {
+			missing = append(missing, "“"+latchkey.AttestationText(name)+"”")
+		}
+	}
+	for _, name := range st.Evidence {
+		if a.Evidence[name] == "" && (name != "bitting" || a.Evidence["generate"] != "yes") {
+			missing = append(missing, "“"+s.evidenceField(st, name).Label+"”")
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return latchkey.Errorf(latchkey.EINVALID, "Not done yet: %s. Tick each box (and fill in what is asked) once it is true, then tap Done; if it did not go as described, tap It didn't work instead.", strings.Join(missing, ", "))
 }
 
 // pageRunAbort stops the run where it stands, once the person confirmed they read how

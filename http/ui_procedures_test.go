@@ -120,7 +120,10 @@ func TestUIProcedureRekey(t *testing.T) {
 	if p.status != http.StatusBadRequest {
 		t.Fatalf("a step done without all it asks for: %d", p.status)
 	}
-	mustContain(t, "the refused step", p.body, `role="alert"`, "missing: working_key, smartkey_tool, new_key", "Step 1 of 9")
+	mustContain(t, "the refused step", p.body, `role="alert"`, "Not done yet: “The key that opens the lock today is at hand”, “The SmartKey tool is at hand”, “The new key is at hand”", "Step 1 of 9")
+	if strings.Contains(p.body, "working_key,") || strings.Contains(p.body, "missing: ") {
+		t.Error("the refusal names the attestations by their ids, not their words")
+	}
 	keep(uiPostOK(t, owner, "/procedures/1/step", ready, "/procedures/1"))
 
 	// The phone reports the step the laptop already did: who did it, and the current step.
@@ -410,5 +413,47 @@ func TestUIProcedureNoEngine(t *testing.T) {
 	p = uiDo(t, owner, "POST", "/locks/1/procedures", url.Values{"kind": {"battery"}})
 	if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "No procedure engine runs on this server") {
 		t.Fatalf("starting a procedure without an engine: %d", p.status)
+	}
+}
+
+// A page made for a step the run has not reached (it went back, to do a sequence again,
+// since the page was made) has its report refused, saying so, not dropped without a
+// word; the "rekey as well" box goes with a turnover only.
+func TestUIProcedureReportAheadOfRun(t *testing.T) {
+	ui, svc := openRunnerServer(t)
+	owner := setup(t, ui.URL())
+	ctx := latchkey.NewContextWithActor(context.Background(), "test")
+	p := uiDo(t, owner, "POST", "/locks/1/procedures", url.Values{"kind": {"battery"}, "rekey": {"1"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "goes with a rental turnover") {
+		t.Fatalf("a battery swap with the turnover's rekey box ticked: %d", p.status)
+	}
+	uiPostOK(t, owner, "/locks/1/procedures", url.Values{"kind": {"reset"}}, "/procedures/1")
+	for {
+		run, err := svc.FindRunByID(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, ok := run.Step()
+		if !ok {
+			t.Fatal("the reset ended before its check")
+		}
+		if st.ID == "reset-check" {
+			break
+		}
+		if _, err := svc.AdvanceRun(ctx, 1, latchkey.Advance{Step: st.ID, Attest: st.Attest}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The laptop says the reset did not take: the run goes back to the sequence's start.
+	uiPostOK(t, owner, "/procedures/1/step", url.Values{"step": {"reset-check"}, "outcome": {"failed"}, "note": {"the old code still works"}}, "/procedures/1")
+	before, _ := svc.FindRunByID(ctx, 1)
+	// The phone, still on the check, says it took.
+	p = uiDo(t, owner, "POST", "/procedures/1/step", step("reset-check", "attest", "code_fails"))
+	if p.status != http.StatusConflict {
+		t.Fatalf("a report on a step ahead of the run: %d", p.status)
+	}
+	mustContain(t, "a report ahead of the run", p.body, `role="alert"`, "Your report was not recorded: the run went back to this step", before.Steps[before.Current].Title)
+	if after, _ := svc.FindRunByID(ctx, 1); after.Current != before.Current || len(after.Records) != len(before.Records) {
+		t.Fatalf("a report ahead of the run moved it: step %d, %d records", after.Current, len(after.Records))
 	}
 }

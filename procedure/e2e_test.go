@@ -369,7 +369,8 @@ func TestBatteryFirst(t *testing.T) {
 	c, _, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Ana's code"}, LockIDs: []int64{h.locks["back"].ID}})
 	must(t, err)
 	_, err = h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureReset, LockIDs: []int64{h.locks["front"].ID}})
-	if latchkey.ErrorCode(err) != latchkey.EUNSAFE || !strings.Contains(latchkey.ErrorMessage(err), "battery") {
+	// The refusal says what to do in words any caller can act on: no command line flag.
+	if latchkey.ErrorCode(err) != latchkey.EUNSAFE || !strings.Contains(latchkey.ErrorMessage(err), "a battery procedure on lock") || strings.Contains(latchkey.ErrorMessage(err), "--") {
 		t.Fatalf("a reset of a lock with a low battery: %v", err)
 	}
 	r := h.wait(t, h.start(t, latchkey.ProcedureBattery, "", "front"))
@@ -584,7 +585,7 @@ func TestIdentify(t *testing.T) {
 	l := &latchkey.Lock{DoorID: door, Name: "Mystery"}
 	must(t, h.svc.CreateLock(h.ctx, l))
 	_, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureBattery, LockIDs: []int64{l.ID}})
-	if latchkey.ErrorCode(err) != latchkey.EUNSAFE {
+	if latchkey.ErrorCode(err) != latchkey.EUNSAFE || !strings.Contains(latchkey.ErrorMessage(err), "an identify procedure on lock") || strings.Contains(latchkey.ErrorMessage(err), "--") {
 		t.Fatalf("a battery swap on an unidentified lock: %v", err)
 	}
 	r, err := h.engine.StartProcedure(h.ctx, latchkey.ProcedureRequest{Kind: latchkey.ProcedureIdentify, LockIDs: []int64{l.ID}})
@@ -598,6 +599,14 @@ func TestIdentify(t *testing.T) {
 	if latchkey.ErrorCode(err) != latchkey.EINVALID {
 		t.Fatalf("a model that does not fit the answers: %v", err)
 	}
+	// None of them is it: the questions again, and the models that fit the new answers.
+	r, err = h.engine.AdvanceProcedure(h.ctx, r.ID, latchkey.Advance{Step: "choose", Failed: true, Note: "none of these"})
+	must(t, err)
+	if r.Status != latchkey.RunActive || r.Steps[r.Current].ID != "look" {
+		t.Fatalf("none fits: the run is %s at %q, not back at the questions", r.Status, r.Steps[r.Current].ID)
+	}
+	r, err = h.engine.AdvanceProcedure(h.ctx, r.ID, latchkey.Advance{Step: "look", Evidence: map[string]string{"keypad": "touchscreen", "radio": "zwave"}})
+	must(t, err)
 	r, err = h.engine.AdvanceProcedure(h.ctx, r.ID, latchkey.Advance{Step: "choose", Evidence: map[string]string{"model": "916"}})
 	must(t, err)
 	if got, _ := h.svc.FindLockByID(h.ctx, l.ID); r.Status != latchkey.RunDone || got.ModelID != "916" || got.Status != latchkey.LockOK {
@@ -693,4 +702,32 @@ func TestTurnoverWithRekey(t *testing.T) {
 	if r.Status != latchkey.RunDone || h.lock(t, "front").KeyID != r.Params.NewKeyID || h.field("front-cylinder", "bitting") == string(houseKey) {
 		t.Fatalf("a turnover with a rekey: %s %+v; the lock takes key %d (new %d)", r.Status, r.Escalation, h.lock(t, "front").KeyID, r.Params.NewKeyID)
 	}
+}
+
+// A factory reset of a lock on no hub ends with its codes recorded as to program again,
+// out of quarantine: each goes back on with a code procedure at the keypad, confirmed by
+// its test. (It used to end quarantined with its codes recorded set: no code procedure,
+// confirmation or reprovision could then put them back.)
+func TestResetWithoutHub(t *testing.T) {
+	h := newHome(t)
+	c, pin, err := h.svc.CreateCode(h.ctx, latchkey.NewCode{Code: latchkey.Code{PersonID: h.ana.ID, Label: "Ana's code"}, LockIDs: []int64{h.locks["shed"].ID}})
+	must(t, err)
+	h.hands.PINs[c.ID] = pin
+	r := h.wait(t, h.startCode(t, c.ID, "add"))
+	must(t, errIf(r.Status != latchkey.RunDone, "the code on: "+string(r.Status)))
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantSet)
+
+	r = h.wait(t, h.start(t, latchkey.ProcedureReset, "", "shed"))
+	if r.Status != latchkey.RunDone {
+		t.Fatalf("the reset of a lock on no hub: %s %+v", r.Status, r.Escalation)
+	}
+	if l := h.lock(t, "shed"); l.Status == latchkey.LockQuarantined {
+		t.Fatalf("the lock after its reset is still %s", l.Status)
+	}
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantPending)
+	r = h.wait(t, h.startCode(t, c.ID, "add"))
+	if r.Status != latchkey.RunDone {
+		t.Fatalf("the code put back at the keypad: %s %+v", r.Status, r.Escalation)
+	}
+	h.waitGrant(t, c.ID, "shed", latchkey.GrantSet)
 }

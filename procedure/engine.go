@@ -85,19 +85,19 @@ func handsCtx(ctx context.Context, name string) context.Context {
 
 // StartProcedure makes the plan for the request and starts the run.
 func (e *Engine) StartProcedure(ctx context.Context, req latchkey.ProcedureRequest) (*latchkey.Run, error) {
-	if err := req.Kind.Validate(); err != nil {
+	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	if req.Hands != "" {
 		h, ok := e.Hands[req.Hands]
 		switch {
 		case !ok:
-			return nil, latchkey.Errorf(latchkey.EINVALID, "No virtual hands %q on this server; leave out --hands to do the steps yourself%s.", req.Hands, e.handsNames())
+			return nil, latchkey.Errorf(latchkey.EINVALID, "No virtual hands %q on this server (they work the twins of a demo or a test); do the steps yourself, without them%s.", req.Hands, e.handsNames())
 		case req.Mistake != "" && !slices.Contains(h.Mistakes(), req.Mistake):
 			return nil, latchkey.Errorf(latchkey.EINVALID, "Unknown mistake %q; the %s hands can make: %s.", req.Mistake, req.Hands, strings.Join(h.Mistakes(), ", "))
 		}
 	} else if req.Mistake != "" {
-		return nil, latchkey.Errorf(latchkey.EINVALID, "A mistake on purpose is made by virtual hands: add --hands sim.")
+		return nil, latchkey.Errorf(latchkey.EINVALID, "A mistake on purpose is made by virtual hands: ask for the hands (sim) as well.")
 	}
 	r, err := e.plan(ctx, req)
 	if err != nil {
@@ -127,7 +127,7 @@ func (e *Engine) plan(ctx context.Context, req latchkey.ProcedureRequest) (*latc
 	ids := req.LockIDs
 	if req.Kind == latchkey.ProcedureLostKey {
 		if req.KeyID == 0 {
-			return nil, latchkey.Errorf(latchkey.EINVALID, "Name the lost key (--key ID); its locks are found from it.")
+			return nil, latchkey.Errorf(latchkey.EINVALID, "Name the lost key; its locks are found from it.")
 		}
 		locks, _, err := e.Service.FindLocks(ctx, latchkey.LockFilter{KeyID: &req.KeyID}, latchkey.Page{Limit: 1000})
 		if err != nil {
@@ -143,11 +143,11 @@ func (e *Engine) plan(ctx context.Context, req latchkey.ProcedureRequest) (*latc
 			}
 		}
 		if len(ids) == 0 {
-			return nil, latchkey.Errorf(latchkey.EINVALID, "No lock with a SmartKey cylinder takes key %d; mark it lost (latchkey key lost %d), and have a locksmith rekey or replace the cylinders of %s.", req.KeyID, req.KeyID, strings.Join(append(other, "its locks"), ", "))
+			return nil, latchkey.Errorf(latchkey.EINVALID, "No lock with a SmartKey cylinder takes key %d; mark key %d lost, and have a locksmith rekey or replace the cylinders of %s.", req.KeyID, req.KeyID, strings.Join(append(other, "its locks"), ", "))
 		}
 	}
 	if len(ids) == 0 {
-		return nil, latchkey.Errorf(latchkey.EINVALID, "Name the lock (--lock ID).")
+		return nil, latchkey.Errorf(latchkey.EINVALID, "Name the lock (or the locks keyed alike) the procedure runs on.")
 	}
 	if len(ids) > 20 {
 		return nil, latchkey.Errorf(latchkey.EINVALID, "A run takes at most 20 locks; %d were named.", len(ids))
@@ -184,7 +184,7 @@ func (e *Engine) plan(ctx context.Context, req latchkey.ProcedureRequest) (*latc
 		r.Steps = e.Planner.identifyPlan(in)
 	case latchkey.ProcedureRekey:
 		if hole, known := in.model.SmartKeyHole.Get(true); known && !hole {
-			return nil, latchkey.Errorf(latchkey.EINVALID, "The %s has no SmartKey cylinder: a locksmith rekeys it, or the cylinder is replaced (then latchkey lock rekey %d --replaced).", in.model.Name, first.ID)
+			return nil, latchkey.Errorf(latchkey.EINVALID, "The %s has no SmartKey cylinder: a locksmith rekeys it, or the cylinder is replaced (then record lock %d's rekey as a replacement).", in.model.Name, first.ID)
 		}
 		r.Title = "Rekey " + lockNames(in.locks)
 		r.Steps, err = e.Planner.rekeyPlan(in, false)
@@ -260,12 +260,12 @@ func (e *Engine) readCode(ctx context.Context, in *planInput, req latchkey.Proce
 	switch req.CodeOp {
 	case "add", "remove":
 	case "":
-		return latchkey.Errorf(latchkey.EINVALID, "Say whether the code is to be added or removed (--op add or --op remove).")
+		return latchkey.Errorf(latchkey.EINVALID, "Say whether the code is to be added or removed (add or remove).")
 	default:
 		return latchkey.Errorf(latchkey.EINVALID, "Unknown operation %q; use add or remove.", req.CodeOp)
 	}
 	if req.CodeID == 0 {
-		return latchkey.Errorf(latchkey.EINVALID, "Name the code (--code ID); latchkey code ls lists them.")
+		return latchkey.Errorf(latchkey.EINVALID, "Name the code to add or remove.")
 	}
 	c, err := e.Service.FindCodeByID(ctx, req.CodeID)
 	if err != nil {
@@ -277,7 +277,7 @@ func (e *Engine) readCode(ctx context.Context, in *planInput, req latchkey.Proce
 		return err
 	}
 	if len(grants) == 0 {
-		return latchkey.Errorf(latchkey.EINVALID, "Code %d is not given on %s; add the lock to it first (latchkey code add ... --lock %d).", c.ID, l.Name, l.ID)
+		return latchkey.Errorf(latchkey.EINVALID, "Code %d is not given on %s; give it on lock %d first.", c.ID, l.Name, l.ID)
 	}
 	g := grants[len(grants)-1]
 	switch {
@@ -286,7 +286,7 @@ func (e *Engine) readCode(ctx context.Context, in *planInput, req latchkey.Proce
 	case req.CodeOp == "add" && g.Status == latchkey.GrantRemoving || c.Revoked && req.CodeOp == "add":
 		return latchkey.Errorf(latchkey.EINVALID, "Code %d is revoked; it is removed, not added.", c.ID)
 	case req.CodeOp == "remove" && g.Status != latchkey.GrantRemoving:
-		return latchkey.Errorf(latchkey.EINVALID, "Code %d is %s on %s, not being removed: revoke it first (latchkey code rm %d), then remove it here.", c.ID, g.Status, l.Name, c.ID)
+		return latchkey.Errorf(latchkey.EINVALID, "Code %d is %s on %s, not being removed: revoke code %d first, then remove it here.", c.ID, g.Status, l.Name, c.ID)
 	}
 	in.code, in.slot = c, g.Slot
 	return nil

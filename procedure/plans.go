@@ -245,9 +245,14 @@ func (p *Planner) resetPlan(in planInput) ([]latchkey.Step, error) {
 				Do:     "Latchkey waits until the lock has confirmed every code (read back through the hub).",
 				Action: latchkey.ActionCodesSet, Abort: "The codes keep going on without you: the lock's page shows each one."})
 	} else {
+		// No hub puts the codes back: the records say they are to be programmed again
+		// (pending, out of quarantine), and a code procedure for each guides the keypad
+		// and confirms it. Left quarantined with its codes recorded set, the lock could
+		// take no code procedure, no confirmation and no reprovision.
 		steps = append(steps, latchkey.Step{ID: "codes-back", Kind: latchkey.StepManual, Title: "Program the codes again",
-			Do:    fmt.Sprintf("%s is not on a hub: program each of its %s again at the keypad (latchkey procedure start code --lock %d --code CODE for each), then record it repaired.", l.Name, countOf(in.codes, "code"), l.ID),
-			Abort: "The lock holds no codes until they are programmed again."})
+			Do: fmt.Sprintf("%s is not on a hub, so its %s go back on at the keypad. Once this step is done, each is recorded as to program again: then add each with a code procedure on %s (it guides the keypad and the test), and until then rely on the key.",
+				l.Name, countOf(in.codes, "code"), l.Name),
+			Action: latchkey.ActionReprovision, Abort: "The lock holds no codes until they are programmed again; the records keep it quarantined until this step is done."})
 	}
 	return steps, nil
 }
@@ -335,7 +340,7 @@ func (p *Planner) turnoverPlan(in planInput) ([]latchkey.Step, error) {
 			}
 		}
 		if len(smart) == 0 {
-			return nil, latchkey.Errorf(latchkey.EINVALID, "None of %s has a SmartKey cylinder to rekey; leave out --rekey.", names)
+			return nil, latchkey.Errorf(latchkey.EINVALID, "None of %s has a SmartKey cylinder to rekey; start the turnover without the rekey.", names)
 		}
 		rekey, err := p.rekeyPlan(planInput{req: in.req, locks: smart, oldKey: in.oldKey, holders: in.holders}, false)
 		if err != nil {
@@ -356,8 +361,9 @@ func (p *Planner) identifyPlan(in planInput) []latchkey.Step {
 			Do:       "Answer what you can see; leave out what you do not know. Keypad: none, 5-button, 10-button, touchscreen, kwikset-menu (digits plus a Kwikset-logo button) or fingerprint. Radio (on the label or the box): zwave, zigbee, wifi, ble, matter or none. SmartKey hole (a small slot beside the keyway): yes or no. Handle: deadbolt, lever, knob or conversion-kit.",
 			Abort:    "Nothing changed."},
 		{ID: "choose", Kind: latchkey.StepManual, Title: "Which one is it",
-			Do:       "These models fit your answers, best first. Compare the name on the interior assembly's label or the box, and choose.",
-			Evidence: []string{"model"}, Action: latchkey.ActionIdentify, Abort: "The lock stays unidentified."},
+			Do: "These models fit your answers, best first. Compare the name on the interior assembly's label or the box, and choose. If none of them is it, say so (the step did not work): the questions are asked again.",
+			// None fits: the answers were wrong, so a failure asks them again.
+			Evidence: []string{"model"}, Action: latchkey.ActionIdentify, Retry: "look", Abort: "The lock stays unidentified."},
 	}
 }
 

@@ -281,7 +281,12 @@ func (m *Main) procedureLsCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			var f latchkey.RunFilter
-			if lock != 0 {
+			if cmd.Flags().Changed("lock") {
+				// --lock 0 would list every run, and a negative id would be refused in
+				// the API's words: refused here, in the command's.
+				if lock < 1 {
+					return usagef("--lock %d is not a lock id; ids are whole numbers from 1, as 'latchkey lock ls' shows them", lock)
+				}
 				f.LockID = &lock
 			}
 			if status != "" {
@@ -502,7 +507,21 @@ func writeStep(w io.Writer, r *latchkey.Run, st *latchkey.Step) {
 	}
 	line("Way out", st.Abort)
 	if st.EscalateTo != "" {
-		line("If it fails", map[string]string{latchkey.EscalateLocksmith: "stop and call a locksmith; do not force it", latchkey.EscalateSupport: "stop and call Kwikset support"}[st.EscalateTo])
+		who := map[string]string{latchkey.EscalateLocksmith: "a locksmith", latchkey.EscalateSupport: "Kwikset support"}[st.EscalateTo]
+		tries := st.Tries
+		if tries == 0 && st.Kind != latchkey.StepAuto {
+			tries = 3 // the domain's default for a step a person does
+		}
+		switch left := tries - r.Failures; {
+		case tries == 0:
+			line("If it fails", "Latchkey tries again by itself; stop the run, or call "+who+", if it never works")
+		case left <= 1 && st.EscalateTo == latchkey.EscalateLocksmith:
+			line("If it fails", "stop and call a locksmith; do not force it (reporting it failed stops the run for one)")
+		case left <= 1:
+			line("If it fails", "stop and call Kwikset support (reporting it failed stops the run for them)")
+		default:
+			line("If it fails", fmt.Sprintf("report it failed and do it again; after %s the run stops for %s", plural(tries, "failed try"), who))
+		}
 	}
 	if len(st.Sources) > 0 {
 		line("Sources", strings.Join(st.Sources, ", "))
@@ -513,6 +532,9 @@ func writeStep(w io.Writer, r *latchkey.Run, st *latchkey.Step) {
 func stepHint(r *latchkey.Run, st *latchkey.Step) string {
 	if st.Kind == latchkey.StepAuto {
 		return fmt.Sprintf("Latchkey does this step itself; 'latchkey procedure show %d' follows it.", r.ID)
+	}
+	if r.Params.Hands != "" {
+		return fmt.Sprintf("The virtual hands (%s) do this step at the twin; 'latchkey procedure show %d' follows them.\nStop: latchkey procedure abort %d --why '...'", r.Params.Hands, r.ID, r.ID)
 	}
 	cmd := fmt.Sprintf("latchkey procedure step %d", r.ID)
 	for _, a := range st.Attest {

@@ -67,3 +67,38 @@ func TestStartFlags(t *testing.T) {
 		}
 	}
 }
+
+// A step says what a failure does as the run will do it: tried again while tries are
+// left, the run stopped for help at the last; a run whose steps the virtual hands do
+// does not tell the person to report them.
+func TestWriteStepFailureAndHands(t *testing.T) {
+	r := &latchkey.Run{ID: 9, Status: latchkey.RunActive, Steps: []latchkey.Step{
+		{ID: "ready", Kind: latchkey.StepManual, Title: "Get ready", Attest: []string{latchkey.AttestDoorOpen}, EscalateTo: latchkey.EscalateLocksmith, Abort: "Nothing changed."},
+		{ID: "learn", Kind: latchkey.StepManual, Title: "Learn", Tries: 1, EscalateTo: latchkey.EscalateLocksmith, Abort: "Keys out."},
+		{ID: "exclude", Kind: latchkey.StepAuto, Auto: latchkey.AutoExclude, Title: "Off the hub", EscalateTo: latchkey.EscalateSupport, Abort: "Skip it."},
+	}}
+	for _, c := range []struct {
+		current, failures int
+		says              string
+	}{
+		{0, 0, "report it failed and do it again; after 3 failed tries the run stops for a locksmith"},
+		{0, 2, "stop and call a locksmith; do not force it (reporting it failed stops the run for one)"},
+		{1, 0, "stop and call a locksmith; do not force it"},
+		{2, 4, "Latchkey tries again by itself"},
+	} {
+		r.Current, r.Failures = c.current, c.failures
+		var b strings.Builder
+		writeStep(&b, r, &r.Steps[c.current])
+		if !strings.Contains(b.String(), c.says) {
+			t.Errorf("step %d after %d failures:\n%s\nwant %q", c.current+1, c.failures, b.String(), c.says)
+		}
+	}
+	r.Current = 0
+	if hint := stepHint(r, &r.Steps[0]); !strings.Contains(hint, "--attest door_open") {
+		t.Errorf("a person's step: %q", hint)
+	}
+	r.Params.Hands = "sim"
+	if hint := stepHint(r, &r.Steps[0]); strings.Contains(hint, "--attest") || !strings.Contains(hint, "The virtual hands (sim) do this step") {
+		t.Errorf("a step the virtual hands do: %q", hint)
+	}
+}

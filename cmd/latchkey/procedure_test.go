@@ -76,6 +76,8 @@ func TestProcedureCommands(t *testing.T) {
 		{[]string{"procedure", "start", "lost_key", "--lock", "1"}, "needs the lost key: --key ID"},
 		{[]string{"procedure", "start", "rekey", "--lock", "1", "--mistake", "wrong_way"}, "give --hands sim too"},
 		{[]string{"procedure", "ls", "--status", "finished"}, "--status is active, done, aborted or escalated"},
+		{[]string{"procedure", "ls", "--lock", "-3"}, "--lock -3 is not a lock id"},
+		{[]string{"procedure", "ls", "--lock", "0"}, "--lock 0 is not a lock id"},
 		{[]string{"procedure", "step", "1", "--evidence", "bitting"}, "not NAME=VALUE"},
 		{[]string{"procedure", "escalate", "1", "--to", "plumber", "--why", "x"}, "--to is locksmith or support"},
 		{[]string{"rekey", "--lock", "1", "--json"}, "asks questions as it goes"},

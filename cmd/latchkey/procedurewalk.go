@@ -216,7 +216,12 @@ func (w *walker) control(answer string, ok bool, st *latchkey.Step) (latchkey.Ad
 	case "a":
 		return latchkey.Advance{}, chooseAbort, true
 	case "f":
+		// Whoever helps next (a locksmith, support, the person on the phone) reads it:
+		// an empty answer is asked again, as the web runner asks for it.
 		note, ok := w.prompt("  What happened? ")
+		for ok && strings.TrimSpace(note) == "" {
+			note, ok = w.prompt("  Say in a few words what happened instead (the key did not turn, the light stayed red): ")
+		}
 		if !ok {
 			return latchkey.Advance{}, chooseLeave, true
 		}

@@ -144,3 +144,31 @@ func TestWalkWaitsForAutomaticSteps(t *testing.T) {
 		})
 	}
 }
+
+// A step reported failed says what happened: an empty answer is asked again, and the
+// end of input then leaves the run as it stands rather than report it without a word.
+func TestWalkFailureNeedsWords(t *testing.T) {
+	for _, c := range []struct {
+		name, input string
+		sent        int
+		note        string
+	}{
+		{"AskedAgain", "f\n\n  \nthe door sticks\nq\n", 1, "the door sticks"},
+		{"NoAnswer", "f\n\n", 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newStepsBySelf()
+			var out bytes.Buffer
+			m := &Main{Stdin: strings.NewReader(c.input), Stdout: &out, Stderr: &out}
+			if err := m.walk(context.Background(), procedures{ProcedureService: f}, f.copyRun()); err != nil {
+				t.Fatal(err)
+			}
+			if len(f.sent) != c.sent || c.sent > 0 && (!f.sent[0].Failed || f.sent[0].Note != c.note) {
+				t.Fatalf("reports %+v", f.sent)
+			}
+			if !strings.Contains(out.String(), "Say in a few words what happened instead") {
+				t.Errorf("an empty answer is not asked again:\n%s", out.String())
+			}
+		})
+	}
+}
