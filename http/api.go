@@ -430,6 +430,9 @@ func (s *Server) apiRoutes() []route {
 			if rc != nil {
 				rc.Data = nil
 			}
+			if err != nil && len(data) > latchkey.MaxReceiptBytes {
+				err = tooLarge{err} // the records' own words: larger than 10 MiB
+			}
 			return http.StatusCreated, rc, err
 		}))},
 		{Method: "GET", Pattern: "/api/v1/locks/{id}/receipts", Summary: "List a lock's files", Perm: read, Response: []latchkey.Receipt{}, handler: handle(byID("id", func(r *http.Request, id int64) (int, any, error) {

@@ -23,9 +23,9 @@ const maxBody = 1 << 20
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return latchkey.Errorf(latchkey.EINVALID, "The request body is larger than %d KiB; send less.", maxBody>>10)
+		var overLimit *http.MaxBytesError
+		if errors.As(err, &overLimit) {
+			return tooLarge{latchkey.Errorf(latchkey.EINVALID, "The request body is larger than %d KiB; send less.", maxBody>>10)}
 		}
 		return latchkey.Errorf(latchkey.EINVALID, "The request body could not be read; send it again.")
 	}

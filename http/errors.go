@@ -56,6 +56,14 @@ func (t throttled) Unwrap() error {
 	return latchkey.Errorf(latchkey.EUNAVAILABLE, "Too many failed sign-ins; wait %s and try again.", t.retry.Round(time.Second))
 }
 
+// tooLarge is a request body over its route's limit: 413, with the refusal's words.
+type tooLarge struct{ refusal error }
+
+func (t tooLarge) Error() string { return t.refusal.Error() }
+
+// Unwrap gives the refusal as Latchkey's error (EINVALID), for every page and answer.
+func (t tooLarge) Unwrap() error { return t.refusal }
+
 // statusOf is the HTTP status of an error, setting Retry-After for a refusal to try again
 // too soon.
 func statusOf(w http.ResponseWriter, err error) int {
@@ -63,6 +71,9 @@ func statusOf(w http.ResponseWriter, err error) int {
 	if errors.As(err, &t) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(t.retry.Seconds())+1))
 		return http.StatusTooManyRequests
+	}
+	if errors.As(err, new(tooLarge)) {
+		return http.StatusRequestEntityTooLarge
 	}
 	return statusByCode[latchkey.ErrorCode(err)]
 }

@@ -117,8 +117,13 @@ func TestAPIInputRules(t *testing.T) {
 			if st != 409 || strings.Contains(eb.Error.Message, "doors") || strings.Contains(eb.Error.Message, "site_id") {
 				t.Errorf("a duplicate door: %d %q; want a conflict that names no table or column", st, eb.Error.Message)
 			}
+			// A JSON body over its 1 MiB limit is too large (413), not malformed.
+			st, eb = owner.raw("POST", "/api/v1/people", `{"name":"`+strings.Repeat("x", 2<<20)+`"}`)
+			if st != 413 || eb.Error.Code != latchkey.EINVALID || !strings.Contains(eb.Error.Message, "larger than 1024 KiB") {
+				t.Errorf("a 2 MiB body: %d %s %q", st, eb.Error.Code, eb.Error.Message)
+			}
 			st, eb = owner.raw("POST", "/api/v1/locks/1/receipts?name=big.pdf", strings.Repeat("x", 11<<20))
-			if st != 400 || strings.Contains(eb.Error.Message, "10.0 MiB") || !strings.Contains(eb.Error.Message, "larger than 10 MiB") {
+			if st != 413 || strings.Contains(eb.Error.Message, "10.0 MiB") || !strings.Contains(eb.Error.Message, "larger than 10 MiB") {
 				t.Errorf("an 11 MiB receipt: %d %q", st, eb.Error.Message)
 			}
 			// A receipt is kept under a file's name; no name, ".", ".." is none.

@@ -56,9 +56,10 @@ type Driver struct {
 }
 
 var (
-	_ latchkey.DeviceDriver = (*Driver)(nil)
-	_ latchkey.CodeReader   = (*Driver)(nil)
-	_ latchkey.DeviceLister = (*Driver)(nil)
+	_ latchkey.DeviceDriver  = (*Driver)(nil)
+	_ latchkey.CodeReader    = (*Driver)(nil)
+	_ latchkey.DeviceLister  = (*Driver)(nil)
+	_ latchkey.HubConnection = (*Driver)(nil)
 )
 
 // node is what the driver knows of one node, from start_listening and the events since.
@@ -201,6 +202,24 @@ func (d *Driver) connected(s *session, st *listenState) {
 	d.mu.Unlock()
 	for _, ev := range evs {
 		d.emit(ev)
+	}
+}
+
+// Connected reports whether the driver is connected to the server and listening: a
+// command a lock leaves unanswered meanwhile (a sleepy lock, one out of range) says
+// nothing of the hub.
+func (d *Driver) Connected() bool {
+	d.mu.Lock()
+	s := d.sess
+	d.mu.Unlock()
+	if s == nil {
+		return false
+	}
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
 	}
 }
 

@@ -254,3 +254,24 @@ func TestFault_LockNeverAnswers(t *testing.T) {
 	untilDone(t, "clear slot 5", func(ctx context.Context) error { return d.ClearCode(ctx, h.Address, 5) })
 	checkSlots(t, h, d, 5, nil)
 }
+
+// The driver says whether it reaches the server: connected once listening, not while the
+// server is away, connected again once it is back.
+func TestFault_ConnectedFollowsTheServer(t *testing.T) {
+	h := zwavejstest.Start(t)
+	d := open(t, h.URL)
+	until(t, "connected", d.Connected)
+	h.Do(t, "restart-server", map[string]any{"downMs": 3000})
+	until(t, "not connected while the server is away", func() bool { return !d.Connected() })
+	until(t, "connected again", d.Connected)
+}
+
+// until polls cond every 10 ms for up to 30 s.
+func until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not %s after 30 s", what)
+		}
+	}
+}
