@@ -1,6 +1,9 @@
 package latchkey
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // LockStatus summarises what a lock needs. Anything but LockOK puts the lock on the
 // dashboard's list of what needs attention.
@@ -100,6 +103,30 @@ const (
 type Connection struct {
 	Driver  Driver `json:"driver,omitempty"`
 	Address string `json:"address,omitempty"`
+}
+
+// normalized writes a connection's address as its driver reports the lock: a Zigbee IEEE
+// address in lower case (0x000d6f...), as Zigbee2MQTT lists it and names the lock in its
+// events. Typed in capitals, the address reached the lock, but no event of it was ever
+// matched to the record, so a revoked code used at its keypad raised no alert.
+func (c Connection) normalized() Connection {
+	if c.Driver == DriverZigbee2MQTT && isIEEEAddress(c.Address) {
+		c.Address = strings.ToLower(c.Address)
+	}
+	return c
+}
+
+// isIEEEAddress reports whether s is a Zigbee IEEE address: 0x and 16 hex digits.
+func isIEEEAddress(s string) bool {
+	if len(s) != 18 || s[0] != '0' || s[1] != 'x' && s[1] != 'X' {
+		return false
+	}
+	for _, r := range s[2:] {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate reports whether the connection is complete.

@@ -236,6 +236,7 @@ func (s *Service) CreateLock(ctx context.Context, l *Lock) error {
 // checkLock validates a lock's record, checks its model against the catalog, and derives
 // its status from it.
 func (s *Service) checkLock(l *Lock) error {
+	l.Connection = l.Connection.normalized()
 	if err := l.Validate(); err != nil {
 		return err
 	}

@@ -172,6 +172,7 @@ func Run(t *testing.T, open Opener) {
 		{"LockStatusFilter", testLockStatusFilter},
 		{"SyncColumns", testSyncColumns},
 		{"ListFilters", testListFilters},
+		{"ZigbeeAddressSpelling", testZigbeeAddressSpelling},
 		{"SyncStatuses", testSyncStatuses},
 		{"SyncDeviceReports", testSyncDeviceReports},
 		{"Webhooks", testWebhooks},

@@ -471,3 +471,33 @@ func testListFilters(t *testing.T, store latchkey.Store) {
 		return nil
 	}))
 }
+
+// A Zigbee IEEE address is kept in lower case, as Zigbee2MQTT names the lock in its
+// events (typed in capitals, no event of the lock would find it); a friendly name and
+// another driver's address are kept as typed.
+func testZigbeeAddressSpelling(t *testing.T, store latchkey.Store) {
+	s := NewService(t, store)
+	l, _ := newLock(t, s, "Back")
+	for _, tt := range []struct{ in, want latchkey.Connection }{
+		{latchkey.Connection{Driver: latchkey.DriverZigbee2MQTT, Address: "0x000D6F00000000BB"}, latchkey.Connection{Driver: latchkey.DriverZigbee2MQTT, Address: "0x000d6f00000000bb"}},
+		{latchkey.Connection{Driver: latchkey.DriverZigbee2MQTT, Address: "0X000D6F00000000BC"}, latchkey.Connection{Driver: latchkey.DriverZigbee2MQTT, Address: "0x000d6f00000000bc"}},
+		{latchkey.Connection{Driver: latchkey.DriverZigbee2MQTT, Address: "Back Door"}, latchkey.Connection{Driver: latchkey.DriverZigbee2MQTT, Address: "Back Door"}},
+		{latchkey.Connection{Driver: latchkey.DriverSim, Address: "0x000D6F00000000BB"}, latchkey.Connection{Driver: latchkey.DriverSim, Address: "0x000D6F00000000BB"}},
+	} {
+		conn := tt.in
+		got, err := s.UpdateLock(ctx(), l.ID, latchkey.LockUpdate{Connection: &conn})
+		must(t, err)
+		if got.Connection != tt.want {
+			t.Errorf("connection %+v recorded as %+v, want %+v", tt.in, got.Connection, tt.want)
+		}
+		if read, err := s.FindLockByID(ctx(), l.ID); err != nil || read.Connection != tt.want {
+			t.Errorf("connection %+v read back as %+v (%v), want %+v", tt.in, read.Connection, err, tt.want)
+		}
+	}
+	door := l.DoorID
+	made := &latchkey.Lock{DoorID: door, Name: "Side", ModelID: "914", Connection: latchkey.Connection{Driver: latchkey.DriverZigbee2MQTT, Address: "0x000D6F00000000CC"}}
+	must(t, s.CreateLock(ctx(), made))
+	if made.Connection.Address != "0x000d6f00000000cc" {
+		t.Errorf("a lock created with its IEEE address in capitals: %q", made.Connection.Address)
+	}
+}
