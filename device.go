@@ -180,7 +180,8 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 		case EventResetLocally, EventAllCodesDeleted:
 			// Invariant 6: never left silently without its codes.
 			l.Status = LockQuarantined
-			if err := quarantineGrants(ctx, tx, l, e.At); err != nil {
+			why := fmt.Sprintf("%s was reset or lost its codes behind Latchkey's back; re-provision it once it is paired again.", l.Name)
+			if err := quarantineGrants(ctx, tx, l, e.At, why); err != nil {
 				return err
 			}
 		}
@@ -225,7 +226,7 @@ func (s *Service) RecordDeviceEvent(ctx context.Context, ev DeviceEvent) (*Event
 
 // quarantineGrants marks every code on a quarantined lock with the problem, until the
 // lock is re-provisioned: the lock no longer holds what the records say.
-func quarantineGrants(ctx context.Context, tx Tx, l *Lock, at time.Time) error {
+func quarantineGrants(ctx context.Context, tx Tx, l *Lock, at time.Time, why string) error {
 	grants, err := tx.FindGrants(ctx, GrantFilter{LockID: &l.ID})
 	if err != nil {
 		return err
@@ -234,8 +235,7 @@ func quarantineGrants(ctx context.Context, tx Tx, l *Lock, at time.Time) error {
 		if g.Status == GrantRemoved || g.Problem == ProblemLockQuarantined {
 			continue
 		}
-		g.Problem, g.Reason, g.NextAttempt, g.UpdatedAt = ProblemLockQuarantined,
-			fmt.Sprintf("%s was reset or lost its codes behind Latchkey's back; re-provision it once it is paired again.", l.Name), nil, at
+		g.Problem, g.Reason, g.NextAttempt, g.UpdatedAt = ProblemLockQuarantined, why, nil, at
 		if err := tx.UpdateGrant(ctx, g); err != nil {
 			return err
 		}

@@ -27,7 +27,8 @@ func (s *Service) applyStep(ctx context.Context, tx Tx, r *Run, st *Step, a *Adv
 	case ActionResetDone:
 		return true, s.eachLock(ctx, tx, r, st, func(l *Lock) error {
 			l.Status = LockQuarantined
-			if err := quarantineGrants(ctx, tx, l, s.now()); err != nil {
+			why := fmt.Sprintf("%s was factory reset in procedure run %d; its codes go back on at the run's last steps.", l.Name, r.ID)
+			if err := quarantineGrants(ctx, tx, l, s.now(), why); err != nil {
 				return err
 			}
 			return tx.UpdateLock(ctx, l)

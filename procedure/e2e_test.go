@@ -2,6 +2,7 @@ package procedure_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -473,6 +474,15 @@ func TestResetHubUnreachable(t *testing.T) {
 	}
 	if l := h.lock(t, "front"); l.Status != latchkey.LockQuarantined {
 		t.Fatalf("after a reset with the hub down the lock is %s", l.Status)
+	}
+	// Its codes say the run reset it, not that it was reset behind Latchkey's back.
+	gs, err := h.svc.FindGrants(h.ctx, latchkey.GrantFilter{LockID: &h.locks["front"].ID})
+	must(t, err)
+	for _, g := range gs {
+		if g.Status != latchkey.GrantRemoved && (g.Problem != latchkey.ProblemLockQuarantined ||
+			!strings.Contains(g.Reason, fmt.Sprintf("procedure run %d", r.ID)) || strings.Contains(g.Reason, "behind")) {
+			t.Fatalf("a code on the lock reset by the run: %s %q", g.Problem, g.Reason)
+		}
 	}
 	// The hub is back: the lock joins again and its code goes back on.
 	h.driver.Do(func(w *sim.World) { w.Hub("zwave").Restart(0) })
