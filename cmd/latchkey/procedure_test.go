@@ -311,7 +311,7 @@ func TestInteractiveIdentify(t *testing.T) {
 	if r := cli("", "lock", "add", "--door", "1", "Mystery"); r.status != 0 {
 		t.Fatal(r.stderr)
 	}
-	if r := cli("", "rekey", "--lock", "2"); r.status != 3 || !strings.Contains(r.stderr, "procedure start identify --lock 2") {
+	if r := cli("", "rekey", "--lock", "2"); r.status != 3 || !strings.Contains(r.stderr, "an identify procedure on lock 2") {
 		t.Fatalf("a rekey of an unidentified lock: %d %q", r.status, r.stderr)
 	}
 	var run latchkey.Run
