@@ -101,7 +101,7 @@ func (p *Planner) rekeySteps(l *latchkey.Lock, n int) ([]latchkey.Step, error) {
 	steps = append(steps, latchkey.Step{
 		ID: prefix + "-record", Kind: latchkey.StepVerify, LockID: l.ID, Title: "Record the new key (" + l.Name + ")",
 		Do:     "The new key worked " + strconv.Itoa(latchkey.RekeyTests) + " times from each side with the door open. Latchkey now records that " + l.Name + " takes the new key; the old key is retired once no lock takes it, and every copy of it is listed to be returned.",
-		Action: latchkey.ActionRecordRekey, Abort: "The lock takes the new key; record it (latchkey lock rekey) if you stop here.",
+		Action: latchkey.ActionRecordRekey, Abort: "The lock takes the new key: if you stop here, record its rekey on the lock's page (\"Record a rekey or a new cylinder\") so the records name the key that opens it.",
 	})
 	return steps, nil
 }
@@ -302,7 +302,7 @@ func (p *Planner) codePlan(in planInput) ([]latchkey.Step, error) {
 	if add {
 		test.Do, test.Attest = fmt.Sprintf("With the door open, enter %q's code at the keypad: it must open the lock.", in.code.Label), []string{latchkey.AttestCodeWorks, latchkey.AttestDoorOpen}
 		test.Abort = "If it does not open, the code is not on the lock: the records keep it pending."
-		steps[0].Do += " The code itself: ask its holder, or someone who may reveal codes (latchkey code reveal " + strconv.FormatInt(in.code.ID, 10) + "); Latchkey does not show it here."
+		steps[0].Do += " The code itself: ask its holder, or someone who may reveal codes (code " + strconv.FormatInt(in.code.ID, 10) + ", its Reveal button on the codes page); Latchkey does not show it here."
 	} else {
 		test.Do, test.Attest = fmt.Sprintf("Enter %q's old code at the keypad: it must no longer open the lock.", in.code.Label), []string{latchkey.AttestCodeFails}
 		test.Abort = "If it still opens, the code is still on the lock: the records keep it as being removed (revocation pending)."
