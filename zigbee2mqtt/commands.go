@@ -61,9 +61,12 @@ func (d *Driver) resolve(address string) (*device, error) {
 	}
 	dev := d.byIEEE[strings.ToLower(address)]
 	if dev == nil {
-		dev = d.byName[address]
-	}
-	if dev == nil {
+		if named := d.byName[address]; named != nil {
+			// Commands would reach it by its friendly name, but its events name it by its
+			// IEEE address and would never be matched to the lock: no alert would come
+			// of a revoked code used at its keypad. Refused, saying what to give.
+			return nil, latchkey.Errorf(latchkey.EINVALID, "%q is a friendly name in Zigbee2MQTT; connect the lock by its IEEE address, %s, which its events name it by.", clip(address), named.info.IEEE)
+		}
 		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "Zigbee2MQTT lists no device %q; check its IEEE address in Zigbee2MQTT's device list.", clip(address))
 	}
 	if dev.online != nil && !*dev.online {

@@ -505,3 +505,22 @@ func TestConnectedIsTheHubsNotALocks(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A lock addressed by its friendly name is refused, naming its IEEE address: commands
+// would reach it, but its events name it by its IEEE address and would never be matched
+// to the lock (a revoked code used at its keypad would raise no alert).
+func TestFriendlyNameRefused(t *testing.T) {
+	r := newRig(t, rigOptions{}, "front")
+	if err := r.open(t); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := r.driver.SetCode(ctx, "front", 1, "482913")
+	if latchkey.ErrorCode(err) != latchkey.EINVALID || !strings.Contains(err.Error(), r.fleet.IEEE("front")) || strings.Contains(err.Error(), "482913") {
+		t.Fatalf("a command by friendly name: %v; want invalid, naming the IEEE address", err)
+	}
+	if held, _ := r.fleet.Holds("front", 1); held {
+		t.Fatal("the twin took a code sent by friendly name")
+	}
+}
