@@ -6,6 +6,7 @@ package keying
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/latchkey/latchkey"
@@ -110,6 +111,7 @@ func (s Spec) Validate(b Bitting) error {
 		problems = append(problems, msg)
 	}
 	depths := b.Depths()
+	var outCuts, outDepths []string // cuts outside the keyway's depths, said once for all
 	for i, d := range depths {
 		switch {
 		case d == 7 && s.MaxDepth < 7 && !s.AllowDepth7:
@@ -117,9 +119,17 @@ func (s Spec) Validate(b Bitting) error {
 				"Cut %d has depth 7, which Kwikset uses only with master pins on classic cylinders; it is not confirmed for SmartKey (kwikset-facts §2), so choose a depth from %d to %d.",
 				i+1, s.MinDepth, s.MaxDepth))
 		case d < s.MinDepth || d > s.deepest():
-			problems = append(problems, fmt.Sprintf("Cut %d has depth %d; %s depths run from %d (shallowest) to %d.",
-				i+1, d, s.Keyway, s.MinDepth, s.deepest()))
+			outCuts, outDepths = append(outCuts, strconv.Itoa(i+1)), append(outDepths, strconv.Itoa(d))
 		}
+	}
+	switch len(outCuts) {
+	case 0:
+	case 1:
+		problems = append(problems, fmt.Sprintf("Cut %s has depth %s; %s depths run from %d (shallowest) to %d.",
+			outCuts[0], outDepths[0], s.Keyway, s.MinDepth, s.deepest()))
+	default:
+		problems = append(problems, fmt.Sprintf("Cuts %s have depths %s; %s depths run from %d (shallowest) to %d.",
+			andList(outCuts), andList(outDepths), s.Keyway, s.MinDepth, s.deepest()))
 	}
 	for i := 1; i < len(depths); i++ {
 		if diff := abs(depths[i] - depths[i-1]); diff > s.MACS {
@@ -155,4 +165,12 @@ func Near(a, b Bitting) bool {
 		}
 	}
 	return diff <= 1
+}
+
+// andList joins items as a sentence does: "1, 2 and 3".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

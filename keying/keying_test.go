@@ -29,6 +29,7 @@ func TestParse(t *testing.T) {
 		{"ErrMACS", "16111", "", []string{"Cuts 1 and 2 differ by 5"}},
 		{"ErrDepth0", "30242", "", []string{"Cut 2 has depth 0", "from 1"}},
 		{"ErrDepth9", "35249", "", []string{"Cut 5 has depth 9"}},
+		{"ErrDepthsOutSaidOnce", "99929", "", []string{"Cuts 1, 2, 3 and 5 have depths 9, 9, 9 and 9; KW1 depths run from 1"}},
 		{"ErrTooFew", "3524", "", []string{"has 5 cuts", "has 4"}},
 		// §1.4: KW10 6-pin keys in SmartKey are unconfirmed.
 		{"ErrKW10", "352421", "", []string{"KW10", "unconfirmed"}},

@@ -127,7 +127,7 @@ func (p *Planner) rekeyPlan(in planInput, lost bool) ([]latchkey.Step, error) {
 			Do:     fmt.Sprintf("At %s, have at hand: the key that opens it today, the SmartKey tool (a paper clip will not do), and the new KW1 key. Open the door and keep it open until the new key has been tested.", names),
 			Attest: []string{latchkey.AttestWorkingKey, latchkey.AttestTool, latchkey.AttestNewKey, latchkey.AttestDoorOpen},
 			Abort:  "Nothing changed yet.", EscalateTo: latchkey.EscalateLocksmith,
-			Caution: "Without the working key a SmartKey cylinder cannot be rekeyed by you: a locksmith (or Kwikset support) can (facts §1.3).",
+			Caution: "Without the working key a SmartKey cylinder cannot be rekeyed by you: a locksmith (or Kwikset support) can.",
 		},
 		latchkey.Step{
 			ID: "new-key", Kind: latchkey.StepManual, Title: "The new key's cuts", Picture: "key",
@@ -167,7 +167,7 @@ func (p *Planner) batteryPlan(in planInput) []latchkey.Step {
 		{ID: "swap", Kind: latchkey.StepManual, Title: "Swap the batteries",
 			Do:      "Take off the interior assembly's battery cover, take the old pack out, put every cell in fresh (as the pack's marks show), and put the pack and the cover back.",
 			Expect:  "the lock beeps or flashes as it powers up; codes stay in memory",
-			Caution: "Do not mix old and new cells, or alkaline with rechargeable ones (facts §3.9).",
+			Caution: "Do not mix old and new cells, or alkaline with rechargeable ones.",
 			Abort:   "Put the pack back in, old or new, so the lock has power.", EscalateTo: latchkey.EscalateSupport},
 	}
 	if l.Connection.Driver != latchkey.DriverNone {
