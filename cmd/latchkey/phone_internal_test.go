@@ -108,6 +108,12 @@ func (p *Phone) Fits(name string) {
 	if len(widths) != 2 || widths[0] > widths[1] {
 		p.t.Errorf("%s scrolls sideways: scrollWidth, innerWidth = %v", name, widths)
 	}
+	// Every link of the main navigation shows whole, none behind a sideways scroll.
+	hidden := Eval[[]string](p, `(() => { const nav = document.querySelector('header nav'); if (!nav) return [];
+		return [...nav.querySelectorAll('a')].filter(a => a.scrollWidth > a.clientWidth || a.getBoundingClientRect().right > nav.getBoundingClientRect().right + 1).map(a => a.textContent.trim()); })()`)
+	if len(hidden) > 0 {
+		p.t.Errorf("%s: navigation links cut or off screen: %v", name, hidden)
+	}
 	b, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.t.Fatal(err)
