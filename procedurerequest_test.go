@@ -49,3 +49,31 @@ func TestProcedureRequestValidate(t *testing.T) {
 		}
 	}
 }
+
+// A step's tries: its own, else three for a step a person does, none for an automatic
+// one; the failures counted over every pass through it, as a run sent back to redo a
+// sequence passes through its steps again (Run.Failures starts again at each step).
+func TestStepTriesAndFailures(t *testing.T) {
+	for _, tt := range []struct {
+		st   latchkey.Step
+		want int
+	}{
+		{latchkey.Step{Kind: latchkey.StepManual}, 3},
+		{latchkey.Step{Kind: latchkey.StepVerify, Tries: 5}, 5},
+		{latchkey.Step{Kind: latchkey.StepAuto}, 0},
+	} {
+		if got := tt.st.MaxTries(); got != tt.want {
+			t.Errorf("%s step with Tries %d: %d tries, want %d", tt.st.Kind, tt.st.Tries, got, tt.want)
+		}
+	}
+	r := &latchkey.Run{Failures: 0, Records: []latchkey.StepRecord{
+		{Step: "reset-1", Outcome: latchkey.StepFailed}, {Step: "reset-2", Outcome: latchkey.StepDone},
+		{Step: "reset-1", Outcome: latchkey.StepDone}, {Step: "reset-1", Outcome: latchkey.StepFailed},
+	}}
+	if got := r.FailedAt("reset-1"); got != 2 {
+		t.Errorf("failed tries at reset-1: %d, want 2 (over both passes)", got)
+	}
+	if (&latchkey.Step{}).Escalation() != latchkey.EscalateSupport || (&latchkey.Step{EscalateTo: latchkey.EscalateLocksmith}).Escalation() != latchkey.EscalateLocksmith {
+		t.Error("a step's escalation: its own, else Kwikset support")
+	}
+}

@@ -203,17 +203,14 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 			rec.Outcome = StepFailed
 			r.Records = append(r.Records, rec)
 			r.Failures++
-			tries := st.Tries
-			if tries == 0 && st.Kind != StepAuto {
-				tries = defaultTries
-			}
+			tries := st.MaxTries()
 			switch back := slices.IndexFunc(r.Steps[:r.Current], func(o Step) bool { return o.ID == st.Retry }); {
-			case tries > 0 && r.failedAt(st.ID) >= tries:
+			case tries > 0 && r.FailedAt(st.ID) >= tries:
 				why := fmt.Sprintf("Step %d (%s) failed", r.Current+1, st.Title)
 				if a.Note != "" {
 					why += ": " + a.Note
 				}
-				if err := s.escalate(ctx, tx, r, st.escalateTo(), why); err != nil {
+				if err := s.escalate(ctx, tx, r, st.Escalation(), why); err != nil {
 					return 0, nil, err
 				}
 			case back >= 0:
@@ -273,9 +270,19 @@ func (s *Service) AdvanceRun(ctx context.Context, runID int64, a Advance) (*Run,
 // stops for help: a step that fails three times is not going to work by trying harder.
 const defaultTries = 3
 
-// failedAt counts the failed tries at a step, over every pass through it (a sequence
-// done again from its start passes through its steps again).
-func (r *Run) failedAt(step string) int {
+// MaxTries is how often a step may be reported failed before the run stops for help:
+// its own Tries, else defaultTries for a step a person does; 0 for an automatic step
+// with none (the engine tries it again by itself).
+func (st *Step) MaxTries() int {
+	if st.Tries == 0 && st.Kind != StepAuto {
+		return defaultTries
+	}
+	return st.Tries
+}
+
+// FailedAt counts the failed tries at a step, over every pass through it (a sequence
+// done again from its start passes through its steps again): what MaxTries is held to.
+func (r *Run) FailedAt(step string) int {
 	n := 0
 	for _, rec := range r.Records {
 		if rec.Step == step && rec.Outcome == StepFailed {
@@ -295,7 +302,8 @@ func (r *Run) done(step string) bool {
 	return false
 }
 
-func (st *Step) escalateTo() string {
+// Escalation is who a step's failure is handed to: its EscalateTo, else Kwikset support.
+func (st *Step) Escalation() string {
 	if st.EscalateTo != "" {
 		return st.EscalateTo
 	}

@@ -340,7 +340,7 @@ func (s *Service) PINsForSync(ctx context.Context, tasks []SyncTask) (pins []str
 }
 
 // pinInputs is what the PINs of one batch are checked against, read in its
-// transaction in a few statements whatever the batch's size (one a code, three in all),
+// transaction in a few statements whatever the batch's size (two a code, and two more),
 // rather than three a PIN: a pass over 1,000 locks opens 1,000 PINs before their first
 // frames leave, and each statement is time the radio waits (docs/benchmarks.md).
 type pinInputs struct {

@@ -505,23 +505,20 @@ func (s *Server) runPage(r *http.Request, run *latchkey.Run) (runPage, error) {
 	page.Auto = st.Kind == latchkey.StepAuto
 	page.Wait = waitText(st.WaitS)
 	page.CanSkip = st.Auto == latchkey.AutoExclude || st.Auto == latchkey.AutoInclude
-	page.Failures = failedAt(run, st.ID)
+	page.Failures = run.FailedAt(st.ID)
 	for _, rec := range run.Records {
 		if rec.Step == st.ID && rec.Outcome == latchkey.StepFailed {
 			page.LastFailure = rec.Note
 		}
 	}
-	tries := st.Tries
-	if tries == 0 && st.Kind != latchkey.StepAuto {
-		tries = 3 // the domain's default for a manual step
-	}
+	tries := st.MaxTries()
 	page.LastTry = tries > 0 && page.Failures+1 >= tries
 	for _, o := range run.Steps[:run.Current] {
 		if st.Retry != "" && o.ID == st.Retry {
 			page.RetryFrom = o.Title
 		}
 	}
-	page.EscalateTo = or(st.EscalateTo, latchkey.EscalateSupport)
+	page.EscalateTo = st.Escalation()
 	for _, a := range st.Attest {
 		page.Attest = append(page.Attest, attestItem{Name: a, Label: latchkey.AttestationText(a)})
 	}
@@ -560,18 +557,6 @@ func (s *Server) evidenceField(st *latchkey.Step, name string) evidenceField {
 		}
 	}
 	return f
-}
-
-// failedAt counts the failed tries at a step, over every pass through it, as the domain
-// does to decide when a step has failed as often as it may.
-func failedAt(run *latchkey.Run, step string) int {
-	n := 0
-	for _, rec := range run.Records {
-		if rec.Step == step && rec.Outcome == latchkey.StepFailed {
-			n++
-		}
-	}
-	return n
 }
 
 // asksAnswers reports whether the step is the identify procedure's look at the lock:

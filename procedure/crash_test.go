@@ -151,7 +151,7 @@ func (bridgeHands) Mistakes() []string { return (&simdriver.Hands{}).Mistakes() 
 func TestCrashProcedureChild(t *testing.T) {
 	dir := os.Getenv(crashDirEnv)
 	if dir == "" {
-		t.Skip("run by TestCrashProcedures as its child process")
+		t.Skip("run by TestCrashRekey and TestCrashReset as their child process")
 	}
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "latchkey.db"))

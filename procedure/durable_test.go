@@ -76,13 +76,15 @@ func TestQueuedRunWokenByItsChange(t *testing.T) {
 		h.engine.Interval = time.Minute // a failed hub step waits a minute, then two
 		h.driver.Do(func(w *sim.World) { w.Hub("zwave").Restart(time.Hour) })
 		r := h.start(t, latchkey.ProcedureReset, "", "front")
-		for {
+		for failed := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			got, err := h.svc.FindRunByID(h.ctx, r.ID)
 			must(t, err)
 			if n := len(got.Records); n >= 2 && got.Records[n-1].Outcome == latchkey.StepFailed {
 				break
 			}
-			time.Sleep(20 * time.Millisecond)
+			if time.Now().After(failed) {
+				t.Fatal("the hub step did not fail within 20 s with the hub down")
+			}
 		}
 		_, err := h.engine.AdvanceProcedure(h.ctx, r.ID, latchkey.Advance{Step: "exclude", Skip: true, Note: "the hub is down"})
 		must(t, err)

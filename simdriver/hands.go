@@ -85,13 +85,7 @@ func (h *Hands) mistake(r *latchkey.Run, name string) bool {
 func (h *Hands) newKey(r *latchkey.Run, old keying.Bitting) (keying.Bitting, error) {
 	// A key refused at the new-key step (the site has a key cut so) is put aside and
 	// another one fetched, as a person would: the key is per run and per refusal.
-	refused := 0
-	for _, rec := range r.Records {
-		if rec.Step == "new-key" && rec.Outcome == latchkey.StepFailed {
-			refused++
-		}
-	}
-	which := fmt.Sprintf("%d/%d", r.ID, refused)
+	which := fmt.Sprintf("%d/%d", r.ID, r.FailedAt("new-key"))
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if b, ok := h.newKeys[which]; ok {

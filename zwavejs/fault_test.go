@@ -216,8 +216,11 @@ func TestFault_DuplicatedAndReordered(t *testing.T) {
 			if got := r.count(kind(latchkey.EventUnlocked)) - unlocks; got != 1 {
 				t.Errorf("%d unlock events for one keypad unlock", got)
 			}
+			locks := r.count(kind(latchkey.EventLocked))
 			h.Do(t, "manual-lock", nil)
-			r.wait(t, "lock", kind(latchkey.EventLocked))
+			r.wait(t, "lock", func(ev latchkey.DeviceEvent) bool {
+				return ev.Kind == latchkey.EventLocked && r.count(kind(latchkey.EventLocked)) > locks
+			})
 			for slot := 1; slot <= 6; slot++ {
 				untilDone(t, fmt.Sprintf("clear slot %d", slot), func(ctx context.Context) error { return d.ClearCode(ctx, h.Address, slot) })
 			}

@@ -149,7 +149,7 @@ func (sf *startFlags) request(kind latchkey.ProcedureKind) (latchkey.ProcedureRe
 func (m *Main) procedureStartCommand() *cobra.Command {
 	var sf startFlags
 	cmd := &cobra.Command{
-		Use:   "start KIND --lock ID[,ID] [--key ID] [--code ID --op add|remove] [--rekey] [--hands sim] [--mistake NAME]",
+		Use:   "start KIND (--lock ID[,ID] | --key ID) [--code ID --op add|remove] [--rekey] [--hands sim] [--mistake NAME]",
 		Short: "Start a procedure run; prints its first step",
 		Long: `Start a procedure run on a lock (or several locks keyed alike, for a rekey). KIND is one of:
 identify, rekey, code, reset, battery, lost_key, turnover. The plan is made for the lock's
@@ -502,17 +502,15 @@ func writeStep(w io.Writer, r *latchkey.Run, st *latchkey.Step) {
 		}
 		fmt.Fprintf(w, "    %d. %s (%s)%s\n", i+1, c.Label, c.Value, note)
 	}
-	if r.Failures > 0 {
-		line("Tried", fmt.Sprintf("reported failed %s", plural(r.Failures, "time")))
+	failed := r.FailedAt(st.ID) // every try at this step, as the run counts them to stop
+	if failed > 0 {
+		line("Tried", fmt.Sprintf("reported failed %s", plural(failed, "time")))
 	}
 	line("Way out", st.Abort)
 	if st.EscalateTo != "" {
 		who := map[string]string{latchkey.EscalateLocksmith: "a locksmith", latchkey.EscalateSupport: "Kwikset support"}[st.EscalateTo]
-		tries := st.Tries
-		if tries == 0 && st.Kind != latchkey.StepAuto {
-			tries = 3 // the domain's default for a step a person does
-		}
-		switch left := tries - r.Failures; {
+		tries := st.MaxTries()
+		switch left := tries - failed; {
 		case tries == 0:
 			line("If it fails", "Latchkey tries again by itself; stop the run, or call "+who+", if it never works")
 		case left <= 1 && st.EscalateTo == latchkey.EscalateLocksmith:
