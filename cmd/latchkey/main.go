@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -135,6 +136,7 @@ Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 refused as unsafe.`,
 		SilenceUsage:  true,
 	}
 	group(root)
+	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().BoolVar(&m.json, "json", false, "print machine-readable JSON")
 	root.PersistentFlags().StringVar(&m.dataDir, "data", defaultDataDir(), "data directory: the SQLite database and the vault key (or set LATCHKEY_DATA)")
 	// The URL and the token come from the environment when their flags are not given, but
@@ -222,4 +224,22 @@ func (m *Main) reportUsage(cmd *cobra.Command, err error) {
 		return
 	}
 	fmt.Fprintf(m.Stderr, "latchkey: %s\n", msg)
+}
+
+// badFlagValue matches pflag's refusal of a flag's value, which quotes Go's parser.
+var badFlagValue = regexp.MustCompile(`^invalid argument "(.*)" for "(.*)" flag: strconv\.Parse(Int|Uint|Float|Bool)`)
+
+// flagError words a flag's bad value for people: what the flag takes, instead of
+// strconv's words.
+func flagError(_ *cobra.Command, err error) error {
+	m := badFlagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	names := strings.Split(m[2], ", ") // "-l, --lock" for a flag with a shorthand
+	flag := names[len(names)-1]
+	if m[3] == "Bool" {
+		return usagef("%s takes true or false (or nothing: %s alone is true), not %q", flag, flag, m[1])
+	}
+	return usagef("%s takes a number (digits, such as %s 3; several, where it takes a list: 3,4), not %q", flag, flag, m[1])
 }
