@@ -86,7 +86,12 @@ func TestWriteStepFailureAndHands(t *testing.T) {
 		{1, 0, "stop and call a locksmith; do not force it"},
 		{2, 4, "Latchkey tries again by itself"},
 	} {
-		r.Current, r.Failures = c.current, c.failures
+		// The tries are counted over the run's records at the step (every pass through it),
+		// not by Run.Failures, which starts again at each step.
+		r.Current, r.Records = c.current, nil
+		for range c.failures {
+			r.Records = append(r.Records, latchkey.StepRecord{Step: r.Steps[c.current].ID, Outcome: latchkey.StepFailed})
+		}
 		var b strings.Builder
 		writeStep(&b, r, &r.Steps[c.current])
 		if !strings.Contains(b.String(), c.says) {
